@@ -1,0 +1,166 @@
+package io.switchboard;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonFactoryBuilder;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.lang.reflect.Type;
+
+/**
+ * Encodes values to JSON and decodes them back, for message payloads and typed cache values.
+ * Thread-safe and immutable.
+ *
+ * <p>Safe with input from other processes: polymorphic (default) typing is never enabled, so a
+ * payload cannot choose which class gets instantiated, and parsing is bounded. Defaults:
+ * documents up to {@value #DEFAULT_MAX_DOCUMENT_LENGTH} bytes, nesting up to
+ * {@value #DEFAULT_MAX_NESTING_DEPTH} levels, strings up to {@value #DEFAULT_MAX_STRING_LENGTH}
+ * characters, numbers up to {@value #DEFAULT_MAX_NUMBER_LENGTH} digits. A payload over a limit
+ * fails with {@link CodecException}. Unknown properties are ignored, so a newer writer does not
+ * break an older reader.
+ *
+ * <p>{@code byte[]} and {@link String} are not JSON-encoded by {@link SharedCache}: see there.
+ */
+public final class JsonCodec {
+    /** Default maximum document length in bytes (16 MiB). */
+    public static final long DEFAULT_MAX_DOCUMENT_LENGTH = 16L * 1024 * 1024;
+    /** Default maximum nesting depth. */
+    public static final int DEFAULT_MAX_NESTING_DEPTH = 200;
+    /** Default maximum string length in characters (16 Mi). */
+    public static final int DEFAULT_MAX_STRING_LENGTH = 16 * 1024 * 1024;
+    /** Default maximum number length in digits. */
+    public static final int DEFAULT_MAX_NUMBER_LENGTH = 1000;
+
+    private static final JsonCodec DEFAULTS = builder().build();
+
+    private final ObjectMapper mapper;
+    private final long maxDocumentLength;
+    private final int maxNestingDepth;
+
+    private JsonCodec(Builder b) {
+        StreamReadConstraints constraints = StreamReadConstraints.builder()
+                .maxDocumentLength(b.maxDocumentLength)
+                .maxNestingDepth(b.maxNestingDepth)
+                .maxStringLength(b.maxStringLength)
+                .maxNumberLength(b.maxNumberLength)
+                .build();
+        JsonFactory factory = new JsonFactoryBuilder().streamReadConstraints(constraints).build();
+        this.mapper = JsonMapper.builder(factory)
+                .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+                .build();
+        this.maxDocumentLength = b.maxDocumentLength;
+        this.maxNestingDepth = b.maxNestingDepth;
+    }
+
+    /** The codec with the documented default limits. */
+    public static JsonCodec defaults() {
+        return DEFAULTS;
+    }
+
+    /** Starts a codec with custom limits. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /**
+     * Encodes a value as UTF-8 JSON.
+     *
+     * @throws CodecException if the value cannot be encoded
+     */
+    public byte[] encode(Object value) {
+        try {
+            return mapper.writeValueAsBytes(value);
+        } catch (JsonProcessingException e) {
+            throw new CodecException("cannot encode a " + (value == null ? "null" : value.getClass().getName())
+                    + " as JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    /**
+     * Decodes UTF-8 JSON into a value of the given class.
+     *
+     * @throws CodecException if the bytes are not valid JSON for that type or exceed a limit
+     */
+    public <T> T decode(byte[] json, Class<T> type) {
+        return decode(json, (Type) type);
+    }
+
+    /**
+     * Decodes UTF-8 JSON into a value of the given (possibly generic) type.
+     *
+     * @throws CodecException if the bytes are not valid JSON for that type or exceed a limit
+     */
+    public <T> T decode(byte[] json, Type type) {
+        if (json.length > maxDocumentLength) {
+            throw new CodecException("JSON document of " + json.length + " bytes is over the limit of "
+                    + maxDocumentLength + " bytes", null);
+        }
+        JavaType javaType = mapper.getTypeFactory().constructType(type);
+        try {
+            return mapper.readValue(json, javaType);
+        } catch (IOException e) {
+            String detail = e instanceof JsonProcessingException
+                    ? ((JsonProcessingException) e).getOriginalMessage() : e.getMessage();
+            throw new CodecException("cannot decode " + json.length + " bytes of JSON as " + type.getTypeName()
+                    + ": " + detail, e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "JsonCodec[maxDocumentLength=" + maxDocumentLength + ", maxNestingDepth=" + maxNestingDepth + "]";
+    }
+
+    /** Builds a {@link JsonCodec}. Not thread-safe. */
+    public static final class Builder {
+        private long maxDocumentLength = DEFAULT_MAX_DOCUMENT_LENGTH;
+        private int maxNestingDepth = DEFAULT_MAX_NESTING_DEPTH;
+        private int maxStringLength = DEFAULT_MAX_STRING_LENGTH;
+        private int maxNumberLength = DEFAULT_MAX_NUMBER_LENGTH;
+
+        private Builder() {
+        }
+
+        /** Maximum document length in bytes; positive. */
+        public Builder maxDocumentLength(long bytes) {
+            this.maxDocumentLength = positive(bytes, "maxDocumentLength");
+            return this;
+        }
+
+        /** Maximum nesting depth of arrays and objects; positive. */
+        public Builder maxNestingDepth(int depth) {
+            this.maxNestingDepth = (int) positive(depth, "maxNestingDepth");
+            return this;
+        }
+
+        /** Maximum length of one string, in characters; positive. */
+        public Builder maxStringLength(int chars) {
+            this.maxStringLength = (int) positive(chars, "maxStringLength");
+            return this;
+        }
+
+        /** Maximum length of one number, in digits; positive. */
+        public Builder maxNumberLength(int digits) {
+            this.maxNumberLength = (int) positive(digits, "maxNumberLength");
+            return this;
+        }
+
+        /** Builds the codec. */
+        public JsonCodec build() {
+            return new JsonCodec(this);
+        }
+
+        private static long positive(long v, String name) {
+            if (v <= 0) {
+                throw new IllegalArgumentException(name + " must be positive, got " + v);
+            }
+            return v;
+        }
+    }
+}

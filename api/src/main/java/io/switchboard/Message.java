@@ -1,0 +1,357 @@
+package io.switchboard;
+
+import io.switchboard.internal.MessageIds;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A message: an id, a payload of bytes, string headers, a content type and a timestamp; and,
+ * once published or received, the channel it travelled on. Immutable and thread-safe.
+ *
+ * <p>The payload is binary-safe and copied on the way in and on the way out, so no caller can
+ * change a message another thread holds. The id is unique by default (a time-ordered,
+ * UUID-formatted string) and may be set by the caller, for example to deduplicate on the receiving
+ * side of an at-least-once transport.
+ *
+ * <p>Header names are non-empty, at most 255 characters, without control characters; names
+ * starting with {@code sb-} are reserved for Switchboard. Values are any string without
+ * {@code \0}. No argument may be {@code null}.
+ */
+public final class Message {
+    /** Content type of {@link #ofBytes(byte[])} messages. */
+    public static final String OCTET_STREAM = "application/octet-stream";
+    /** Content type of {@link #ofText(String)} messages. */
+    public static final String TEXT = "text/plain; charset=utf-8";
+    /** Content type of {@link #ofJson(Object)} messages. */
+    public static final String JSON = "application/json";
+
+    private final String id;
+    private final String channel;
+    private final byte[] payload;
+    private final Map<String, String> headers;
+    private final String contentType;
+    private final Instant timestamp;
+
+    private Message(Builder b, byte[] payloadNoCopy) {
+        this.id = b.id != null ? b.id : MessageIds.next();
+        this.channel = b.channel;
+        this.payload = payloadNoCopy;
+        this.headers = b.headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
+        this.contentType = b.contentType;
+        this.timestamp = b.timestamp != null ? b.timestamp : Instant.now();
+    }
+
+    /** A message with a binary payload (copied) and content type {@value #OCTET_STREAM}. */
+    public static Message ofBytes(byte[] payload) {
+        return builder().payload(payload).build();
+    }
+
+    /** A message with a UTF-8 text payload and content type {@value #TEXT}. */
+    public static Message ofText(String text) {
+        return builder().text(text).build();
+    }
+
+    /**
+     * A message whose payload is the value encoded as JSON by {@link JsonCodec#defaults()}, with
+     * content type {@value #JSON}.
+     *
+     * @throws CodecException if the value cannot be encoded
+     */
+    public static Message ofJson(Object value) {
+        return builder().json(value).build();
+    }
+
+    /** Starts a message; the payload defaults to empty. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A builder holding this message's fields, to derive a changed copy. */
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.id = id;
+        b.channel = channel;
+        b.payload = payload;
+        b.headers.putAll(headers);
+        b.contentType = contentType;
+        b.timestamp = timestamp;
+        return b;
+    }
+
+    /** The id, never {@code null}. */
+    public String id() {
+        return id;
+    }
+
+    /** The channel this message was published to or received from; {@code null} before it is published. */
+    public String channel() {
+        return channel;
+    }
+
+    /** A copy of the payload. */
+    public byte[] payload() {
+        return payload.clone();
+    }
+
+    /** The payload size in bytes, without copying. */
+    public int payloadSize() {
+        return payload.length;
+    }
+
+    /** The payload decoded as UTF-8 (malformed sequences become U+FFFD). */
+    public String text() {
+        return new String(payload, StandardCharsets.UTF_8);
+    }
+
+    /**
+     * The payload decoded as JSON by {@link JsonCodec#defaults()}.
+     *
+     * @throws CodecException if the payload is not JSON for that type
+     */
+    public <T> T json(Class<T> type) {
+        return JsonCodec.defaults().decode(payload, type);
+    }
+
+    /**
+     * The payload decoded as JSON by the given codec.
+     *
+     * @throws CodecException if the payload is not JSON for that type
+     */
+    public <T> T json(Class<T> type, JsonCodec codec) {
+        return codec.decode(payload, type);
+    }
+
+    /** The headers, unmodifiable, in insertion order. */
+    public Map<String, String> headers() {
+        return headers;
+    }
+
+    /** One header's value, or {@code null} if absent. */
+    public String header(String name) {
+        return headers.get(name);
+    }
+
+    /** The content type, never {@code null}. */
+    public String contentType() {
+        return contentType;
+    }
+
+    /** When the message was created (millisecond precision once it has crossed a transport). */
+    public Instant timestamp() {
+        return timestamp;
+    }
+
+    /**
+     * The size counted against the maximum message size: payload bytes plus the UTF-8 length of
+     * every header name and value.
+     */
+    public long size() {
+        long size = payload.length;
+        for (Map.Entry<String, String> e : headers.entrySet()) {
+            size += utf8Length(e.getKey()) + utf8Length(e.getValue());
+        }
+        return size;
+    }
+
+    /** This message with its channel set; the id, payload and everything else are kept. */
+    public Message withChannel(String channel) {
+        if (Objects.equals(channel, this.channel)) {
+            return this;
+        }
+        Builder b = toBuilder();
+        b.channel = channel;
+        return new Message(b, payload);
+    }
+
+    /** Whether the payloads are equal (without copying). */
+    public boolean payloadEquals(byte[] other) {
+        return Arrays.equals(payload, other);
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof Message)) {
+            return false;
+        }
+        Message m = (Message) o;
+        return id.equals(m.id) && Objects.equals(channel, m.channel) && Arrays.equals(payload, m.payload)
+                && headers.equals(m.headers) && contentType.equals(m.contentType) && timestamp.equals(m.timestamp);
+    }
+
+    @Override
+    public int hashCode() {
+        return id.hashCode();
+    }
+
+    /** Id, channel, content type, payload size and header names; never the payload or header values. */
+    @Override
+    public String toString() {
+        return "Message[id=" + id + ", channel=" + channel + ", contentType=" + contentType
+                + ", payload=" + payload.length + " bytes, headers=" + headers.keySet() + "]";
+    }
+
+    static int utf8Length(String s) {
+        int n = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c < 0x80) {
+                n++;
+            } else if (c < 0x800) {
+                n += 2;
+            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                n += 4;
+                i++;
+            } else {
+                n += 3;
+            }
+        }
+        return n;
+    }
+
+    /** Builds a {@link Message}. Not thread-safe; build once per message. */
+    public static final class Builder {
+        private static final byte[] EMPTY = new byte[0];
+
+        private String id;
+        private String channel;
+        private byte[] payload = EMPTY;
+        private final Map<String, String> headers = new LinkedHashMap<>();
+        private String contentType = OCTET_STREAM;
+        private Instant timestamp;
+
+        private Builder() {
+        }
+
+        /**
+         * Sets the id (default: a new unique id).
+         *
+         * @throws IllegalArgumentException if empty, longer than 255 characters or holding control characters
+         */
+        public Builder id(String id) {
+            Objects.requireNonNull(id, "id");
+            if (id.isEmpty() || id.length() > 255 || hasControl(id)) {
+                throw new IllegalArgumentException("message id '" + printable(id)
+                        + "' must be 1 to 255 characters without control characters");
+            }
+            this.id = id;
+            return this;
+        }
+
+        /**
+         * Sets the channel. Providers set it on received messages; publishers need not, since
+         * {@link Publisher#publish(String, Message)} names the channel.
+         */
+        public Builder channel(String channel) {
+            this.channel = Objects.requireNonNull(channel, "channel");
+            return this;
+        }
+
+        /** Sets a binary payload (copied) and content type {@value #OCTET_STREAM} unless one was set. */
+        public Builder payload(byte[] payload) {
+            this.payload = Objects.requireNonNull(payload, "payload").clone();
+            return this;
+        }
+
+        /** Sets a UTF-8 text payload and content type {@value #TEXT}. */
+        public Builder text(String text) {
+            this.payload = Objects.requireNonNull(text, "text").getBytes(StandardCharsets.UTF_8);
+            this.contentType = TEXT;
+            return this;
+        }
+
+        /** Sets a JSON payload encoded by {@link JsonCodec#defaults()} and content type {@value #JSON}. */
+        public Builder json(Object value) {
+            return json(value, JsonCodec.defaults());
+        }
+
+        /** Sets a JSON payload encoded by the given codec and content type {@value #JSON}. */
+        public Builder json(Object value, JsonCodec codec) {
+            this.payload = codec.encode(value);
+            this.contentType = JSON;
+            return this;
+        }
+
+        /**
+         * Adds or replaces a header.
+         *
+         * @throws IllegalArgumentException if the name is empty, longer than 255 characters or has
+         *     control characters, or the value contains {@code \0}
+         */
+        public Builder header(String name, String value) {
+            Objects.requireNonNull(name, "header name");
+            Objects.requireNonNull(value, "value of header " + name);
+            if (name.isEmpty() || name.length() > 255 || hasControl(name)) {
+                throw new IllegalArgumentException("header name '" + printable(name)
+                        + "' must be 1 to 255 characters without control characters");
+            }
+            if (value.indexOf('\0') >= 0) {
+                throw new IllegalArgumentException("value of header '" + name + "' contains a NUL character");
+            }
+            headers.put(name, value);
+            return this;
+        }
+
+        /** Adds or replaces every header of the map. */
+        public Builder headers(Map<String, String> headers) {
+            headers.forEach(this::header);
+            return this;
+        }
+
+        /** Removes a header. */
+        public Builder removeHeader(String name) {
+            headers.remove(name);
+            return this;
+        }
+
+        /**
+         * Sets the content type, a MIME type such as {@code application/json}.
+         *
+         * @throws IllegalArgumentException if empty, longer than 255 characters or holding control characters
+         */
+        public Builder contentType(String contentType) {
+            Objects.requireNonNull(contentType, "contentType");
+            if (contentType.isEmpty() || contentType.length() > 255 || hasControl(contentType)) {
+                throw new IllegalArgumentException("content type '" + printable(contentType) + "' is not valid");
+            }
+            this.contentType = contentType;
+            return this;
+        }
+
+        /** Sets the timestamp (default: now). */
+        public Builder timestamp(Instant timestamp) {
+            this.timestamp = Objects.requireNonNull(timestamp, "timestamp");
+            return this;
+        }
+
+        /** Builds the message. */
+        public Message build() {
+            return new Message(this, payload);
+        }
+
+        private static boolean hasControl(String s) {
+            for (int i = 0; i < s.length(); i++) {
+                if (Character.isISOControl(s.charAt(i))) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        private static String printable(String s) {
+            StringBuilder sb = new StringBuilder();
+            for (int i = 0; i < s.length() && i < 80; i++) {
+                char c = s.charAt(i);
+                sb.append(Character.isISOControl(c) ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+            }
+            return s.length() > 80 ? sb + "..." : sb.toString();
+        }
+    }
+}

@@ -1,0 +1,66 @@
+package io.switchboard.internal;
+
+import io.switchboard.ConnectionException;
+import io.switchboard.Message;
+import io.switchboard.PayloadTooLargeException;
+import io.switchboard.PublishException;
+import io.switchboard.Publisher;
+import io.switchboard.SwitchboardException;
+import io.switchboard.spi.Channels;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/** Validates and hands publishes to the transport. */
+final class DefaultPublisher implements Publisher {
+    private final Runtime runtime;
+    private final long maxSize;
+
+    DefaultPublisher(Runtime runtime) {
+        this.runtime = runtime;
+        this.maxSize = runtime.config().get(CoreKeys.MESSAGE_MAX_SIZE);
+    }
+
+    @Override
+    public CompletionStage<Void> publish(String channel, Message message) {
+        Objects.requireNonNull(message, "message");
+        Channels.requireChannel(channel);
+        runtime.ensureOpen();
+        long size = message.size();
+        if (size > maxSize) {
+            throw new PayloadTooLargeException("message " + message.id() + " to channel '" + channel + "'", size, maxSize,
+                    CoreKeys.MESSAGE_MAX_SIZE.name());
+        }
+        return runtime.transport().publish(channel, message.withChannel(channel));
+    }
+
+    @Override
+    public void publishAndWait(String channel, Message message, Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        CompletionStage<Void> stage = publish(channel, message);
+        try {
+            stage.toCompletableFuture().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            throw new PublishException(channel, message.id(), "not accepted within " + timeout
+                    + " (it may still be delivered)", e, true);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PublishException(channel, message.id(), "interrupted while waiting (it may still be delivered)", e, true);
+        } catch (ExecutionException e) {
+            throw rethrow(channel, message.id(), e.getCause());
+        }
+    }
+
+    static RuntimeException rethrow(String channel, String id, Throwable cause) {
+        if (cause instanceof SwitchboardException) {
+            return (SwitchboardException) cause;
+        }
+        if (cause instanceof java.io.IOException) {
+            return new ConnectionException("publish of message " + id + " to channel '" + channel + "' failed: " + cause, cause);
+        }
+        return new PublishException(channel, id, String.valueOf(cause), cause, false);
+    }
+}

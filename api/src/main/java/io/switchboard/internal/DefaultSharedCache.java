@@ -1,0 +1,384 @@
+package io.switchboard.internal;
+
+import io.switchboard.CacheException;
+import io.switchboard.ConnectionException;
+import io.switchboard.JsonCodec;
+import io.switchboard.PayloadTooLargeException;
+import io.switchboard.SharedCache;
+import io.switchboard.SwitchboardException;
+import io.switchboard.Versioned;
+import io.switchboard.spi.CacheDriver;
+import io.switchboard.spi.CacheEntry;
+import io.switchboard.spi.ValueFormat;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+
+/**
+ * The facade over a {@link CacheDriver}: validates keys and sizes, applies the namespace, encodes
+ * values ({@code byte[]} raw, {@code String} UTF-8, anything else JSON), and implements
+ * single-flight {@code getOrLoad}.
+ */
+final class DefaultSharedCache implements SharedCache {
+    private final Runtime runtime;
+    private final String name;
+    private final CacheDriver driver;
+    private final JsonCodec codec;
+    private final String prefix;
+    private final int prefixBytes;
+    private final int maxKeyLength;
+    private final int maxValueSize;
+    private final String maxValueSource;
+    private final Duration defaultTtl;
+    private final Map<String, CompletableFuture<Object>> loading = new ConcurrentHashMap<>();
+
+    DefaultSharedCache(Runtime runtime, String name, CacheDriver driver, JsonCodec codec) {
+        this.runtime = runtime;
+        this.name = name;
+        this.driver = driver;
+        this.codec = codec;
+        String namespace = runtime.config().get(CoreKeys.CACHE_NAMESPACE);
+        this.prefix = namespace + (name.equals("default") ? "" : name + ":");
+        this.prefixBytes = prefix.getBytes(StandardCharsets.UTF_8).length;
+        this.maxKeyLength = driver.maxKeyLength() - prefixBytes;
+        if (maxKeyLength < 1) {
+            throw new IllegalStateException("cache namespace '" + prefix + "' leaves no room for keys: provider limit is "
+                    + driver.maxKeyLength() + " bytes");
+        }
+        Long configured = runtime.config().get(CoreKeys.CACHE_MAX_VALUE_SIZE);
+        if (configured != null && configured < driver.maxValueSize()) {
+            this.maxValueSize = (int) Math.max(1, configured);
+            this.maxValueSource = CoreKeys.CACHE_MAX_VALUE_SIZE.name();
+        } else {
+            this.maxValueSize = driver.maxValueSize();
+            this.maxValueSource = "limit of cache provider '" + runtime.cacheProviderName() + "'";
+        }
+        this.defaultTtl = runtime.config().get(CoreKeys.CACHE_DEFAULT_TTL);
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public int maxKeyLength() {
+        return maxKeyLength;
+    }
+
+    @Override
+    public int maxValueSize() {
+        return maxValueSize;
+    }
+
+    private String key(String key) {
+        Objects.requireNonNull(key, "key");
+        runtime.ensureOpen();
+        if (key.isEmpty()) {
+            throw new IllegalArgumentException("cache key must not be empty");
+        }
+        for (int i = 0; i < key.length(); i++) {
+            char c = key.charAt(i);
+            if (Character.isWhitespace(c) || Character.isISOControl(c) || Character.isSpaceChar(c)) {
+                throw new IllegalArgumentException("cache key '" + printable(key) + "' contains "
+                        + (Character.isISOControl(c) ? "control character " + String.format("U+%04X", (int) c) : "white space")
+                        + " at position " + (i + 1) + "; keys must not contain spaces or control characters");
+            }
+        }
+        int bytes = key.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > maxKeyLength) {
+            throw new IllegalArgumentException("cache key '" + printable(key) + "' is " + bytes + " bytes"
+                    + (prefixBytes > 0 ? " (plus " + prefixBytes + " bytes of namespace '" + prefix + "')" : "")
+                    + ", over the limit of " + driver.maxKeyLength() + " bytes of cache provider '" + runtime.cacheProviderName() + "'");
+        }
+        return prefix + key;
+    }
+
+    private static String printable(String s) {
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < s.length() && i < 60; i++) {
+            char c = s.charAt(i);
+            sb.append(Character.isISOControl(c) ? String.format("\\u%04x", (int) c) : String.valueOf(c));
+        }
+        return s.length() > 60 ? sb + "...(" + s.length() + " chars)" : sb.toString();
+    }
+
+    private Duration ttl(Duration ttl) {
+        Objects.requireNonNull(ttl, "ttl");
+        if (ttl.isNegative()) {
+            throw new IllegalArgumentException("ttl must be positive, or Duration.ZERO for no expiry; got " + ttl);
+        }
+        return ttl;
+    }
+
+    private ValueFormat format(Object value) {
+        Objects.requireNonNull(value, "value");
+        return value instanceof byte[] ? ValueFormat.BYTES : value instanceof String ? ValueFormat.TEXT : ValueFormat.JSON;
+    }
+
+    private byte[] encode(String key, Object value, ValueFormat format) {
+        byte[] bytes = format == ValueFormat.BYTES ? ((byte[]) value).clone()
+                : format == ValueFormat.TEXT ? ((String) value).getBytes(StandardCharsets.UTF_8) : codec.encode(value);
+        if (bytes.length > maxValueSize) {
+            throw new PayloadTooLargeException("value for cache key '" + printable(key) + "'", bytes.length, maxValueSize, maxValueSource);
+        }
+        return bytes;
+    }
+
+    @SuppressWarnings("unchecked")
+    private <T> T decode(String key, byte[] bytes, Class<T> type) {
+        if (type == byte[].class) {
+            return (T) bytes.clone();
+        }
+        if (type == String.class) {
+            return (T) new String(bytes, StandardCharsets.UTF_8);
+        }
+        try {
+            return codec.decode(bytes, type);
+        } catch (SwitchboardException e) {
+            throw new io.switchboard.CodecException("cache key '" + printable(key) + "' holds a value that is not "
+                    + type.getSimpleName() + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public <T> CompletionStage<T> getAsync(String key, Class<T> type) {
+        Objects.requireNonNull(type, "type");
+        String k = key(key);
+        return driver.get(k).thenApply(e -> e == null ? null : decode(key, e.value(), type));
+    }
+
+    @Override
+    public <T> CompletionStage<Map<String, T>> getAllAsync(Collection<String> keys, Class<T> type) {
+        Objects.requireNonNull(keys, "keys");
+        Objects.requireNonNull(type, "type");
+        Map<String, String> full = new LinkedHashMap<>();
+        for (String key : keys) {
+            full.put(key(key), key);
+        }
+        if (full.isEmpty()) {
+            return CompletableFuture.completedFuture(Map.of());
+        }
+        return driver.getAll(new ArrayList<>(full.keySet())).thenApply(found -> {
+            Map<String, T> out = new LinkedHashMap<>();
+            for (Map.Entry<String, String> e : full.entrySet()) {
+                CacheEntry entry = found.get(e.getKey());
+                if (entry != null) {
+                    out.put(e.getValue(), decode(e.getValue(), entry.value(), type));
+                }
+            }
+            return out;
+        });
+    }
+
+    @Override
+    public <T> CompletionStage<Versioned<T>> getVersionedAsync(String key, Class<T> type) {
+        Objects.requireNonNull(type, "type");
+        String k = key(key);
+        return driver.get(k).thenApply(e -> e == null ? null : new Versioned<>(decode(key, e.value(), type), e.version()));
+    }
+
+    @Override
+    public CompletionStage<Void> putAsync(String key, Object value) {
+        return putAsync(key, value, defaultTtl);
+    }
+
+    @Override
+    public CompletionStage<Void> putAsync(String key, Object value, Duration ttl) {
+        String k = key(key);
+        ValueFormat f = format(value);
+        return driver.put(k, encode(key, value, f), f, ttl(ttl));
+    }
+
+    @Override
+    public CompletionStage<Boolean> putIfAbsentAsync(String key, Object value, Duration ttl) {
+        String k = key(key);
+        ValueFormat f = format(value);
+        return driver.putIfAbsent(k, encode(key, value, f), f, ttl(ttl));
+    }
+
+    @Override
+    public CompletionStage<Boolean> compareAndSetAsync(String key, long version, Object newValue, Duration ttl) {
+        String k = key(key);
+        ValueFormat f = format(newValue);
+        return driver.compareAndSet(k, version, encode(key, newValue, f), f, ttl(ttl));
+    }
+
+    @Override
+    public CompletionStage<Boolean> deleteAsync(String key) {
+        return driver.delete(key(key));
+    }
+
+    @Override
+    public CompletionStage<Long> incrementAsync(String key, long delta, long initial, Duration ttl) {
+        return driver.increment(key(key), delta, initial, ttl(ttl));
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> CompletionStage<T> getOrLoadAsync(String key, Class<T> type, Duration ttl, Callable<? extends T> loader) {
+        Objects.requireNonNull(type, "type");
+        Objects.requireNonNull(loader, "loader");
+        String k = key(key);
+        ttl(ttl);
+        return driver.get(k).thenCompose(e -> {
+            if (e != null) {
+                return CompletableFuture.completedFuture(decode(key, e.value(), type));
+            }
+            CompletableFuture<Object> mine = new CompletableFuture<>();
+            CompletableFuture<Object> existing = loading.putIfAbsent(k, mine);
+            if (existing != null) {
+                return existing.thenApply(v -> (T) v);
+            }
+            try {
+                runtime.handlerPool().execute(() -> load(key, k, ttl, loader, mine));
+            } catch (java.util.concurrent.RejectedExecutionException rejected) {
+                loading.remove(k, mine);
+                mine.completeExceptionally(new IllegalStateException("Switchboard is closed"));
+            }
+            return mine.thenApply(v -> (T) v);
+        });
+    }
+
+    private <T> void load(String key, String k, Duration ttl, Callable<? extends T> loader, CompletableFuture<Object> result) {
+        T value;
+        try {
+            value = loader.call();
+        } catch (Throwable t) {
+            loading.remove(k, result);
+            result.completeExceptionally(t instanceof RuntimeException ? t
+                    : new CacheException("loader for cache key '" + printable(key) + "' failed: " + t, t, false));
+            return;
+        }
+        if (value == null) {
+            loading.remove(k, result);
+            result.complete(null);
+            return;
+        }
+        CompletionStage<Void> stored;
+        try {
+            ValueFormat f = format(value);
+            stored = driver.put(k, encode(key, value, f), f, ttl);
+        } catch (RuntimeException e) {
+            loading.remove(k, result);
+            result.completeExceptionally(e);
+            return;
+        }
+        stored.whenComplete((ok, err) -> {
+            loading.remove(k, result);
+            if (err != null) {
+                result.completeExceptionally(unwrap(err));
+            } else {
+                result.complete(value);
+            }
+        });
+    }
+
+    @Override
+    public <T> T get(String key, Class<T> type) {
+        return join(getAsync(key, type));
+    }
+
+    @Override
+    public <T> Map<String, T> getAll(Collection<String> keys, Class<T> type) {
+        return join(getAllAsync(keys, type));
+    }
+
+    @Override
+    public <T> Versioned<T> getVersioned(String key, Class<T> type) {
+        return join(getVersionedAsync(key, type));
+    }
+
+    @Override
+    public void put(String key, Object value) {
+        join(putAsync(key, value));
+    }
+
+    @Override
+    public void put(String key, Object value, Duration ttl) {
+        join(putAsync(key, value, ttl));
+    }
+
+    @Override
+    public boolean putIfAbsent(String key, Object value, Duration ttl) {
+        return join(putIfAbsentAsync(key, value, ttl));
+    }
+
+    @Override
+    public boolean compareAndSet(String key, long version, Object newValue, Duration ttl) {
+        return join(compareAndSetAsync(key, version, newValue, ttl));
+    }
+
+    @Override
+    public boolean delete(String key) {
+        return join(deleteAsync(key));
+    }
+
+    @Override
+    public long increment(String key, long delta, long initial, Duration ttl) {
+        return join(incrementAsync(key, delta, initial, ttl));
+    }
+
+    @Override
+    public long increment(String key, long delta) {
+        return increment(key, delta, 0, defaultTtl);
+    }
+
+    @Override
+    public <T> T getOrLoad(String key, Class<T> type, Duration ttl, Callable<? extends T> loader) {
+        return join(getOrLoadAsync(key, type, ttl, loader));
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> type) {
+        runtime.ensureOpen();
+        return driver.unwrap(Objects.requireNonNull(type, "type"));
+    }
+
+    private static <T> T join(CompletionStage<T> stage) {
+        try {
+            return stage.toCompletableFuture().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CacheException("interrupted while waiting for the cache", e, true);
+        } catch (ExecutionException e) {
+            throw unwrap(e.getCause());
+        }
+    }
+
+    private static RuntimeException unwrap(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        if (t instanceof RuntimeException) {
+            return (RuntimeException) t;
+        }
+        if (t instanceof Error) {
+            throw (Error) t;
+        }
+        if (t instanceof java.io.IOException) {
+            return new ConnectionException("cache operation failed: " + t, t);
+        }
+        return new CacheException("cache operation failed: " + t, t, false);
+    }
+
+    @Override
+    public String toString() {
+        return "SharedCache[" + name + ", provider=" + runtime.cacheProviderName() + ", prefix='" + prefix + "']";
+    }
+
+    List<String> describe() {
+        return List.of(name, prefix);
+    }
+}

@@ -1,0 +1,112 @@
+package io.switchboard.internal;
+
+import io.switchboard.Capabilities;
+import io.switchboard.Capability;
+import io.switchboard.Health;
+import io.switchboard.MessageHandler;
+import io.switchboard.Subscriber;
+import io.switchboard.Subscription;
+import io.switchboard.SubscriptionOptions;
+import io.switchboard.spi.Channels;
+import io.switchboard.spi.SubscriptionRequest;
+import io.switchboard.spi.TransportSubscription;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/** Validates subscriptions against the capabilities and tracks them for health and close. */
+final class DefaultSubscriber implements Subscriber {
+    private final Runtime runtime;
+    private final Set<SubscriptionImpl> open = ConcurrentHashMap.newKeySet();
+
+    DefaultSubscriber(Runtime runtime) {
+        this.runtime = runtime;
+    }
+
+    @Override
+    public Subscription subscribe(String channelOrPattern, MessageHandler handler) {
+        return subscribe(channelOrPattern, SubscriptionOptions.defaults(), handler);
+    }
+
+    @Override
+    public Subscription subscribe(String channelOrPattern, SubscriptionOptions options, MessageHandler handler) {
+        Objects.requireNonNull(options, "options");
+        Objects.requireNonNull(handler, "handler");
+        Channels.requireChannelOrPattern(channelOrPattern);
+        runtime.ensureOpen();
+        Capabilities caps = runtime.capabilities();
+        if (Channels.isPattern(channelOrPattern)) {
+            caps.require(Capability.PATTERN_SUBSCRIPTIONS, "pattern subscription '" + channelOrPattern + "'");
+        }
+        if (options.isDurable()) {
+            caps.require(Capability.DURABLE_SUBSCRIPTIONS, "durable subscription '" + options.durableName() + "'");
+        }
+        if (options.deadLetterChannel() != null) {
+            try {
+                Channels.requireChannel(options.deadLetterChannel());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("dead-letter " + e.getMessage(), e);
+            }
+            caps.require(Capability.DEAD_LETTERS, "dead-letter channel '" + options.deadLetterChannel() + "'");
+        }
+        int prefetch = Math.max(runtime.config().get(CoreKeys.SUBSCRIBER_PREFETCH), options.concurrency());
+        SubscriptionRequest request = new SubscriptionRequest(channelOrPattern, options, prefetch);
+        SubscriptionImpl sub = new SubscriptionImpl(this, request, handler, caps.has(Capability.AT_LEAST_ONCE),
+                runtime.config().get(CoreKeys.SUBSCRIBER_BUFFER));
+        open.add(sub);
+        try {
+            TransportSubscription ts = runtime.transport().subscribe(request, sub);
+            sub.attach(ts);
+        } catch (RuntimeException e) {
+            open.remove(sub);
+            sub.abandon();
+            throw e;
+        }
+        return sub;
+    }
+
+    @Override
+    public boolean deleteDurable(String name) {
+        SubscriptionOptions.defaults().durable(name);
+        runtime.ensureOpen();
+        runtime.capabilities().require(Capability.DURABLE_SUBSCRIPTIONS, "deleting durable subscription '" + name + "'");
+        return runtime.transport().deleteDurable(name);
+    }
+
+    Runtime runtime() {
+        return runtime;
+    }
+
+    void closed(SubscriptionImpl sub) {
+        open.remove(sub);
+    }
+
+    void closeAll(long deadlineNanos) {
+        List<SubscriptionImpl> subs = new ArrayList<>(open);
+        for (SubscriptionImpl s : subs) {
+            s.stopIntake();
+        }
+        for (SubscriptionImpl s : subs) {
+            s.close(Runtime.remaining(deadlineNanos));
+        }
+    }
+
+    Health health() {
+        Map<String, Object> details = new LinkedHashMap<>();
+        Health.Status status = Health.Status.UP;
+        int i = 0;
+        for (SubscriptionImpl s : open) {
+            Health h = s.health();
+            details.put((s.options().isDurable() ? s.options().durableName() : s.channelOrPattern()) + "#" + (++i), h.details());
+            if (h.status().ordinal() > status.ordinal()) {
+                status = h.status();
+            }
+        }
+        details.put("open", open.size());
+        return Health.of(status, details);
+    }
+}

@@ -1,0 +1,441 @@
+package io.switchboard.internal;
+
+import io.switchboard.Capabilities;
+import io.switchboard.Capability;
+import io.switchboard.ConfigurationException;
+import io.switchboard.ConnectionListener;
+import io.switchboard.DeliveryGuarantee;
+import io.switchboard.Health;
+import io.switchboard.JsonCodec;
+import io.switchboard.Publisher;
+import io.switchboard.SharedCache;
+import io.switchboard.Subscriber;
+import io.switchboard.spi.CacheDriver;
+import io.switchboard.spi.CacheProvider;
+import io.switchboard.spi.Config;
+import io.switchboard.spi.ConfigKey;
+import io.switchboard.spi.ProviderContext;
+import io.switchboard.spi.Transport;
+import io.switchboard.spi.TransportProvider;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceConfigurationError;
+import java.util.ServiceLoader;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One open Switchboard: selected providers, the facade objects, executors, and the close sequence. */
+public final class Runtime {
+    private static final Logger LOG = LoggerFactory.getLogger(Runtime.class);
+    private static final AtomicInteger INSTANCES = new AtomicInteger();
+    private static final Pattern CACHE_NAME = Pattern.compile("[A-Za-z0-9_-]{1,64}");
+
+    private final String instanceName;
+    private final Config config;
+    private final JsonCodec codec;
+    private final EventBus events;
+    private final ScheduledExecutorService scheduler;
+    private final ExecutorService handlerPool;
+    private final String transportName;
+    private final Capabilities capabilities;
+    private volatile Transport transport;
+    private final String cacheProviderName;
+    private volatile CacheDriver cacheDriver;
+    private final DefaultPublisher publisher;
+    private final DefaultSubscriber subscriber;
+    private final Map<String, DefaultSharedCache> caches = new ConcurrentHashMap<>();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile boolean closed;
+
+    private Runtime(String instanceName, Config config, JsonCodec codec, EventBus events, String transportName,
+            Capabilities capabilities, String cacheProviderName) {
+        this.instanceName = instanceName;
+        this.config = config;
+        this.codec = codec;
+        this.events = events;
+        this.transportName = transportName;
+        this.capabilities = capabilities;
+        this.cacheProviderName = cacheProviderName;
+        this.scheduler = newScheduler(instanceName);
+        this.handlerPool = Executors.newCachedThreadPool(threads(instanceName + "-handler"));
+        this.publisher = new DefaultPublisher(this);
+        this.subscriber = new DefaultSubscriber(this);
+    }
+
+    /** Selects providers, validates the configuration, and connects. */
+    public static Runtime open(Map<String, ?> explicit, JsonCodec codec, List<ConnectionListener> listeners) {
+        List<String> problems = new ArrayList<>();
+        ConfigResolver resolver = ConfigResolver.collect(explicit, System.getProperties(), System.getenv(),
+                Thread.currentThread().getContextClassLoader(), problems);
+
+        Map<String, TransportProvider> transports = load(TransportProvider.class, TransportProvider::name, problems);
+        Map<String, CacheProvider> caches = load(CacheProvider.class, CacheProvider::name, problems);
+
+        Set<String> knownKeys = new LinkedHashSet<>();
+        Set<String> providerNames = new LinkedHashSet<>(transports.keySet());
+        providerNames.addAll(caches.keySet());
+        CoreKeys.ALL.forEach(k -> knownKeys.add(k.name()));
+        transports.values().forEach(p -> p.configKeys().forEach(k -> knownKeys.add(k.name())));
+        caches.values().forEach(p -> p.configKeys().forEach(k -> knownKeys.add(k.name())));
+        resolver.alignEnvironmentKeys(knownKeys);
+        resolver.checkUnknown(knownKeys, providerNames, problems);
+
+        TransportProvider transportProvider = selectTransport(resolver, transports, problems);
+        CacheProvider cacheProvider = selectCache(resolver, caches, transportProvider, problems);
+
+        List<ConfigKey<?>> declared = new ArrayList<>(CoreKeys.ALL);
+        transports.values().forEach(p -> declared.addAll(p.configKeys()));
+        caches.values().forEach(p -> declared.addAll(p.configKeys()));
+        Config config = resolver.resolve(declared, problems);
+
+        Capabilities capabilities = null;
+        if (transportProvider != null && problems.isEmpty()) {
+            capabilities = transportProvider.capabilities(config);
+            checkRequirements(config, capabilities, problems);
+        }
+        Long maxSize = problems.isEmpty() ? config.get(CoreKeys.MESSAGE_MAX_SIZE) : null;
+        if (maxSize != null && (maxSize <= 0 || maxSize > Integer.MAX_VALUE)) {
+            problems.add("'" + CoreKeys.MESSAGE_MAX_SIZE.name() + "' is " + maxSize + " bytes but must be between 1 and "
+                    + Integer.MAX_VALUE + ".");
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems, null);
+        }
+
+        String instanceName = "sb-" + INSTANCES.incrementAndGet();
+        EventBus events = new EventBus(instanceName);
+        listeners.forEach(events::add);
+        Runtime rt = new Runtime(instanceName, config, codec, events, transportProvider.name(), capabilities,
+                cacheProvider == null ? null : cacheProvider.name());
+        try {
+            rt.transport = transportProvider.create(rt.context("transport"));
+            if (cacheProvider != null) {
+                rt.cacheDriver = cacheProvider.create(rt.context("cache"));
+            }
+        } catch (RuntimeException | Error e) {
+            rt.close(Duration.ofSeconds(5));
+            throw e;
+        }
+        LOG.info("Switchboard {} open: transport '{}' ({}), cache '{}'", instanceName, rt.transportName, capabilities,
+                rt.cacheProviderName == null ? "none" : rt.cacheProviderName);
+        return rt;
+    }
+
+    private ProviderContext context(String component) {
+        Runtime rt = this;
+        return new ProviderContext() {
+            @Override
+            public Config config() {
+                return rt.config;
+            }
+
+            @Override
+            public io.switchboard.spi.ConnectionEvents events() {
+                return rt.events.forComponent(component);
+            }
+
+            @Override
+            public JsonCodec codec() {
+                return rt.codec;
+            }
+
+            @Override
+            public ScheduledExecutorService scheduler() {
+                return rt.scheduler;
+            }
+
+            @Override
+            public String instanceName() {
+                return rt.instanceName;
+            }
+        };
+    }
+
+    private static <P> Map<String, P> load(Class<P> type, java.util.function.Function<P, String> name, List<String> problems) {
+        Map<String, P> byName = new LinkedHashMap<>();
+        try {
+            for (P p : ServiceLoader.load(type, Thread.currentThread().getContextClassLoader())) {
+                P previous = byName.putIfAbsent(name.apply(p), p);
+                if (previous != null && previous.getClass() != p.getClass()) {
+                    problems.add("two " + type.getSimpleName() + "s are named '" + name.apply(p) + "': "
+                            + previous.getClass().getName() + " and " + p.getClass().getName() + "; remove one jar from the classpath.");
+                }
+            }
+        } catch (ServiceConfigurationError e) {
+            problems.add("a " + type.getSimpleName() + " on the classpath cannot be loaded: " + e.getMessage()
+                    + ". Check the provider jar and its dependencies.");
+        }
+        return byName;
+    }
+
+    private static TransportProvider selectTransport(ConfigResolver resolver, Map<String, TransportProvider> transports,
+            List<String> problems) {
+        String wanted = resolver.raw(CoreKeys.TRANSPORT.name());
+        if (wanted != null) {
+            TransportProvider p = transports.get(wanted);
+            if (p == null) {
+                problems.add("'" + CoreKeys.TRANSPORT.name() + "' is '" + wanted + "' (from " + resolver.source(CoreKeys.TRANSPORT.name())
+                        + ") but no transport has that name; available: " + String.join(", ", transports.keySet()) + "."
+                        + Suggestions.didYouMean(wanted, transports.keySet())
+                        + (ProviderHints.artifactHint(wanted).isEmpty() ? "" : " Add" + ProviderHints.artifactHint(wanted).replace("(", "").replace(")", "")
+                                + " to the classpath."));
+            }
+            return p;
+        }
+        List<String> real = new ArrayList<>(transports.keySet());
+        real.remove("memory");
+        if (real.size() == 1) {
+            return transports.get(real.get(0));
+        }
+        if (real.isEmpty()) {
+            problems.add("no transport is configured: add a transport jar (for example io.switchboard:switchboard-transport-redis) "
+                    + "or set '" + CoreKeys.TRANSPORT.name() + "=memory' for the in-process transport (one JVM only: "
+                    + "instances in other processes will not receive messages).");
+        } else {
+            problems.add("'" + CoreKeys.TRANSPORT.name() + "' is not set and several transports are on the classpath: "
+                    + String.join(", ", real) + "; set it to one of them.");
+        }
+        return null;
+    }
+
+    private static CacheProvider selectCache(ConfigResolver resolver, Map<String, CacheProvider> caches,
+            TransportProvider transport, List<String> problems) {
+        String wanted = resolver.raw(CoreKeys.CACHE.name());
+        if (wanted != null) {
+            CacheProvider p = caches.get(wanted);
+            if (p == null) {
+                problems.add("'" + CoreKeys.CACHE.name() + "' is '" + wanted + "' (from " + resolver.source(CoreKeys.CACHE.name())
+                        + ") but no cache has that name; available: " + String.join(", ", caches.keySet()) + "."
+                        + Suggestions.didYouMean(wanted, caches.keySet())
+                        + (ProviderHints.artifactHint(wanted).isEmpty() ? "" : " Add" + ProviderHints.artifactHint(wanted).replace("(", "").replace(")", "")
+                                + " to the classpath."));
+            }
+            return p;
+        }
+        List<String> real = new ArrayList<>(caches.keySet());
+        real.remove("memory");
+        if (real.size() == 1) {
+            return caches.get(real.get(0));
+        }
+        if (real.size() > 1) {
+            problems.add("'" + CoreKeys.CACHE.name() + "' is not set and several caches are on the classpath: "
+                    + String.join(", ", real) + "; set it to one of them.");
+            return null;
+        }
+        if (transport != null && transport.name().equals("memory")) {
+            return caches.get("memory");
+        }
+        return null;
+    }
+
+    private static void checkRequirements(Config config, Capabilities caps, List<String> problems) {
+        String delivery = config.get(CoreKeys.REQUIRE_DELIVERY);
+        if ("at-least-once".equals(delivery) && caps.deliveryGuarantee() != DeliveryGuarantee.AT_LEAST_ONCE) {
+            problems.add("'" + CoreKeys.REQUIRE_DELIVERY.name() + "' is 'at-least-once' (from " + config.sourceOf(CoreKeys.REQUIRE_DELIVERY)
+                    + ") but transport '" + caps.provider() + "' is at-most-once; choose an at-least-once transport such as rabbitmq.");
+        }
+        for (String c : config.get(CoreKeys.REQUIRE_CAPABILITIES)) {
+            try {
+                Capability capability = Capability.fromKey(c);
+                if (!caps.has(capability)) {
+                    problems.add("'" + CoreKeys.REQUIRE_CAPABILITIES.name() + "' requires '" + capability.key() + "' but transport '"
+                            + caps.provider() + "' does not offer it; it offers: " + caps.asSet() + ".");
+                }
+            } catch (IllegalArgumentException e) {
+                problems.add("'" + CoreKeys.REQUIRE_CAPABILITIES.name() + "' lists " + e.getMessage() + ".");
+            }
+        }
+    }
+
+    Config config() {
+        return config;
+    }
+
+    Transport transport() {
+        return transport;
+    }
+
+    ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+
+    ExecutorService handlerPool() {
+        return handlerPool;
+    }
+
+    EventBus events() {
+        return events;
+    }
+
+    /** Throws if closing or closed. */
+    void ensureOpen() {
+        if (closing.get()) {
+            throw new IllegalStateException("this Switchboard (" + instanceName + ") is " + (closed ? "closed" : "closing")
+                    + "; open a new one");
+        }
+    }
+
+    public Publisher publisher() {
+        return publisher;
+    }
+
+    public Subscriber subscriber() {
+        return subscriber;
+    }
+
+    public SharedCache cache(String name) {
+        ensureOpen();
+        if (!CACHE_NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("cache name '" + name + "' must be 1 to 64 letters, digits, '_' or '-'");
+        }
+        if (cacheDriver == null) {
+            throw new IllegalStateException("no cache is configured: set '" + CoreKeys.CACHE.name()
+                    + "' (memory, redis, memcached) and add the provider's jar to the classpath");
+        }
+        return caches.computeIfAbsent(name, n -> new DefaultSharedCache(this, n, cacheDriver, codec));
+    }
+
+    public Capabilities capabilities() {
+        return capabilities;
+    }
+
+    public String transportName() {
+        return transportName;
+    }
+
+    public String cacheProviderName() {
+        return cacheProviderName;
+    }
+
+    public JsonCodec codec() {
+        return codec;
+    }
+
+    public void addConnectionListener(ConnectionListener l) {
+        events.add(l);
+    }
+
+    public void removeConnectionListener(ConnectionListener l) {
+        events.remove(l);
+    }
+
+    public <T> T unwrapTransport(Class<T> type) {
+        ensureOpen();
+        return transport.unwrap(type);
+    }
+
+    public boolean isClosed() {
+        return closing.get();
+    }
+
+    public Health health() {
+        Map<String, Health> components = new LinkedHashMap<>();
+        Transport t = transport;
+        if (closed || t == null) {
+            components.put("transport", Health.of(Health.Status.DOWN, Map.of("closed", true)));
+        } else {
+            components.put("transport", safeHealth(t::health));
+        }
+        CacheDriver c = cacheDriver;
+        if (c != null) {
+            components.put("cache", closed ? Health.of(Health.Status.DOWN, Map.of("closed", true)) : safeHealth(c::health));
+        }
+        components.put("subscriptions", subscriber.health());
+        return Health.aggregate(components);
+    }
+
+    private static Health safeHealth(java.util.function.Supplier<Health> s) {
+        try {
+            return s.get();
+        } catch (RuntimeException e) {
+            return Health.of(Health.Status.DOWN, Map.of("error", e.getClass().getSimpleName() + ": " + e.getMessage()));
+        }
+    }
+
+    /** The close sequence; {@code timeout} null means the configured one. */
+    public void close(Duration timeout) {
+        if (!closing.compareAndSet(false, true)) {
+            return;
+        }
+        Duration total = timeout != null ? timeout : config.get(CoreKeys.CLOSE_TIMEOUT);
+        long deadline = System.nanoTime() + total.toNanos();
+        try {
+            subscriber.closeAll(deadline);
+            Transport t = transport;
+            if (t != null) {
+                closeQuietly("transport", () -> t.close(remaining(deadline)));
+            }
+            CacheDriver c = cacheDriver;
+            if (c != null) {
+                closeQuietly("cache", () -> c.close(remaining(deadline)));
+            }
+        } finally {
+            closed = true;
+            handlerPool.shutdown();
+            scheduler.shutdownNow();
+            events.close();
+            LOG.info("Switchboard {} closed", instanceName);
+        }
+    }
+
+    static Duration remaining(long deadlineNanos) {
+        return Duration.ofNanos(Math.max(0, deadlineNanos - System.nanoTime()));
+    }
+
+    private static void closeQuietly(String what, Runnable r) {
+        try {
+            r.run();
+        } catch (RuntimeException e) {
+            LOG.warn("closing the {} failed: {}", what, e.toString());
+        }
+    }
+
+    Collection<DefaultSharedCache> caches() {
+        return caches.values();
+    }
+
+    String instanceName() {
+        return instanceName;
+    }
+
+    @Override
+    public String toString() {
+        return instanceName + ", transport=" + transportName + ", cache=" + cacheProviderName + (closing.get() ? ", closed" : "");
+    }
+
+    static ThreadFactory threads(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    private static ScheduledExecutorService newScheduler(String instanceName) {
+        ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, threads(instanceName + "-timer"));
+        s.setRemoveOnCancelPolicy(true);
+        s.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
+        return s;
+    }
+
+    static long toMillis(Duration d) {
+        return TimeUnit.NANOSECONDS.toMillis(d.toNanos());
+    }
+}

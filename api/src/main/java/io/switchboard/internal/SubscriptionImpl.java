@@ -1,0 +1,374 @@
+package io.switchboard.internal;
+
+import io.switchboard.Delivery;
+import io.switchboard.Health;
+import io.switchboard.Message;
+import io.switchboard.MessageHandler;
+import io.switchboard.RetryPolicy;
+import io.switchboard.Subscription;
+import io.switchboard.SubscriptionOptions;
+import io.switchboard.spi.DeliveryListener;
+import io.switchboard.spi.InboundDelivery;
+import io.switchboard.spi.SubscriptionRequest;
+import io.switchboard.spi.TransportSubscription;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One subscription: takes deliveries from the transport without blocking, queues them, and runs
+ * the handler on pool threads with at most {@code concurrency} at once (FIFO, so concurrency 1
+ * keeps order). Applies the retry policy: through the transport on at-least-once transports, in
+ * this process otherwise.
+ */
+final class SubscriptionImpl implements Subscription, DeliveryListener {
+    private static final Logger LOG = LoggerFactory.getLogger(SubscriptionImpl.class);
+    private static final ThreadLocal<SubscriptionImpl> CURRENT = new ThreadLocal<>();
+
+    private final DefaultSubscriber owner;
+    private final SubscriptionRequest request;
+    private final MessageHandler handler;
+    private final boolean atLeastOnce;
+    private final int bufferSize;
+    private final int concurrency;
+    private final RetryPolicy retry;
+    private final Queue<InboundDelivery> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger queued = new AtomicInteger();
+    private final AtomicInteger active = new AtomicInteger();
+    private final AtomicBoolean intakeStopped = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final CountDownLatch closeSignal = new CountDownLatch(1);
+    private final Object idle = new Object();
+    private volatile TransportSubscription transportSubscription;
+
+    private final AtomicLong received = new AtomicLong();
+    private final AtomicLong succeeded = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicLong retried = new AtomicLong();
+    private final AtomicLong deadLettered = new AtomicLong();
+    private final AtomicLong exhausted = new AtomicLong();
+    private final AtomicLong overflowed = new AtomicLong();
+    private volatile long lastOverflowNanos;
+    private volatile long lastOverflowLogNanos;
+
+    SubscriptionImpl(DefaultSubscriber owner, SubscriptionRequest request, MessageHandler handler, boolean atLeastOnce, int bufferSize) {
+        this.owner = owner;
+        this.request = request;
+        this.handler = handler;
+        this.atLeastOnce = atLeastOnce;
+        this.bufferSize = bufferSize;
+        this.concurrency = request.options().concurrency();
+        this.retry = request.options().retryPolicy();
+    }
+
+    void attach(TransportSubscription ts) {
+        this.transportSubscription = ts;
+        if (intakeStopped.get()) {
+            ts.close();
+        }
+    }
+
+    /** The transport refused the subscription: nothing to stop. */
+    void abandon() {
+        intakeStopped.set(true);
+        closed.set(true);
+        closeSignal.countDown();
+    }
+
+    @Override
+    public void onDelivery(InboundDelivery delivery) {
+        if (intakeStopped.get()) {
+            release(delivery);
+            return;
+        }
+        received.incrementAndGet();
+        if (!atLeastOnce && queued.get() >= bufferSize) {
+            overflowed.incrementAndGet();
+            long now = System.nanoTime();
+            lastOverflowNanos = now;
+            if (now - lastOverflowLogNanos > TimeUnit.SECONDS.toNanos(10)) {
+                lastOverflowLogNanos = now;
+                LOG.warn("subscription '{}' cannot keep up: {} messages buffered (switchboard.subscriber.buffer-size), "
+                        + "dropping new ones; {} dropped so far", describe(), queued.get(), overflowed.get());
+            }
+            return;
+        }
+        queued.incrementAndGet();
+        queue.add(delivery);
+        startWorkers();
+    }
+
+    private void startWorkers() {
+        while (true) {
+            int a = active.get();
+            if (a >= concurrency || queue.isEmpty() || intakeStopped.get()) {
+                return;
+            }
+            if (active.compareAndSet(a, a + 1)) {
+                try {
+                    owner.runtime().handlerPool().execute(this::work);
+                } catch (RejectedExecutionException e) {
+                    workerDone();
+                    return;
+                }
+            }
+        }
+    }
+
+    private void work() {
+        CURRENT.set(this);
+        try {
+            InboundDelivery d;
+            while (!intakeStopped.get() && (d = queue.poll()) != null) {
+                queued.decrementAndGet();
+                process(d);
+            }
+        } finally {
+            CURRENT.remove();
+            workerDone();
+        }
+        if (!intakeStopped.get() && !queue.isEmpty()) {
+            startWorkers();
+        }
+    }
+
+    private void workerDone() {
+        active.decrementAndGet();
+        synchronized (idle) {
+            idle.notifyAll();
+        }
+    }
+
+    private void process(InboundDelivery d) {
+        int attempt = d.attempt();
+        while (true) {
+            Throwable failure;
+            try {
+                handler.handle(new DeliveryImpl(d.message(), attempt, d.redelivered() || attempt > 1, this));
+                succeeded.incrementAndGet();
+                settle(d::ack, "acknowledge");
+                return;
+            } catch (VirtualMachineError e) {
+                settle(() -> release(d), "release");
+                throw e;
+            } catch (Throwable t) {
+                failure = t;
+            }
+            failed.incrementAndGet();
+            String reason = oneLine(failure);
+            boolean again = retry.shouldRetry(attempt);
+            if (atLeastOnce) {
+                if (again) {
+                    retried.incrementAndGet();
+                    LOG.warn("handler of subscription '{}' failed on message {} (attempt {} of {}); retrying: {}", describe(),
+                            d.message().id(), attempt, retry.maxAttempts(), reason, failure);
+                    Duration delay = retry.backoff(attempt);
+                    settle(() -> d.retry(delay), "retry");
+                } else if (request.deadLetterChannel() != null) {
+                    deadLettered.incrementAndGet();
+                    LOG.warn("handler of subscription '{}' failed on message {} after {} attempts; dead-lettered to '{}': {}",
+                            describe(), d.message().id(), attempt, request.deadLetterChannel(), reason, failure);
+                    int attempts = attempt;
+                    settle(() -> d.deadLetter(reason, attempts), "dead-letter");
+                } else {
+                    exhausted.incrementAndGet();
+                    LOG.warn("handler of subscription '{}' failed on message {} after {} attempts; dropped (no dead-letter channel): {}",
+                            describe(), d.message().id(), attempt, reason, failure);
+                    settle(d::ack, "acknowledge");
+                }
+                return;
+            }
+            if (again && !closed.get()) {
+                retried.incrementAndGet();
+                LOG.warn("handler of subscription '{}' failed on message {} (attempt {} of {}); retrying in this process: {}",
+                        describe(), d.message().id(), attempt, retry.maxAttempts(), reason, failure);
+                try {
+                    if (closeSignal.await(retry.backoff(attempt).toNanos(), TimeUnit.NANOSECONDS)) {
+                        return;
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                attempt++;
+                continue;
+            }
+            exhausted.incrementAndGet();
+            LOG.warn("handler of subscription '{}' failed on message {} after {} attempts; dropped: {}", describe(),
+                    d.message().id(), attempt, reason, failure);
+            return;
+        }
+    }
+
+    private void settle(Runnable action, String what) {
+        try {
+            action.run();
+        } catch (RuntimeException e) {
+            LOG.warn("could not {} a delivery of subscription '{}': {}", what, describe(), e.toString());
+        }
+    }
+
+    private void release(InboundDelivery d) {
+        try {
+            d.release();
+        } catch (RuntimeException e) {
+            LOG.debug("could not hand back a delivery of subscription '{}': {}", describe(), e.toString());
+        }
+    }
+
+    /** Stops taking deliveries; hands queued ones back. */
+    void stopIntake() {
+        if (!intakeStopped.compareAndSet(false, true)) {
+            return;
+        }
+        TransportSubscription ts = transportSubscription;
+        if (ts != null) {
+            try {
+                ts.close();
+            } catch (RuntimeException e) {
+                LOG.warn("could not stop subscription '{}' at the transport: {}", describe(), e.toString());
+            }
+        }
+        InboundDelivery d;
+        while ((d = queue.poll()) != null) {
+            queued.decrementAndGet();
+            release(d);
+        }
+    }
+
+    @Override
+    public void close() {
+        close(owner.runtime().config().get(CoreKeys.CLOSE_TIMEOUT));
+    }
+
+    @Override
+    public void close(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
+        stopIntake();
+        if (closed.compareAndSet(false, true)) {
+            closeSignal.countDown();
+        }
+        int own = CURRENT.get() == this ? 1 : 0;
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (idle) {
+            while (active.get() > own) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    LOG.warn("subscription '{}' closed with {} handler(s) still running after {}", describe(), active.get() - own, timeout);
+                    break;
+                }
+                try {
+                    TimeUnit.NANOSECONDS.timedWait(idle, Math.min(left, TimeUnit.MILLISECONDS.toNanos(50)));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+        }
+        owner.closed(this);
+    }
+
+    @Override
+    public String channelOrPattern() {
+        return request.channelOrPattern();
+    }
+
+    @Override
+    public boolean isPattern() {
+        return request.isPattern();
+    }
+
+    @Override
+    public SubscriptionOptions options() {
+        return request.options();
+    }
+
+    @Override
+    public boolean isActive() {
+        return !intakeStopped.get();
+    }
+
+    Health health() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("channel", request.channelOrPattern());
+        if (request.durableName() != null) {
+            d.put("durable", request.durableName());
+        }
+        d.put("received", received.get());
+        d.put("succeeded", succeeded.get());
+        d.put("failed", failed.get());
+        d.put("retried", retried.get());
+        d.put("deadLettered", deadLettered.get());
+        d.put("droppedAfterRetries", exhausted.get());
+        d.put("droppedOverflow", overflowed.get());
+        d.put("buffered", queued.get());
+        d.put("running", active.get());
+        boolean recentOverflow = overflowed.get() > 0 && System.nanoTime() - lastOverflowNanos < TimeUnit.MINUTES.toNanos(1);
+        return Health.of(recentOverflow ? Health.Status.DEGRADED : Health.Status.UP, d);
+    }
+
+    private String describe() {
+        return request.durableName() != null ? request.durableName() + " (" + request.channelOrPattern() + ")" : request.channelOrPattern();
+    }
+
+    private static String oneLine(Throwable t) {
+        String s = t.getClass().getName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
+        s = s.replace('\r', ' ').replace('\n', ' ');
+        return s.length() > 500 ? s.substring(0, 500) + "..." : s;
+    }
+
+    @Override
+    public String toString() {
+        return "Subscription[" + describe() + (isActive() ? "" : ", closed") + "]";
+    }
+
+    private static final class DeliveryImpl implements Delivery {
+        private final Message message;
+        private final int attempt;
+        private final boolean redelivered;
+        private final Subscription subscription;
+
+        DeliveryImpl(Message message, int attempt, boolean redelivered, Subscription subscription) {
+            this.message = message;
+            this.attempt = attempt;
+            this.redelivered = redelivered;
+            this.subscription = subscription;
+        }
+
+        @Override
+        public Message message() {
+            return message;
+        }
+
+        @Override
+        public int attempt() {
+            return attempt;
+        }
+
+        @Override
+        public boolean redelivered() {
+            return redelivered;
+        }
+
+        @Override
+        public Subscription subscription() {
+            return subscription;
+        }
+
+        @Override
+        public String toString() {
+            return "Delivery[" + message + ", attempt=" + attempt + "]";
+        }
+    }
+}

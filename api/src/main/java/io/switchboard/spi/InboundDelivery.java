@@ -1,0 +1,56 @@
+package io.switchboard.spi;
+
+import io.switchboard.Message;
+import java.time.Duration;
+
+/**
+ * One delivery from a transport to the facade. The facade calls exactly one of {@link #ack()},
+ * {@link #retry(Duration)}, {@link #deadLetter(String, int)} or {@link #release()} per delivery. Those
+ * calls must be thread-safe and must not block for long, and must be harmless (no exception, no
+ * channel closed) when the connection was replaced since the delivery: the broker then redelivers
+ * on its own.
+ */
+public interface InboundDelivery {
+    /** The message, its channel set to the channel it was published to. */
+    Message message();
+
+    /**
+     * Which attempt this is, 1-based. At-least-once transports must carry the count across
+     * redeliveries they trigger through {@link #retry}; a broker redelivery after a lost
+     * connection may count as a new attempt or not, as the transport documents.
+     */
+    int attempt();
+
+    /** Whether the broker flags this as a possible redelivery. */
+    boolean redelivered();
+
+    /** The handler succeeded: the message is done. On an at-most-once transport this does nothing. */
+    void ack();
+
+    /**
+     * The handler never ran (the subscription closed first): give the message back so the broker
+     * delivers it again, to this or another subscriber, without counting an attempt. On an
+     * at-most-once transport this does nothing (the message is dropped).
+     */
+    void release();
+
+    /**
+     * The handler failed and the policy allows another attempt: deliver the message again to the
+     * same subscription after at least {@code delay}, with {@link #attempt()} one higher. Must
+     * not block messages behind it for longer than {@code delay}. Only called on at-least-once
+     * transports (the facade retries in-process otherwise).
+     */
+    void retry(Duration delay);
+
+    /**
+     * The handler failed for the last time: move the message to the subscription's dead-letter
+     * channel (see {@link SubscriptionRequest#deadLetterChannel()}) with headers
+     * {@code sb-dead-letter-reason}, {@code sb-original-channel} and {@code sb-attempts}, and
+     * acknowledge it. Only called when a dead-letter channel is set and
+     * {@link io.switchboard.Capability#DEAD_LETTERS} is declared.
+     *
+     * @param reason the last failure, one line, for the {@code sb-dead-letter-reason} header
+     * @param attempts how many attempts were made
+     */
+    void deadLetter(String reason, int attempts);
+}
