@@ -74,7 +74,7 @@ final class Kit {
     }
 
     /** A handler that records every delivery, thread-safe. */
-    static final class Recorder implements MessageHandler {
+    static class Recorder implements MessageHandler {
         private final List<Delivery> deliveries = new CopyOnWriteArrayList<>();
         private final String name;
 
@@ -85,6 +85,10 @@ final class Kit {
         @Override
         public void handle(Delivery delivery) throws Exception {
             deliveries.add(delivery);
+        }
+
+        String name() {
+            return name;
         }
 
         List<Delivery> all() {
