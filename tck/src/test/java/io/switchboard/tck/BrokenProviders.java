@@ -202,6 +202,35 @@ final class BrokenProviders {
         }
     }
 
+    /**
+     * Not broken: an honest at-most-once transport that declares no capability at all. It
+     * acknowledges each message as it hands it over, as a fire-and-forget broker does, so the
+     * kit's refusal rules and the facade's in-process retries get exercised.
+     */
+    public static final class AtMostOnce extends BrokenTransportProvider {
+        public AtMostOnce() {
+            super("at-most-once-memory");
+        }
+
+        @Override
+        public Capabilities capabilities(Config config) {
+            return Capabilities.of(name());
+        }
+
+        @Override
+        Transport wrap(Transport memory) {
+            return new ForwardingTransport(memory) {
+                @Override
+                public TransportSubscription subscribe(SubscriptionRequest request, DeliveryListener listener) {
+                    return delegate.subscribe(request, d -> {
+                        d.ack();
+                        listener.onDelivery(new DetachedCopy(d));
+                    });
+                }
+            };
+        }
+    }
+
     /** A copy of a delivery whose settlement does nothing: the original settles the message. */
     private static final class DetachedCopy implements InboundDelivery {
         private final InboundDelivery original;
