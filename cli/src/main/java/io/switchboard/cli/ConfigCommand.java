@@ -54,7 +54,7 @@ final class ConfigCommand implements Callable<Integer> {
                 out.println("| key (" + s.getKey() + ") | type | default | meaning |");
                 out.println("|---|---|---|---|");
                 for (ConfigKey<?> k : s.getValue()) {
-                    out.println("| `" + k.name() + "` | " + type(k) + " | " + (k.defaultValue() == null ? "—" : "`" + show(k) + "`")
+                    out.println("| `" + k.name() + "` | " + type(k) + " | " + (k.defaultValue() == null ? "—" : show(k).isEmpty() ? "(empty)" : "`" + show(k) + "`")
                             + " | " + k.description().replace("|", "\\|") + " |");
                 }
                 out.println();
