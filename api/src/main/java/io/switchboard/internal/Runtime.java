@@ -295,6 +295,16 @@ public final class Runtime {
         }
     }
 
+    /**
+     * Throws if closed, or if closing and the caller is not one of this instance's handlers:
+     * handlers finishing during a drain may still publish (a consume-then-publish step completes).
+     */
+    void ensureOpenForPublish() {
+        if (closing.get() && (closed || SubscriptionImpl.currentRuntime() != this)) {
+            ensureOpen();
+        }
+    }
+
     public Publisher publisher() {
         return publisher;
     }
