@@ -243,12 +243,29 @@ final class DefaultSharedCache implements SharedCache {
             if (existing != null) {
                 return existing.thenApply(v -> (T) v);
             }
-            try {
-                runtime.handlerPool().execute(() -> load(key, k, flight, ttl, loader, mine));
-            } catch (java.util.concurrent.RejectedExecutionException rejected) {
-                LOADING.remove(flight, mine);
-                mine.completeExceptionally(new IllegalStateException("Switchboard is closed"));
-            }
+            // A load that finished between the read above and registering ours has stored its value and
+            // left the map already: read again, or a late caller would load a second time.
+            driver.get(k).whenComplete((again, err) -> {
+                if (err != null || again != null) {
+                    LOADING.remove(flight, mine);
+                    if (err != null) {
+                        mine.completeExceptionally(unwrap(err));
+                        return;
+                    }
+                    try {
+                        mine.complete(decode(key, again.value(), type));
+                    } catch (RuntimeException decodeFailure) {
+                        mine.completeExceptionally(decodeFailure);
+                    }
+                    return;
+                }
+                try {
+                    runtime.handlerPool().execute(() -> load(key, k, flight, ttl, loader, mine));
+                } catch (java.util.concurrent.RejectedExecutionException rejected) {
+                    LOADING.remove(flight, mine);
+                    mine.completeExceptionally(new IllegalStateException("Switchboard is closed"));
+                }
+            });
             return mine.thenApply(v -> (T) v);
         });
     }
