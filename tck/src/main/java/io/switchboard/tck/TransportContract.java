@@ -1051,7 +1051,7 @@ public abstract class TransportContract {
         void recoversFromCutConnections() throws Throwable {
             TransportFaults f = faults();
             if (!f.canCutConnections()) {
-                Assumptions.abort("rule T20 needs the cutConnections() hook, which " + getClass().getSimpleName()
+                Assumptions.abort("rule T20 needs the cutConnections() hook, which " + TransportContract.this.getClass().getSimpleName()
                         + ".faults() does not offer (" + f + "); see tck/README.md, 'Fault hooks'");
             }
             recoversAfter("cutConnections()", f::cutConnections);
@@ -1068,7 +1068,7 @@ public abstract class TransportContract {
         void recoversFromRestart() throws Throwable {
             TransportFaults f = faults();
             if (!f.canRestartServer()) {
-                Assumptions.abort("rule T21 needs the restartServer() hook, which " + getClass().getSimpleName()
+                Assumptions.abort("rule T21 needs the restartServer() hook, which " + TransportContract.this.getClass().getSimpleName()
                         + ".faults() does not offer (" + f + "); see tck/README.md, 'Fault hooks'");
             }
             recoversAfter("restartServer()", f::restartServer);
@@ -1090,7 +1090,7 @@ public abstract class TransportContract {
         void keepsAcrossRestart() throws Exception {
             TransportFaults f = faults();
             if (!f.canRestartServer()) {
-                Assumptions.abort("rule T22 needs the restartServer() hook, which " + getClass().getSimpleName()
+                Assumptions.abort("rule T22 needs the restartServer() hook, which " + TransportContract.this.getClass().getSimpleName()
                         + ".faults() does not offer (" + f + "); see tck/README.md, 'Fault hooks'");
             }
             assertTrue(declared().has(Capability.DURABLE_SUBSCRIPTIONS), "survives-restart is declared without durable-subscriptions");
