@@ -344,12 +344,14 @@ public abstract class TransportContract {
         }
 
         /**
-         * T3: every publish stage completes normally, also with many publishes in flight at once,
-         * and {@code publishAndWait} returns. If this fails, check that the transport completes
-         * the stage on every path (confirm, server acknowledgement) and never leaves one pending.
+         * T3: every publish stage completes normally, also with many publishes in flight at once
+         * and when nobody subscribes to the channel, and {@code publishAndWait} returns. If this
+         * fails, check that the transport completes the stage on every path (confirm, server
+         * acknowledgement) and never leaves one pending, and that an unroutable message (no
+         * subscriber) is not treated as a failure.
          */
         @Test
-        @DisplayName("T3 has its publish stage completed normally, with 200 publishes in flight")
+        @DisplayName("T3 has its publish stage completed normally, with 200 publishes in flight and no subscriber")
         void publishStagesComplete() {
             Switchboard sb = open();
             String channel = Kit.channelPrefix() + ".futures";
@@ -1074,12 +1076,7 @@ public abstract class TransportContract {
             recoversAfter("restartServer()", f::restartServer);
         }
 
-        /**
-         * T22, survives-restart: a message accepted for a durable subscription before a server
-         * restart is delivered to its subscriber after it. Runs only when survives-restart is
-         * declared (nothing to refuse otherwise) and the restart hook is offered. If this fails,
-         * check that durable queues and messages are persistent on the server.
-         */
+        /** T22, survives-restart: generated only when declared (nothing to refuse otherwise). */
         @TestFactory
         @DisplayName("survives-restart")
         Stream<DynamicTest> survivesRestart() {
@@ -1087,6 +1084,12 @@ public abstract class TransportContract {
                     rule("T22 a message accepted for a durable subscription is delivered after a server restart", this::keepsAcrossRestart));
         }
 
+        /**
+         * T22: a message accepted for a durable subscription before a server restart is delivered
+         * to its subscriber after it. Needs {@link TransportFaults#restartServer()}. If this
+         * fails, check that durable queues and messages are persistent on the server (durable
+         * queue, persistent delivery mode, stream persistence).
+         */
         void keepsAcrossRestart() throws Exception {
             TransportFaults f = faults();
             if (!f.canRestartServer()) {

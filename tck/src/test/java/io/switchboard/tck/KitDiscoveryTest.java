@@ -28,10 +28,20 @@ class KitDiscoveryTest {
     static class PlainMemoryCache extends MemoryCacheContractTest {
     }
 
+    private static Events transportRun;
+
+    /** One run of the transport contract, shared by the checks below. */
+    private static synchronized Events transportRun() {
+        if (transportRun == null) {
+            transportRun = EngineTestKit.engine("junit-jupiter").selectors(selectClass(PlainMemory.class)).execute().testEvents();
+        }
+        return transportRun;
+    }
+
     @Test
     @DisplayName("every transport rule T1-T21 runs for a subclass, through the abstract base's @Nested classes")
     void runsEveryTransportRule() {
-        Events tests = EngineTestKit.engine("junit-jupiter").selectors(selectClass(PlainMemory.class)).execute().testEvents();
+        Events tests = transportRun();
         assertEquals(0, tests.failed().count(), () -> "failures: " + names(tests.failed().stream().collect(Collectors.toList())));
         Set<String> ran = ruleNumbers(tests.started().stream().collect(Collectors.toList()));
         Set<String> expected = IntStream.rangeClosed(1, 21).mapToObj(i -> "T" + i).collect(Collectors.toCollection(TreeSet::new));
@@ -41,7 +51,7 @@ class KitDiscoveryTest {
     @Test
     @DisplayName("a rule whose hook is missing is an announced skip naming the hook, and nothing else is skipped")
     void missingHookIsAnAnnouncedSkip() {
-        Events tests = EngineTestKit.engine("junit-jupiter").selectors(selectClass(PlainMemory.class)).execute().testEvents();
+        Events tests = transportRun();
         List<Event> aborted = tests.aborted().stream().collect(Collectors.toList());
         assertEquals(Set.of("T20", "T21"), ruleNumbers(aborted), "skipped rules");
         for (Event e : aborted) {
