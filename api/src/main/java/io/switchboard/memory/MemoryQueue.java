@@ -5,7 +5,9 @@ import io.switchboard.spi.DeliveryListener;
 import io.switchboard.spi.InboundDelivery;
 import io.switchboard.spi.SubscriptionRequest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -31,6 +33,7 @@ import org.slf4j.LoggerFactory;
  */
 final class MemoryQueue {
     private static final Logger LOG = LoggerFactory.getLogger(MemoryQueue.class);
+    private static final long BOUNCE_DELAY_MILLIS = 5;
 
     private final MemoryBroker broker;
     private final String description;
@@ -168,9 +171,10 @@ final class MemoryQueue {
             return;
         }
         int missed = 1;
+        List<Consumer> bounced = null;
         while (true) {
             Dispatch d;
-            while ((d = next()) != null) {
+            while ((d = next(bounced)) != null) {
                 try {
                     d.consumer.listener.onDelivery(d.delivery);
                 } catch (RuntimeException e) {
@@ -178,16 +182,27 @@ final class MemoryQueue {
                             description, d.delivery.envelope.message.id(), e.toString());
                     d.delivery.release();
                 }
+                // A listener that hands a message straight back is closing (or broken): offering it
+                // the same message again in this pass would only spin, so it waits for a later pass.
+                if (d.delivery.released) {
+                    if (bounced == null) {
+                        bounced = new ArrayList<>(2);
+                    }
+                    bounced.add(d.consumer);
+                }
             }
             missed = wip.addAndGet(-missed);
             if (missed == 0) {
+                if (bounced != null) {
+                    broker.timer().schedule(this::drain, BOUNCE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+                }
                 return;
             }
         }
     }
 
     /** The next message and the consumer to give it to, or null; only called by the draining thread. */
-    private Dispatch next() {
+    private Dispatch next(List<Consumer> bounced) {
         if (deleted) {
             return null;
         }
@@ -198,7 +213,7 @@ final class MemoryQueue {
         Consumer chosen = null;
         for (int i = 0; i < cs.length; i++) {
             Consumer c = cs[(nextConsumer + i) % cs.length];
-            if (!c.closed && c.outstanding.get() < c.maxUnacknowledged) {
+            if (!c.closed && c.outstanding.get() < c.maxUnacknowledged && (bounced == null || !bounced.contains(c))) {
                 chosen = c;
                 nextConsumer = (nextConsumer + i + 1) % cs.length;
                 break;
@@ -268,6 +283,7 @@ final class MemoryQueue {
         private final Consumer consumer;
         final Envelope envelope;
         private final AtomicBoolean settled = new AtomicBoolean();
+        volatile boolean released;
 
         Delivery(MemoryQueue queue, Consumer consumer, Envelope envelope) {
             this.queue = queue;
@@ -298,6 +314,7 @@ final class MemoryQueue {
         @Override
         public void release() {
             if (settled.compareAndSet(false, true)) {
+                released = true;
                 consumer.outstanding.decrementAndGet();
                 queue.giveBack(new Envelope(envelope.sequence, envelope.message, envelope.attempt, true));
             }

@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -118,6 +119,26 @@ class MemoryTransportSpiTest {
         assertTrue(System.nanoTime() - start >= TimeUnit.MILLISECONDS.toNanos(100), "not before the delay");
         assertEquals(2, got.get(1).attempt());
         assertTrue(got.get(1).redelivered());
+    }
+
+    @Test
+    void aListenerThatAlwaysThrowsDoesNotSpinAndLosesNothing() {
+        AtomicInteger calls = new AtomicInteger();
+        List<InboundDelivery> got = new CopyOnWriteArrayList<>();
+        AtomicBoolean broken = new AtomicBoolean(true);
+        transport.subscribe(request("broken", 1), d -> {
+            calls.incrementAndGet();
+            if (broken.get()) {
+                throw new IllegalStateException("listener broken");
+            }
+            got.add(d);
+        });
+        publish("broken", "x");
+        await(() -> calls.get() >= 2, "the message is offered again later");
+        assertTrue(calls.get() < 1000, "offered " + calls.get() + " times in a few milliseconds: spinning");
+        broken.set(false);
+        await(() -> got.size() == 1, "delivered once the listener works");
+        assertEquals("x", got.get(0).message().text());
     }
 
     @Test
