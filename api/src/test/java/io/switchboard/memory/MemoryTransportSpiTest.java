@@ -177,6 +177,29 @@ class MemoryTransportSpiTest {
     }
 
     @Test
+    void releasedMessagesReturnToTheirOriginalPlaceInTheQueue() {
+        String name = unique("order");
+        List<InboundDelivery> first = new CopyOnWriteArrayList<>();
+        TransportSubscription s = transport.subscribe(durable("ordered", name, 3), first::add);
+        for (int i = 1; i <= 5; i++) {
+            publish("ordered", "m" + i);
+        }
+        await(() -> first.size() == 3, "three delivered within the credit");
+        s.close();
+        first.get(0).release();
+        first.get(2).release();
+        first.get(1).release();
+        List<String> second = new CopyOnWriteArrayList<>();
+        transport.subscribe(durable("ordered", name, 10), d -> {
+            second.add(d.message().text());
+            d.ack();
+        });
+        await(() -> second.size() == 5, "all five delivered again, got " + second);
+        assertEquals(List.of("m1", "m2", "m3", "m4", "m5"), second);
+        transport.deleteDurable(name);
+    }
+
+    @Test
     void transientQueueDropsWhatIsLeftOnClose() {
         List<InboundDelivery> got = new CopyOnWriteArrayList<>();
         TransportSubscription s = transport.subscribe(request("t", 1), got::add);
