@@ -46,7 +46,6 @@ final class MemoryQueue {
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicLong delivered = new AtomicLong();
-    private final AtomicLong enqueued = new AtomicLong();
     private volatile Consumer[] consumers = new Consumer[0];
     private volatile boolean deleted;
     private int nextConsumer;
@@ -78,14 +77,6 @@ final class MemoryQueue {
         return delivered.get();
     }
 
-    long enqueued() {
-        return enqueued.get();
-    }
-
-    int consumerCount() {
-        return consumers.length;
-    }
-
     boolean reserve() {
         while (true) {
             int s = size.get();
@@ -108,7 +99,6 @@ final class MemoryQueue {
             return;
         }
         fresh.add(new Envelope(sequence.incrementAndGet(), message, 1, false));
-        enqueued.incrementAndGet();
         drain();
     }
 
@@ -160,10 +150,6 @@ final class MemoryQueue {
         fresh.clear();
         returned.clear();
         size.set(0);
-    }
-
-    boolean isDeleted() {
-        return deleted;
     }
 
     private void drain() {
@@ -270,10 +256,6 @@ final class MemoryQueue {
             this.request = request;
             this.listener = listener;
             this.maxUnacknowledged = request.maxUnacknowledged();
-        }
-
-        int outstanding() {
-            return outstanding.get();
         }
     }
 
