@@ -902,10 +902,13 @@ public abstract class TransportContract {
         /**
          * T17: a durable subscription whose subscriber closed keeps the messages published
          * meanwhile and hands them (and not the ones already handled) to the next subscriber of
-         * that name, in another instance; {@code deleteDurable} then reports it existed, and a
-         * second delete that it did not. If this fails, check that closing a durable
-         * subscription keeps its queue or consumer group and that acknowledged messages are
-         * removed from it.
+         * that name, in another instance, as first deliveries (attempt 1, not flagged
+         * redelivered, since no subscriber had them before); {@code deleteDurable} then reports it
+         * existed, and a second delete that it did not. If this fails, check that closing a
+         * durable subscription keeps its queue or consumer group, that acknowledged messages are
+         * removed from it, and that {@code TransportSubscription.close()} really stops the
+         * consumer (a consumer left behind is offered the messages, the facade hands them back,
+         * and they arrive flagged as redeliveries).
          */
         void keepsMessagesWhileAway() {
             Switchboard first = open();
@@ -928,6 +931,11 @@ public abstract class TransportContract {
             after.awaitSentinel(deliveryTimeout());
             after.awaitMessages(away.size(), deliveryTimeout());
             assertExactlyOnce(after, away, after.name());
+            for (Delivery d : after.messages()) {
+                assertTrue(d.attempt() == 1 && !d.redelivered(), () -> "message '" + d.message().text() + "' was never handed to a "
+                        + "subscriber before, yet arrives as attempt " + d.attempt() + (d.redelivered() ? ", flagged redelivered" : "")
+                        + ": the closed subscriber must no longer be offered messages");
+            }
             assertTrue(second.subscriber().deleteDurable(name), "deleteDurable of an existing subscription returns true");
             assertFalse(second.subscriber().deleteDurable(name), "deleteDurable of a deleted subscription returns false");
         }
