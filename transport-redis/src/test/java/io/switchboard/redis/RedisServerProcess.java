@@ -25,6 +25,9 @@ final class RedisServerProcess implements AutoCloseable {
     }
 
     synchronized void start() {
+        if (process != null && process.isAlive()) {
+            return;
+        }
         List<String> cmd = new ArrayList<>(List.of("redis-server", "--port", String.valueOf(port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"));
         if (password != null) {

@@ -56,16 +56,16 @@ final class RedisConnector {
         String server = settings.describe();
         String text = safeMessage(e);
         String upper = text.toUpperCase(Locale.ROOT);
+        if (upper.startsWith("NOAUTH") && settings.password == null) {
+            return new ConfigurationException("Redis at " + server + " requires a password but "
+                    + RedisConfigKeys.URI.name() + " has none; use redis://[user:]password@host:port", null);
+        }
         if (e instanceof JedisAccessControlException || upper.startsWith("WRONGPASS") || upper.contains("INVALID PASSWORD")
                 || upper.contains("INVALID USERNAME-PASSWORD")) {
             return new ConfigurationException("Redis at " + server + " refused the credentials"
                     + (settings.user != null ? " of user '" + settings.user + "'" : "")
                     + " (" + RedisConfigKeys.URI.name() + "): " + firstLine(text)
                     + ". Check the user and password in the URI.", null);
-        }
-        if (upper.startsWith("NOAUTH")) {
-            return new ConfigurationException("Redis at " + server + " requires a password but "
-                    + RedisConfigKeys.URI.name() + " has none; use redis://[user:]password@host:port", null);
         }
         if (upper.contains("DB INDEX IS OUT OF RANGE")) {
             return new ConfigurationException("Redis at " + server + " has no database " + settings.database

@@ -61,6 +61,8 @@ final class RedisPublisher {
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong refusedFull = new AtomicLong();
     private final String serverVersion;
+    /** A publish taken from the queue before its connection turned out dead; writer thread only. */
+    private Pending carry;
     private volatile RedisWire wire;
     private volatile boolean connected;
     private volatile boolean suspect;
@@ -149,7 +151,12 @@ final class RedisPublisher {
         while (true) {
             RedisWire w = wire;
             if (w == null) {
-                if (closing && queue.isEmpty()) {
+                if (carry != null && (closing || settings.outageWait.isZero()
+                        || System.nanoTime() - carry.enqueuedNanos >= settings.outageWait.toNanos())) {
+                    fail(carry, new ConnectionException("Redis at " + settings.describe() + " is unreachable", null));
+                    carry = null;
+                }
+                if (closing && queue.isEmpty() && carry == null) {
                     break;
                 }
                 try {
@@ -164,17 +171,14 @@ final class RedisPublisher {
                 }
                 continue;
             }
-            if (suspect) {
-                suspect = false;
-                if (!ping(w)) {
-                    continue;
+            Pending first = carry;
+            carry = null;
+            if (first == null) {
+                try {
+                    first = queue.poll(settings.pingInterval.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    first = null;
                 }
-            }
-            Pending first;
-            try {
-                first = queue.poll(settings.pingInterval.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (InterruptedException e) {
-                first = null;
             }
             if (first == null) {
                 if (closing && queue.isEmpty()) {
@@ -182,6 +186,13 @@ final class RedisPublisher {
                 }
                 ping(w);
                 continue;
+            }
+            if (suspect) {
+                suspect = false;
+                if (!ping(w)) {
+                    carry = first;
+                    continue;
+                }
             }
             batch.add(first);
             queue.drainTo(batch, MAX_BATCH - 1);
@@ -275,6 +286,12 @@ final class RedisPublisher {
                         + cause.getMessage(), cause));
             }
         }
+    }
+
+    private void fail(Pending p, RuntimeException cause) {
+        failed.incrementAndGet();
+        p.completeExceptionally(new ConnectionException("publish of message " + p.messageId + " to channel '"
+                + p.channelName + "' failed: " + cause.getMessage(), cause));
     }
 
     private void failQueued(RuntimeException cause) {
