@@ -17,7 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.Protocol;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 
 /**
  * The auto-flushing pipelined publisher: callers queue publishes; one writer thread takes
@@ -63,6 +63,8 @@ final class RedisPublisher {
     private final String serverVersion;
     /** A publish taken from the queue before its connection turned out dead; writer thread only. */
     private Pending carry;
+    /** The RESP pipeline on {@link #wire}'s socket; writer thread only after construction. */
+    private RespPipe pipe;
     private volatile RedisWire wire;
     private volatile boolean connected;
     private volatile boolean suspect;
@@ -83,6 +85,7 @@ final class RedisPublisher {
             throw e;
         }
         this.wire = w;
+        this.pipe = new RespPipe(w.socket());
         this.connected = true;
         this.writer = new Thread(this::run, instanceName + "-redis-publisher");
         writer.setDaemon(true);
@@ -160,7 +163,9 @@ final class RedisPublisher {
                     break;
                 }
                 try {
-                    wire = connector.open();
+                    RedisWire fresh = connector.open();
+                    pipe = new RespPipe(fresh.socket());
+                    wire = fresh;
                     connected = true;
                     backoffMillis = settings.minBackoff.toMillis();
                     LOG.info("Redis publisher connection to {} re-established", settings.describe());
@@ -207,7 +212,12 @@ final class RedisPublisher {
 
     private boolean ping(RedisWire w) {
         try {
-            w.ping();
+            pipe.ping();
+            pipe.flush();
+            Object reply = pipe.read();
+            if (!"PONG".equals(reply)) {
+                throw new JedisConnectionException("unexpected reply to PING: " + reply);
+            }
             return true;
         } catch (RuntimeException e) {
             drop(w, e);
@@ -219,19 +229,19 @@ final class RedisPublisher {
         int done = 0;
         try {
             for (Pending p : batch) {
-                w.sendCommand(Protocol.Command.PUBLISH, p.channel, p.payload);
+                pipe.publish(p.channel, p.payload);
             }
-            List<Object> replies = w.getMany(batch.size());
+            pipe.flush();
             for (; done < batch.size(); done++) {
                 Pending p = batch.get(done);
-                Object reply = replies.get(done);
-                if (reply instanceof Exception) {
-                    failed.incrementAndGet();
-                    p.completeExceptionally(new PublishException(p.channelName, p.messageId, "Redis refused it: "
-                            + ((Exception) reply).getMessage(), null, false));
-                } else {
+                Object reply = pipe.read();
+                if (reply instanceof Long) {
                     published.incrementAndGet();
                     p.complete(null);
+                } else {
+                    failed.incrementAndGet();
+                    String why = reply instanceof RespPipe.ErrorReply ? ((RespPipe.ErrorReply) reply).message : String.valueOf(reply);
+                    p.completeExceptionally(new PublishException(p.channelName, p.messageId, "Redis refused it: " + why, null, false));
                 }
             }
         } catch (RuntimeException e) {
