@@ -34,6 +34,7 @@ final class RespPipe {
     private final byte[] r = new byte[BUFFER];
     private int rpos;
     private int rlen;
+    private boolean inReply;
 
     RespPipe(Socket socket) {
         try {
@@ -85,6 +86,18 @@ final class RespPipe {
      */
     Object read() {
         byte type = next();
+        inReply = true;
+        Object reply = parse(type);
+        inReply = false;
+        return reply;
+    }
+
+    /** Whether a reply was partly read when the last read failed (its rest would be misread). */
+    boolean inReply() {
+        return inReply;
+    }
+
+    private Object parse(byte type) {
         switch (type) {
             case ':': {
                 long v = 0;
