@@ -54,6 +54,8 @@ final class RedisSubscriber {
     private final Map<String, Target> exact = new ConcurrentHashMap<>();
     private final Map<String, Target> patterns = new ConcurrentHashMap<>();
     private final Map<String, ArrayDeque<CompletableFuture<Void>>> awaitingConfirmation = new HashMap<>();
+    /** Subscriptions whose SUBSCRIBE was lost with the old connection and re-sent before the resync PING. */
+    private final List<CompletableFuture<Void>> awaitingResync = new ArrayList<>();
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicLong reconnects = new AtomicLong();
@@ -380,6 +382,8 @@ final class RedisSubscriber {
                     backoff = Math.min(settings.maxBackoff.toMillis(), backoff * 2);
                     continue;
                 }
+                awaitingConfirmation.values().forEach(awaitingResync::addAll);
+                awaitingConfirmation.clear();
                 recovering = true;
                 wire = w;
                 reconnects.incrementAndGet();
@@ -410,8 +414,8 @@ final class RedisSubscriber {
                 return;
             }
             recovering = false;
-            awaitingConfirmation.values().forEach(waiting::addAll);
-            awaitingConfirmation.clear();
+            waiting.addAll(awaitingResync);
+            awaitingResync.clear();
         }
         waiting.forEach(f -> f.complete(null));
         LOG.info("Redis subscriber connection to {} re-established; {} channels and {} patterns re-subscribed",
