@@ -65,6 +65,24 @@ final class RedisSubscriber {
     private volatile boolean closing;
     private volatile String lastError;
 
+    /** The text of the last channel (or glob) name received; reused while the same name repeats. Reader thread only. */
+    private static final class Name {
+        final byte[] raw;
+        final String text;
+
+        Name(byte[] raw) {
+            this.raw = raw;
+            this.text = new String(raw, StandardCharsets.UTF_8);
+        }
+
+        Name of(byte[] bytes) {
+            return Arrays.equals(raw, bytes) ? this : new Name(bytes);
+        }
+    }
+
+    private Name lastChannel = new Name(new byte[0]);
+    private Name lastGlob = new Name(new byte[0]);
+
     /** One Redis channel or glob and the subscriptions sharing it. */
     private static final class Target {
         final String redisName;
@@ -240,9 +258,12 @@ final class RedisSubscriber {
             }
             byte[] kind = (byte[]) parts.get(0);
             if (is(kind, "message") && parts.size() == 3) {
-                deliverExact(string(parts.get(1)), (byte[]) parts.get(2));
+                lastChannel = lastChannel.of((byte[]) parts.get(1));
+                deliverExact(lastChannel.text, (byte[]) parts.get(2));
             } else if (is(kind, "pmessage") && parts.size() == 4) {
-                deliverPattern(string(parts.get(1)), string(parts.get(2)), (byte[]) parts.get(3));
+                lastGlob = lastGlob.of((byte[]) parts.get(1));
+                lastChannel = lastChannel.of((byte[]) parts.get(2));
+                deliverPattern(lastGlob.text, lastChannel.text, (byte[]) parts.get(3));
             } else if (is(kind, "subscribe") || is(kind, "psubscribe")) {
                 confirm((is(kind, "psubscribe") ? "p:" : "c:") + string(parts.get(1)));
             } else if (is(kind, "pong") && parts.size() > 1 && parts.get(1) instanceof byte[]
