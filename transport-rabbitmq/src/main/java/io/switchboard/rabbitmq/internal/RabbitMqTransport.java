@@ -258,8 +258,9 @@ public final class RabbitMqTransport implements Transport {
                         allEstablished = false;
                         break;
                     }
-                    LOG.error("could not re-establish subscription {} after reconnecting; it receives nothing until the next reconnect: {}",
-                            s, describe(e), e);
+                    LOG.error("could not re-establish subscription {} after reconnecting: {}; trying again every {}",
+                            s, describe(e), settings.recoveryInterval, e);
+                    reestablishLater(s);
                 }
             }
             if (!allEstablished || !conn.isOpen()) {
@@ -537,6 +538,15 @@ public final class RabbitMqTransport implements Transport {
             } catch (IOException | ShutdownSignalException e) {
                 LOG.debug("closing the RabbitMQ connection: {}", e.toString());
             }
+        }
+    }
+
+    /** Runs a short task on the shared scheduler after a delay. */
+    void later(Runnable task, long millis) {
+        try {
+            context.scheduler().schedule(task, millis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.debug("timed task skipped: closing");
         }
     }
 
