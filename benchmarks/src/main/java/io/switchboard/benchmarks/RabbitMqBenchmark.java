@@ -371,6 +371,11 @@ public final class RabbitMqBenchmark {
             if (durable != null) {
                 sb.subscriber().deleteDurable(durable);
             }
+            try (Channel ch = sb.unwrap(Connection.class).createChannel()) {
+                ch.exchangeDelete("bench.ch." + channel);
+            } catch (Exception e) {
+                System.err.println("could not delete the benchmark's exchange: " + e);
+            }
             sb.close();
         }
     }

@@ -343,6 +343,15 @@ public final class RabbitMqTransport implements Transport {
         admin(ch -> declareChannelExchange(ch, channel));
     }
 
+    /**
+     * Forgets which exchanges and delay queues exist, after the broker closed a channel (for
+     * example a publish to an exchange someone deleted), so that they are declared again.
+     */
+    void forgetDeclarations() {
+        declaredExchanges.clear();
+        declaredRetryQueues.clear();
+    }
+
     /** Declares the channel exchange on the given channel and records it. */
     void declareChannelExchange(Channel ch, String channel) throws IOException {
         if (declaredExchanges.contains(channel)) {
