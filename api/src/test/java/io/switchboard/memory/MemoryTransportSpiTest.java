@@ -210,7 +210,7 @@ class MemoryTransportSpiTest {
         s.close();
         got.get(0).release();
         got.get(0).retry(Duration.ZERO);
-        assertEquals(0, transport.health().details().get("brokerQueues"));
+        assertEquals(0, transport.health().details().get("queues"));
     }
 
     @Test

@@ -251,7 +251,7 @@ class MemoryTransportTest {
         sb.publisher().publishText("h", "x").toCompletableFuture().join();
         Map<String, Object> details = sb.health().components().get("transport").details();
         assertEquals(1L, details.get("published"));
-        assertEquals(1, details.get("brokerQueues"));
+        assertEquals(1, details.get("queues"));
     }
 
     @Test
