@@ -53,4 +53,56 @@ public interface InboundDelivery {
      * @param attempts how many attempts were made
      */
     void deadLetter(String reason, int attempts);
+
+    /**
+     * A delivery for an at-most-once transport: attempt 1, not redelivered; {@link #ack()} and
+     * {@link #release()} do nothing (the message is gone either way); {@link #retry(Duration)}
+     * and {@link #deadLetter(String, int)} throw {@link IllegalStateException}, since the facade
+     * never calls them on a transport without {@link io.switchboard.Capability#AT_LEAST_ONCE} and
+     * {@link io.switchboard.Capability#DEAD_LETTERS}.
+     *
+     * @param message the received message, its channel set
+     */
+    static InboundDelivery atMostOnce(Message message) {
+        java.util.Objects.requireNonNull(message, "message");
+        return new InboundDelivery() {
+            @Override
+            public Message message() {
+                return message;
+            }
+
+            @Override
+            public int attempt() {
+                return 1;
+            }
+
+            @Override
+            public boolean redelivered() {
+                return false;
+            }
+
+            @Override
+            public void ack() {
+            }
+
+            @Override
+            public void release() {
+            }
+
+            @Override
+            public void retry(Duration delay) {
+                throw new IllegalStateException("retry() called on an at-most-once delivery; the facade retries in-process");
+            }
+
+            @Override
+            public void deadLetter(String reason, int attempts) {
+                throw new IllegalStateException("deadLetter() called on a transport without dead letters");
+            }
+
+            @Override
+            public String toString() {
+                return "InboundDelivery[at-most-once, " + message + "]";
+            }
+        };
+    }
 }

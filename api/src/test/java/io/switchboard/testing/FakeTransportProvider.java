@@ -50,40 +50,7 @@ public final class FakeTransportProvider implements TransportProvider {
             @Override
             public CompletionStage<Void> publish(String channel, Message message) {
                 for (DeliveryListener l : listeners.getOrDefault(channel, List.of())) {
-                    l.onDelivery(new InboundDelivery() {
-                        @Override
-                        public Message message() {
-                            return message;
-                        }
-
-                        @Override
-                        public int attempt() {
-                            return 1;
-                        }
-
-                        @Override
-                        public boolean redelivered() {
-                            return false;
-                        }
-
-                        @Override
-                        public void ack() {
-                        }
-
-                        @Override
-                        public void release() {
-                        }
-
-                        @Override
-                        public void retry(Duration delay) {
-                            throw new AssertionError("retry must not be called on an at-most-once transport");
-                        }
-
-                        @Override
-                        public void deadLetter(String reason, int attempts) {
-                            throw new AssertionError("deadLetter must not be called without the capability");
-                        }
-                    });
+                    l.onDelivery(InboundDelivery.atMostOnce(message));
                 }
                 return CompletableFuture.completedFuture(null);
             }

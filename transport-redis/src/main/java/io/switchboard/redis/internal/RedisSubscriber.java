@@ -9,7 +9,6 @@ import io.switchboard.spi.InboundDelivery;
 import io.switchboard.spi.SubscriptionRequest;
 import io.switchboard.spi.TransportSubscription;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -499,7 +498,7 @@ final class RedisSubscriber {
         void deliver(Message m) {
             if (!closed) {
                 delivered.incrementAndGet();
-                listener.onDelivery(new RedisDelivery(m));
+                listener.onDelivery(InboundDelivery.atMostOnce(m));
             }
         }
 
@@ -526,48 +525,6 @@ final class RedisSubscriber {
                     }
                 }
             }
-        }
-    }
-
-    /** An at-most-once delivery: acknowledgement and release have nothing to do. Immutable. */
-    private static final class RedisDelivery implements InboundDelivery {
-        private final Message message;
-
-        RedisDelivery(Message message) {
-            this.message = message;
-        }
-
-        @Override
-        public Message message() {
-            return message;
-        }
-
-        @Override
-        public int attempt() {
-            return 1;
-        }
-
-        @Override
-        public boolean redelivered() {
-            return false;
-        }
-
-        @Override
-        public void ack() {
-        }
-
-        @Override
-        public void release() {
-        }
-
-        @Override
-        public void retry(Duration delay) {
-            throw new IllegalStateException("the Redis transport is at-most-once; the facade retries in-process");
-        }
-
-        @Override
-        public void deadLetter(String reason, int attempts) {
-            throw new IllegalStateException("the Redis transport has no dead-letter support");
         }
     }
 }
