@@ -26,7 +26,8 @@ public interface Publisher {
      * @throws NullPointerException if an argument is {@code null}
      * @throws IllegalArgumentException if the channel name is invalid or is a pattern
      * @throws PayloadTooLargeException if the message is over {@code switchboard.message.max-size}
-     * @throws IllegalStateException if the {@link Switchboard} is closing or closed
+     * @throws IllegalStateException if the {@link Switchboard} is closed, or closing and the caller is
+     *     not one of its handlers (handlers finishing during the drain may still publish)
      */
     CompletionStage<Void> publish(String channel, Message message);
 

@@ -28,7 +28,7 @@ final class DefaultPublisher implements Publisher {
     public CompletionStage<Void> publish(String channel, Message message) {
         Objects.requireNonNull(message, "message");
         Channels.requireChannel(channel);
-        runtime.ensureOpen();
+        runtime.ensureOpenForPublish();
         long size = message.size();
         if (size > maxSize) {
             throw new PayloadTooLargeException("message " + message.id() + " to channel '" + channel + "'", size, maxSize,

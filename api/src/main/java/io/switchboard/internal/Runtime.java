@@ -191,7 +191,7 @@ public final class Runtime {
             TransportProvider p = transports.get(wanted);
             if (p == null) {
                 problems.add("'" + CoreKeys.TRANSPORT.name() + "' is '" + wanted + "' (from " + resolver.source(CoreKeys.TRANSPORT.name())
-                        + ") but no transport has that name; available: " + String.join(", ", transports.keySet()) + "."
+                        + ") but no transport has that name; available: " + names(transports.keySet()) + "."
                         + Suggestions.didYouMean(wanted, transports.keySet())
                         + (ProviderHints.artifactHint(wanted).isEmpty() ? "" : " Add" + ProviderHints.artifactHint(wanted).replace("(", "").replace(")", "")
                                 + " to the classpath."));
@@ -221,7 +221,7 @@ public final class Runtime {
             CacheProvider p = caches.get(wanted);
             if (p == null) {
                 problems.add("'" + CoreKeys.CACHE.name() + "' is '" + wanted + "' (from " + resolver.source(CoreKeys.CACHE.name())
-                        + ") but no cache has that name; available: " + String.join(", ", caches.keySet()) + "."
+                        + ") but no cache has that name; available: " + names(caches.keySet()) + "."
                         + Suggestions.didYouMean(wanted, caches.keySet())
                         + (ProviderHints.artifactHint(wanted).isEmpty() ? "" : " Add" + ProviderHints.artifactHint(wanted).replace("(", "").replace(")", "")
                                 + " to the classpath."));
@@ -242,6 +242,10 @@ public final class Runtime {
             return caches.get("memory");
         }
         return null;
+    }
+
+    private static String names(Collection<String> names) {
+        return names.isEmpty() ? "none (no provider jar on the classpath)" : String.join(", ", names);
     }
 
     private static void checkRequirements(Config config, Capabilities caps, List<String> problems) {
@@ -288,6 +292,16 @@ public final class Runtime {
         if (closing.get()) {
             throw new IllegalStateException("this Switchboard (" + instanceName + ") is " + (closed ? "closed" : "closing")
                     + "; open a new one");
+        }
+    }
+
+    /**
+     * Throws if closed, or if closing and the caller is not one of this instance's handlers:
+     * handlers finishing during a drain may still publish (a consume-then-publish step completes).
+     */
+    void ensureOpenForPublish() {
+        if (closing.get() && (closed || SubscriptionImpl.currentRuntime() != this)) {
+            ensureOpen();
         }
     }
 

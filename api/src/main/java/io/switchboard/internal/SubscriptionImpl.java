@@ -106,7 +106,17 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         }
         queued.incrementAndGet();
         queue.add(delivery);
-        startWorkers();
+        if (intakeStopped.get()) {
+            releaseQueued();
+        } else {
+            startWorkers();
+        }
+    }
+
+    /** The runtime whose handler is running on this thread, or {@code null}. */
+    static Runtime currentRuntime() {
+        SubscriptionImpl s = CURRENT.get();
+        return s == null ? null : s.owner.runtime();
     }
 
     private void startWorkers() {
@@ -240,6 +250,10 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
                 LOG.warn("could not stop subscription '{}' at the transport: {}", describe(), e.toString());
             }
         }
+        releaseQueued();
+    }
+
+    private void releaseQueued() {
         InboundDelivery d;
         while ((d = queue.poll()) != null) {
             queued.decrementAndGet();

@@ -1,0 +1,39 @@
+package io.switchboard.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code switchboard} command. Subcommands share the library's configuration: properties
+ * given with {@code -D key=value}, system properties, {@code SWITCHBOARD_*} environment variables
+ * and {@code switchboard.properties}.
+ *
+ * <p>Exit codes: 0 success, 1 the command ran and found a failure (for example an inconsistent
+ * demo), 2 usage error, 3 configuration error, 4 connection error.
+ */
+@Command(name = "switchboard", mixinStandardHelpOptions = true, version = "switchboard 0.1.0-SNAPSHOT",
+        description = "Broker-agnostic pub/sub and shared cache: demo and tools.",
+        subcommands = {DemoCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
+public final class SwitchboardCommand {
+    /** Exit code: the command ran and found a failure. */
+    public static final int FAILED = 1;
+    /** Exit code: the configuration is wrong. */
+    public static final int CONFIGURATION = 3;
+    /** Exit code: a server could not be reached. */
+    public static final int CONNECTION = 4;
+
+    private SwitchboardCommand() {
+    }
+
+    /** Runs the command line and exits with its code. */
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the command line and returns its exit code. */
+    public static int run(String... args) {
+        CommandLine cl = new CommandLine(new SwitchboardCommand());
+        cl.setExecutionExceptionHandler((e, cmd, parsed) -> Errors.report(e, cmd.getErr()));
+        return cl.execute(args);
+    }
+}
