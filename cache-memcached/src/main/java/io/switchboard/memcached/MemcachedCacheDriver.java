@@ -90,7 +90,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
     private final ItemTranscoder transcoder;
     private final int maxValueSize;
     private final Deadlines deadlines;
-    private final ExecutorService callbacks;
+    private final ExecutorService[] callbacks;
     private final ExecutorService admin;
     private final ConnectionEvents events;
     private final Map<SocketAddress, Server> servers = new LinkedHashMap<>();
@@ -129,9 +129,12 @@ public final class MemcachedCacheDriver implements CacheDriver {
             servers.put(addresses.get(i), new Server(settings.labels.get(i)));
         }
         String name = context.instanceName() + "-memcached";
-        this.callbacks = settings.callbackThreads == 0 ? new DirectExecutor()
-                : new ThreadPoolExecutor(settings.callbackThreads, settings.callbackThreads, 60, TimeUnit.SECONDS,
-                        new LinkedBlockingQueue<>(), daemon(name + "-callback"));
+        this.callbacks = new ExecutorService[settings.connections];
+        for (int i = 0; i < callbacks.length; i++) {
+            // One thread per connection keeps completions in the order the server replied.
+            callbacks[i] = settings.completeOnIoThread ? new DirectExecutor()
+                    : new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon(name + "-callback-" + i));
+        }
         this.admin = Executors.newSingleThreadExecutor(daemon(name + "-admin"));
         this.deadlines = new Deadlines(settings.timeout.toNanos(), this::expire);
         this.clients = new MemcachedClient[settings.connections];
@@ -159,10 +162,9 @@ public final class MemcachedCacheDriver implements CacheDriver {
     }
 
     private void start(List<InetSocketAddress> addresses, ProviderContext context) {
-        ConnectionFactory factory = connectionFactory();
         for (int i = 0; i < clients.length; i++) {
             try {
-                clients[i] = new MemcachedClient(factory, addresses);
+                clients[i] = new MemcachedClient(connectionFactory(callbacks[i]), addresses);
             } catch (IOException e) {
                 throw new ConnectionException("cannot start the memcached client for " + settings.labels + ": " + e.getMessage(), e);
             }
@@ -193,7 +195,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
         LOG.info("memcached cache connected: {}", settings);
     }
 
-    private ConnectionFactory connectionFactory() {
+    private ConnectionFactory connectionFactory(ExecutorService callbackExecutor) {
         ConnectionFactoryBuilder b = new ConnectionFactoryBuilder()
                 .setProtocol(settings.binary ? ConnectionFactoryBuilder.Protocol.BINARY : ConnectionFactoryBuilder.Protocol.TEXT)
                 .setHashAlg(DefaultHashAlgorithm.KETAMA_HASH)
@@ -210,7 +212,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
                 .setDaemon(true)
                 .setEnableMetrics(MetricType.OFF)
                 .setTranscoder(new ObjectTranscoder(settings.itemSizeMax))
-                .setListenerExecutorService(callbacks)
+                .setListenerExecutorService(callbackExecutor)
                 .setInitialObservers(List.of(new Observer()));
         if (settings.username != null) {
             b.setAuthDescriptor(AuthDescriptor.typical(settings.username, settings.password));
@@ -332,7 +334,29 @@ public final class MemcachedCacheDriver implements CacheDriver {
             return submit(key, sk, c -> delta >= 0 ? c.asyncIncr(sk, by, initial, exp) : c.asyncDecr(sk, by, initial, exp),
                     (Long v, OperationStatus s) -> counter(key, sk, v, s));
         }
-        return textIncrement(key, sk, delta, by, initial, exp, 0);
+        return submit(key, sk, c -> c.asyncGet(sk, transcoder), (Item current, OperationStatus s) -> current).thenCompose(current -> {
+            if (current != null && !isCounter(current.bytes())) {
+                throw refused("increment", key, sk, null);
+            }
+            return textIncrement(key, sk, delta, by, initial, exp, 0);
+        });
+    }
+
+    /**
+     * Over the text protocol a CLIENT_ERROR reply makes spymemcached drop the connection, failing
+     * every operation in flight to that server, so a value that is visibly not a counter is refused
+     * before sending incr. A value replaced between the read and the incr still costs a reconnect.
+     */
+    private static boolean isCounter(byte[] value) {
+        int digits = 0;
+        for (byte b : value) {
+            if (b >= '0' && b <= '9') {
+                digits++;
+            } else if (b != ' ' || digits == 0) {
+                return false;
+            }
+        }
+        return digits > 0 && digits <= 20;
     }
 
     /** The text protocol has no incr-with-initial: incr, else add the initial value, else (lost a race) incr again. */
@@ -383,7 +407,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
 
     private CacheException refused(String what, String key, String sk, OperationStatus s) {
         Server server = server(sk);
-        String message = s == null ? "no status" : s.getMessage();
+        String message = s == null ? "the stored value is not a decimal counter" : s.getMessage();
         if (server != null) {
             server.errors.increment();
             server.lastError = what + ": " + message;
@@ -631,7 +655,9 @@ public final class MemcachedCacheDriver implements CacheDriver {
             }
         }
         deadlines.expireAll();
-        callbacks.shutdown();
+        for (ExecutorService e : callbacks) {
+            e.shutdown();
+        }
         admin.shutdownNow();
         LOG.info("memcached cache closed: {}", settings.labels);
     }

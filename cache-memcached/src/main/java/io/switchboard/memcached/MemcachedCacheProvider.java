@@ -73,17 +73,17 @@ public final class MemcachedCacheProvider implements CacheProvider {
     /** Get merging. */
     public static final ConfigKey<Boolean> OPTIMIZE_GETS = ConfigKey.bool(PREFIX + "optimize-gets", true,
             "Let spymemcached merge consecutive gets to one server into one multi-get (text protocol).");
-    /** Callback threads. */
-    public static final ConfigKey<Integer> CALLBACK_THREADS = ConfigKey.integer(PREFIX + "callback-threads", 2,
-            "Threads completing asynchronous results; 0 completes them on the I/O thread (fastest, but a callback "
-                    + "that blocks then stalls every operation).");
+    /** Where results complete. */
+    public static final ConfigKey<Boolean> COMPLETE_ON_IO_THREAD = ConfigKey.bool(PREFIX + "complete-on-io-thread", false,
+            "Complete asynchronous results on spymemcached's I/O thread instead of one callback thread per connection: "
+                    + "saves a thread hop, but a callback that blocks then stalls every operation on that connection.");
     /** Socket read buffer. */
     public static final ConfigKey<Long> READ_BUFFER = ConfigKey.size(PREFIX + "read-buffer", 16L * 1024,
             "Read buffer per connection.");
 
     private static final List<ConfigKey<?>> KEYS = List.of(SERVERS, TIMEOUT, CONNECT_TIMEOUT, PROTOCOL, USERNAME, PASSWORD,
             ITEM_SIZE_MAX, KEY_MODE, FAILURE_MODE, RECONNECT_MAX_DELAY, TIMEOUT_THRESHOLD, QUEUE_SIZE, CONNECTIONS,
-            OPTIMIZE_GETS, CALLBACK_THREADS, READ_BUFFER);
+            OPTIMIZE_GETS, COMPLETE_ON_IO_THREAD, READ_BUFFER);
 
     /** Creates the provider; it does not connect until {@link #create}. */
     public MemcachedCacheProvider() {
@@ -165,7 +165,6 @@ public final class MemcachedCacheProvider implements CacheProvider {
         range(config, TIMEOUT_THRESHOLD, 2, 1_000_000, problems);
         range(config, QUEUE_SIZE, 1, 10_000_000, problems);
         range(config, CONNECTIONS, 1, 16, problems);
-        range(config, CALLBACK_THREADS, 0, 64, problems);
         long readBuffer = config.get(READ_BUFFER);
         if (readBuffer < 1024 || readBuffer > 16L * 1024 * 1024) {
             problems.add("'" + READ_BUFFER.name() + "' is " + readBuffer + " bytes but must be between 1KiB and 16MiB.");
@@ -176,7 +175,7 @@ public final class MemcachedCacheProvider implements CacheProvider {
         return new Settings(servers, labels, config.get(TIMEOUT), config.get(CONNECT_TIMEOUT), binary, sasl ? user : null,
                 sasl ? password : null, (int) item, "hash".equals(config.get(KEY_MODE)), config.get(FAILURE_MODE),
                 config.get(RECONNECT_MAX_DELAY), config.get(TIMEOUT_THRESHOLD), config.get(QUEUE_SIZE), config.get(CONNECTIONS),
-                config.get(OPTIMIZE_GETS), config.get(CALLBACK_THREADS), (int) readBuffer);
+                config.get(OPTIMIZE_GETS), config.get(COMPLETE_ON_IO_THREAD), (int) readBuffer);
     }
 
     private static void positive(Config config, ConfigKey<Duration> key, List<String> problems) {
@@ -210,12 +209,12 @@ public final class MemcachedCacheProvider implements CacheProvider {
         final int queueSize;
         final int connections;
         final boolean optimizeGets;
-        final int callbackThreads;
+        final boolean completeOnIoThread;
         final int readBuffer;
 
         Settings(List<InetSocketAddress> servers, List<String> labels, Duration timeout, Duration connectTimeout, boolean binary,
                 String username, String password, int itemSizeMax, boolean hashKeys, String failureMode, Duration reconnectMaxDelay,
-                int timeoutThreshold, int queueSize, int connections, boolean optimizeGets, int callbackThreads, int readBuffer) {
+                int timeoutThreshold, int queueSize, int connections, boolean optimizeGets, boolean completeOnIoThread, int readBuffer) {
             this.servers = List.copyOf(servers);
             this.labels = List.copyOf(labels);
             this.timeout = timeout;
@@ -231,7 +230,7 @@ public final class MemcachedCacheProvider implements CacheProvider {
             this.queueSize = queueSize;
             this.connections = connections;
             this.optimizeGets = optimizeGets;
-            this.callbackThreads = callbackThreads;
+            this.completeOnIoThread = completeOnIoThread;
             this.readBuffer = readBuffer;
         }
 
