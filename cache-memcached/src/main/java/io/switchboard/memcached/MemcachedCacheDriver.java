@@ -108,7 +108,6 @@ public final class MemcachedCacheDriver implements CacheDriver {
     private static final class Server {
         final String label;
         final LongAdder errors = new LongAdder();
-        final AtomicInteger connectedClients = new AtomicInteger();
         volatile String version;
         volatile String lastError;
 
@@ -707,7 +706,6 @@ public final class MemcachedCacheDriver implements CacheDriver {
             if (s == null) {
                 return;
             }
-            s.connectedClients.incrementAndGet();
             if (reconnectCount > 0 || s.version == null) {
                 LOG.info("memcached server {} connected", s.label);
                 refreshVersions();
@@ -723,7 +721,6 @@ public final class MemcachedCacheDriver implements CacheDriver {
             if (s == null || closed.get()) {
                 return;
             }
-            s.connectedClients.decrementAndGet();
             s.lastError = "connection lost";
             LOG.warn("memcached server {} lost; reconnecting (operations on its keys fail meanwhile)", s.label);
             lostReported.set(true);
