@@ -28,6 +28,9 @@ import net.spy.memcached.ConnectionFactoryBuilder;
  * the medians and the ratios. Run with {@code bin/bench memcached [--help]}.
  */
 public final class MemcachedBenchmark {
+    /** Process CPU time, to report the client's cost per operation next to its throughput. */
+    private static final com.sun.management.OperatingSystemMXBean OS =
+            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     private static final String USAGE = String.join("\n",
             "usage: bin/bench memcached [options]",
             "  --server HOST:PORT     memcached to use (default 127.0.0.1:11211)",
@@ -178,9 +181,11 @@ public final class MemcachedBenchmark {
     /** Runs each contender once to warm up, then {@code reps} alternating rounds; prints medians and the ratio. */
     private String compare(String scenario, Map<String, Trial> contenders, String reference, double goal) throws Exception {
         Map<String, List<Double>> results = new LinkedHashMap<>();
+        Map<String, List<Double>> cpu = new LinkedHashMap<>();
         for (Map.Entry<String, Trial> c : contenders.entrySet()) {
             c.getValue().run(Duration.ofSeconds(1));
             results.put(c.getKey(), new ArrayList<>());
+            cpu.put(c.getKey(), new ArrayList<>());
         }
         List<String> names = new ArrayList<>(contenders.keySet());
         for (int r = 0; r < reps; r++) {
@@ -190,8 +195,12 @@ public final class MemcachedBenchmark {
             }
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-13s rep %d:", scenario, r + 1));
             for (String n : order) {
+                long cpu0 = OS.getProcessCpuTime();
+                long t0 = System.nanoTime();
                 double opsPerSecond = contenders.get(n).run(Duration.ofSeconds(seconds));
+                double ops = opsPerSecond * (System.nanoTime() - t0) / 1e9;
                 results.get(n).add(opsPerSecond);
+                cpu.get(n).add((OS.getProcessCpuTime() - cpu0) / 1e3 / ops);
                 line.append(String.format(Locale.ROOT, "  %s %,.0f", n, opsPerSecond));
             }
             System.out.println(line);
@@ -206,7 +215,12 @@ public final class MemcachedBenchmark {
         double ratio = sb / ref;
         out.append(String.format(Locale.ROOT, "  -> %.2fx %s (goal >= %.1fx: %s)", ratio, reference, goal, ratio >= goal ? "met" : "NOT met"));
         System.out.println(out);
-        return out.toString();
+        StringBuilder cost = new StringBuilder(String.format(Locale.ROOT, "  %-13s client CPU per operation (steadier than throughput on a busy machine):", ""));
+        for (String n : names) {
+            cost.append(String.format(Locale.ROOT, "  %s %.1f us", n, median(cpu.get(n))));
+        }
+        System.out.println(cost);
+        return out + "\n" + cost;
     }
 
     private static double median(List<Double> values) {
