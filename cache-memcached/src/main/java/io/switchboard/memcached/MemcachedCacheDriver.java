@@ -7,6 +7,7 @@ import io.switchboard.PayloadTooLargeException;
 import io.switchboard.SwitchboardException;
 import io.switchboard.memcached.internal.Deadlines;
 import io.switchboard.memcached.internal.Expiry;
+import io.switchboard.memcached.internal.HandOffFuture;
 import io.switchboard.memcached.internal.Item;
 import io.switchboard.memcached.internal.ItemTranscoder;
 import io.switchboard.memcached.internal.Keys;
@@ -133,9 +134,8 @@ public final class MemcachedCacheDriver implements CacheDriver {
         String name = context.instanceName() + "-memcached";
         this.callbacks = new ExecutorService[settings.connections];
         for (int i = 0; i < callbacks.length; i++) {
-            // One thread per connection keeps completions in the order the server replied.
-            callbacks[i] = settings.completeOnIoThread ? new DirectExecutor()
-                    : new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon(name + "-callback-" + i));
+            // One thread per connection keeps callbacks in the order the server replied.
+            callbacks[i] = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon(name + "-callback-" + i));
         }
         this.admin = Executors.newSingleThreadExecutor(daemon(name + "-admin"));
         this.deadlines = new Deadlines(settings.timeout.toNanos(), this::expire);
@@ -166,7 +166,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
     private void start(List<InetSocketAddress> addresses, ProviderContext context) {
         for (int i = 0; i < clients.length; i++) {
             try {
-                clients[i] = new MemcachedClient(connectionFactory(settings, callbacks[i], new Observer()), addresses);
+                clients[i] = new MemcachedClient(connectionFactory(settings, new DirectExecutor(), new Observer()), addresses);
             } catch (IOException e) {
                 throw new ConnectionException("cannot start the memcached client for " + settings.labels + ": " + e.getMessage(), e);
             }
@@ -269,7 +269,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
         String first = byServerKey.keySet().iterator().next();
         String label = byServerKey.get(first) + (byServerKey.size() > 1 ? " (and " + (byServerKey.size() - 1) + " more keys)" : "");
         operations.increment();
-        CompletableFuture<Map<String, CacheEntry>> result = new CompletableFuture<>();
+        CompletableFuture<Map<String, CacheEntry>> result = result(first);
         BulkFuture<Map<String, Item>> f;
         try {
             f = client(first).asyncGetBulk(byServerKey.keySet(), transcoder);
@@ -431,8 +431,20 @@ public final class MemcachedCacheDriver implements CacheDriver {
         return System.currentTimeMillis() / 1000;
     }
 
+    private int connection(String serverKey) {
+        return clients.length == 1 ? 0 : (serverKey.hashCode() & 0x7fffffff) % clients.length;
+    }
+
     private MemcachedClient client(String serverKey) {
-        return clients.length == 1 ? clients[0] : clients[(serverKey.hashCode() & 0x7fffffff) % clients.length];
+        return clients[connection(serverKey)];
+    }
+
+    /**
+     * The result of an operation: completed on the I/O thread (spymemcached's listeners run there),
+     * callbacks handed to the connection's callback thread unless complete-on-io-thread is set.
+     */
+    private <R> CompletableFuture<R> result(String serverKey) {
+        return settings.completeOnIoThread ? new CompletableFuture<>() : new HandOffFuture<>(callbacks[connection(serverKey)]);
     }
 
     @FunctionalInterface
@@ -445,7 +457,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
             throw new IllegalStateException("the memcached cache is closed");
         }
         operations.increment();
-        CompletableFuture<R> result = new CompletableFuture<>();
+        CompletableFuture<R> result = result(sk);
         Future<V> f;
         try {
             f = submission.submit(client(sk));
@@ -728,7 +740,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
         }
     }
 
-    /** Runs listener callbacks on the thread completing the operation (spymemcached's I/O thread). */
+    /** Runs spymemcached's listeners on the thread completing the operation: its I/O thread. */
     private static final class DirectExecutor extends AbstractExecutorService {
         private volatile boolean shutdown;
 
