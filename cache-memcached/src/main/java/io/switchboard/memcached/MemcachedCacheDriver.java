@@ -254,7 +254,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
     public CompletionStage<CacheEntry> get(String key) {
         String sk = keys.toServerKey(key);
         return submit(key, sk, c -> c.asyncGets(sk, transcoder),
-                (CASValue<Item> v, OperationStatus s) -> v == null ? null : WireFormat.entry(key, v.getValue(), v.getCas()));
+                (CASValue<Item> v, OperationStatus s) -> v == null ? null : WireFormat.entry(key, v.getValue(), v.getCas()), true);
     }
 
     @Override
@@ -269,7 +269,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
         String first = byServerKey.keySet().iterator().next();
         String label = byServerKey.get(first) + (byServerKey.size() > 1 ? " (and " + (byServerKey.size() - 1) + " more keys)" : "");
         operations.increment();
-        CompletableFuture<Map<String, CacheEntry>> result = result(first);
+        CompletableFuture<Map<String, CacheEntry>> result = result(first, true);
         BulkFuture<Map<String, Item>> f;
         try {
             f = client(first).asyncGetBulk(byServerKey.keySet(), transcoder);
@@ -443,8 +443,12 @@ public final class MemcachedCacheDriver implements CacheDriver {
      * The result of an operation: completed on the I/O thread (spymemcached's listeners run there),
      * callbacks handed to the connection's callback thread unless complete-on-io-thread is set.
      */
-    private <R> CompletableFuture<R> result(String serverKey) {
-        return settings.completeOnIoThread ? new CompletableFuture<>() : new HandOffFuture<>(callbacks[connection(serverKey)]);
+    private <R> CompletableFuture<R> result(String serverKey, boolean read) {
+        if (settings.completeOnIoThread) {
+            return new CompletableFuture<>();
+        }
+        ExecutorService callback = callbacks[connection(serverKey)];
+        return read ? new HandOffFuture.Inline<>(callback) : new HandOffFuture<>(callback);
     }
 
     @FunctionalInterface
@@ -453,11 +457,16 @@ public final class MemcachedCacheDriver implements CacheDriver {
     }
 
     private <V, R> CompletableFuture<R> submit(String key, String sk, Submission<? extends Future<V>> submission, Adapter<V, R> adapter) {
+        return submit(key, sk, submission, adapter, false);
+    }
+
+    private <V, R> CompletableFuture<R> submit(String key, String sk, Submission<? extends Future<V>> submission, Adapter<V, R> adapter,
+            boolean read) {
         if (closed.get()) {
             throw new IllegalStateException("the memcached cache is closed");
         }
         operations.increment();
-        CompletableFuture<R> result = result(sk);
+        CompletableFuture<R> result = result(sk, read);
         Future<V> f;
         try {
             f = submission.submit(client(sk));
