@@ -1,0 +1,492 @@
+package io.switchboard.redis.internal;
+
+import io.switchboard.ConnectionException;
+import io.switchboard.Message;
+import io.switchboard.PublishException;
+import io.switchboard.redis.RedisConfigKeys;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+
+/**
+ * The auto-flushing pipelined publisher. Thread-safe.
+ *
+ * <p>When nothing is queued or awaiting a reply, the calling thread writes its {@code PUBLISH}
+ * and flushes at once (no thread hand-off, for latency). Otherwise the publish is queued and one
+ * writer thread drains whatever is queued (up to {@value #MAX_BATCH}) into one pipelined write,
+ * so concurrent or fast publishers share round trips. A reply thread per connection reads the
+ * replies in order and completes each future (on that thread). Order per calling thread is kept:
+ * a caller writes directly only when nothing is queued.
+ *
+ * <p>A publish completes normally once Redis replied to its PUBLISH; it fails with
+ * {@link ConnectionException} when the connection broke before the reply (it may or may not have
+ * been delivered) or Redis is unreachable, and with {@link PublishException} when Redis answered
+ * with an error or the in-flight bound refused it.
+ */
+final class RedisPublisher {
+    static final int MAX_BATCH = 512;
+    private static final Logger LOG = LoggerFactory.getLogger(RedisPublisher.class);
+    private static final int CHANNEL_CACHE_LIMIT = 10_000;
+
+    /** A publish (or, with a null channel, a PING); it is its own future, to spare an allocation per message. */
+    private static final class Pending extends CompletableFuture<Void> {
+        final byte[] channel;
+        final byte[] payload;
+        final String channelName;
+        final String messageId;
+        final long enqueuedNanos;
+        volatile long writtenNanos;
+
+        Pending(byte[] channel, byte[] payload, String channelName, String messageId, long enqueuedNanos) {
+            this.channel = channel;
+            this.payload = payload;
+            this.channelName = channelName;
+            this.messageId = messageId;
+            this.enqueuedNanos = enqueuedNanos;
+        }
+
+        boolean isPing() {
+            return channel == null;
+        }
+    }
+
+    private final RedisSettings settings;
+    private final RedisConnector connector;
+    private final String instanceName;
+    private final Semaphore permits;
+    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    /** Publishes queued or taken by the writer but not yet written; a caller writes directly only at zero. */
+    private final AtomicInteger unwritten = new AtomicInteger();
+    private final ReentrantLock writeLock = new ReentrantLock();
+    private final Map<String, byte[]> channelBytes = new ConcurrentHashMap<>();
+    private final Thread writer;
+    private final String serverVersion;
+    private final AtomicLong published = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private final AtomicLong refusedFull = new AtomicLong();
+    private volatile Link link;
+    private volatile boolean connected;
+    private volatile boolean suspect;
+    private volatile boolean closing;
+    private volatile String lastError;
+    /** A publish taken from the queue while its connection died; writer thread only. */
+    private Pending carry;
+
+    /** Connects (throwing if Redis is unusable) and starts the writer thread. */
+    RedisPublisher(RedisSettings settings, RedisConnector connector, String instanceName) {
+        this.settings = settings;
+        this.connector = connector;
+        this.instanceName = instanceName;
+        this.permits = new Semaphore(settings.maxInFlight);
+        RedisWire w = connector.open();
+        try {
+            this.serverVersion = connector.serverVersion(w);
+        } catch (RuntimeException e) {
+            RedisConnector.closeQuietly(w);
+            throw e;
+        }
+        Link l = new Link(w);
+        this.link = l;
+        this.connected = true;
+        l.reader.start();
+        this.writer = new Thread(this::run, instanceName + "-redis-publisher");
+        writer.setDaemon(true);
+        writer.start();
+    }
+
+    CompletionStage<Void> publish(String channel, Message message) {
+        if (closing) {
+            return CompletableFuture.failedFuture(new ConnectionException("the Redis transport is closed", null));
+        }
+        if (!connected && settings.outageWait.isZero()) {
+            failed.incrementAndGet();
+            return CompletableFuture.failedFuture(new ConnectionException("publish of message " + message.id()
+                    + " to channel '" + channel + "' failed: Redis at " + settings.describe()
+                    + " is unreachable and the transport is reconnecting (" + RedisConfigKeys.PUBLISH_OUTAGE_WAIT.name()
+                    + "=0 fails publishes at once; set it to wait)", null));
+        }
+        byte[] payload = settings.envelope ? RedisEnvelope.encode(message) : message.payload();
+        Pending p = new Pending(channelBytes(channel), payload, channel, message.id(), System.nanoTime());
+        if (!permits.tryAcquire() && !acquireWhenFull()) {
+            refusedFull.incrementAndGet();
+            failed.incrementAndGet();
+            p.completeExceptionally(new PublishException(channel, message.id(), settings.maxInFlight
+                    + " publishes are already in flight (" + RedisConfigKeys.PUBLISH_MAX_IN_FLIGHT.name() + ", "
+                    + RedisConfigKeys.PUBLISH_WHEN_FULL.name() + "=" + (settings.blockWhenFull ? "block, waited "
+                    + settings.commandTimeout.toMillis() + "ms" : "fail") + ")", null, true));
+            return p;
+        }
+        Link l = link;
+        if (l != null && !l.dead && !suspect && unwritten.get() == 0 && l.inFlight.isEmpty() && writeLock.tryLock()) {
+            try {
+                if (link == l && unwritten.get() == 0 && l.write(p)) {
+                    l.pipe.flush();
+                    return p;
+                }
+            } catch (RuntimeException e) {
+                l.kill(e);
+                return p;
+            } finally {
+                writeLock.unlock();
+            }
+        }
+        unwritten.incrementAndGet();
+        queue.add(p);
+        if (closing) {
+            failQueued(new ConnectionException("the Redis transport is closed", null));
+        }
+        return p;
+    }
+
+    private boolean acquireWhenFull() {
+        if (!settings.blockWhenFull) {
+            return false;
+        }
+        try {
+            return permits.tryAcquire(settings.commandTimeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    private byte[] channelBytes(String channel) {
+        byte[] b = channelBytes.get(channel);
+        if (b == null) {
+            b = (settings.channelPrefix + channel).getBytes(StandardCharsets.UTF_8);
+            if (channelBytes.size() < CHANNEL_CACHE_LIMIT) {
+                channelBytes.put(channel, b);
+            }
+        }
+        return b;
+    }
+
+    /** Another connection saw Redis go away: check this one with a PING before writing more. */
+    void suspect() {
+        suspect = true;
+    }
+
+    private void run() {
+        long backoffMillis = settings.minBackoff.toMillis();
+        while (true) {
+            Link l = link;
+            if (l == null || l.dead) {
+                connected = false;
+                if (carry != null && (closing || settings.outageWait.isZero()
+                        || System.nanoTime() - carry.enqueuedNanos >= settings.outageWait.toNanos())) {
+                    unwritten.decrementAndGet();
+                    settle(carry, new ConnectionException("publish of message " + carry.messageId + " to channel '"
+                            + carry.channelName + "' failed: Redis at " + settings.describe() + " is unreachable", null));
+                    carry = null;
+                }
+                if (closing && queue.isEmpty() && carry == null) {
+                    break;
+                }
+                try {
+                    Link fresh = new Link(connector.open());
+                    fresh.reader.start();
+                    link = fresh;
+                    suspect = false;
+                    connected = true;
+                    backoffMillis = settings.minBackoff.toMillis();
+                    LOG.info("Redis publisher connection to {} re-established", settings.describe());
+                } catch (RuntimeException e) {
+                    lastError = e.getMessage();
+                    pauseDuringOutage(backoffMillis, e);
+                    backoffMillis = Math.min(settings.maxBackoff.toMillis(), backoffMillis * 2);
+                }
+                continue;
+            }
+            if (suspect) {
+                suspect = false;
+                ping(l);
+                continue;
+            }
+            Pending first = carry;
+            carry = null;
+            if (first == null) {
+                try {
+                    first = queue.poll(settings.pingInterval.toMillis(), TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    first = null;
+                }
+            }
+            if (first == null) {
+                if (closing && queue.isEmpty()) {
+                    awaitReplies(l);
+                    break;
+                }
+                if (l.inFlight.isEmpty()) {
+                    ping(l);
+                }
+                continue;
+            }
+            writeBatch(l, first);
+        }
+        Link l = link;
+        if (l != null) {
+            l.kill(new JedisConnectionException("the transport is closing"));
+        }
+    }
+
+    private void writeBatch(Link l, Pending first) {
+        writeLock.lock();
+        try {
+            if (!l.write(first)) {
+                carry = first;
+                return;
+            }
+            unwritten.decrementAndGet();
+            Pending p;
+            for (int n = 1; n < MAX_BATCH && (p = queue.poll()) != null; n++) {
+                if (!l.write(p)) {
+                    carry = p;
+                    return;
+                }
+                unwritten.decrementAndGet();
+            }
+            l.pipe.flush();
+        } catch (RuntimeException e) {
+            l.kill(e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    private void ping(Link l) {
+        Pending marker = new Pending(null, null, null, null, System.nanoTime());
+        writeLock.lock();
+        try {
+            if (!l.write(marker)) {
+                return;
+            }
+            l.pipe.flush();
+        } catch (RuntimeException e) {
+            l.kill(e);
+            return;
+        } finally {
+            writeLock.unlock();
+        }
+        try {
+            marker.get(settings.commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            l.kill(new JedisConnectionException("no reply to PING", new SocketTimeoutException("no reply to PING within "
+                    + settings.commandTimeout.toMillis() + "ms")));
+        } catch (ExecutionException e) {
+            l.kill(new JedisConnectionException("PING failed", e.getCause()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void awaitReplies(Link l) {
+        long deadline = System.nanoTime() + settings.commandTimeout.toNanos();
+        while (!l.inFlight.isEmpty() && !l.dead && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** Completes a publish once; the first completion returns its in-flight permit. */
+    private void settle(Pending p, Throwable failure) {
+        boolean changed = failure == null ? p.complete(null) : p.completeExceptionally(failure);
+        if (changed && !p.isPing()) {
+            permits.release();
+            if (failure == null) {
+                published.incrementAndGet();
+            } else {
+                failed.incrementAndGet();
+            }
+        }
+    }
+
+    /** One publisher connection, the publishes written on it and awaiting replies, and its reply thread. */
+    private final class Link {
+        final RedisWire wire;
+        final RespPipe pipe;
+        final Queue<Pending> inFlight = new ConcurrentLinkedQueue<>();
+        final Thread reader;
+        volatile boolean dead;
+
+        Link(RedisWire wire) {
+            this.wire = wire;
+            this.pipe = new RespPipe(wire.socket());
+            this.reader = new Thread(this::readReplies, instanceName + "-redis-publisher-replies");
+            reader.setDaemon(true);
+        }
+
+        /** Writes one command (buffered); false if the connection is dead. Caller holds the write lock. */
+        boolean write(Pending p) {
+            if (dead) {
+                return false;
+            }
+            p.writtenNanos = System.nanoTime();
+            inFlight.add(p);
+            if (p.isPing()) {
+                pipe.ping();
+            } else {
+                pipe.publish(p.channel, p.payload);
+            }
+            return true;
+        }
+
+        private void readReplies() {
+            try {
+                while (!dead) {
+                    Object reply;
+                    try {
+                        reply = pipe.read();
+                    } catch (JedisConnectionException e) {
+                        if (e.getCause() instanceof SocketTimeoutException && !pipe.inReply()) {
+                            Pending oldest = inFlight.peek();
+                            if (oldest == null || System.nanoTime() - oldest.writtenNanos < settings.commandTimeout.toNanos()) {
+                                continue;
+                            }
+                        }
+                        throw e;
+                    }
+                    Pending p = inFlight.poll();
+                    if (p == null) {
+                        throw new JedisConnectionException("Redis sent a reply nobody asked for");
+                    }
+                    if (p.isPing()) {
+                        settle(p, "PONG".equals(reply) ? null : new JedisConnectionException("unexpected reply to PING: " + reply));
+                    } else if (reply instanceof Long) {
+                        settle(p, null);
+                    } else {
+                        String why = reply instanceof RespPipe.ErrorReply ? ((RespPipe.ErrorReply) reply).message : String.valueOf(reply);
+                        settle(p, new PublishException(p.channelName, p.messageId, "Redis refused it: " + why, null, false));
+                    }
+                }
+            } catch (RuntimeException e) {
+                kill(e);
+            }
+        }
+
+        /** Marks the connection dead, closes it and fails what awaited a reply on it. Idempotent. */
+        void kill(RuntimeException e) {
+            boolean first;
+            synchronized (this) {
+                first = !dead;
+                dead = true;
+            }
+            RuntimeException cause = connector.translate(e);
+            if (first) {
+                connected = false;
+                RedisConnector.closeQuietly(wire);
+                if (!closing) {
+                    lastError = cause.getMessage();
+                    LOG.warn("Redis publisher connection to {} lost, reconnecting: {}", settings.describe(), lastError);
+                }
+            }
+            writeLock.lock();
+            try {
+                Pending p;
+                while ((p = inFlight.poll()) != null) {
+                    settle(p, p.isPing() ? cause : new ConnectionException("publish of message " + p.messageId + " to channel '"
+                            + p.channelName + "' failed: the connection to Redis broke before Redis confirmed it"
+                            + " (it may or may not have been delivered): " + cause.getMessage(), cause));
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        }
+    }
+
+    /** Waits one backoff step, failing queued publishes that have waited longer than the outage setting. */
+    private void pauseDuringOutage(long backoffMillis, RuntimeException cause) {
+        long half = Math.max(1, backoffMillis / 2);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(half + ThreadLocalRandom.current().nextLong(half + 1));
+        while (true) {
+            expireQueued(cause);
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || closing && queue.isEmpty()) {
+                return;
+            }
+            try {
+                Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 50));
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void expireQueued(RuntimeException cause) {
+        long limit = settings.outageWait.toNanos();
+        long now = System.nanoTime();
+        Pending p;
+        while ((p = queue.peek()) != null && (closing || limit == 0 || now - p.enqueuedNanos >= limit)) {
+            if (queue.remove(p)) {
+                unwritten.decrementAndGet();
+                settle(p, new ConnectionException("publish of message " + p.messageId + " to channel '"
+                        + p.channelName + "' failed: Redis at " + settings.describe() + " stayed unreachable for "
+                        + RedisConfigKeys.PUBLISH_OUTAGE_WAIT.name() + "=" + settings.outageWait.toMillis() + "ms: "
+                        + cause.getMessage(), cause));
+            }
+        }
+    }
+
+    private void failQueued(RuntimeException cause) {
+        Pending p;
+        while ((p = queue.poll()) != null) {
+            unwritten.decrementAndGet();
+            settle(p, cause);
+        }
+    }
+
+    String serverVersion() {
+        return serverVersion;
+    }
+
+    boolean isConnected() {
+        return connected;
+    }
+
+    void addHealth(Map<String, Object> details) {
+        details.put("publisherConnected", connected);
+        details.put("published", published.get());
+        details.put("publishFailures", failed.get());
+        details.put("publishRefusedFull", refusedFull.get());
+        details.put("publishInFlight", settings.maxInFlight - permits.availablePermits());
+        String e = lastError;
+        if (e != null) {
+            details.put("publisherLastError", e);
+        }
+    }
+
+    /** Lets queued publishes finish within the timeout, then fails the rest and disconnects. */
+    void close(long timeoutNanos) {
+        closing = true;
+        writer.interrupt();
+        try {
+            writer.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        Link l = link;
+        if (l != null) {
+            l.kill(new JedisConnectionException("the transport closed before Redis confirmed this publish"));
+        }
+        failQueued(new ConnectionException("the Redis transport closed before this publish was sent", null));
+    }
+}
