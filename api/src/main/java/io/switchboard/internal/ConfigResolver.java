@@ -122,9 +122,15 @@ public final class ConfigResolver {
         }
         for (String envKey : new ArrayList<>(envNames.keySet())) {
             String declared = byNormalized.get(envKey);
-            if (declared != null && !declared.equals(envKey) && !raw.containsKey(declared)) {
-                raw.put(declared, raw.remove(envKey));
-                sources.put(declared, sources.remove(envKey));
+            if (declared == null || declared.equals(envKey)) {
+                continue;
+            }
+            String value = raw.remove(envKey);
+            String source = sources.remove(envKey);
+            // The environment outranks switchboard.properties but not system properties or open() arguments.
+            if (!raw.containsKey(declared) || sources.get(declared).startsWith(PROPERTIES_RESOURCE)) {
+                raw.put(declared, value);
+                sources.put(declared, source);
             }
         }
     }

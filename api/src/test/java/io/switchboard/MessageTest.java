@@ -1,0 +1,93 @@
+package io.switchboard;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class MessageTest {
+    @Test
+    void payloadIsCopiedOnTheWayInAndOut() {
+        byte[] original = {1, 2, 3};
+        Message m = Message.ofBytes(original);
+        original[0] = 9;
+        assertArrayEquals(new byte[] {1, 2, 3}, m.payload());
+        m.payload()[1] = 9;
+        assertArrayEquals(new byte[] {1, 2, 3}, m.payload());
+        assertTrue(m.payloadEquals(new byte[] {1, 2, 3}));
+    }
+
+    @Test
+    void headersAreUnmodifiableAndTheBuilderCannotChangeABuiltMessage() {
+        Message.Builder b = Message.builder().header("a", "1");
+        Message m = b.build();
+        b.header("b", "2");
+        assertEquals(Map.of("a", "1"), m.headers());
+        assertThrows(UnsupportedOperationException.class, () -> m.headers().put("c", "3"));
+    }
+
+    @Test
+    void idsAreUniqueAndUuidShaped() {
+        Set<String> ids = new HashSet<>();
+        for (int i = 0; i < 100_000; i++) {
+            ids.add(Message.ofText("x").id());
+        }
+        assertEquals(100_000, ids.size());
+        String id = Message.ofText("x").id();
+        assertTrue(id.matches("[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"), id);
+    }
+
+    @Test
+    void invalidHeadersAreRefusedNamingTheHeader() {
+        assertThrows(IllegalArgumentException.class, () -> Message.builder().header("", "v"));
+        assertThrows(IllegalArgumentException.class, () -> Message.builder().header("a\nb", "v"));
+        assertThrows(IllegalArgumentException.class, () -> Message.builder().header("x".repeat(256), "v"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Message.builder().header("trace", "a\0b"));
+        assertTrue(e.getMessage().contains("'trace'"), e.getMessage());
+        assertThrows(NullPointerException.class, () -> Message.builder().header("a", null));
+        assertThrows(IllegalArgumentException.class, () -> Message.builder().id(""));
+        assertThrows(IllegalArgumentException.class, () -> Message.builder().contentType("text/plain\r\n"));
+    }
+
+    @Test
+    void sizeCountsPayloadAndUtf8HeaderBytes() {
+        Message m = Message.builder().payload(new byte[10]).header("ab", "é€😀").build();
+        assertEquals(10 + 2 + 2 + 3 + 4, m.size());
+    }
+
+    @Test
+    void withChannelKeepsEverythingElse() {
+        Message m = Message.builder().text("hi").header("h", "v").id("my-id").build();
+        Message c = m.withChannel("orders");
+        assertEquals("orders", c.channel());
+        assertEquals("my-id", c.id());
+        assertEquals("hi", c.text());
+        assertEquals(m.headers(), c.headers());
+        assertEquals(m.timestamp(), c.timestamp());
+        assertSame(c, c.withChannel("orders"));
+        assertNotEquals(m, c);
+    }
+
+    @Test
+    void toStringShowsNoPayloadOrHeaderValues() {
+        Message m = Message.builder().text("secret-payload").header("authorization", "Bearer token123").build();
+        assertFalse(m.toString().contains("secret-payload") || m.toString().contains("token123"), m.toString());
+        assertTrue(m.toString().contains("authorization"));
+    }
+
+    @Test
+    void jsonRoundTrip() {
+        Message m = Message.ofJson(Map.of("n", 1, "list", List.of("a")));
+        assertEquals(Message.JSON, m.contentType());
+        assertEquals(Map.of("n", 1, "list", List.of("a")), m.json(Map.class));
+    }
+}

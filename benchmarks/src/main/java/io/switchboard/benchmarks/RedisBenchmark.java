@@ -1,0 +1,439 @@
+package io.switchboard.benchmarks;
+
+import io.switchboard.Message;
+import io.switchboard.Subscription;
+import io.switchboard.Switchboard;
+import java.net.URI;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
+import redis.clients.jedis.BinaryJedisPubSub;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+
+/**
+ * Publish-to-deliver throughput and fixed-rate latency of the Redis transport against raw Jedis
+ * doing the same work in the same run, trials alternating, medians and ratios printed. One
+ * publisher thread and one subscriber. Run with {@code bin/bench redis [options]}; {@code --help}
+ * lists the options.
+ */
+public final class RedisBenchmark {
+    private static final int STAMP = 8;
+
+    private final String host;
+    private final int port;
+    private final String uri;
+    private final int size;
+    private final int reps;
+    private final double seconds;
+    private final double latencySeconds;
+    private final int rate;
+    private final int batch;
+    private final String only;
+
+    private RedisBenchmark(Map<String, String> o) {
+        this.uri = o.getOrDefault("uri", "redis://127.0.0.1:6379");
+        URI u = URI.create(uri);
+        this.host = u.getHost();
+        this.port = u.getPort() == -1 ? 6379 : u.getPort();
+        this.size = Integer.parseInt(o.getOrDefault("size", "256"));
+        this.reps = Integer.parseInt(o.getOrDefault("reps", "3"));
+        this.seconds = Double.parseDouble(o.getOrDefault("seconds", "3"));
+        this.latencySeconds = Double.parseDouble(o.getOrDefault("latency-seconds", "4"));
+        this.rate = Integer.parseInt(o.getOrDefault("rate", "5000"));
+        this.batch = Integer.parseInt(o.getOrDefault("batch", "100"));
+        this.only = o.getOrDefault("only", "all");
+        if (size < STAMP) {
+            throw new IllegalArgumentException("--size must be at least " + STAMP + " (the payload carries a timestamp)");
+        }
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> o = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--help") || a.equals("-h")) {
+                usage();
+                return;
+            }
+            if (!a.startsWith("--") || i + 1 >= args.length) {
+                System.err.println("unexpected argument '" + a + "'");
+                usage();
+                System.exit(2);
+            }
+            o.put(a.substring(2), args[++i]);
+        }
+        List<String> known = List.of("uri", "size", "reps", "seconds", "latency-seconds", "rate", "batch", "only");
+        for (String k : o.keySet()) {
+            if (!known.contains(k)) {
+                System.err.println("unknown option --" + k);
+                usage();
+                System.exit(2);
+            }
+        }
+        new RedisBenchmark(o).run();
+    }
+
+    private static void usage() {
+        System.out.println(String.join("\n",
+                "usage: bin/bench redis [options]",
+                "  --uri URI              Redis server (no password support here), default redis://127.0.0.1:6379",
+                "  --size BYTES           payload size, default 256",
+                "  --reps N               trials per variant, alternating, default 3",
+                "  --seconds S            publishing time per throughput trial, default 3",
+                "  --latency-seconds S    measuring time per latency trial, default 4",
+                "  --rate N               messages per second in the latency trials, default 5000",
+                "  --batch N              pipeline batch of the raw pipelined variant, default 100",
+                "  --only WHAT            throughput, latency or all (default)",
+                "Defaults take about 1.5 minutes. Start the servers first: bin/services start."));
+    }
+
+    private void run() throws Exception {
+        System.out.printf("Redis benchmark: %s, %d-byte payloads, %d reps, one publisher thread, one subscriber%n", uri, size, reps);
+        if (!only.equals("latency")) {
+            throughput();
+        }
+        if (!only.equals("throughput")) {
+            latency();
+        }
+    }
+
+    // ---- throughput ----
+
+    private interface Trial {
+        Result run(String channel) throws Exception;
+    }
+
+    private static final class Result {
+        final long sent;
+        final long received;
+        final double perSecond;
+
+        Result(long sent, long received, double perSecond) {
+            this.sent = sent;
+            this.received = received;
+            this.perSecond = perSecond;
+        }
+    }
+
+    private void throughput() throws Exception {
+        Map<String, Trial> variants = new LinkedHashMap<>();
+        variants.put("raw Jedis publish per call", this::rawPerCall);
+        variants.put("raw Jedis pipelined (batch " + batch + ")", this::rawPipelined);
+        variants.put("Switchboard async publish", this::switchboardAsync);
+        Map<String, List<Double>> results = new LinkedHashMap<>();
+        variants.keySet().forEach(k -> results.put(k, new ArrayList<>()));
+        System.out.printf("%nThroughput, publish -> deliver (%.1f s of publishing per trial)%n", seconds);
+        for (String name : variants.keySet()) {
+            variants.get(name).run(channel());
+        }
+        for (int r = 1; r <= reps; r++) {
+            for (Map.Entry<String, Trial> v : variants.entrySet()) {
+                Result res = v.getValue().run(channel());
+                results.get(v.getKey()).add(res.perSecond);
+                System.out.printf("  rep %d  %-36s %,10.0f msg/s  (sent %,d, delivered %,d%s)%n", r, v.getKey(), res.perSecond,
+                        res.sent, res.received, res.sent == res.received ? "" : ", LOST " + (res.sent - res.received));
+            }
+        }
+        System.out.println("  medians:");
+        Map<String, Double> medians = new LinkedHashMap<>();
+        results.forEach((k, l) -> medians.put(k, median(l)));
+        medians.forEach((k, m) -> System.out.printf("    %-36s %,10.0f msg/s%n", k, m));
+        double sbMedian = medians.get("Switchboard async publish");
+        for (Map.Entry<String, Double> m : medians.entrySet()) {
+            if (!m.getKey().startsWith("Switchboard")) {
+                System.out.printf("    ratio Switchboard / %-26s %.2fx%n", m.getKey(), sbMedian / m.getValue());
+            }
+        }
+    }
+
+    private Jedis jedis(int timeoutMillis) {
+        return new Jedis(new HostAndPort(host, port), DefaultJedisClientConfig.builder().autoNegotiateProtocol(false)
+                .timeoutMillis(timeoutMillis).build());
+    }
+
+    private byte[] payload() {
+        byte[] p = new byte[size];
+        Arrays.fill(p, (byte) 'x');
+        return p;
+    }
+
+    private String channel() {
+        return "bench." + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    /** A raw Jedis subscriber on its own thread that counts deliveries and records the last one's time. */
+    private final class RawSubscriber implements AutoCloseable {
+        final AtomicLong count = new AtomicLong();
+        volatile long lastNanos;
+        final long[] latencies;
+        final AtomicLong latencyIndex = new AtomicLong();
+        final BinaryJedisPubSub pubsub;
+        final Thread thread;
+
+        RawSubscriber(String channel, long[] latencies) throws InterruptedException {
+            this.latencies = latencies;
+            CountDownLatch subscribed = new CountDownLatch(1);
+            this.pubsub = new BinaryJedisPubSub() {
+                @Override
+                public void onMessage(byte[] ch, byte[] message) {
+                    long now = System.nanoTime();
+                    record(latencies, latencyIndex, message, 0, now);
+                    lastNanos = now;
+                    count.incrementAndGet();
+                }
+
+                @Override
+                public void onSubscribe(byte[] ch, int n) {
+                    subscribed.countDown();
+                }
+            };
+            this.thread = new Thread(() -> {
+                try (Jedis j = jedis(0)) {
+                    j.subscribe(pubsub, channel.getBytes(StandardCharsets.UTF_8));
+                }
+            }, "bench-raw-subscriber");
+            thread.start();
+            if (!subscribed.await(10, TimeUnit.SECONDS)) {
+                throw new IllegalStateException("raw subscriber did not subscribe");
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            pubsub.unsubscribe();
+            thread.join(5000);
+        }
+    }
+
+    private static void record(long[] latencies, AtomicLong index, byte[] message, int offset, long now) {
+        if (latencies != null) {
+            long sentAt = ByteBuffer.wrap(message, offset, STAMP).getLong();
+            if (sentAt != 0) {
+                long i = index.getAndIncrement();
+                if (i < latencies.length) {
+                    latencies[(int) i] = now - sentAt;
+                }
+            }
+        }
+    }
+
+    private Result rawPerCall(String channel) throws Exception {
+        byte[] ch = channel.getBytes(StandardCharsets.UTF_8);
+        byte[] p = payload();
+        try (RawSubscriber sub = new RawSubscriber(channel, null); Jedis pub = jedis(2000)) {
+            long start = System.nanoTime();
+            long end = start + (long) (seconds * 1e9);
+            long sent = 0;
+            while (System.nanoTime() < end) {
+                pub.publish(ch, p);
+                sent++;
+            }
+            return finish(start, sent, sub.count, () -> sub.lastNanos);
+        }
+    }
+
+    private Result rawPipelined(String channel) throws Exception {
+        byte[] ch = channel.getBytes(StandardCharsets.UTF_8);
+        byte[] p = payload();
+        try (RawSubscriber sub = new RawSubscriber(channel, null); Jedis pub = jedis(2000)) {
+            long start = System.nanoTime();
+            long end = start + (long) (seconds * 1e9);
+            long sent = 0;
+            Pipeline pipe = pub.pipelined();
+            while (System.nanoTime() < end) {
+                for (int i = 0; i < batch; i++) {
+                    pipe.publish(ch, p);
+                }
+                pipe.sync();
+                sent += batch;
+            }
+            pipe.close();
+            return finish(start, sent, sub.count, () -> sub.lastNanos);
+        }
+    }
+
+    private Switchboard open() {
+        return Switchboard.open(Map.of("switchboard.transport", "redis", "switchboard.redis.uri", uri));
+    }
+
+    private Switchboard sb;
+
+    private Switchboard sb() {
+        if (sb == null) {
+            sb = open();
+            Runtime.getRuntime().addShutdownHook(new Thread(sb::close));
+        }
+        return sb;
+    }
+
+    private Result switchboardAsync(String channel) throws Exception {
+        Switchboard s = sb();
+        AtomicLong count = new AtomicLong();
+        AtomicLong last = new AtomicLong();
+        LongAdder failures = new LongAdder();
+        try (Subscription sub = s.subscriber().subscribe(channel, d -> {
+            last.set(System.nanoTime());
+            count.incrementAndGet();
+        })) {
+            Message m = Message.ofBytes(payload());
+            long start = System.nanoTime();
+            long end = start + (long) (seconds * 1e9);
+            long sent = 0;
+            while (System.nanoTime() < end) {
+                for (int i = 0; i < 64; i++) {
+                    s.publisher().publish(channel, m).whenComplete((v, e) -> {
+                        if (e != null) {
+                            failures.increment();
+                        }
+                    });
+                }
+                sent += 64;
+            }
+            Result r = finish(start, sent, count, last::get);
+            if (failures.sum() > 0) {
+                System.out.printf("    (%d Switchboard publishes failed)%n", failures.sum());
+            }
+            return r;
+        }
+    }
+
+    private interface LongGetter {
+        long get();
+    }
+
+    /** Waits until everything sent arrived (or nothing arrives for 2 s), then rates by the last delivery. */
+    private static Result finish(long start, long sent, AtomicLong received, LongGetter lastNanos) throws InterruptedException {
+        long seen = -1;
+        long idleSince = System.nanoTime();
+        while (received.get() < sent) {
+            long now = received.get();
+            if (now != seen) {
+                seen = now;
+                idleSince = System.nanoTime();
+            } else if (System.nanoTime() - idleSince > TimeUnit.SECONDS.toNanos(2)) {
+                break;
+            }
+            Thread.sleep(2);
+        }
+        long got = received.get();
+        double elapsed = (lastNanos.get() - start) / 1e9;
+        return new Result(sent, got, elapsed > 0 ? got / elapsed : 0);
+    }
+
+    // ---- latency ----
+
+    private void latency() throws Exception {
+        System.out.printf("%nLatency, publish -> deliver at a fixed %,d msg/s (%.1f s per trial, after 1 s warm-up)%n", rate, latencySeconds);
+        List<double[]> raw = new ArrayList<>();
+        List<double[]> sbl = new ArrayList<>();
+        latencyRaw(channel(), 1);
+        latencySwitchboard(channel(), 1);
+        for (int r = 1; r <= reps; r++) {
+            double[] a = latencyRaw(channel(), latencySeconds);
+            raw.add(a);
+            System.out.printf("  rep %d  %-36s p50 %7.1f us  p99 %7.1f us%n", r, "raw Jedis publish per call", a[0], a[1]);
+            double[] b = latencySwitchboard(channel(), latencySeconds);
+            sbl.add(b);
+            System.out.printf("  rep %d  %-36s p50 %7.1f us  p99 %7.1f us%n", r, "Switchboard async publish", b[0], b[1]);
+        }
+        double rawP50 = median(raw.stream().map(x -> x[0]).toList());
+        double rawP99 = median(raw.stream().map(x -> x[1]).toList());
+        double sbP50 = median(sbl.stream().map(x -> x[0]).toList());
+        double sbP99 = median(sbl.stream().map(x -> x[1]).toList());
+        System.out.println("  medians:");
+        System.out.printf("    %-36s p50 %7.1f us  p99 %7.1f us%n", "raw Jedis publish per call", rawP50, rawP99);
+        System.out.printf("    %-36s p50 %7.1f us  p99 %7.1f us%n", "Switchboard async publish", sbP50, sbP99);
+        System.out.printf("    ratio Switchboard / raw Jedis          p50 %.2fx  p99 %.2fx%n", sbP50 / rawP50, sbP99 / rawP99);
+    }
+
+    private double[] latencyRaw(String channel, double secs) throws Exception {
+        int n = (int) (rate * secs);
+        long[] lat = new long[n];
+        byte[] ch = channel.getBytes(StandardCharsets.UTF_8);
+        byte[] p = payload();
+        try (RawSubscriber sub = new RawSubscriber(channel, lat); Jedis pub = jedis(2000)) {
+            paced(n, () -> {
+                ByteBuffer.wrap(p).putLong(System.nanoTime());
+                pub.publish(ch, p);
+            });
+            TestWait.until(() -> sub.count.get() >= n, 5000);
+            return percentiles(lat, (int) Math.min(n, sub.latencyIndex.get()));
+        }
+    }
+
+    private double[] latencySwitchboard(String channel, double secs) throws Exception {
+        int n = (int) (rate * secs);
+        long[] lat = new long[n];
+        AtomicLong index = new AtomicLong();
+        Switchboard s = sb();
+        try (Subscription sub = s.subscriber().subscribe(channel, d -> record(lat, index, d.message().payload(), 0, System.nanoTime()))) {
+            byte[] p = payload();
+            paced(n, () -> {
+                ByteBuffer.wrap(p).putLong(System.nanoTime());
+                s.publisher().publish(channel, Message.ofBytes(p));
+            });
+            TestWait.until(() -> index.get() >= n, 5000);
+            return percentiles(lat, (int) Math.min(n, index.get()));
+        }
+    }
+
+    private interface Action {
+        void run() throws Exception;
+    }
+
+    private void paced(int n, Action send) throws Exception {
+        long interval = 1_000_000_000L / rate;
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            long due = start + i * interval;
+            long wait;
+            while ((wait = due - System.nanoTime()) > 0) {
+                if (wait > 50_000) {
+                    LockSupport.parkNanos(wait - 50_000);
+                } else {
+                    Thread.onSpinWait();
+                }
+            }
+            send.run();
+        }
+    }
+
+    private static double[] percentiles(long[] lat, int n) {
+        if (n == 0) {
+            return new double[] {Double.NaN, Double.NaN};
+        }
+        long[] s = Arrays.copyOf(lat, n);
+        Arrays.sort(s);
+        return new double[] {s[(int) (n * 0.50)] / 1000.0, s[Math.min(n - 1, (int) (n * 0.99))] / 1000.0};
+    }
+
+    private static double median(List<Double> values) {
+        List<Double> s = new ArrayList<>(values);
+        s.sort(Double::compare);
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    }
+
+    /** Polls a condition for at most the given milliseconds. */
+    private static final class TestWait {
+        static void until(java.util.function.BooleanSupplier c, long millis) throws InterruptedException {
+            long deadline = System.nanoTime() + millis * 1_000_000;
+            while (!c.getAsBoolean() && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+        }
+    }
+}

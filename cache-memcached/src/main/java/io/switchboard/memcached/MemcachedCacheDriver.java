@@ -1,0 +1,767 @@
+package io.switchboard.memcached;
+
+import io.switchboard.CacheException;
+import io.switchboard.ConnectionException;
+import io.switchboard.Health;
+import io.switchboard.PayloadTooLargeException;
+import io.switchboard.SwitchboardException;
+import io.switchboard.memcached.internal.Deadlines;
+import io.switchboard.memcached.internal.Expiry;
+import io.switchboard.memcached.internal.Item;
+import io.switchboard.memcached.internal.ItemTranscoder;
+import io.switchboard.memcached.internal.Keys;
+import io.switchboard.memcached.internal.ObjectTranscoder;
+import io.switchboard.memcached.internal.WireFormat;
+import io.switchboard.spi.CacheDriver;
+import io.switchboard.spi.CacheEntry;
+import io.switchboard.spi.ConnectionEvents;
+import io.switchboard.spi.ProviderContext;
+import io.switchboard.spi.ValueFormat;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.AbstractExecutorService;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import net.spy.memcached.CASResponse;
+import net.spy.memcached.CASValue;
+import net.spy.memcached.ConnectionFactory;
+import net.spy.memcached.ConnectionFactoryBuilder;
+import net.spy.memcached.ConnectionObserver;
+import net.spy.memcached.DefaultHashAlgorithm;
+import net.spy.memcached.FailureMode;
+import net.spy.memcached.MemcachedClient;
+import net.spy.memcached.MemcachedClientIF;
+import net.spy.memcached.auth.AuthDescriptor;
+import net.spy.memcached.internal.BulkFuture;
+import net.spy.memcached.internal.GetFuture;
+import net.spy.memcached.internal.OperationFuture;
+import net.spy.memcached.metrics.MetricType;
+import net.spy.memcached.ops.ArrayOperationQueueFactory;
+import net.spy.memcached.ops.OperationException;
+import net.spy.memcached.ops.OperationStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The memcached {@link CacheDriver}, on spymemcached. Thread-safe. No method blocks for a round
+ * trip: each returns a stage that completes within {@code switchboard.memcached.timeout} (plus a
+ * sweep interval of at most 50 ms), failing with {@link ConnectionException} when the server holding
+ * the key is down, slow or its queue is full, and with {@link CacheException} when the server
+ * refuses the operation or holds a value with flags Switchboard did not write. Keys and values were
+ * validated by the facade; the driver checks them again (memcached's rules, see {@link Keys}) and
+ * throws {@link IllegalArgumentException} or {@link PayloadTooLargeException} at the call.
+ * {@code null} arguments are refused with {@link NullPointerException}.
+ *
+ * <p>spymemcached settings chosen here (see {@code docs/memcached.md}): Ketama consistent hashing,
+ * failure mode {@code cancel}, bounded operation queues that never block the caller, a reconnect
+ * after 10 consecutive timeouts instead of about 1000, reconnection backoff capped at 1 s, Nagle
+ * off, metrics off, and a transcoder that never deserializes Java objects.
+ */
+public final class MemcachedCacheDriver implements CacheDriver {
+    private static final Logger LOG = LoggerFactory.getLogger(MemcachedCacheDriver.class);
+    /** Item header, key, CAS and suffix that memcached stores inside the item size limit. */
+    static final int ITEM_OVERHEAD = 1024;
+
+    private final MemcachedCacheProvider.Settings settings;
+    private final MemcachedClient[] clients;
+    private final Keys keys;
+    private final ItemTranscoder transcoder;
+    private final int maxValueSize;
+    private final Deadlines deadlines;
+    private final ExecutorService[] callbacks;
+    private final ExecutorService admin;
+    private final ConnectionEvents events;
+    private final Map<SocketAddress, Server> servers = new LinkedHashMap<>();
+    private final List<ScheduledFuture<?>> timers = new ArrayList<>();
+    private final LongAdder operations = new LongAdder();
+    private final LongAdder failures = new LongAdder();
+    private final LongAdder timeouts = new LongAdder();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicBoolean lostReported = new AtomicBoolean();
+
+    /** Per-server state for health and connection events. */
+    private static final class Server {
+        final String label;
+        final LongAdder errors = new LongAdder();
+        final AtomicInteger connectedClients = new AtomicInteger();
+        volatile String version;
+        volatile String lastError;
+
+        Server(String label) {
+            this.label = label;
+        }
+    }
+
+    @FunctionalInterface
+    private interface Adapter<V, R> {
+        R apply(V value, OperationStatus status);
+    }
+
+    private MemcachedCacheDriver(MemcachedCacheProvider.Settings settings, ProviderContext context, List<InetSocketAddress> addresses) {
+        this.settings = settings;
+        this.events = context.events();
+        this.keys = new Keys(settings.hashKeys);
+        this.maxValueSize = settings.itemSizeMax - ITEM_OVERHEAD;
+        this.transcoder = new ItemTranscoder(settings.itemSizeMax);
+        for (int i = 0; i < addresses.size(); i++) {
+            servers.put(addresses.get(i), new Server(settings.labels.get(i)));
+        }
+        String name = context.instanceName() + "-memcached";
+        this.callbacks = new ExecutorService[settings.connections];
+        for (int i = 0; i < callbacks.length; i++) {
+            // One thread per connection keeps completions in the order the server replied.
+            callbacks[i] = settings.completeOnIoThread ? new DirectExecutor()
+                    : new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon(name + "-callback-" + i));
+        }
+        this.admin = Executors.newSingleThreadExecutor(daemon(name + "-admin"));
+        this.deadlines = new Deadlines(settings.timeout.toNanos(), this::expire);
+        this.clients = new MemcachedClient[settings.connections];
+    }
+
+    static MemcachedCacheDriver connect(MemcachedCacheProvider.Settings settings, ProviderContext context) {
+        useSlf4jForSpymemcached();
+        List<InetSocketAddress> addresses = new ArrayList<>();
+        for (InetSocketAddress a : settings.servers) {
+            InetSocketAddress resolved = new InetSocketAddress(a.getHostString(), a.getPort());
+            if (resolved.isUnresolved()) {
+                throw new ConnectionException("memcached server " + a.getHostString() + ":" + a.getPort() + " from '"
+                        + MemcachedCacheProvider.SERVERS.name() + "' cannot be resolved; check the host name", null);
+            }
+            addresses.add(resolved);
+        }
+        MemcachedCacheDriver driver = new MemcachedCacheDriver(settings, context, addresses);
+        try {
+            driver.start(addresses, context);
+        } catch (RuntimeException | Error e) {
+            driver.close(Duration.ofSeconds(1));
+            throw e;
+        }
+        return driver;
+    }
+
+    private void start(List<InetSocketAddress> addresses, ProviderContext context) {
+        for (int i = 0; i < clients.length; i++) {
+            try {
+                clients[i] = new MemcachedClient(connectionFactory(callbacks[i]), addresses);
+            } catch (IOException e) {
+                throw new ConnectionException("cannot start the memcached client for " + settings.labels + ": " + e.getMessage(), e);
+            }
+        }
+        long deadline = System.nanoTime() + settings.connectTimeout.toNanos();
+        while (availableCount() < servers.size() && System.nanoTime() - deadline < 0) {
+            try {
+                Thread.sleep(5);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ConnectionException("interrupted while connecting to memcached " + settings.labels, e);
+            }
+        }
+        int available = availableCount();
+        if (available == 0) {
+            throw new ConnectionException("no memcached server answered within " + settings.connectTimeout + " ('"
+                    + MemcachedCacheProvider.CONNECT_TIMEOUT.name() + "'): " + String.join(", ", settings.labels)
+                    + "; check that memcached runs there and '" + MemcachedCacheProvider.SERVERS.name() + "'", null);
+        }
+        if (available < servers.size()) {
+            LOG.warn("memcached: only {} of {} servers answered within {}; operations on the others' keys fail until they return",
+                    available, servers.size(), settings.connectTimeout);
+        }
+        refreshVersions();
+        long sweep = Math.max(5, Math.min(50, settings.timeout.toMillis() / 20));
+        timers.add(context.scheduler().scheduleWithFixedDelay(deadlines::sweep, sweep, sweep, TimeUnit.MILLISECONDS));
+        events.connected();
+        LOG.info("memcached cache connected: {}", settings);
+    }
+
+    private ConnectionFactory connectionFactory(ExecutorService callbackExecutor) {
+        ConnectionFactoryBuilder b = new ConnectionFactoryBuilder()
+                .setProtocol(settings.binary ? ConnectionFactoryBuilder.Protocol.BINARY : ConnectionFactoryBuilder.Protocol.TEXT)
+                .setHashAlg(DefaultHashAlgorithm.KETAMA_HASH)
+                .setLocatorType(ConnectionFactoryBuilder.Locator.CONSISTENT)
+                .setFailureMode(failureMode(settings.failureMode))
+                .setOpTimeout(settings.timeout.toMillis())
+                .setOpQueueFactory(new ArrayOperationQueueFactory(settings.queueSize))
+                .setOpQueueMaxBlockTime(0)
+                .setTimeoutExceptionThreshold(settings.timeoutThreshold)
+                .setMaxReconnectDelay(Math.max(1, settings.reconnectMaxDelay.getSeconds()))
+                .setShouldOptimize(settings.optimizeGets)
+                .setUseNagleAlgorithm(false)
+                .setReadBufferSize(settings.readBuffer)
+                .setDaemon(true)
+                .setEnableMetrics(MetricType.OFF)
+                .setTranscoder(new ObjectTranscoder(settings.itemSizeMax))
+                .setListenerExecutorService(callbackExecutor)
+                .setInitialObservers(List.of(new Observer()));
+        if (settings.username != null) {
+            b.setAuthDescriptor(AuthDescriptor.typical(settings.username, settings.password));
+        }
+        return b.build();
+    }
+
+    static FailureMode failureMode(String name) {
+        switch (name) {
+            case "redistribute":
+                return FailureMode.Redistribute;
+            case "retry":
+                return FailureMode.Retry;
+            default:
+                return FailureMode.Cancel;
+        }
+    }
+
+    @Override
+    public int maxKeyLength() {
+        return keys.maxKeyLength();
+    }
+
+    @Override
+    public int maxValueSize() {
+        return maxValueSize;
+    }
+
+    @Override
+    public CompletionStage<CacheEntry> get(String key) {
+        String sk = keys.toServerKey(key);
+        return submit(key, sk, c -> c.asyncGets(sk, transcoder),
+                (CASValue<Item> v, OperationStatus s) -> v == null ? null : WireFormat.entry(key, v.getValue(), v.getCas()));
+    }
+
+    @Override
+    public CompletionStage<Map<String, CacheEntry>> getAll(Collection<String> keyList) {
+        Map<String, String> byServerKey = new LinkedHashMap<>();
+        for (String key : keyList) {
+            byServerKey.put(keys.toServerKey(key), key);
+        }
+        if (byServerKey.isEmpty()) {
+            return CompletableFuture.completedFuture(Map.of());
+        }
+        String first = byServerKey.keySet().iterator().next();
+        String label = byServerKey.get(first) + (byServerKey.size() > 1 ? " (and " + (byServerKey.size() - 1) + " more keys)" : "");
+        operations.increment();
+        CompletableFuture<Map<String, CacheEntry>> result = new CompletableFuture<>();
+        BulkFuture<Map<String, Item>> f;
+        try {
+            f = client(first).asyncGetBulk(byServerKey.keySet(), transcoder);
+        } catch (RuntimeException e) {
+            result.completeExceptionally(submitFailure(label, first, e));
+            return result;
+        }
+        deadlines.track(label, first, f, result);
+        f.addListener(done -> finish(label, first, f, result, (Map<String, Item> found, OperationStatus s) -> {
+            Map<String, CacheEntry> out = new HashMap<>();
+            for (Map.Entry<String, Item> e : found.entrySet()) {
+                String original = byServerKey.get(e.getKey());
+                out.put(original, WireFormat.entry(original, e.getValue(), 0));
+            }
+            return out;
+        }));
+        return result;
+    }
+
+    @Override
+    public CompletionStage<Void> put(String key, byte[] value, ValueFormat format, Duration ttl) {
+        String sk = keys.toServerKey(key);
+        Item item = item(key, value, format);
+        int exp = Expiry.of(ttl, nowSeconds());
+        return submit(key, sk, c -> c.set(sk, exp, item, transcoder), (Boolean ok, OperationStatus s) -> {
+            if (!Boolean.TRUE.equals(ok)) {
+                throw refused("store", key, sk, s);
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public CompletionStage<Boolean> putIfAbsent(String key, byte[] value, ValueFormat format, Duration ttl) {
+        String sk = keys.toServerKey(key);
+        Item item = item(key, value, format);
+        int exp = Expiry.of(ttl, nowSeconds());
+        return submit(key, sk, c -> c.add(sk, exp, item, transcoder), (Boolean ok, OperationStatus s) -> {
+            if (!Boolean.TRUE.equals(ok) && !notStored(s)) {
+                throw refused("add", key, sk, s);
+            }
+            return Boolean.TRUE.equals(ok);
+        });
+    }
+
+    @Override
+    public CompletionStage<Boolean> compareAndSet(String key, long version, byte[] value, ValueFormat format, Duration ttl) {
+        String sk = keys.toServerKey(key);
+        Item item = item(key, value, format);
+        int exp = Expiry.of(ttl, nowSeconds());
+        return submit(key, sk, c -> c.asyncCAS(sk, version, exp, item, transcoder),
+                (CASResponse r, OperationStatus s) -> r == CASResponse.OK);
+    }
+
+    @Override
+    public CompletionStage<Boolean> delete(String key) {
+        String sk = keys.toServerKey(key);
+        return submit(key, sk, c -> c.delete(sk), (Boolean ok, OperationStatus s) -> Boolean.TRUE.equals(ok));
+    }
+
+    @Override
+    public CompletionStage<Long> increment(String key, long delta, long initial, Duration ttl) {
+        if (initial < 0) {
+            throw new IllegalArgumentException("memcached counters are unsigned: initial value for key '" + Keys.printable(key)
+                    + "' must be 0 or more, not " + initial);
+        }
+        String sk = keys.toServerKey(key);
+        int exp = Expiry.of(ttl, nowSeconds());
+        long by = delta == Long.MIN_VALUE ? Long.MAX_VALUE : Math.abs(delta);
+        if (settings.binary) {
+            return submit(key, sk, c -> delta >= 0 ? c.asyncIncr(sk, by, initial, exp) : c.asyncDecr(sk, by, initial, exp),
+                    (Long v, OperationStatus s) -> counter(key, sk, v, s));
+        }
+        return submit(key, sk, c -> c.asyncGet(sk, transcoder), (Item current, OperationStatus s) -> current).thenCompose(current -> {
+            if (current != null && !isCounter(current.bytes())) {
+                throw refused("increment", key, sk, null);
+            }
+            return textIncrement(key, sk, delta, by, initial, exp, 0);
+        });
+    }
+
+    /**
+     * Over the text protocol a CLIENT_ERROR reply makes spymemcached drop the connection, failing
+     * every operation in flight to that server, so a value that is visibly not a counter is refused
+     * before sending incr. A value replaced between the read and the incr still costs a reconnect.
+     */
+    private static boolean isCounter(byte[] value) {
+        int digits = 0;
+        for (byte b : value) {
+            if (b >= '0' && b <= '9') {
+                digits++;
+            } else if (b != ' ' || digits == 0) {
+                return false;
+            }
+        }
+        return digits > 0 && digits <= 20;
+    }
+
+    /** The text protocol has no incr-with-initial: incr, else add the initial value, else (lost a race) incr again. */
+    private CompletionStage<Long> textIncrement(String key, String sk, long delta, long by, long initial, int exp, int attempt) {
+        CompletionStage<Long> mutated = submit(key, sk, c -> delta >= 0 ? c.asyncIncr(sk, by) : c.asyncDecr(sk, by),
+                (Long v, OperationStatus s) -> v);
+        return mutated.thenCompose(v -> {
+            if (v != null && v >= 0) {
+                return CompletableFuture.completedFuture(v);
+            }
+            Item item = new Item(WireFormat.TEXT, Long.toString(initial).getBytes(StandardCharsets.UTF_8));
+            return submit(key, sk, c -> c.add(sk, exp, item, transcoder), (Boolean ok, OperationStatus s) -> ok)
+                    .thenCompose(added -> {
+                        if (Boolean.TRUE.equals(added)) {
+                            return CompletableFuture.completedFuture(initial);
+                        }
+                        if (attempt >= 2) {
+                            CompletableFuture<Long> failed = new CompletableFuture<>();
+                            failed.completeExceptionally(new CacheException("counter '" + Keys.printable(key)
+                                    + "' kept appearing and disappearing during increment; try again", null, true));
+                            return failed;
+                        }
+                        return textIncrement(key, sk, delta, by, initial, exp, attempt + 1);
+                    });
+        });
+    }
+
+    private Long counter(String key, String sk, Long value, OperationStatus status) {
+        if (value == null || value < 0) {
+            throw refused("increment", key, sk, status);
+        }
+        return value;
+    }
+
+    private Item item(String key, byte[] value, ValueFormat format) {
+        if (value.length > maxValueSize) {
+            throw new PayloadTooLargeException("value for memcached key '" + Keys.printable(key) + "'", value.length, maxValueSize,
+                    "'" + MemcachedCacheProvider.ITEM_SIZE_MAX.name() + "' (" + settings.itemSizeMax + ") minus " + ITEM_OVERHEAD
+                            + " bytes of item overhead");
+        }
+        return new Item(WireFormat.flags(format), value);
+    }
+
+    private static boolean notStored(OperationStatus s) {
+        String m = s == null ? "" : String.valueOf(s.getMessage());
+        return m.contains("NOT_STORED") || m.contains("exists") || m.contains("EXISTS") || m.contains("Data exists");
+    }
+
+    private CacheException refused(String what, String key, String sk, OperationStatus s) {
+        Server server = server(sk);
+        String message = s == null ? "the stored value is not a decimal counter" : s.getMessage();
+        if (server != null) {
+            server.errors.increment();
+            server.lastError = what + ": " + message;
+        }
+        failures.increment();
+        return new CacheException("memcached server " + (server == null ? "?" : server.label) + " refused to " + what + " key '"
+                + Keys.printable(key) + "': " + message
+                + ("increment".equals(what) ? " (is the stored value a decimal counter?)" : ""), null, false);
+    }
+
+    private static long nowSeconds() {
+        return System.currentTimeMillis() / 1000;
+    }
+
+    private MemcachedClient client(String serverKey) {
+        return clients.length == 1 ? clients[0] : clients[(serverKey.hashCode() & 0x7fffffff) % clients.length];
+    }
+
+    @FunctionalInterface
+    private interface Submission<F> {
+        F submit(MemcachedClient client);
+    }
+
+    private <V, R> CompletableFuture<R> submit(String key, String sk, Submission<? extends Future<V>> submission, Adapter<V, R> adapter) {
+        if (closed.get()) {
+            throw new IllegalStateException("the memcached cache is closed");
+        }
+        operations.increment();
+        CompletableFuture<R> result = new CompletableFuture<>();
+        Future<V> f;
+        try {
+            f = submission.submit(client(sk));
+        } catch (RuntimeException e) {
+            result.completeExceptionally(submitFailure(key, sk, e));
+            return result;
+        }
+        deadlines.track(key, sk, f, result);
+        if (f instanceof GetFuture) {
+            ((GetFuture<V>) f).addListener(done -> finish(key, sk, f, result, adapter));
+        } else {
+            ((OperationFuture<V>) f).addListener(done -> finish(key, sk, f, result, adapter));
+        }
+        return result;
+    }
+
+    private <V, R> void finish(String key, String sk, Future<V> f, CompletableFuture<R> result, Adapter<V, R> adapter) {
+        if (result.isDone()) {
+            return;
+        }
+        try {
+            V value = f.get();
+            OperationStatus status = f instanceof OperationFuture ? ((OperationFuture<V>) f).getStatus()
+                    : f instanceof GetFuture ? ((GetFuture<V>) f).getStatus() : null;
+            result.complete(adapter.apply(value, status));
+        } catch (ExecutionException e) {
+            result.completeExceptionally(failure(key, sk, e.getCause()));
+        } catch (CancellationException e) {
+            result.completeExceptionally(failure(key, sk, e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            result.completeExceptionally(new ConnectionException("interrupted while completing memcached operation on key '"
+                    + Keys.printable(key) + "'", e));
+        } catch (SwitchboardException | IllegalArgumentException e) {
+            result.completeExceptionally(e);
+        } catch (RuntimeException e) {
+            result.completeExceptionally(failure(key, sk, e));
+        }
+    }
+
+    private void expire(String key, String sk, Future<?> f, CompletableFuture<?> result) {
+        Throwable cause = null;
+        try {
+            f.get(0, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            cause = e;
+        } catch (ExecutionException e) {
+            cause = e.getCause();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            cause = e;
+        } catch (RuntimeException e) {
+            cause = e;
+        }
+        f.cancel(false);
+        timeouts.increment();
+        if (closed.get()) {
+            result.completeExceptionally(new ConnectionException("the memcached cache was closed before the operation on key '"
+                    + Keys.printable(key) + "' completed", cause));
+            return;
+        }
+        result.completeExceptionally(new ConnectionException("memcached operation on key '" + Keys.printable(key)
+                + "' timed out after " + settings.timeout.toMillis() + " ms ('" + MemcachedCacheProvider.TIMEOUT.name() + "')"
+                + where(sk), cause));
+    }
+
+    private String where(String sk) {
+        Server s = server(sk);
+        if (s == null) {
+            return "";
+        }
+        s.errors.increment();
+        s.lastError = "timeout";
+        return " waiting for server " + s.label;
+    }
+
+    private SwitchboardException submitFailure(String key, String sk, RuntimeException e) {
+        failures.increment();
+        Server s = server(sk);
+        if (s != null) {
+            s.errors.increment();
+            s.lastError = String.valueOf(e.getMessage());
+        }
+        if (e instanceof IllegalStateException) {
+            return new ConnectionException("memcached operation on key '" + Keys.printable(key) + "' was refused before sending"
+                    + (s == null ? "" : " to server " + s.label) + ": " + e.getMessage() + " (the server is slow or down and its queue of "
+                    + settings.queueSize + " operations is full; '" + MemcachedCacheProvider.QUEUE_SIZE.name() + "')", e);
+        }
+        return new CacheException("memcached operation on key '" + Keys.printable(key) + "' failed: " + e, e, false);
+    }
+
+    private SwitchboardException failure(String key, String sk, Throwable cause) {
+        failures.increment();
+        Server s = server(sk);
+        String label = s == null ? "?" : s.label;
+        if (s != null) {
+            s.errors.increment();
+            s.lastError = String.valueOf(cause);
+        }
+        if (cause instanceof CancellationException) {
+            return new ConnectionException("memcached server " + label + " holding key '" + Keys.printable(key)
+                    + "' is unavailable; the operation was cancelled without waiting (failure-mode " + settings.failureMode
+                    + "). Retry once the server is back", cause);
+        }
+        if (cause instanceof TimeoutException) {
+            timeouts.increment();
+            return new ConnectionException("memcached operation on key '" + Keys.printable(key) + "' timed out waiting for server "
+                    + label, cause);
+        }
+        if (cause instanceof OperationException) {
+            return new CacheException("memcached server " + label + " refused the operation on key '" + Keys.printable(key) + "': "
+                    + cause.getMessage(), cause, false);
+        }
+        if (cause instanceof IOException || cause instanceof IllegalStateException) {
+            return new ConnectionException("memcached operation on key '" + Keys.printable(key) + "' failed on server " + label
+                    + ": " + cause, cause);
+        }
+        if (cause instanceof SwitchboardException) {
+            return (SwitchboardException) cause;
+        }
+        return new CacheException("memcached operation on key '" + Keys.printable(key) + "' failed on server " + label + ": " + cause,
+                cause, false);
+    }
+
+    private Server server(String sk) {
+        try {
+            return servers.get(clients[0].getNodeLocator().getPrimary(sk).getSocketAddress());
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    private int availableCount() {
+        int n = 0;
+        for (SocketAddress a : servers.keySet()) {
+            if (isAvailable(a)) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    private boolean isAvailable(SocketAddress address) {
+        for (MemcachedClient c : clients) {
+            if (c == null || !c.getAvailableServers().contains(address)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void refreshVersions() {
+        try {
+            admin.execute(() -> {
+                try {
+                    for (Map.Entry<SocketAddress, String> v : clients[0].getVersions().entrySet()) {
+                        Server s = servers.get(v.getKey());
+                        if (s != null && v.getValue() != null) {
+                            s.version = v.getValue();
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    LOG.debug("memcached: reading server versions failed", e);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException closing) {
+            LOG.trace("memcached: not reading versions while closing");
+        }
+    }
+
+    /**
+     * UP when every server answers, DEGRADED when some do, DOWN when none does. Details: per server
+     * availability, version, errors and last error; totals of operations, failures and timeouts.
+     * Does not block.
+     */
+    @Override
+    public Health health() {
+        if (closed.get()) {
+            return Health.of(Health.Status.DOWN, Map.of("closed", true));
+        }
+        Map<String, Object> details = new LinkedHashMap<>();
+        int available = 0;
+        for (Map.Entry<SocketAddress, Server> e : servers.entrySet()) {
+            Server s = e.getValue();
+            boolean up = isAvailable(e.getKey());
+            available += up ? 1 : 0;
+            details.put(s.label + ".available", up);
+            details.put(s.label + ".version", s.version == null ? "unknown" : s.version);
+            details.put(s.label + ".errors", s.errors.sum());
+            if (s.lastError != null) {
+                details.put(s.label + ".last-error", s.lastError);
+            }
+        }
+        details.put("servers", servers.size());
+        details.put("available", available);
+        details.put("operations", operations.sum());
+        details.put("failures", failures.sum());
+        details.put("timeouts", timeouts.sum());
+        details.put("protocol", settings.binary ? "binary" : "text");
+        details.put("failure-mode", settings.failureMode);
+        Health.Status status = available == servers.size() ? Health.Status.UP : available == 0 ? Health.Status.DOWN : Health.Status.DEGRADED;
+        return Health.of(status, details);
+    }
+
+    @Override
+    public void close(Duration timeout) {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        timers.forEach(t -> t.cancel(false));
+        for (MemcachedClient c : clients) {
+            if (c != null) {
+                long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+                c.shutdown(left, TimeUnit.MILLISECONDS);
+            }
+        }
+        deadlines.expireAll();
+        for (ExecutorService e : callbacks) {
+            e.shutdown();
+        }
+        admin.shutdownNow();
+        LOG.info("memcached cache closed: {}", settings.labels);
+    }
+
+    /** Offers {@link MemcachedClient} and {@link MemcachedClientIF} (the first connection's client). */
+    @Override
+    public <T> T unwrap(Class<T> type) {
+        if (type == MemcachedClient.class || type == MemcachedClientIF.class) {
+            return type.cast(clients[0]);
+        }
+        throw new IllegalArgumentException("the memcached cache offers no native object of type " + type.getName()
+                + "; it offers " + MemcachedClient.class.getName() + " and " + MemcachedClientIF.class.getName());
+    }
+
+    @Override
+    public String toString() {
+        return "MemcachedCacheDriver[" + settings + "]";
+    }
+
+    private final class Observer implements ConnectionObserver {
+        @Override
+        public void connectionEstablished(SocketAddress address, int reconnectCount) {
+            Server s = servers.get(address);
+            if (s == null) {
+                return;
+            }
+            s.connectedClients.incrementAndGet();
+            if (reconnectCount > 0 || s.version == null) {
+                LOG.info("memcached server {} connected", s.label);
+                refreshVersions();
+            }
+            if (availableCount() == servers.size() && lostReported.compareAndSet(true, false)) {
+                events.recovered(false);
+            }
+        }
+
+        @Override
+        public void connectionLost(SocketAddress address) {
+            Server s = servers.get(address);
+            if (s == null || closed.get()) {
+                return;
+            }
+            s.connectedClients.decrementAndGet();
+            s.lastError = "connection lost";
+            LOG.warn("memcached server {} lost; reconnecting (operations on its keys fail meanwhile)", s.label);
+            lostReported.set(true);
+            events.lost(new ConnectionException("memcached server " + s.label + " lost", null));
+        }
+    }
+
+    /** Runs listener callbacks on the thread completing the operation (spymemcached's I/O thread). */
+    private static final class DirectExecutor extends AbstractExecutorService {
+        private volatile boolean shutdown;
+
+        @Override
+        public void execute(Runnable command) {
+            command.run();
+        }
+
+        @Override
+        public void shutdown() {
+            shutdown = true;
+        }
+
+        @Override
+        public List<Runnable> shutdownNow() {
+            shutdown = true;
+            return List.of();
+        }
+
+        @Override
+        public boolean isShutdown() {
+            return shutdown;
+        }
+
+        @Override
+        public boolean isTerminated() {
+            return shutdown;
+        }
+
+        @Override
+        public boolean awaitTermination(long timeout, TimeUnit unit) {
+            return true;
+        }
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String prefix) {
+        AtomicInteger n = new AtomicInteger();
+        return r -> {
+            Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    private static final AtomicBoolean LOGGER_CHOSEN = new AtomicBoolean();
+
+    /**
+     * spymemcached logs through its own stderr logger unless told otherwise through this system
+     * property, read once when its first logger is created; a value the application set wins.
+     */
+    private static void useSlf4jForSpymemcached() {
+        if (LOGGER_CHOSEN.compareAndSet(false, true) && System.getProperty("net.spy.log.LoggerImpl") == null) {
+            System.setProperty("net.spy.log.LoggerImpl", "net.spy.memcached.compat.log.SLF4JLogger");
+        }
+    }
+}

@@ -1,0 +1,13 @@
+package io.switchboard.memcached;
+
+import io.switchboard.tck.CacheContract;
+import java.util.Map;
+
+/** The contract kit's cache rules against the shared memcached on 127.0.0.1:11211 (binary protocol, the default). */
+class MemcachedCacheContractIT extends CacheContract {
+    @Override
+    protected Map<String, Object> properties() {
+        return Map.of("switchboard.transport", "memory", "switchboard.cache", "memcached",
+                "switchboard.memcached.servers", "127.0.0.1:11211");
+    }
+}

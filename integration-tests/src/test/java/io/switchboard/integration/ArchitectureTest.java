@@ -1,0 +1,85 @@
+package io.switchboard.integration;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.domain.JavaClasses;
+import com.tngtech.archunit.core.importer.ClassFileImporter;
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Boundaries between modules, checked on every Switchboard class on this module's classpath (the
+ * api and each provider module; tests and benchmarks are not imported). Rules allow an empty
+ * selection because a provider module may not have classes yet; the sanity check below makes sure
+ * the import itself is not empty.
+ */
+class ArchitectureTest {
+    private static final List<String> PROVIDER_PACKAGES = List.of("io.switchboard.memory..", "io.switchboard.redis..",
+            "io.switchboard.rabbitmq..", "io.switchboard.memcached..");
+
+    private static JavaClasses classes;
+
+    @BeforeAll
+    static void importEverything() {
+        classes = new ClassFileImporter()
+                .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
+                .withImportOption(location -> !location.contains("/io/switchboard/benchmarks/")
+                        && !location.contains("/io/switchboard/integration/"))
+                .importPackages("io.switchboard");
+    }
+
+    @Test
+    void importFindsTheApi() {
+        if (classes.stream().noneMatch(c -> c.getName().equals("io.switchboard.Switchboard"))) {
+            throw new AssertionError("io.switchboard.Switchboard was not imported: the rules below would check nothing");
+        }
+    }
+
+    @Test
+    void jedisOnlyInTheRedisProvider() {
+        onlyInside("redis.clients..", "io.switchboard.redis..");
+    }
+
+    @Test
+    void amqpClientOnlyInTheRabbitMqProvider() {
+        onlyInside("com.rabbitmq..", "io.switchboard.rabbitmq..");
+    }
+
+    @Test
+    void spymemcachedOnlyInTheMemcachedProvider() {
+        onlyInside("net.spy..", "io.switchboard.memcached..");
+    }
+
+    @Test
+    void noProviderDependsOnAnother() {
+        for (String from : PROVIDER_PACKAGES) {
+            for (String to : PROVIDER_PACKAGES) {
+                if (!from.equals(to)) {
+                    ArchRule rule = noClasses().that().resideInAPackage(from)
+                            .should().dependOnClassesThat().resideInAPackage(to)
+                            .because("providers are independent jars; share code through the api or the spi")
+                            .allowEmptyShould(true);
+                    rule.check(classes);
+                }
+            }
+        }
+    }
+
+    @Test
+    void nothingUsesJavaDeserialization() {
+        noClasses().should().dependOnClassesThat().haveFullyQualifiedName("java.io.ObjectInputStream")
+                .because("Java serialization is never used: it turns untrusted bytes into code execution")
+                .check(classes);
+    }
+
+    private static void onlyInside(String clientPackage, String providerPackage) {
+        noClasses().that().resideOutsideOfPackage(providerPackage)
+                .should().dependOnClassesThat().resideInAPackage(clientPackage)
+                .because("a client library belongs to its provider module only (users reach it through unwrap)")
+                .allowEmptyShould(true)
+                .check(classes);
+    }
+}

@@ -1,0 +1,156 @@
+package io.switchboard.rabbitmq.internal;
+
+import com.rabbitmq.client.AMQP;
+import io.switchboard.Message;
+import io.switchboard.spi.InboundDelivery;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One delivery, settled on the channel it arrived on. Thread-safe; only the first settlement
+ * counts.
+ *
+ * <p>A retry republishes the message to a delay queue of the subscription that dead-letters it back
+ * after the delay, with {@code sb-attempt} one higher, and acknowledges the original only once the
+ * broker confirmed the copy; a dead letter does the same towards the dead-letter channel. If the
+ * republish fails, the original is requeued, so the message is never lost, at worst seen again
+ * with the same attempt number. A broker redelivery after a lost connection keeps the attempt
+ * number.
+ */
+final class RabbitMqDelivery implements InboundDelivery {
+    private static final Logger LOG = LoggerFactory.getLogger(RabbitMqDelivery.class);
+
+    private final RabbitMqTransport transport;
+    private final RabbitMqSubscription.Link link;
+    private final long tag;
+    private final boolean redelivered;
+    private final Message message;
+    private final int attempt;
+    private final AMQP.BasicProperties props;
+    private final byte[] body;
+    private final AtomicBoolean settled = new AtomicBoolean();
+
+    RabbitMqDelivery(RabbitMqTransport transport, RabbitMqSubscription.Link link, long tag, boolean redelivered, Message message,
+            int attempt, AMQP.BasicProperties props, byte[] body) {
+        this.transport = transport;
+        this.link = link;
+        this.tag = tag;
+        this.redelivered = redelivered;
+        this.message = message;
+        this.attempt = attempt;
+        this.props = props;
+        this.body = body;
+    }
+
+    @Override
+    public Message message() {
+        return message;
+    }
+
+    @Override
+    public int attempt() {
+        return attempt;
+    }
+
+    @Override
+    public boolean redelivered() {
+        return redelivered;
+    }
+
+    @Override
+    public void ack() {
+        if (settled.compareAndSet(false, true)) {
+            link.settle(ch -> ch.basicAck(tag, false), "ack");
+        }
+    }
+
+    @Override
+    public void release() {
+        if (settled.compareAndSet(false, true)) {
+            link.settle(ch -> ch.basicNack(tag, false, true), "release");
+        }
+    }
+
+    @Override
+    public void retry(Duration delay) {
+        if (!settled.compareAndSet(false, true)) {
+            return;
+        }
+        Map<String, Object> headers = RabbitMqSubscription.republishHeaders(props);
+        headers.put(RabbitMqTransport.ATTEMPT_HEADER, attempt + 1);
+        headers.put(RabbitMqTransport.CHANNEL_HEADER, message.channel());
+        AMQP.BasicProperties copy = props.builder().headers(headers).expiration(null).build();
+        long ms = bucket(delay.toMillis());
+        CompletableFuture<Void> sent;
+        try {
+            String target = ms == 0 ? link.queue : transport.ensureRetryQueue(link.queue, link.subscription().isDurable(), ms);
+            sent = transport.republish("", target, copy, body, message.channel(), message.id());
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
+        }
+        sent.whenComplete((ok, failure) -> {
+            if (failure == null) {
+                link.settle(ch -> ch.basicAck(tag, false), "ack after retry");
+            } else {
+                LOG.warn("could not schedule retry of message {} (attempt {}): {}; requeueing it at once instead", message.id(),
+                        attempt, failure.toString());
+                link.settle(ch -> ch.basicNack(tag, false, true), "requeue after failed retry");
+            }
+        });
+    }
+
+    @Override
+    public void deadLetter(String reason, int attempts) {
+        if (!settled.compareAndSet(false, true)) {
+            return;
+        }
+        String dl = link.subscription().request.deadLetterChannel();
+        Map<String, Object> headers = RabbitMqSubscription.republishHeaders(props);
+        headers.remove(RabbitMqTransport.ATTEMPT_HEADER);
+        headers.remove(RabbitMqTransport.CHANNEL_HEADER);
+        headers.put("sb-dead-letter-reason", reason);
+        headers.put("sb-original-channel", message.channel());
+        headers.put("sb-attempts", Integer.toString(attempts));
+        AMQP.BasicProperties copy = props.builder().headers(headers).expiration(null).build();
+        CompletableFuture<Void> sent;
+        try {
+            transport.ensureChannelExchange(dl);
+            sent = transport.republish(transport.topology.channelExchange(dl), dl, copy, body, dl, message.id());
+        } catch (RuntimeException e) {
+            sent = CompletableFuture.failedFuture(e);
+        }
+        sent.whenComplete((ok, failure) -> {
+            if (failure == null) {
+                link.settle(ch -> ch.basicAck(tag, false), "ack after dead-lettering");
+            } else {
+                LOG.warn("could not dead-letter message {} to '{}': {}; requeueing it", message.id(), dl, failure.toString());
+                link.settle(ch -> ch.basicNack(tag, false, true), "requeue after failed dead-lettering");
+            }
+        });
+    }
+
+    /**
+     * Rounds a delay up to one of a few dozen values (steps of about 25%), so that a subscription
+     * needs few delay queues despite jitter, and every message in one queue has the same TTL (a
+     * queue expires messages only at its head).
+     */
+    static long bucket(long ms) {
+        if (ms <= 0) {
+            return 0;
+        }
+        long b = 10;
+        while (b < ms) {
+            b = b + Math.max(1, b / 4);
+        }
+        return b;
+    }
+
+    @Override
+    public String toString() {
+        return "RabbitMqDelivery[" + message + ", attempt=" + attempt + "]";
+    }
+}

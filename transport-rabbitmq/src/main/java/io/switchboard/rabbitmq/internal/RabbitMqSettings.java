@@ -1,0 +1,165 @@
+package io.switchboard.rabbitmq.internal;
+
+import com.rabbitmq.client.Address;
+import io.switchboard.ConfigurationException;
+import io.switchboard.rabbitmq.RabbitMqTransportProvider;
+import io.switchboard.spi.Config;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The parsed, checked settings of one transport. Immutable. {@link #toString()} never shows the
+ * password.
+ */
+public final class RabbitMqSettings {
+    final List<Address> addresses;
+    final boolean tls;
+    final boolean verifyHostname;
+    final String username;
+    final String password;
+    final String virtualHost;
+    final Duration connectionTimeout;
+    final Duration heartbeat;
+    final Duration recoveryInterval;
+    final Duration confirmTimeout;
+    final int confirmWindow;
+    final boolean persistent;
+    final boolean quorum;
+    final Integer prefetch;
+    final String connectionName;
+    final Topology topology;
+
+    private RabbitMqSettings(Config c, List<String> problems) {
+        String uriText = c.get(RabbitMqTransportProvider.URI);
+        String user = "guest";
+        String pass = "guest";
+        String vhost = "/";
+        boolean secure = false;
+        List<Address> parsed = new ArrayList<>();
+        try {
+            URI uri = new URI(uriText);
+            String scheme = uri.getScheme();
+            if ("amqps".equalsIgnoreCase(scheme)) {
+                secure = true;
+            } else if (!"amqp".equalsIgnoreCase(scheme)) {
+                problems.add(key(RabbitMqTransportProvider.URI) + " must start with amqp:// or amqps://, got scheme '" + scheme
+                        + "'; for example amqp://user:pass@127.0.0.1:5672/%2F");
+            }
+            if (uri.getHost() == null) {
+                problems.add(key(RabbitMqTransportProvider.URI) + " has no host; for example amqp://user:pass@127.0.0.1:5672/%2F");
+            } else {
+                parsed.add(new Address(uri.getHost(), uri.getPort() > 0 ? uri.getPort() : secure ? 5671 : 5672));
+            }
+            String userInfo = uri.getRawUserInfo();
+            if (userInfo != null) {
+                int colon = userInfo.indexOf(':');
+                user = decode(colon < 0 ? userInfo : userInfo.substring(0, colon));
+                pass = colon < 0 ? "" : decode(userInfo.substring(colon + 1));
+            }
+            String path = uri.getRawPath();
+            if (path != null && path.length() > 1) {
+                vhost = decode(path.substring(1));
+            }
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            problems.add(key(RabbitMqTransportProvider.URI) + " is not a valid URI (" + e.getClass().getSimpleName()
+                    + "); use amqp://user:pass@host:port/vhost with reserved characters %-encoded");
+        }
+        List<String> list = c.get(RabbitMqTransportProvider.ADDRESSES);
+        if (!list.isEmpty()) {
+            parsed.clear();
+            for (String a : list) {
+                int colon = a.lastIndexOf(':');
+                try {
+                    int port = colon < 0 ? (secure ? 5671 : 5672) : Integer.parseInt(a.substring(colon + 1));
+                    String host = colon < 0 ? a : a.substring(0, colon);
+                    if (host.isEmpty() || port < 1 || port > 65535) {
+                        throw new NumberFormatException();
+                    }
+                    parsed.add(new Address(host, port));
+                } catch (NumberFormatException e) {
+                    problems.add(key(RabbitMqTransportProvider.ADDRESSES) + " entry '" + a + "' is not host:port with a port from 1 to 65535");
+                }
+            }
+        }
+        this.addresses = List.copyOf(parsed);
+        this.tls = secure;
+        this.verifyHostname = c.get(RabbitMqTransportProvider.TLS_VERIFY_HOSTNAME);
+        this.username = c.get(RabbitMqTransportProvider.USERNAME) != null ? c.get(RabbitMqTransportProvider.USERNAME) : user;
+        this.password = c.get(RabbitMqTransportProvider.PASSWORD) != null ? c.get(RabbitMqTransportProvider.PASSWORD) : pass;
+        this.virtualHost = c.get(RabbitMqTransportProvider.VIRTUAL_HOST) != null ? c.get(RabbitMqTransportProvider.VIRTUAL_HOST) : vhost;
+        this.connectionTimeout = positive(c, RabbitMqTransportProvider.CONNECTION_TIMEOUT, problems);
+        this.heartbeat = c.get(RabbitMqTransportProvider.HEARTBEAT);
+        this.recoveryInterval = positive(c, RabbitMqTransportProvider.RECOVERY_INTERVAL, problems);
+        this.confirmTimeout = positive(c, RabbitMqTransportProvider.CONFIRM_TIMEOUT, problems);
+        this.confirmWindow = c.get(RabbitMqTransportProvider.CONFIRM_WINDOW);
+        if (confirmWindow < 1) {
+            problems.add(key(RabbitMqTransportProvider.CONFIRM_WINDOW) + " must be at least 1, got " + confirmWindow);
+        }
+        this.persistent = c.get(RabbitMqTransportProvider.PERSISTENT);
+        this.quorum = "quorum".equals(c.get(RabbitMqTransportProvider.QUEUE_TYPE));
+        this.prefetch = c.get(RabbitMqTransportProvider.PREFETCH);
+        if (prefetch != null && (prefetch < 1 || prefetch > 65535)) {
+            problems.add(key(RabbitMqTransportProvider.PREFETCH) + " must be from 1 to 65535, got " + prefetch);
+        }
+        this.connectionName = c.get(RabbitMqTransportProvider.CONNECTION_NAME);
+        String prefix = c.get(RabbitMqTransportProvider.PREFIX);
+        if (prefix.isEmpty() || prefix.length() > 50 || !prefix.matches("[A-Za-z0-9_.-]+") || prefix.startsWith("amq.")) {
+            problems.add(key(RabbitMqTransportProvider.PREFIX) + " is '" + prefix
+                    + "'; use 1 to 50 characters of letters, digits, '_', '-' and '.', not starting with 'amq.'");
+        }
+        this.topology = new Topology(prefix);
+    }
+
+    /**
+     * Parses and checks the configuration.
+     *
+     * @throws ConfigurationException listing every problem found
+     */
+    public static RabbitMqSettings from(Config config) {
+        List<String> problems = new ArrayList<>();
+        RabbitMqSettings s = new RabbitMqSettings(config, problems);
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(problems, null);
+        }
+        return s;
+    }
+
+    private static Duration positive(Config c, io.switchboard.spi.ConfigKey<Duration> k, List<String> problems) {
+        Duration d = c.get(k);
+        if (d.isNegative() || d.isZero()) {
+            problems.add(key(k) + " must be positive, got " + d);
+        }
+        return d;
+    }
+
+    private static String key(io.switchboard.spi.ConfigKey<?> k) {
+        return k.name();
+    }
+
+    private static String decode(String s) {
+        return URLDecoder.decode(s.replace("+", "%2B"), StandardCharsets.UTF_8);
+    }
+
+    /** Where the transport connects, for messages: scheme, user, addresses and vhost, never the password. */
+    String describe() {
+        return (tls ? "amqps://" : "amqp://") + username + "@" + addressList() + "/" + virtualHost;
+    }
+
+    String addressList() {
+        StringBuilder sb = new StringBuilder();
+        for (Address a : addresses) {
+            sb.append(sb.length() == 0 ? "" : ",").append(a.getHost()).append(':').append(a.getPort());
+        }
+        return sb.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "RabbitMqSettings[" + describe() + "]";
+    }
+}

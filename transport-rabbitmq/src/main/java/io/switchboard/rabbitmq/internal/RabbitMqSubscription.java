@@ -1,0 +1,341 @@
+package io.switchboard.rabbitmq.internal;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.LongString;
+import com.rabbitmq.client.ShutdownSignalException;
+import io.switchboard.Message;
+import io.switchboard.spi.DeliveryListener;
+import io.switchboard.spi.SubscriptionRequest;
+import io.switchboard.spi.TransportSubscription;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One subscription: a queue, its bindings and a consumer on a channel of its own (so that its
+ * prefetch is its own and a channel error affects no one else). Thread-safe.
+ *
+ * <p>{@link #establish} runs again on every reconnect; each run makes a new {@link Link}, and
+ * deliveries settle on the link they came from, never on a newer one.
+ */
+final class RabbitMqSubscription implements TransportSubscription {
+    private static final Logger LOG = LoggerFactory.getLogger(RabbitMqSubscription.class);
+
+    private final RabbitMqTransport transport;
+    final SubscriptionRequest request;
+    private final DeliveryListener listener;
+    private final int prefetch;
+    private volatile Link current;
+    private volatile boolean closed;
+
+    RabbitMqSubscription(RabbitMqTransport transport, SubscriptionRequest request, DeliveryListener listener, int prefetch) {
+        this.transport = transport;
+        this.request = request;
+        this.listener = listener;
+        this.prefetch = prefetch;
+    }
+
+    boolean isDurable() {
+        return request.durableName() != null;
+    }
+
+    /**
+     * One channel with its consumer. Acks and nacks go through {@link #settle}, serialized by the
+     * link's lock, and are dropped once the channel is closed: its delivery tags mean nothing on
+     * any other channel.
+     */
+    final class Link {
+        final Channel channel;
+        final String queue;
+        final AtomicInteger outstanding = new AtomicInteger();
+        volatile String consumerTag;
+        private volatile boolean cancelled;
+
+        Link(Channel channel, String queue) {
+            this.channel = channel;
+            this.queue = queue;
+        }
+
+        RabbitMqSubscription subscription() {
+            return RabbitMqSubscription.this;
+        }
+
+        interface Settlement {
+            void run(Channel ch) throws IOException;
+        }
+
+        /** Settles one delivery; harmless when the channel is gone (the broker redelivers). */
+        void settle(Settlement s, String what) {
+            try {
+                synchronized (this) {
+                    if (channel.isOpen()) {
+                        s.run(channel);
+                    } else {
+                        LOG.debug("{} of a delivery of {} dropped: its channel closed; the broker redelivers it", what, RabbitMqSubscription.this);
+                    }
+                }
+            } catch (IOException | ShutdownSignalException e) {
+                LOG.debug("{} of a delivery of {} failed: {}; the broker redelivers it", what, RabbitMqSubscription.this, e.toString());
+            } finally {
+                if (outstanding.decrementAndGet() == 0 && cancelled) {
+                    closeChannel();
+                }
+            }
+        }
+
+        void cancel() {
+            synchronized (this) {
+                if (cancelled) {
+                    return;
+                }
+                cancelled = true;
+                try {
+                    if (channel.isOpen() && consumerTag != null) {
+                        channel.basicCancel(consumerTag);
+                    }
+                } catch (IOException | ShutdownSignalException e) {
+                    LOG.debug("cancelling consumer of {}: {}", RabbitMqSubscription.this, e.toString());
+                }
+            }
+            if (outstanding.get() == 0) {
+                closeChannel();
+            }
+        }
+
+        /** Closes on another thread: this may run on the connection's I/O thread, where a blocking close would deadlock. */
+        private void closeChannel() {
+            transport.background(this::closeNow);
+        }
+
+        private void closeNow() {
+            try {
+                if (channel.isOpen()) {
+                    channel.close();
+                }
+            } catch (IOException | TimeoutException | ShutdownSignalException e) {
+                LOG.debug("closing channel of {}: {}", RabbitMqSubscription.this, e.toString());
+            }
+        }
+    }
+
+    /**
+     * Declares the queue and bindings on a new channel of {@code conn} and starts consuming. Called
+     * at subscribe and after every reconnect.
+     */
+    synchronized void establish(Connection conn) throws IOException {
+        if (closed) {
+            return;
+        }
+        Link old = current;
+        if (old != null && old.channel.getConnection() == conn && old.channel.isOpen()) {
+            return;
+        }
+        Topology topology = transport.topology;
+        Channel ch = conn.createChannel();
+        boolean ok = false;
+        try {
+            ch.basicQos(prefetch);
+            String queue;
+            if (isDurable()) {
+                queue = topology.subscriptionQueue(request.durableName());
+                ch.queueDeclare(queue, true, false, false, queueArguments());
+            } else {
+                queue = ch.queueDeclare("", false, true, true, null).getQueue();
+            }
+            if (request.isPattern()) {
+                transport.declareTopicExchange(ch);
+                ch.queueBind(queue, topology.topicExchange(), request.channelOrPattern());
+            } else {
+                transport.declareChannelExchange(ch, request.channelOrPattern());
+                ch.queueBind(queue, topology.channelExchange(request.channelOrPattern()), "");
+            }
+            String dl = request.deadLetterChannel();
+            if (dl != null) {
+                transport.declareChannelExchange(ch, dl);
+                String dlq = topology.deadLetterQueue(dl);
+                ch.queueDeclare(dlq, true, false, false, queueArguments());
+                ch.queueBind(dlq, topology.channelExchange(dl), "");
+            }
+            Link link = new Link(ch, queue);
+            ch.addShutdownListener(sig -> onChannelShutdown(link, sig));
+            link.consumerTag = ch.basicConsume(queue, false, new Consumer(link));
+            current = link;
+            ok = true;
+        } finally {
+            if (!ok && ch.isOpen()) {
+                try {
+                    ch.abort();
+                } catch (IOException e) {
+                    LOG.debug("aborting channel: {}", e.toString());
+                }
+            }
+        }
+    }
+
+    private Map<String, Object> queueArguments() {
+        return transport.settings.quorum ? Map.of("x-queue-type", "quorum") : null;
+    }
+
+    private void onChannelShutdown(Link link, ShutdownSignalException sig) {
+        if (closed || transport.isClosing() || sig.isHardError() || sig.isInitiatedByApplication() || current != link) {
+            return;
+        }
+        LOG.warn("the broker closed the channel of subscription {} ({}); its unacknowledged deliveries are requeued, "
+                + "re-subscribing. If this says 'delivery acknowledgement timed out', a handler ran longer than the broker's "
+                + "consumer_timeout: raise it or make the handler faster", this, RabbitMqTransport.describe(sig));
+        transport.reestablishLater(this);
+    }
+
+    /** The subscription could not be started: nothing to clean up but the flag. */
+    void abandon() {
+        closed = true;
+    }
+
+    @Override
+    public void close() {
+        Link link;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            link = current;
+        }
+        transport.removed(this);
+        if (link != null) {
+            link.cancel();
+        }
+    }
+
+    private final class Consumer extends DefaultConsumer {
+        private final Link link;
+
+        Consumer(Link link) {
+            super(link.channel);
+            this.link = link;
+        }
+
+        @Override
+        public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
+            link.outstanding.incrementAndGet();
+            RabbitMqDelivery d;
+            try {
+                d = new RabbitMqDelivery(transport, link, envelope.getDeliveryTag(), envelope.isRedeliver(),
+                        toMessage(envelope, props, body), attemptOf(props), props, body);
+            } catch (RuntimeException e) {
+                LOG.warn("subscription {} got a message it cannot read ({}); dead-lettering it if possible, else dropping it",
+                        RabbitMqSubscription.this, e.toString());
+                link.settle(ch -> ch.basicReject(envelope.getDeliveryTag(), false), "reject");
+                return;
+            }
+            try {
+                listener.onDelivery(d);
+            } catch (RuntimeException e) {
+                LOG.warn("the listener of {} threw; releasing the delivery: {}", RabbitMqSubscription.this, e.toString());
+                d.release();
+            }
+        }
+
+        @Override
+        public void handleCancel(String consumerTag) {
+            if (!closed && !transport.isClosing()) {
+                LOG.warn("the broker cancelled the consumer of subscription {} (its queue was deleted?); re-subscribing", RabbitMqSubscription.this);
+                link.cancel();
+                transport.reestablishLater(RabbitMqSubscription.this);
+            }
+        }
+    }
+
+    private Message toMessage(Envelope envelope, AMQP.BasicProperties props, byte[] body) {
+        Map<String, Object> raw = props.getHeaders();
+        String channel = null;
+        Message.Builder b = Message.builder();
+        if (raw != null) {
+            Object c = raw.get(RabbitMqTransport.CHANNEL_HEADER);
+            if (c != null) {
+                channel = c.toString();
+            }
+            for (Map.Entry<String, Object> e : raw.entrySet()) {
+                String name = e.getKey();
+                Object v = e.getValue();
+                if (v == null || v instanceof List || v instanceof Map || name.equals(RabbitMqTransport.ATTEMPT_HEADER)
+                        || name.equals(RabbitMqTransport.CHANNEL_HEADER) || name.equals(RabbitMqTransport.TIMESTAMP_HEADER)
+                        || name.startsWith("x-death") || name.startsWith("x-first-death-") || name.startsWith("x-last-death-")) {
+                    continue;
+                }
+                String value = v instanceof byte[] ? new String((byte[]) v, java.nio.charset.StandardCharsets.UTF_8) : v.toString();
+                try {
+                    b.header(name, value);
+                } catch (IllegalArgumentException ignored) {
+                    LOG.debug("header '{}' of a message on {} is not a valid Switchboard header; left out", name, this);
+                }
+            }
+        }
+        if (channel == null) {
+            channel = transport.topology.channelOf(envelope.getExchange());
+        }
+        if (channel == null) {
+            channel = envelope.getRoutingKey();
+        }
+        b.channel(channel).payload(body);
+        if (props.getMessageId() != null && !props.getMessageId().isEmpty()) {
+            b.id(props.getMessageId());
+        }
+        if (props.getContentType() != null && !props.getContentType().isEmpty()) {
+            b.contentType(props.getContentType());
+        }
+        Object ms = raw == null ? null : raw.get(RabbitMqTransport.TIMESTAMP_HEADER);
+        if (ms instanceof Number) {
+            b.timestamp(Instant.ofEpochMilli(((Number) ms).longValue()));
+        } else if (props.getTimestamp() != null) {
+            b.timestamp(props.getTimestamp().toInstant());
+        }
+        return b.build();
+    }
+
+    private static int attemptOf(AMQP.BasicProperties props) {
+        Map<String, Object> h = props.getHeaders();
+        Object a = h == null ? null : h.get(RabbitMqTransport.ATTEMPT_HEADER);
+        if (a instanceof Number) {
+            return Math.max(1, ((Number) a).intValue());
+        }
+        if (a instanceof LongString || a instanceof String) {
+            try {
+                return Math.max(1, Integer.parseInt(a.toString().trim()));
+            } catch (NumberFormatException e) {
+                return 1;
+            }
+        }
+        return 1;
+    }
+
+    /** Copies headers for a republish, dropping the broker's dead-lettering history. */
+    static Map<String, Object> republishHeaders(AMQP.BasicProperties props) {
+        Map<String, Object> h = new HashMap<>();
+        if (props.getHeaders() != null) {
+            for (Map.Entry<String, Object> e : props.getHeaders().entrySet()) {
+                String n = e.getKey();
+                if (!n.startsWith("x-death") && !n.startsWith("x-first-death-") && !n.startsWith("x-last-death-")) {
+                    h.put(n, e.getValue());
+                }
+            }
+        }
+        return h;
+    }
+
+    @Override
+    public String toString() {
+        return request.durableName() != null ? "'" + request.durableName() + "' (" + request.channelOrPattern() + ")"
+                : "'" + request.channelOrPattern() + "'";
+    }
+}

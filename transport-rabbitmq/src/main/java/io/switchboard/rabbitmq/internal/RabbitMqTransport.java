@@ -1,0 +1,589 @@
+package io.switchboard.rabbitmq.internal;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.BuiltinExchangeType;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.PossibleAuthenticationFailureException;
+import com.rabbitmq.client.ShutdownSignalException;
+import io.switchboard.ConfigurationException;
+import io.switchboard.ConnectionException;
+import io.switchboard.Health;
+import io.switchboard.Message;
+import io.switchboard.spi.ConnectionEvents;
+import io.switchboard.spi.DeliveryListener;
+import io.switchboard.spi.ProviderContext;
+import io.switchboard.spi.SubscriptionRequest;
+import io.switchboard.spi.Transport;
+import io.switchboard.spi.TransportSubscription;
+import java.io.IOException;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import javax.net.ssl.SSLContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The RabbitMQ transport. Thread-safe.
+ *
+ * <p>Recovery is done here rather than by amqp-client's automatic recovery, so that it can be
+ * checked: after a lost connection one thread reconnects every {@code recovery-interval},
+ * re-declares what each subscription needs on a fresh channel (a transient subscription gets a new
+ * server-named queue), restarts its consumer, and only then reports {@code recovered}. A delivery
+ * remembers the channel it came on, so settling it after the channel was replaced is a no-op
+ * (the broker redelivers it) rather than an ack of an unrelated delivery tag.
+ */
+public final class RabbitMqTransport implements Transport {
+    private static final Logger LOG = LoggerFactory.getLogger(RabbitMqTransport.class);
+    static final String ATTEMPT_HEADER = "sb-attempt";
+    static final String CHANNEL_HEADER = "sb-channel";
+    static final String TIMESTAMP_HEADER = "sb-timestamp";
+
+    final RabbitMqSettings settings;
+    final Topology topology;
+    private final ProviderContext context;
+    private final ConnectionEvents events;
+    private final ConnectionFactory factory;
+    private final String connectionName;
+    private final RabbitMqPublisher publisher;
+    private final ExecutorService recoveryThread;
+    private final Set<RabbitMqSubscription> subscriptions = ConcurrentHashMap.newKeySet();
+    private final Set<String> declaredExchanges = ConcurrentHashMap.newKeySet();
+    private final Map<String, Long> declaredRetryQueues = new ConcurrentHashMap<>();
+    private final Object adminLock = new Object();
+    private final Object connectionLock = new Object();
+    private final AtomicInteger epoch = new AtomicInteger();
+    private final AtomicLong recoveries = new AtomicLong();
+    private volatile Connection connection;
+    private volatile Channel admin;
+    private volatile boolean recovering;
+    private volatile boolean closing;
+    private volatile String lastError;
+    private ScheduledFuture<?> sweeper;
+
+    private RabbitMqTransport(RabbitMqSettings settings, ProviderContext context) {
+        this.settings = settings;
+        this.topology = settings.topology;
+        this.context = context;
+        this.events = context.events();
+        this.connectionName = settings.connectionName != null ? settings.connectionName : "switchboard-" + context.instanceName();
+        this.factory = factory(settings, context.instanceName());
+        this.publisher = new RabbitMqPublisher(this, settings.confirmWindow, settings.confirmTimeout);
+        this.recoveryThread = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, context.instanceName() + "-rabbitmq-recovery");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Connects, retrying an unreachable broker until the connection timeout (amqp-client does not
+     * retry a first connect on its own).
+     *
+     * @throws ConfigurationException if the broker refused the credentials or the virtual host
+     * @throws ConnectionException if no broker answered within the connection timeout
+     */
+    public static RabbitMqTransport connect(RabbitMqSettings settings, ProviderContext context) {
+        RabbitMqTransport t = new RabbitMqTransport(settings, context);
+        try {
+            long deadline = System.nanoTime() + settings.connectionTimeout.toNanos();
+            Exception last = null;
+            while (true) {
+                try {
+                    t.install(t.newConnection());
+                    break;
+                } catch (IOException | TimeoutException e) {
+                    last = e;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    throw new ConnectionException("cannot reach RabbitMQ at " + settings.describe() + " within "
+                            + settings.connectionTimeout + " (switchboard.rabbitmq.connection-timeout): " + describe(last)
+                            + "; check that the broker runs and switchboard.rabbitmq.uri / addresses", last);
+                }
+                Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, Math.min(settings.recoveryInterval.toMillis(), 500)));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            t.recoveryThread.shutdownNow();
+            throw new ConnectionException("interrupted while connecting to RabbitMQ at " + settings.describe(), e);
+        } catch (RuntimeException e) {
+            t.recoveryThread.shutdownNow();
+            throw e;
+        }
+        long period = Math.max(50, Math.min(1000, settings.confirmTimeout.toMillis() / 4));
+        t.sweeper = context.scheduler().scheduleAtFixedRate(t.publisher::expireOverdue, period, period, TimeUnit.MILLISECONDS);
+        t.events.connected();
+        return t;
+    }
+
+    private static ConnectionFactory factory(RabbitMqSettings s, String instanceName) {
+        ConnectionFactory f = new ConnectionFactory();
+        f.setUsername(s.username);
+        f.setPassword(s.password);
+        f.setVirtualHost(s.virtualHost);
+        int timeoutMs = (int) Math.min(Integer.MAX_VALUE, s.connectionTimeout.toMillis());
+        f.setConnectionTimeout(timeoutMs);
+        f.setHandshakeTimeout(timeoutMs);
+        f.setChannelRpcTimeout(Math.max(timeoutMs, 10_000));
+        f.setRequestedHeartbeat((int) Math.max(0, s.heartbeat.toSeconds()));
+        f.setAutomaticRecoveryEnabled(false);
+        f.setTopologyRecoveryEnabled(false);
+        AtomicInteger n = new AtomicInteger();
+        f.setThreadFactory(r -> {
+            Thread t = new Thread(r, instanceName + "-rabbitmq-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        if (s.tls) {
+            try {
+                f.useSslProtocol(SSLContext.getDefault());
+            } catch (NoSuchAlgorithmException e) {
+                throw new ConfigurationException("amqps:// needs TLS but this JVM offers no default SSLContext", e);
+            }
+            if (s.verifyHostname) {
+                f.enableHostnameVerification();
+            }
+        }
+        return f;
+    }
+
+    /** Opens a connection, translating refusals that retrying cannot fix into ConfigurationException. */
+    private Connection newConnection() throws IOException, TimeoutException {
+        try {
+            return factory.newConnection(settings.addresses, connectionName);
+        } catch (PossibleAuthenticationFailureException e) {
+            throw new ConfigurationException("RabbitMQ at " + settings.describe() + " refused the login of user '" + settings.username
+                    + "' (wrong user name or password, or a user such as guest that may only connect from localhost); "
+                    + "check switchboard.rabbitmq.uri or switchboard.rabbitmq.username / password", e);
+        } catch (IOException e) {
+            ShutdownSignalException sig = shutdownCause(e);
+            if (sig != null && sig.getReason() instanceof AMQP.Connection.Close
+                    && ((AMQP.Connection.Close) sig.getReason()).getReplyCode() == AMQP.NOT_ALLOWED) {
+                throw new ConfigurationException("RabbitMQ at " + settings.addressList() + " refused virtual host '" + settings.virtualHost
+                        + "' to user '" + settings.username + "' (" + ((AMQP.Connection.Close) sig.getReason()).getReplyText()
+                        + "); create it (rabbitmqctl add_vhost) and grant permissions (rabbitmqctl set_permissions), "
+                        + "or fix the vhost in switchboard.rabbitmq.uri (/ is written %2F)", e);
+            }
+            throw e;
+        }
+    }
+
+    private static ShutdownSignalException shutdownCause(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof ShutdownSignalException) {
+                return (ShutdownSignalException) t;
+            }
+        }
+        return null;
+    }
+
+    private void install(Connection conn) {
+        synchronized (connectionLock) {
+            declaredExchanges.clear();
+            declaredRetryQueues.clear();
+            admin = null;
+            connection = conn;
+            epoch.incrementAndGet();
+        }
+        conn.addShutdownListener(sig -> onConnectionShutdown(conn, sig));
+        if (!conn.isOpen()) {
+            onConnectionShutdown(conn, conn.getCloseReason());
+        }
+    }
+
+    private void onConnectionShutdown(Connection conn, ShutdownSignalException sig) {
+        synchronized (connectionLock) {
+            if (connection != conn || closing) {
+                return;
+            }
+            connection = null;
+            recovering = true;
+        }
+        lastError = describe(sig);
+        LOG.warn("connection '{}' to RabbitMQ at {} lost: {}; reconnecting every {}", connectionName, settings.addressList(),
+                lastError, settings.recoveryInterval);
+        publisher.connectionLost(sig);
+        events.lost(sig);
+        try {
+            recoveryThread.execute(this::recover);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.debug("recovery not started: transport closing");
+        }
+    }
+
+    private void recover() {
+        while (!closing) {
+            try {
+                Thread.sleep(settings.recoveryInterval.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (closing) {
+                return;
+            }
+            Connection conn;
+            try {
+                conn = newConnection();
+            } catch (IOException | TimeoutException | RuntimeException e) {
+                lastError = describe(e);
+                LOG.debug("reconnection to RabbitMQ at {} failed: {}", settings.addressList(), lastError);
+                continue;
+            }
+            install(conn);
+            boolean gap = false;
+            boolean allEstablished = true;
+            for (RabbitMqSubscription s : subscriptions) {
+                try {
+                    s.establish(conn);
+                    gap |= !s.isDurable();
+                } catch (IOException | RuntimeException e) {
+                    if (!conn.isOpen()) {
+                        allEstablished = false;
+                        break;
+                    }
+                    LOG.error("could not re-establish subscription {} after reconnecting; it receives nothing until the next reconnect: {}",
+                            s, describe(e), e);
+                }
+            }
+            if (!allEstablished || !conn.isOpen()) {
+                continue;
+            }
+            recovering = false;
+            recoveries.incrementAndGet();
+            LOG.info("connection '{}' to RabbitMQ at {} recovered; {} subscription(s) re-established", connectionName,
+                    settings.addressList(), subscriptions.size());
+            events.recovered(gap);
+            return;
+        }
+    }
+
+    /** The open connection. @throws ConnectionException when disconnected */
+    Connection connectionOrThrow() {
+        Connection c = connection;
+        if (c == null || !c.isOpen()) {
+            throw new ConnectionException("not connected to RabbitMQ at " + settings.addressList() + " (reconnecting every "
+                    + settings.recoveryInterval + "; last error: " + lastError + ")", null);
+        }
+        return c;
+    }
+
+    /** Re-establishes a subscription whose channel alone was closed by the broker, after the recovery interval. */
+    void reestablishLater(RabbitMqSubscription s) {
+        try {
+            context.scheduler().schedule(() -> recoveryThread.execute(() -> {
+                Connection c = connection;
+                if (closing || c == null || !c.isOpen()) {
+                    return;
+                }
+                try {
+                    s.establish(c);
+                } catch (IOException | RuntimeException e) {
+                    LOG.warn("could not re-establish subscription {}: {}; trying again", s, describe(e));
+                    reestablishLater(s);
+                }
+            }), settings.recoveryInterval.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.debug("not re-establishing {}: closing", s);
+        }
+    }
+
+    @Override
+    public CompletionStage<Void> publish(String channel, Message message) {
+        String exchange = topology.channelExchange(channel);
+        try {
+            ensureChannelExchange(channel);
+        } catch (ConnectionException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        Map<String, Object> headers = new HashMap<>(message.headers().size() + 2);
+        headers.putAll(message.headers());
+        headers.put(TIMESTAMP_HEADER, message.timestamp().toEpochMilli());
+        AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
+                .messageId(message.id())
+                .timestamp(Date.from(message.timestamp()))
+                .contentType(message.contentType())
+                .deliveryMode(settings.persistent ? 2 : 1)
+                .headers(headers)
+                .build();
+        return publisher.publish(exchange, channel, props, message.payload(), channel, message.id(), true);
+    }
+
+    /** Publishes on behalf of a delivery (retry or dead letter), without taking a window permit. */
+    CompletableFuture<Void> republish(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body, String channel,
+            String messageId) {
+        return publisher.publish(exchange, routingKey, props, body, channel, messageId, false);
+    }
+
+    /**
+     * Declares the channel's fanout exchange and binds it to the topic exchange, once per
+     * connection, so that no publish goes to a missing exchange (which would close the channel).
+     */
+    void ensureChannelExchange(String channel) {
+        if (declaredExchanges.contains(channel)) {
+            return;
+        }
+        admin(ch -> declareChannelExchange(ch, channel));
+    }
+
+    /** Declares the channel exchange on the given channel and records it. */
+    void declareChannelExchange(Channel ch, String channel) throws IOException {
+        if (declaredExchanges.contains(channel)) {
+            return;
+        }
+        declareTopicExchange(ch);
+        String exchange = topology.channelExchange(channel);
+        ch.exchangeDeclare(exchange, BuiltinExchangeType.FANOUT, true, false, null);
+        ch.exchangeBind(topology.topicExchange(), exchange, "");
+        declaredExchanges.add(channel);
+    }
+
+    void declareTopicExchange(Channel ch) throws IOException {
+        if (declaredExchanges.contains("#topic")) {
+            return;
+        }
+        ch.exchangeDeclare(topology.topicExchange(), BuiltinExchangeType.TOPIC, true, false, null);
+        declaredExchanges.add("#topic");
+    }
+
+    /**
+     * Declares the delay queue for retries of one subscription queue, re-declaring it before its
+     * lease (x-expires) runs out: publishing does not renew the lease, declaring does.
+     */
+    String ensureRetryQueue(String subscriptionQueue, boolean durable, long delayMillis) {
+        String name = topology.retryQueue(subscriptionQueue, delayMillis);
+        long expires = 2 * delayMillis + 60_000;
+        Long declaredAt = declaredRetryQueues.get(name);
+        long now = System.nanoTime();
+        if (declaredAt != null && now - declaredAt < TimeUnit.MILLISECONDS.toNanos(expires / 2)) {
+            return name;
+        }
+        admin(ch -> {
+            Map<String, Object> args = new HashMap<>();
+            args.put("x-message-ttl", delayMillis);
+            args.put("x-expires", expires);
+            args.put("x-dead-letter-exchange", "");
+            args.put("x-dead-letter-routing-key", subscriptionQueue);
+            ch.queueDeclare(name, durable, false, false, args);
+        });
+        declaredRetryQueues.put(name, now);
+        return name;
+    }
+
+    interface AdminAction {
+        void run(Channel ch) throws IOException;
+    }
+
+    /** Runs a declaration on the shared admin channel, reopening it after a channel error. */
+    void admin(AdminAction action) {
+        synchronized (adminLock) {
+            try {
+                Channel ch = admin;
+                if (ch == null || !ch.isOpen()) {
+                    ch = connectionOrThrow().createChannel();
+                    admin = ch;
+                }
+                action.run(ch);
+            } catch (IOException | ShutdownSignalException e) {
+                throw new ConnectionException("RabbitMQ refused a declaration or the connection is down: " + describe(e), e);
+            }
+        }
+    }
+
+    @Override
+    public TransportSubscription subscribe(SubscriptionRequest request, DeliveryListener listener) {
+        if (closing) {
+            throw new IllegalStateException("transport is closed");
+        }
+        int prefetch = settings.prefetch != null ? settings.prefetch : Math.min(65535, request.maxUnacknowledged());
+        RabbitMqSubscription s = new RabbitMqSubscription(this, request, listener, prefetch);
+        subscriptions.add(s);
+        Connection c = connection;
+        if (c == null || !c.isOpen()) {
+            LOG.info("subscription {} registered while RabbitMQ is unreachable; it starts when the connection is back", s);
+            return s;
+        }
+        try {
+            s.establish(c);
+        } catch (IOException | RuntimeException e) {
+            if (!c.isOpen() || recovering) {
+                LOG.info("subscription {} will start when the connection to RabbitMQ is back: {}", s, describe(e));
+                return s;
+            }
+            subscriptions.remove(s);
+            s.abandon();
+            ShutdownSignalException sig = shutdownCause(e);
+            if (sig != null && sig.getReason() instanceof AMQP.Channel.Close) {
+                AMQP.Channel.Close close = (AMQP.Channel.Close) sig.getReason();
+                if (close.getReplyCode() == AMQP.PRECONDITION_FAILED || close.getReplyCode() == AMQP.ACCESS_REFUSED) {
+                    throw new ConfigurationException("RabbitMQ refused subscription " + s + ": " + close.getReplyText()
+                            + (close.getReplyCode() == AMQP.PRECONDITION_FAILED
+                                    ? " (an existing queue was declared with other arguments, for example another queue type; "
+                                            + "delete it or set switchboard.rabbitmq.queue-type to match)"
+                                    : " (the user lacks configure/read/write permission on these names)"), e);
+                }
+            }
+            throw e instanceof ConnectionException ? (ConnectionException) e
+                    : new ConnectionException("could not start subscription " + s + ": " + describe(e), e);
+        }
+        if (closing) {
+            s.close();
+        }
+        return s;
+    }
+
+    void removed(RabbitMqSubscription s) {
+        subscriptions.remove(s);
+    }
+
+    @Override
+    public boolean deleteDurable(String name) {
+        String queue = topology.subscriptionQueue(name);
+        Channel ch = null;
+        try {
+            ch = connectionOrThrow().createChannel();
+            try {
+                ch.queueDeclarePassive(queue);
+            } catch (IOException e) {
+                ShutdownSignalException sig = shutdownCause(e);
+                if (sig != null && sig.getReason() instanceof AMQP.Channel.Close
+                        && ((AMQP.Channel.Close) sig.getReason()).getReplyCode() == AMQP.NOT_FOUND) {
+                    return false;
+                }
+                throw e;
+            }
+            ch.queueDelete(queue);
+            return true;
+        } catch (IOException | ShutdownSignalException e) {
+            throw new ConnectionException("could not delete durable subscription '" + name + "' (queue " + queue + "): " + describe(e), e);
+        } finally {
+            if (ch != null && ch.isOpen()) {
+                try {
+                    ch.close();
+                } catch (IOException | TimeoutException | ShutdownSignalException e) {
+                    LOG.debug("closing a channel: {}", e.toString());
+                }
+            }
+        }
+    }
+
+    @Override
+    public Health health() {
+        Connection c = connection;
+        boolean up = c != null && c.isOpen();
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("connected", up);
+        d.put("addresses", settings.addressList());
+        d.put("virtualHost", settings.virtualHost);
+        d.put("connectionName", connectionName);
+        if (up) {
+            Object version = c.getServerProperties().get("version");
+            d.put("serverVersion", version == null ? "unknown" : version.toString());
+        }
+        d.put("subscriptions", subscriptions.size());
+        d.put("published", publisher.published.get());
+        d.put("confirmed", publisher.confirmed.get());
+        d.put("nacked", publisher.nacked.get());
+        d.put("confirmTimeouts", publisher.timedOut.get());
+        d.put("unconfirmedAtConnectionLoss", publisher.failedOnConnectionLoss.get());
+        d.put("awaitingConfirm", publisher.outstanding());
+        d.put("recoveries", recoveries.get());
+        if (lastError != null) {
+            d.put("lastError", lastError);
+        }
+        return Health.of(closing || !up ? Health.Status.DOWN : Health.Status.UP, d);
+    }
+
+    @Override
+    public void close(Duration timeout) {
+        synchronized (connectionLock) {
+            if (closing) {
+                return;
+            }
+            closing = true;
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (RabbitMqSubscription s : subscriptions) {
+            s.close();
+        }
+        if (!publisher.awaitConfirms(deadline)) {
+            LOG.warn("closing with {} publish(es) still unconfirmed after {}", publisher.outstanding(), timeout);
+        }
+        if (sweeper != null) {
+            sweeper.cancel(false);
+        }
+        publisher.failRemaining("the transport closed before the broker confirmed it; it may or may not have been delivered");
+        recoveryThread.shutdownNow();
+        Connection c = connection;
+        if (c != null && c.isOpen()) {
+            try {
+                c.close((int) Math.max(1000, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
+            } catch (IOException | ShutdownSignalException e) {
+                LOG.debug("closing the RabbitMQ connection: {}", e.toString());
+            }
+        }
+    }
+
+    /** Runs a short blocking task off the caller's thread (which may be the connection's I/O thread). */
+    void background(Runnable task) {
+        try {
+            recoveryThread.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.debug("background task skipped: closing");
+        }
+    }
+
+    boolean isClosing() {
+        return closing;
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> type) {
+        if (type.isAssignableFrom(Connection.class)) {
+            return type.cast(connectionOrThrow());
+        }
+        throw new IllegalArgumentException("the rabbitmq transport offers only " + Connection.class.getName()
+                + " (the current connection, replaced after a reconnect), not " + type.getName());
+    }
+
+    @Override
+    public String toString() {
+        return "RabbitMqTransport[" + settings.describe() + "]";
+    }
+
+    static String describe(Throwable t) {
+        if (t == null) {
+            return "unknown cause";
+        }
+        ShutdownSignalException sig = shutdownCause(t);
+        if (sig != null && sig.getReason() instanceof AMQP.Connection.Close) {
+            AMQP.Connection.Close c = (AMQP.Connection.Close) sig.getReason();
+            return "connection closed by the broker: " + c.getReplyCode() + " " + c.getReplyText();
+        }
+        if (sig != null && sig.getReason() instanceof AMQP.Channel.Close) {
+            AMQP.Channel.Close c = (AMQP.Channel.Close) sig.getReason();
+            return "channel closed by the broker: " + c.getReplyCode() + " " + c.getReplyText();
+        }
+        Throwable root = t;
+        while (root.getCause() != null && root.getMessage() == null) {
+            root = root.getCause();
+        }
+        return root.getClass().getSimpleName() + (root.getMessage() != null ? ": " + root.getMessage() : "");
+    }
+}

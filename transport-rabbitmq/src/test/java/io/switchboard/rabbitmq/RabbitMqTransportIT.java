@@ -1,0 +1,352 @@
+package io.switchboard.rabbitmq;
+
+import static io.switchboard.rabbitmq.RabbitMqTests.await;
+import static io.switchboard.rabbitmq.RabbitMqTests.unique;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.GetResponse;
+import io.switchboard.Capability;
+import io.switchboard.ConfigurationException;
+import io.switchboard.ConnectionException;
+import io.switchboard.Delivery;
+import io.switchboard.Message;
+import io.switchboard.RetryPolicy;
+import io.switchboard.Subscription;
+import io.switchboard.SubscriptionOptions;
+import io.switchboard.Switchboard;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The transport against the shared broker on 127.0.0.1:5672. */
+class RabbitMqTransportIT {
+    private static final Duration WAIT = Duration.ofSeconds(15);
+    private String prefix;
+    private final List<Switchboard> opened = new ArrayList<>();
+
+    @BeforeEach
+    void setUp() {
+        prefix = unique("sbtest");
+    }
+
+    @AfterEach
+    void tearDown() {
+        for (Switchboard sb : opened) {
+            sb.close();
+        }
+    }
+
+    private Switchboard open(Map<String, Object> extra) {
+        Switchboard sb = RabbitMqTests.open(RabbitMqTests.SHARED_URI, prefix, extra);
+        opened.add(sb);
+        return sb;
+    }
+
+    private Switchboard open() {
+        return open(Map.of());
+    }
+
+    @Test
+    void declaresEveryAtLeastOnceCapability() {
+        Switchboard sb = open();
+        for (Capability c : Capability.values()) {
+            assertTrue(sb.capabilities().has(c), "missing " + c);
+        }
+        Switchboard transientSb = open(Map.of("switchboard.rabbitmq.persistent", "false"));
+        assertFalse(transientSb.capabilities().has(Capability.SURVIVES_RESTART));
+    }
+
+    @Test
+    void deliversIdHeadersContentTypeAndMillisecondTimestamp() throws Exception {
+        Switchboard sb = open();
+        String channel = unique("orders");
+        List<Delivery> got = new CopyOnWriteArrayList<>();
+        sb.subscriber().subscribe(channel, got::add);
+        Instant ts = Instant.ofEpochMilli(1_700_000_000_123L);
+        Message m = Message.builder().id("id-1").text("héllo").header("tenant", "acme").timestamp(ts).build();
+        sb.publisher().publish(channel, m).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        await(WAIT, () -> got.size() == 1, "one delivery");
+        Message r = got.get(0).message();
+        assertEquals("id-1", r.id());
+        assertEquals(channel, r.channel());
+        assertEquals("héllo", r.text());
+        assertEquals(Message.TEXT, r.contentType());
+        assertEquals(Map.of("tenant", "acme"), r.headers());
+        assertEquals(ts, r.timestamp());
+        assertEquals(1, got.get(0).attempt());
+    }
+
+    @Test
+    void otherAmqpClientsReadTheMessageNatively() throws Exception {
+        Switchboard sb = open();
+        String channel = unique("native");
+        sb.publisher().publishText(channel, "x").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        try (Connection raw = RabbitMqTests.raw(5672); Channel ch = raw.createChannel()) {
+            String q = ch.queueDeclare().getQueue();
+            ch.queueBind(q, prefix + ".ch." + channel, "");
+            Message m = Message.builder().id("native-1").payload("raw".getBytes(StandardCharsets.UTF_8)).header("k", "v").build();
+            sb.publisher().publish(channel, m).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            GetResponse r = ch.basicGet(q, true);
+            assertNotNull(r, "message in a queue bound by a raw client");
+            assertEquals("raw", new String(r.getBody(), StandardCharsets.UTF_8));
+            assertEquals("native-1", r.getProps().getMessageId());
+            assertEquals(Message.OCTET_STREAM, r.getProps().getContentType());
+            assertEquals(2, r.getProps().getDeliveryMode());
+            assertEquals("v", r.getProps().getHeaders().get("k").toString());
+            assertEquals(channel, r.getEnvelope().getRoutingKey());
+        }
+    }
+
+    @Test
+    void patternsMatchLikeThePortableSyntaxIncludingZeroSegmentHash() throws Exception {
+        Switchboard sb = open();
+        String root = unique("p");
+        Map<String, Set<String>> got = new ConcurrentHashMap<>();
+        for (String pattern : List.of(root + ".#", root + ".*", "#.c", root + ".*.c")) {
+            Set<String> set = ConcurrentHashMap.newKeySet();
+            got.put(pattern, set);
+            sb.subscriber().subscribe(pattern, d -> set.add(d.channel()));
+        }
+        List<String> channels = List.of(root, root + ".b", root + ".b.c", "c", root + ".x");
+        for (String c : channels) {
+            sb.publisher().publishText(c, c).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        String marker = root + ".z.c";
+        sb.publisher().publishText(marker, "marker").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        await(WAIT, () -> got.get("#.c").contains(marker) && got.get(root + ".#").contains(marker), "marker delivered");
+        assertEquals(Set.of(root, root + ".b", root + ".b.c", root + ".x", marker), got.get(root + ".#"));
+        assertEquals(Set.of(root + ".b", root + ".x"), got.get(root + ".*"));
+        assertTrue(got.get("#.c").containsAll(Set.of("c", root + ".b.c", marker)));
+        assertEquals(Set.of(root + ".b.c", marker), got.get(root + ".*.c"));
+    }
+
+    @Test
+    void durableSubscriptionKeepsMessagesAndSharesThemBetweenCompetingConsumers() throws Exception {
+        Switchboard a = open();
+        Switchboard b = open();
+        String channel = unique("jobs");
+        String name = unique("workers");
+        SubscriptionOptions durable = SubscriptionOptions.defaults().durable(name);
+        a.subscriber().subscribe(channel, durable, d -> { }).close();
+        for (int i = 0; i < 100; i++) {
+            a.publisher().publishText(channel, "m" + i).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        Map<String, String> seenBy = new ConcurrentHashMap<>();
+        AtomicInteger duplicates = new AtomicInteger();
+        Subscription sa = a.subscriber().subscribe(channel, durable, d -> {
+            if (seenBy.put(d.message().text(), "a") != null) {
+                duplicates.incrementAndGet();
+            }
+            Thread.sleep(2);
+        });
+        Subscription sb = b.subscriber().subscribe(channel, durable, d -> {
+            if (seenBy.put(d.message().text(), "b") != null) {
+                duplicates.incrementAndGet();
+            }
+            Thread.sleep(2);
+        });
+        for (int i = 100; i < 200; i++) {
+            b.publisher().publishText(channel, "m" + i).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        await(WAIT, () -> seenBy.size() == 200, "all 200 messages, kept ones included");
+        assertEquals(0, duplicates.get());
+        assertTrue(seenBy.containsValue("a") && seenBy.containsValue("b"), "both consumers got some: " + Collections.frequency(seenBy.values(), "a"));
+        sa.close();
+        sb.close();
+        assertTrue(a.subscriber().deleteDurable(name));
+        assertFalse(a.subscriber().deleteDurable(name));
+    }
+
+    @Test
+    void alwaysFailingHandlerEndsInTheDeadLetterQueueAfterTheConfiguredAttempts() throws Exception {
+        Switchboard sb = open();
+        String channel = unique("poison");
+        String dead = unique("dead");
+        List<Integer> attempts = new CopyOnWriteArrayList<>();
+        sb.subscriber().subscribe(channel, SubscriptionOptions.defaults().durable(unique("sub"))
+                .retry(RetryPolicy.fixed(3, Duration.ofMillis(100))).deadLetterChannel(dead), d -> {
+                    attempts.add(d.attempt());
+                    throw new IllegalStateException("always fails");
+                });
+        sb.publisher().publish(channel, Message.builder().id("poison-1").text("bad").header("h", "1").build())
+                .toCompletableFuture().get(10, TimeUnit.SECONDS);
+        try (Connection raw = RabbitMqTests.raw(5672); Channel ch = raw.createChannel()) {
+            String dlq = prefix + ".dlq." + dead;
+            GetResponse[] r = new GetResponse[1];
+            await(WAIT, () -> {
+                try {
+                    r[0] = ch.basicGet(dlq, true);
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+                return r[0] != null;
+            }, "the message in " + dlq);
+            Map<String, Object> h = r[0].getProps().getHeaders();
+            assertEquals("poison-1", r[0].getProps().getMessageId());
+            assertEquals("bad", new String(r[0].getBody(), StandardCharsets.UTF_8));
+            assertEquals(channel, h.get("sb-original-channel").toString());
+            assertEquals("3", h.get("sb-attempts").toString());
+            assertTrue(h.get("sb-dead-letter-reason").toString().contains("always fails"));
+            assertEquals("1", h.get("h").toString());
+        }
+        assertEquals(List.of(1, 2, 3), attempts);
+    }
+
+    @Test
+    void retriedMessageDoesNotBlockTheMessagesBehindIt() throws Exception {
+        Switchboard sb = open();
+        String channel = unique("hol");
+        List<String> order = new CopyOnWriteArrayList<>();
+        sb.subscriber().subscribe(channel, SubscriptionOptions.defaults().durable(unique("sub"))
+                .retry(RetryPolicy.fixed(2, Duration.ofSeconds(2))), d -> {
+                    order.add(d.message().text() + "#" + d.attempt());
+                    if (d.message().text().equals("first") && d.attempt() == 1) {
+                        throw new IllegalStateException("fail once");
+                    }
+                });
+        sb.publisher().publishText(channel, "first").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        sb.publisher().publishText(channel, "second").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        await(WAIT, () -> order.contains("first#2"), "the retry");
+        assertEquals(List.of("first#1", "second#1", "first#2"), order);
+    }
+
+    @Test
+    void handlerExceptionDoesNotCloseTheChannel() throws Exception {
+        Switchboard sb = open();
+        String channel = unique("throws");
+        AtomicInteger handled = new AtomicInteger();
+        sb.subscriber().subscribe(channel, SubscriptionOptions.defaults().retry(RetryPolicy.none()), d -> {
+            handled.incrementAndGet();
+            throw new RuntimeException("boom");
+        });
+        Connection before = sb.unwrap(Connection.class);
+        for (int i = 0; i < 20; i++) {
+            sb.publisher().publishText(channel, "m" + i).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        await(WAIT, () -> handled.get() == 20, "all 20 handled despite exceptions");
+        assertSame(before, sb.unwrap(Connection.class));
+        assertTrue(before.isOpen());
+        assertEquals(0L, sb.health().components().get("transport").details().get("recoveries"));
+    }
+
+    @Test
+    void sixteenThreadsPublishingThroughOneSwitchboardAreAllConfirmed() throws Exception {
+        Switchboard sb = open();
+        String channel = unique("many");
+        Connection before = sb.unwrap(Connection.class);
+        List<CompletableFuture<Void>> futures = Collections.synchronizedList(new ArrayList<>());
+        List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < 16; t++) {
+            int id = t;
+            Thread th = new Thread(() -> {
+                for (int i = 0; i < 500; i++) {
+                    futures.add(sb.publisher().publishText(channel, id + ":" + i).toCompletableFuture());
+                }
+            });
+            threads.add(th);
+            th.start();
+        }
+        for (Thread th : threads) {
+            th.join();
+        }
+        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
+        assertEquals(8000, futures.size());
+        assertSame(before, sb.unwrap(Connection.class));
+        assertTrue(before.isOpen());
+    }
+
+    @Test
+    void closeLetsHandlersFinishSoARollingRestartLosesNothing() throws Exception {
+        String channel = unique("rolling");
+        String name = unique("svc");
+        SubscriptionOptions opts = SubscriptionOptions.defaults().durable(name).concurrency(4);
+        Set<String> seen = ConcurrentHashMap.newKeySet();
+        Switchboard first = RabbitMqTests.open(RabbitMqTests.SHARED_URI, prefix, Map.of());
+        first.subscriber().subscribe(channel, opts, d -> {
+            Thread.sleep(5);
+            seen.add(d.message().text());
+        });
+        Switchboard publisher = open();
+        for (int i = 0; i < 300; i++) {
+            publisher.publisher().publishText(channel, "m" + i);
+        }
+        await(WAIT, () -> seen.size() > 30, "some handled");
+        first.close();
+        Switchboard second = open();
+        second.subscriber().subscribe(channel, opts, d -> seen.add(d.message().text()));
+        await(WAIT, () -> seen.size() == 300, "every message after the restart, got " + seen.size());
+    }
+
+    @Test
+    void wrongCredentialsFailClearlyWithoutThePassword() {
+        ConfigurationException e = assertThrows(ConfigurationException.class,
+                () -> open(Map.of("switchboard.rabbitmq.uri", "amqp://guest:s3cr3t-pw@127.0.0.1:5672/%2F")));
+        assertTrue(e.getMessage().contains("refused the login of user 'guest'"), e.getMessage());
+        assertFalse(e.getMessage().contains("s3cr3t-pw"), e.getMessage());
+    }
+
+    @Test
+    void missingVirtualHostFailsClearly() {
+        ConfigurationException e = assertThrows(ConfigurationException.class,
+                () -> open(Map.of("switchboard.rabbitmq.uri", "amqp://guest:guest@127.0.0.1:5672/no-such-vhost")));
+        assertTrue(e.getMessage().contains("virtual host 'no-such-vhost'"), e.getMessage());
+        assertFalse(e.getMessage().contains("guest:guest"), e.getMessage());
+    }
+
+    @Test
+    void closedPortFailsWithinTheConnectionTimeout() {
+        long start = System.nanoTime();
+        ConnectionException e = assertThrows(ConnectionException.class, () -> open(Map.of(
+                "switchboard.rabbitmq.uri", "amqp://guest:pw-secret@127.0.0.1:1/%2F", "switchboard.rabbitmq.connection-timeout", "1500ms")));
+        long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start);
+        assertTrue(ms >= 1400 && ms < 6000, "failed after " + ms + " ms");
+        assertTrue(e.getMessage().contains("127.0.0.1:1"), e.getMessage());
+        assertFalse(e.getMessage().contains("pw-secret"), e.getMessage());
+    }
+
+    @Test
+    void malformedSettingsAreReportedTogether() {
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> open(Map.of(
+                "switchboard.rabbitmq.uri", "http://h/", "switchboard.rabbitmq.confirm-window", "0")));
+        assertTrue(e.problems().size() >= 2, e.getMessage());
+        assertTrue(e.getMessage().contains("switchboard.rabbitmq.uri") && e.getMessage().contains("switchboard.rabbitmq.confirm-window"),
+                e.getMessage());
+    }
+
+    @Test
+    void subscriptionCloseStopsDeliveries() throws Exception {
+        Switchboard sb = open();
+        String channel = unique("stop");
+        AtomicInteger got = new AtomicInteger();
+        Subscription s = sb.subscriber().subscribe(channel, d -> got.incrementAndGet());
+        sb.publisher().publishText(channel, "1").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        await(WAIT, () -> got.get() == 1, "first");
+        s.close();
+        sb.publisher().publishText(channel, "2").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Set<String> other = ConcurrentHashMap.newKeySet();
+        sb.subscriber().subscribe(channel, d -> other.add(d.message().text()));
+        sb.publisher().publishText(channel, "3").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        await(WAIT, () -> other.contains("3"), "later subscriber");
+        assertEquals(1, got.get());
+    }
+}

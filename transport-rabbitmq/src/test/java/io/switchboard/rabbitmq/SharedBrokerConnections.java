@@ -1,0 +1,40 @@
+package io.switchboard.rabbitmq;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Closes the shared broker's connections that carry one client-provided name, leaving everyone else's alone. */
+final class SharedBrokerConnections {
+    private static final Pattern PID = Pattern.compile("^(<[^>]+>)\\s");
+
+    private SharedBrokerConnections() {
+    }
+
+    /** Closes every connection named {@code name}; returns how many. */
+    static int close(String name) throws IOException, InterruptedException {
+        int closed = 0;
+        for (String line : run("rabbitmqctl", "-q", "list_connections", "pid", "client_properties").split("\n")) {
+            if (!line.contains("\"" + name + "\"")) {
+                continue;
+            }
+            Matcher m = PID.matcher(line);
+            if (m.find()) {
+                run("rabbitmqctl", "-q", "close_connection", m.group(1), "test: connection cut");
+                closed++;
+            }
+        }
+        return closed;
+    }
+
+    private static String run(String... cmd) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            throw new IOException(String.join(" ", cmd) + " failed: " + out);
+        }
+        return out;
+    }
+}

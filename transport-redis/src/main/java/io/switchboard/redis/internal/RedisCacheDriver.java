@@ -1,0 +1,307 @@
+package io.switchboard.redis.internal;
+
+import io.switchboard.CacheException;
+import io.switchboard.ConnectionException;
+import io.switchboard.Health;
+import io.switchboard.spi.CacheDriver;
+import io.switchboard.spi.CacheEntry;
+import io.switchboard.spi.ProviderContext;
+import io.switchboard.spi.ValueFormat;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+import redis.clients.jedis.params.SetParams;
+
+/**
+ * The Redis shared cache: plain values under plain keys (so {@code redis-cli GET} shows them),
+ * TTLs in milliseconds, {@code SET NX} for putIfAbsent, Lua scripts for compare-and-set and
+ * increment-with-initial. The version token is the first 64 bits of the SHA-1 of the stored
+ * value, computed by the client on reads and by {@code redis.sha1hex} in the CAS script, so no
+ * extra key is needed (ABA caveat: a value changed and changed back has the same version).
+ *
+ * <p>Thread-safe. Operations run on a pool of {@code cache.pool-size} threads, each borrowing a
+ * pooled connection; every stage completes within the command timeout (plus queueing).
+ */
+public final class RedisCacheDriver implements CacheDriver {
+    /** Longest key accepted, in UTF-8 bytes. Redis allows far more; long keys cost memory on every node. */
+    public static final int MAX_KEY_LENGTH = 1024;
+    /** Largest value accepted (16 MiB); lower it with {@code switchboard.cache.max-value-size}. */
+    public static final int MAX_VALUE_SIZE = 16 * 1024 * 1024;
+
+    private static final String CAS_SCRIPT = "local v = redis.call('GET', KEYS[1]) "
+            + "if not v or string.sub(redis.sha1hex(v), 1, 16) ~= ARGV[1] then return 0 end "
+            + "if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) "
+            + "else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end "
+            + "return 1";
+    private static final String INCREMENT_SCRIPT = "if redis.call('EXISTS', KEYS[1]) == 0 then "
+            + "if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) "
+            + "else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end "
+            + "return ARGV[2] end "
+            + "redis.call('INCRBY', KEYS[1], ARGV[1]) "
+            + "return redis.call('GET', KEYS[1])";
+
+    private final RedisSettings settings;
+    private final RedisConnector connector;
+    private final JedisPool pool;
+    private final ThreadPoolExecutor executor;
+    private final String serverVersion;
+    private final AtomicLong operations = new AtomicLong();
+    private final AtomicLong errors = new AtomicLong();
+    private volatile String lastError;
+
+    private RedisCacheDriver(RedisSettings settings, RedisConnector connector, JedisPool pool, ThreadPoolExecutor executor,
+            String serverVersion) {
+        this.settings = settings;
+        this.connector = connector;
+        this.pool = pool;
+        this.executor = executor;
+        this.serverVersion = serverVersion;
+    }
+
+    /**
+     * Checks the server with one connection, then builds the pool; blocks about the connect and
+     * command timeouts at most.
+     *
+     * @throws io.switchboard.ConfigurationException for bad settings or refused credentials
+     * @throws ConnectionException if Redis cannot be reached or does not answer as Redis
+     */
+    public static RedisCacheDriver create(ProviderContext context) {
+        RedisSettings settings = RedisSettings.from(context.config(), context.instanceName());
+        RedisConnector connector = new RedisConnector(settings);
+        String version;
+        RedisWire probe = connector.open();
+        try {
+            version = connector.serverVersion(probe);
+        } finally {
+            RedisConnector.closeQuietly(probe);
+        }
+        GenericObjectPoolConfig<Jedis> poolConfig = new GenericObjectPoolConfig<>();
+        poolConfig.setMaxTotal(settings.cachePoolSize);
+        poolConfig.setMaxIdle(settings.cachePoolSize);
+        poolConfig.setMinIdle(0);
+        poolConfig.setMaxWait(settings.connectTimeout.plus(settings.commandTimeout));
+        poolConfig.setTestOnBorrow(false);
+        poolConfig.setTestWhileIdle(true);
+        poolConfig.setTimeBetweenEvictionRuns(Duration.ofSeconds(30));
+        poolConfig.setJmxEnabled(false);
+        JedisPool pool = new JedisPool(poolConfig, settings.hostAndPort(), settings.clientConfig());
+        AtomicInteger n = new AtomicInteger();
+        String prefix = context.instanceName() + "-redis-cache-";
+        ThreadPoolExecutor executor = new ThreadPoolExecutor(settings.cachePoolSize, settings.cachePoolSize, 30, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, prefix + n.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        executor.allowCoreThreadTimeOut(true);
+        return new RedisCacheDriver(settings, connector, pool, executor, version);
+    }
+
+    @Override
+    public int maxKeyLength() {
+        return MAX_KEY_LENGTH;
+    }
+
+    @Override
+    public int maxValueSize() {
+        return MAX_VALUE_SIZE;
+    }
+
+    @Override
+    public CompletionStage<CacheEntry> get(String key) {
+        return run("get", key, j -> {
+            byte[] v = j.get(bytes(key));
+            return v == null ? null : new CacheEntry(v, null, version(v));
+        });
+    }
+
+    @Override
+    public CompletionStage<Map<String, CacheEntry>> getAll(Collection<String> keys) {
+        List<String> list = new ArrayList<>(keys);
+        if (list.isEmpty()) {
+            return CompletableFuture.completedFuture(Map.of());
+        }
+        return run("getAll", list.size() + " keys", j -> {
+            byte[][] raw = new byte[list.size()][];
+            for (int i = 0; i < raw.length; i++) {
+                raw[i] = bytes(list.get(i));
+            }
+            List<byte[]> values = j.mget(raw);
+            Map<String, CacheEntry> found = new LinkedHashMap<>();
+            for (int i = 0; i < raw.length; i++) {
+                byte[] v = values.get(i);
+                if (v != null) {
+                    found.put(list.get(i), new CacheEntry(v, null, version(v)));
+                }
+            }
+            return found;
+        });
+    }
+
+    @Override
+    public CompletionStage<Void> put(String key, byte[] value, ValueFormat format, Duration ttl) {
+        return run("put", key, j -> {
+            if (ttl.isZero()) {
+                j.set(bytes(key), value);
+            } else {
+                j.set(bytes(key), value, SetParams.setParams().px(ttl.toMillis()));
+            }
+            return null;
+        });
+    }
+
+    @Override
+    public CompletionStage<Boolean> putIfAbsent(String key, byte[] value, ValueFormat format, Duration ttl) {
+        return run("putIfAbsent", key, j -> {
+            SetParams p = SetParams.setParams().nx();
+            if (!ttl.isZero()) {
+                p.px(ttl.toMillis());
+            }
+            return "OK".equals(j.set(bytes(key), value, p));
+        });
+    }
+
+    @Override
+    public CompletionStage<Boolean> compareAndSet(String key, long version, byte[] value, ValueFormat format, Duration ttl) {
+        return run("compareAndSet", key, j -> {
+            Object r = j.eval(CAS_SCRIPT.getBytes(StandardCharsets.UTF_8), List.of(bytes(key)),
+                    List.of(bytes(String.format("%016x", version)), value, bytes(Long.toString(ttl.toMillis()))));
+            return r instanceof Long && (Long) r == 1L;
+        });
+    }
+
+    @Override
+    public CompletionStage<Boolean> delete(String key) {
+        return run("delete", key, j -> j.del(bytes(key)) > 0);
+    }
+
+    @Override
+    public CompletionStage<Long> increment(String key, long delta, long initial, Duration ttl) {
+        return run("increment", key, j -> {
+            Object r = j.eval(INCREMENT_SCRIPT.getBytes(StandardCharsets.UTF_8), List.of(bytes(key)),
+                    List.of(bytes(Long.toString(delta)), bytes(Long.toString(initial)), bytes(Long.toString(ttl.toMillis()))));
+            return Long.parseLong(new String((byte[]) r, StandardCharsets.US_ASCII));
+        });
+    }
+
+    /** The version token of a stored value: the first 64 bits of its SHA-1, as the CAS script computes it. */
+    static long version(byte[] value) {
+        try {
+            byte[] d = MessageDigest.getInstance("SHA-1").digest(value);
+            long v = 0;
+            for (int i = 0; i < 8; i++) {
+                v = (v << 8) | (d[i] & 0xff);
+            }
+            return v;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is required of every Java platform", e);
+        }
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private <T> CompletionStage<T> run(String operation, String key, Function<Jedis, T> body) {
+        CompletableFuture<T> f = new CompletableFuture<>();
+        try {
+            executor.execute(() -> {
+                operations.incrementAndGet();
+                try (Jedis j = pool.getResource()) {
+                    f.complete(body.apply(j));
+                } catch (JedisDataException e) {
+                    errors.incrementAndGet();
+                    lastError = operation + ": " + e.getMessage();
+                    f.completeExceptionally(new CacheException("Redis refused " + operation + " of cache key '" + key + "': "
+                            + e.getMessage(), null, false));
+                } catch (JedisConnectionException e) {
+                    errors.incrementAndGet();
+                    RuntimeException t = connector.translate(e);
+                    lastError = operation + ": " + t.getMessage();
+                    f.completeExceptionally(t instanceof ConnectionException ? t
+                            : new ConnectionException("Redis cache " + operation + " failed: " + t.getMessage(), t));
+                } catch (JedisException | NumberFormatException | ClassCastException e) {
+                    errors.incrementAndGet();
+                    lastError = operation + ": " + e.getMessage();
+                    f.completeExceptionally(new CacheException("Redis cache " + operation + " of key '" + key + "' failed: "
+                            + e.getMessage(), null, true));
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            f.completeExceptionally(new IllegalStateException("the Redis cache is closed"));
+        }
+        return f;
+    }
+
+    @Override
+    public Health health() {
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("server", settings.describe());
+        details.put("serverVersion", serverVersion);
+        details.put("poolSize", settings.cachePoolSize);
+        details.put("poolActive", pool.getNumActive());
+        details.put("poolIdle", pool.getNumIdle());
+        details.put("poolWaiters", pool.getNumWaiters());
+        details.put("queued", executor.getQueue().size());
+        details.put("operations", operations.get());
+        details.put("errors", errors.get());
+        String e = lastError;
+        if (e != null) {
+            details.put("lastError", e);
+        }
+        Health.Status status = executor.isShutdown() ? Health.Status.DOWN : Health.Status.UP;
+        return Health.of(status, details);
+    }
+
+    @Override
+    public void close(Duration timeout) {
+        if (executor.isShutdown()) {
+            return;
+        }
+        executor.shutdown();
+        try {
+            executor.awaitTermination(Math.max(0, timeout.toMillis()), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        executor.shutdownNow();
+        pool.close();
+    }
+
+    /** Supports {@link JedisPool}, for commands the cache API does not offer. */
+    @Override
+    public <T> T unwrap(Class<T> type) {
+        if (type.isInstance(pool)) {
+            return type.cast(pool);
+        }
+        throw new IllegalArgumentException("the Redis cache offers no native object of type " + type.getName()
+                + "; supported: " + JedisPool.class.getName());
+    }
+
+    @Override
+    public String toString() {
+        return "RedisCacheDriver[" + settings.describe() + "]";
+    }
+}

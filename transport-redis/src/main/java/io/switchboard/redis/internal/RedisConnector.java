@@ -1,0 +1,161 @@
+package io.switchboard.redis.internal;
+
+import io.switchboard.ConfigurationException;
+import io.switchboard.ConnectionException;
+import io.switchboard.redis.RedisConfigKeys;
+import java.net.ConnectException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.exceptions.JedisAccessControlException;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * Opens verified connections (handshake plus a PING) and turns Jedis failures into Switchboard
+ * exceptions that name the server and the setting to fix, never the password. Thread-safe.
+ */
+final class RedisConnector {
+    private final RedisSettings settings;
+
+    RedisConnector(RedisSettings settings) {
+        this.settings = settings;
+    }
+
+    /**
+     * Opens a connection and checks that a Redis server answers on it.
+     *
+     * @throws ConfigurationException if the server refused the credentials or the database
+     * @throws ConnectionException if it cannot be reached or does not answer as Redis in time
+     */
+    RedisWire open() {
+        RedisWire wire = null;
+        try {
+            wire = new RedisWire(settings.hostAndPort(), settings.clientConfig());
+            if (!wire.ping()) {
+                throw new JedisConnectionException("unexpected reply to PING");
+            }
+            return wire;
+        } catch (RuntimeException e) {
+            if (wire != null) {
+                closeQuietly(wire);
+            }
+            throw translate(e);
+        }
+    }
+
+    /** Turns a failure of connecting or of a command into a Switchboard exception. */
+    RuntimeException translate(Throwable e) {
+        if (e instanceof ConfigurationException || e instanceof ConnectionException) {
+            return (RuntimeException) e;
+        }
+        String server = settings.describe();
+        String text = safeMessage(e);
+        String upper = text.toUpperCase(Locale.ROOT);
+        if (upper.startsWith("NOAUTH") && settings.password == null) {
+            return new ConfigurationException("Redis at " + server + " requires a password but "
+                    + RedisConfigKeys.URI.name() + " has none; use redis://[user:]password@host:port", null);
+        }
+        if (e instanceof JedisAccessControlException || upper.startsWith("WRONGPASS") || upper.contains("INVALID PASSWORD")
+                || upper.contains("INVALID USERNAME-PASSWORD")) {
+            return new ConfigurationException("Redis at " + server + " refused the credentials"
+                    + (settings.user != null ? " of user '" + settings.user + "'" : "")
+                    + " (" + RedisConfigKeys.URI.name() + "): " + firstLine(text)
+                    + ". Check the user and password in the URI.", null);
+        }
+        if (upper.contains("DB INDEX IS OUT OF RANGE")) {
+            return new ConfigurationException("Redis at " + server + " has no database " + settings.database
+                    + " (" + RedisConfigKeys.URI.name() + " path)", null);
+        }
+        Throwable root = rootCause(e);
+        if (root instanceof UnknownHostException) {
+            return new ConfigurationException("cannot resolve the Redis host '" + settings.host + "' of "
+                    + RedisConfigKeys.URI.name() + " (" + server + ")", null);
+        }
+        if (root instanceof ConnectException) {
+            return new ConnectionException("cannot connect to Redis at " + server + ": " + root.getMessage()
+                    + " (nothing listening? check " + RedisConfigKeys.URI.name() + ")", sanitized(e));
+        }
+        if (root instanceof SocketTimeoutException) {
+            String which = String.valueOf(root.getMessage()).toLowerCase(Locale.ROOT).contains("connect")
+                    ? "no TCP connection within " + RedisConfigKeys.CONNECT_TIMEOUT.name() + "=" + settings.connectTimeout.toMillis() + "ms"
+                    : "no Redis reply within " + RedisConfigKeys.COMMAND_TIMEOUT.name() + "=" + settings.commandTimeout.toMillis()
+                            + "ms (is it a Redis server, and reachable?)";
+            return new ConnectionException("Redis at " + server + " did not answer: " + which, sanitized(e));
+        }
+        if (e instanceof JedisConnectionException) {
+            if (upper.contains("UNKNOWN REPLY") || upper.contains("PROTOCOL")) {
+                return new ConnectionException("the server at " + server + " does not speak the Redis protocol ("
+                        + firstLine(text) + "); check the port in " + RedisConfigKeys.URI.name(), sanitized(e));
+            }
+            return new ConnectionException("connection to Redis at " + server + " failed: " + firstLine(text), sanitized(e));
+        }
+        if (e instanceof JedisDataException) {
+            return new ConnectionException("Redis at " + server + " refused the connection setup: " + firstLine(text), null);
+        }
+        if (e instanceof JedisException) {
+            return new ConnectionException("Redis at " + server + " failed: " + firstLine(text), sanitized(e));
+        }
+        return new ConnectionException("Redis at " + server + " failed: " + e, e);
+    }
+
+    /**
+     * Jedis messages are server replies or socket errors and never echo the AUTH arguments, but a
+     * cause chain is rebuilt from messages only, so nothing else (such as a config object) leaks.
+     */
+    private Throwable sanitized(Throwable e) {
+        Throwable root = rootCause(e);
+        Exception copy = new Exception(root.getClass().getSimpleName() + ": " + safeMessage(root));
+        copy.setStackTrace(root.getStackTrace());
+        return copy;
+    }
+
+    private String safeMessage(Throwable e) {
+        String m = String.valueOf(e.getMessage());
+        if (settings.password != null && !settings.password.isEmpty()) {
+            m = m.replace(settings.password, "****");
+        }
+        return m;
+    }
+
+    private static Throwable rootCause(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /** The server's {@code redis_version}, or "unknown". */
+    String serverVersion(RedisWire wire) {
+        try {
+            Object info = wire.executeCommand(new CommandArguments(Protocol.Command.INFO).add("server"));
+            String text = info instanceof byte[] ? new String((byte[]) info, StandardCharsets.UTF_8) : String.valueOf(info);
+            for (String line : text.split("\r?\n")) {
+                if (line.startsWith("redis_version:")) {
+                    return line.substring("redis_version:".length()).trim();
+                }
+            }
+            return "unknown";
+        } catch (RuntimeException e) {
+            throw translate(e);
+        }
+    }
+
+    static void closeQuietly(RedisWire wire) {
+        try {
+            wire.close();
+        } catch (RuntimeException ignored) {
+            // The connection is being discarded after a failure; nothing more to report.
+        }
+    }
+}

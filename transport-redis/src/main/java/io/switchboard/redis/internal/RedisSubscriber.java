@@ -1,0 +1,548 @@
+package io.switchboard.redis.internal;
+
+import io.switchboard.ConnectionException;
+import io.switchboard.Message;
+import io.switchboard.spi.Channels;
+import io.switchboard.spi.ConnectionEvents;
+import io.switchboard.spi.DeliveryListener;
+import io.switchboard.spi.InboundDelivery;
+import io.switchboard.spi.SubscriptionRequest;
+import io.switchboard.spi.TransportSubscription;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+/**
+ * The one subscriber connection of a transport: every SUBSCRIBE and PSUBSCRIBE is multiplexed
+ * on it, a reader thread parses what arrives and hands it to the facade's non-blocking
+ * listeners, and it is pinged so that a half-open connection is noticed within
+ * {@code dead-after} (the read timeout). On loss it reconnects with backoff and jitter and
+ * re-subscribes everything. Thread-safe.
+ */
+final class RedisSubscriber {
+    private static final Logger LOG = LoggerFactory.getLogger(RedisSubscriber.class);
+    private static final byte[] RESYNC = "sb-resubscribed".getBytes(StandardCharsets.US_ASCII);
+    private static final int NAMES_PER_COMMAND = 500;
+
+    private final RedisSettings settings;
+    private final RedisConnector connector;
+    private final ConnectionEvents events;
+    private final Runnable onLoss;
+    private final Thread reader;
+    private final ScheduledFuture<?> pinger;
+    private final Object lock = new Object();
+    private final Map<String, Target> exact = new ConcurrentHashMap<>();
+    private final Map<String, Target> patterns = new ConcurrentHashMap<>();
+    private final Map<String, ArrayDeque<CompletableFuture<Void>>> awaitingConfirmation = new HashMap<>();
+    private final AtomicLong delivered = new AtomicLong();
+    private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong reconnects = new AtomicLong();
+    private final AtomicLong halfOpenDetections = new AtomicLong();
+    private volatile RedisWire wire;
+    private volatile boolean recovering;
+    private volatile boolean closing;
+    private volatile String lastError;
+
+    /** One Redis channel or glob and the subscriptions sharing it. */
+    private static final class Target {
+        final String redisName;
+        final boolean pattern;
+        final byte[] redisNameBytes;
+        final List<Sub> subs = new CopyOnWriteArrayList<>();
+
+        Target(String redisName, boolean pattern) {
+            this.redisName = redisName;
+            this.pattern = pattern;
+            this.redisNameBytes = redisName.getBytes(StandardCharsets.UTF_8);
+        }
+    }
+
+    /** Connects (throwing if Redis is unusable) and starts reading and pinging. */
+    RedisSubscriber(RedisSettings settings, RedisConnector connector, ConnectionEvents events, ScheduledExecutorService scheduler,
+            String instanceName, Runnable onLoss) {
+        this.settings = settings;
+        this.connector = connector;
+        this.events = events;
+        this.onLoss = onLoss;
+        RedisWire w = connector.open();
+        w.setSoTimeout(RedisSettings.millis(settings.deadAfter));
+        this.wire = w;
+        this.reader = new Thread(this::run, instanceName + "-redis-subscriber");
+        reader.setDaemon(true);
+        reader.start();
+        long ping = settings.pingInterval.toMillis();
+        this.pinger = scheduler.scheduleAtFixedRate(this::ping, ping, ping, TimeUnit.MILLISECONDS);
+    }
+
+    /** See {@link io.switchboard.spi.Transport#subscribe}. */
+    TransportSubscription subscribe(SubscriptionRequest request, DeliveryListener listener) {
+        String portable = request.channelOrPattern();
+        boolean pattern = request.isPattern();
+        String redisName = pattern ? toGlob(settings.channelPrefix, portable) : settings.channelPrefix + portable;
+        Sub sub;
+        CompletableFuture<Void> confirmation = null;
+        synchronized (lock) {
+            if (closing) {
+                throw new IllegalStateException("the Redis transport is closed");
+            }
+            Map<String, Target> map = pattern ? patterns : exact;
+            Target t = map.get(redisName);
+            if (t == null) {
+                t = new Target(redisName, pattern);
+                map.put(redisName, t);
+                RedisWire w = wire;
+                if (w != null) {
+                    confirmation = new CompletableFuture<>();
+                    awaitingConfirmation.computeIfAbsent(key(t), k -> new ArrayDeque<>()).add(confirmation);
+                    try {
+                        w.sendCommand(pattern ? Protocol.Command.PSUBSCRIBE : Protocol.Command.SUBSCRIBE, t.redisNameBytes);
+                        w.flushOut();
+                    } catch (RuntimeException e) {
+                        // The reader sees the broken connection too and re-subscribes every target on reconnection.
+                        confirmation = null;
+                    }
+                }
+            }
+            sub = new Sub(t, portable, listener);
+            t.subs.add(sub);
+        }
+        if (confirmation != null) {
+            try {
+                confirmation.get(settings.commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (TimeoutException | ExecutionException e) {
+                sub.close();
+                throw new ConnectionException("Redis at " + settings.describe() + " did not confirm the subscription to '"
+                        + portable + "' within " + settings.commandTimeout.toMillis() + "ms", e);
+            } catch (InterruptedException e) {
+                sub.close();
+                Thread.currentThread().interrupt();
+                throw new ConnectionException("interrupted while subscribing to '" + portable + "'", e);
+            }
+        }
+        return sub;
+    }
+
+    /**
+     * Translates a portable pattern to a Redis glob that matches a superset of it ({@code *}
+     * crosses dots in Redis, and {@code #} with its dots becomes one {@code *} so that
+     * {@code a.#} also matches {@code a}); deliveries are then filtered with
+     * {@link Channels#matcher}.
+     */
+    static String toGlob(String prefix, String pattern) {
+        StringBuilder sb = new StringBuilder(escapeGlob(prefix));
+        String[] segments = pattern.split("\\.");
+        boolean afterHash = false;
+        for (int i = 0; i < segments.length; i++) {
+            String s = segments[i];
+            if (s.equals("#")) {
+                if (sb.length() == 0 || sb.charAt(sb.length() - 1) != '*') {
+                    sb.append('*');
+                }
+                afterHash = true;
+                continue;
+            }
+            if (i > 0 && !afterHash) {
+                sb.append('.');
+            }
+            afterHash = false;
+            sb.append(s.equals("*") ? "*" : escapeGlob(s));
+        }
+        return sb.toString();
+    }
+
+    private static String escapeGlob(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') {
+                sb.append('\\');
+            }
+            sb.append(c);
+        }
+        return sb.toString();
+    }
+
+    private static String key(Target t) {
+        return (t.pattern ? "p:" : "c:") + t.redisName;
+    }
+
+    private void ping() {
+        synchronized (lock) {
+            RedisWire w = wire;
+            if (w == null || closing) {
+                return;
+            }
+            try {
+                w.sendCommand(Protocol.Command.PING);
+                w.flushOut();
+            } catch (RuntimeException e) {
+                // The reader notices the broken connection on its next read.
+            }
+        }
+    }
+
+    private void run() {
+        while (!closing) {
+            RedisWire w = wire;
+            if (w == null) {
+                reconnect();
+                continue;
+            }
+            Object reply;
+            try {
+                reply = w.getUnflushedObject();
+            } catch (JedisDataException e) {
+                lastError = "Redis refused a subscriber command: " + e.getMessage();
+                LOG.warn("{}", lastError);
+                continue;
+            } catch (RuntimeException e) {
+                if (!closing) {
+                    lost(w, e);
+                }
+                continue;
+            }
+            try {
+                handle(reply);
+            } catch (RuntimeException e) {
+                lastError = "failed to dispatch a Redis message: " + e;
+                LOG.error("failed to dispatch a Redis message", e);
+            }
+        }
+    }
+
+    private void handle(Object reply) {
+        if (reply instanceof List) {
+            List<?> parts = (List<?>) reply;
+            if (parts.isEmpty() || !(parts.get(0) instanceof byte[])) {
+                return;
+            }
+            byte[] kind = (byte[]) parts.get(0);
+            if (is(kind, "message") && parts.size() == 3) {
+                deliverExact(string(parts.get(1)), (byte[]) parts.get(2));
+            } else if (is(kind, "pmessage") && parts.size() == 4) {
+                deliverPattern(string(parts.get(1)), string(parts.get(2)), (byte[]) parts.get(3));
+            } else if (is(kind, "subscribe") || is(kind, "psubscribe")) {
+                confirm((is(kind, "psubscribe") ? "p:" : "c:") + string(parts.get(1)));
+            } else if (is(kind, "pong") && parts.size() > 1 && parts.get(1) instanceof byte[]
+                    && Arrays.equals((byte[]) parts.get(1), RESYNC)) {
+                resubscribed();
+            }
+        } else if (reply instanceof byte[] && Arrays.equals((byte[]) reply, RESYNC)) {
+            resubscribed();
+        }
+    }
+
+    private static boolean is(byte[] kind, String word) {
+        if (kind.length != word.length()) {
+            return false;
+        }
+        for (int i = 0; i < kind.length; i++) {
+            if (kind[i] != word.charAt(i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static String string(Object o) {
+        return new String((byte[]) o, StandardCharsets.UTF_8);
+    }
+
+    private void confirm(String key) {
+        synchronized (lock) {
+            ArrayDeque<CompletableFuture<Void>> q = awaitingConfirmation.get(key);
+            if (q != null) {
+                CompletableFuture<Void> f = q.poll();
+                if (q.isEmpty()) {
+                    awaitingConfirmation.remove(key);
+                }
+                if (f != null) {
+                    f.complete(null);
+                }
+            }
+        }
+    }
+
+    private void deliverExact(String redisChannel, byte[] payload) {
+        Target t = exact.get(redisChannel);
+        if (t == null) {
+            return;
+        }
+        Message m = decode(payload, strip(redisChannel));
+        for (Sub s : t.subs) {
+            s.deliver(m);
+        }
+    }
+
+    private void deliverPattern(String glob, String redisChannel, byte[] payload) {
+        Target t = patterns.get(glob);
+        if (t == null || !redisChannel.startsWith(settings.channelPrefix)) {
+            return;
+        }
+        String channel = strip(redisChannel);
+        Message m = null;
+        for (Sub s : t.subs) {
+            if (s.matcher.test(channel)) {
+                if (m == null) {
+                    m = decode(payload, channel);
+                }
+                s.deliver(m);
+            }
+        }
+    }
+
+    private String strip(String redisChannel) {
+        return redisChannel.substring(settings.channelPrefix.length());
+    }
+
+    private Message decode(byte[] payload, String channel) {
+        if (settings.envelope && RedisEnvelope.hasMagic(payload)) {
+            Message m = RedisEnvelope.decode(payload, channel);
+            if (m != null) {
+                return m;
+            }
+            malformed.incrementAndGet();
+        }
+        return RedisEnvelope.raw(payload, channel);
+    }
+
+    private void lost(RedisWire w, RuntimeException e) {
+        RuntimeException cause = connector.translate(e);
+        if (e.getCause() instanceof java.net.SocketTimeoutException) {
+            halfOpenDetections.incrementAndGet();
+            cause = new ConnectionException("the Redis subscriber connection to " + settings.describe()
+                    + " received nothing, not even a PING reply, for " + settings.deadAfter.toMillis()
+                    + "ms (switchboard.redis.subscriber.dead-after); treating it as dead", cause);
+        }
+        lastError = cause.getMessage();
+        synchronized (lock) {
+            if (wire == w) {
+                wire = null;
+            }
+        }
+        RedisConnector.closeQuietly(w);
+        LOG.warn("Redis subscriber connection to {} lost, reconnecting: {}", settings.describe(), lastError);
+        onLoss.run();
+        events.lost(cause);
+    }
+
+    private void reconnect() {
+        long backoff = settings.minBackoff.toMillis();
+        while (!closing) {
+            long half = Math.max(1, backoff / 2);
+            try {
+                Thread.sleep(half + ThreadLocalRandom.current().nextLong(half + 1));
+            } catch (InterruptedException e) {
+                return;
+            }
+            RedisWire w;
+            try {
+                w = connector.open();
+                w.setSoTimeout(RedisSettings.millis(settings.deadAfter));
+            } catch (RuntimeException e) {
+                lastError = e.getMessage();
+                backoff = Math.min(settings.maxBackoff.toMillis(), backoff * 2);
+                continue;
+            }
+            synchronized (lock) {
+                if (closing) {
+                    RedisConnector.closeQuietly(w);
+                    return;
+                }
+                try {
+                    subscribeAll(w, Protocol.Command.SUBSCRIBE, exact);
+                    subscribeAll(w, Protocol.Command.PSUBSCRIBE, patterns);
+                    w.sendCommand(Protocol.Command.PING, RESYNC);
+                    w.flushOut();
+                } catch (RuntimeException e) {
+                    lastError = e.getMessage();
+                    RedisConnector.closeQuietly(w);
+                    backoff = Math.min(settings.maxBackoff.toMillis(), backoff * 2);
+                    continue;
+                }
+                recovering = true;
+                wire = w;
+                reconnects.incrementAndGet();
+            }
+            return;
+        }
+    }
+
+    private static void subscribeAll(RedisWire w, Protocol.Command command, Map<String, Target> targets) {
+        List<byte[]> names = new ArrayList<>();
+        for (Target t : targets.values()) {
+            names.add(t.redisNameBytes);
+            if (names.size() == NAMES_PER_COMMAND) {
+                w.sendCommand(command, names.toArray(new byte[0][]));
+                names.clear();
+            }
+        }
+        if (!names.isEmpty()) {
+            w.sendCommand(command, names.toArray(new byte[0][]));
+        }
+    }
+
+    /** Redis answered the PING sent after the re-subscriptions, so all of them are in place. */
+    private void resubscribed() {
+        List<CompletableFuture<Void>> waiting = new ArrayList<>();
+        synchronized (lock) {
+            if (!recovering) {
+                return;
+            }
+            recovering = false;
+            awaitingConfirmation.values().forEach(waiting::addAll);
+            awaitingConfirmation.clear();
+        }
+        waiting.forEach(f -> f.complete(null));
+        LOG.info("Redis subscriber connection to {} re-established; {} channels and {} patterns re-subscribed",
+                settings.describe(), exact.size(), patterns.size());
+        events.recovered(true);
+    }
+
+    boolean isConnected() {
+        return wire != null && !recovering;
+    }
+
+    void addHealth(Map<String, Object> details) {
+        synchronized (lock) {
+            details.put("subscriberConnected", wire != null && !recovering);
+            details.put("redisChannels", exact.size());
+            details.put("redisPatterns", patterns.size());
+        }
+        details.put("delivered", delivered.get());
+        details.put("malformedEnvelopes", malformed.get());
+        details.put("reconnects", reconnects.get());
+        details.put("halfOpenDetections", halfOpenDetections.get());
+        String e = lastError;
+        if (e != null) {
+            details.put("subscriberLastError", e);
+        }
+    }
+
+    void close() {
+        RedisWire w;
+        synchronized (lock) {
+            closing = true;
+            w = wire;
+            wire = null;
+        }
+        pinger.cancel(false);
+        reader.interrupt();
+        if (w != null) {
+            RedisConnector.closeQuietly(w);
+        }
+        try {
+            reader.join(Math.max(1000, settings.commandTimeout.toMillis()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** One subscription: a listener and, for patterns, the exact portable matcher. */
+    private final class Sub implements TransportSubscription {
+        final Target target;
+        final Predicate<String> matcher;
+        final DeliveryListener listener;
+        volatile boolean closed;
+
+        Sub(Target target, String portable, DeliveryListener listener) {
+            this.target = target;
+            this.matcher = Channels.matcher(portable);
+            this.listener = listener;
+        }
+
+        void deliver(Message m) {
+            if (!closed) {
+                delivered.incrementAndGet();
+                listener.onDelivery(new RedisDelivery(m));
+            }
+        }
+
+        @Override
+        public void close() {
+            synchronized (lock) {
+                if (closed) {
+                    return;
+                }
+                closed = true;
+                target.subs.remove(this);
+                Map<String, Target> map = target.pattern ? patterns : exact;
+                if (target.subs.isEmpty() && map.get(target.redisName) == target) {
+                    map.remove(target.redisName);
+                    RedisWire w = wire;
+                    if (w != null && !closing) {
+                        try {
+                            w.sendCommand(target.pattern ? Protocol.Command.PUNSUBSCRIBE : Protocol.Command.UNSUBSCRIBE,
+                                    target.redisNameBytes);
+                            w.flushOut();
+                        } catch (RuntimeException e) {
+                            // A broken connection loses the subscription anyway; reconnection skips removed targets.
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** An at-most-once delivery: acknowledgement and release have nothing to do. Immutable. */
+    private static final class RedisDelivery implements InboundDelivery {
+        private final Message message;
+
+        RedisDelivery(Message message) {
+            this.message = message;
+        }
+
+        @Override
+        public Message message() {
+            return message;
+        }
+
+        @Override
+        public int attempt() {
+            return 1;
+        }
+
+        @Override
+        public boolean redelivered() {
+            return false;
+        }
+
+        @Override
+        public void ack() {
+        }
+
+        @Override
+        public void release() {
+        }
+
+        @Override
+        public void retry(Duration delay) {
+            throw new IllegalStateException("the Redis transport is at-most-once; the facade retries in-process");
+        }
+
+        @Override
+        public void deadLetter(String reason, int attempts) {
+            throw new IllegalStateException("the Redis transport has no dead-letter support");
+        }
+    }
+}
