@@ -31,6 +31,8 @@ import picocli.CommandLine.Model.CommandSpec;
                 "of one channel, and reports publish and delivery throughput and latency percentiles (p50/p90/p99/p99.9).",
                 "Shows a progress bar on a terminal. Exit 1 if any subscriber missed messages (the transport's guarantee shows here)."})
 final class BenchCommand implements Callable<Integer> {
+    private static final byte WARMUP = 1;
+
     @Spec
     CommandSpec spec;
 
@@ -53,6 +55,14 @@ final class BenchCommand implements Callable<Integer> {
             description = "Unconfirmed publishes allowed per publisher (default ${DEFAULT-VALUE}).")
     int inFlight;
 
+    @Option(names = "--rate", defaultValue = "0", paramLabel = "MSG/S",
+            description = "Publish at this total rate, to measure latency below saturation (default 0: as fast as the window allows).")
+    int rate;
+
+    @Option(names = "--warmup", defaultValue = "2000", paramLabel = "N",
+            description = "Messages per publisher sent first and not measured, to warm up the JIT and connections (default ${DEFAULT-VALUE}).")
+    int warmup;
+
     @Option(names = "--timeout", defaultValue = "PT120S", paramLabel = "DURATION", converter = DurationConverter.class,
             description = "Longest run (default 120s).")
     Duration timeout;
@@ -67,6 +77,8 @@ final class BenchCommand implements Callable<Integer> {
         check(publishers >= 1 && publishers <= 64, "--publishers must be between 1 and 64");
         check(subscribers >= 1 && subscribers <= 64, "--subscribers must be between 1 and 64");
         check(inFlight >= 1, "--in-flight must be at least 1");
+        check(rate >= 0, "--rate must not be negative");
+        check(warmup >= 0, "--warmup must not be negative");
         PrintWriter out = spec.commandLine().getOut();
         String channel = "switchboard.bench." + UUID.randomUUID().toString().substring(0, 8);
         List<Switchboard> opened = new ArrayList<>();
@@ -82,7 +94,11 @@ final class BenchCommand implements Callable<Integer> {
                 long[] lat = latencies[s];
                 sb.subscriber().subscribe(channel, d -> {
                     long now = System.nanoTime();
-                    long sent = ByteBuffer.wrap(d.message().payload(), 0, 8).getLong();
+                    byte[] payload = d.message().payload();
+                    if (payload[8] == WARMUP) {
+                        return;
+                    }
+                    long sent = ByteBuffer.wrap(payload, 0, 8).getLong();
                     int i = (int) count.getAndIncrement();
                     if (i < lat.length) {
                         lat[i] = now - sent;
@@ -98,7 +114,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             String transport = pubs.get(0).transportName();
             out.println("bench: " + messages + " messages of " + size + " bytes, " + publishers + " publisher(s), " + subscribers
-                    + " subscriber(s), transport " + transport + " (" + pubs.get(0).capabilities().deliveryGuarantee() + ")");
+                    + " subscriber(s)" + (rate > 0 ? ", " + rate + " msg/s" : ", unthrottled") + ", transport " + transport + " (" + pubs.get(0).capabilities().deliveryGuarantee() + ")");
             out.flush();
 
             AtomicLong published = new AtomicLong();
@@ -107,11 +123,12 @@ final class BenchCommand implements Callable<Integer> {
             long deadline = start + timeout.toNanos();
             List<Thread> threads = new ArrayList<>();
             long[] publishEnd = new long[publishers];
+            long[] measureStart = new long[publishers];
             for (int p = 0; p < publishers; p++) {
                 int share = messages / publishers + (p < messages % publishers ? 1 : 0);
                 Switchboard sb = pubs.get(p);
                 int index = p;
-                Thread t = new Thread(() -> publish(sb, channel, share, published, failure, deadline, publishEnd, index), "bench-publisher-" + p);
+                Thread t = new Thread(() -> publish(sb, channel, share, published, failure, deadline, measureStart, publishEnd, index), "bench-publisher-" + p);
                 threads.add(t);
                 t.start();
             }
@@ -136,6 +153,7 @@ final class BenchCommand implements Callable<Integer> {
                 throw new CommandFailure("publishing failed: " + failure.get());
             }
             long delivered = sum(counts);
+            start = minOf(measureStart, start);
             double publishSeconds = (maxOf(publishEnd) - start) / 1e9;
             double deliverSeconds = (Math.max(lastArrival.get(), start + 1) - start) / 1e9;
             long[] all = merge(latencies, counts);
@@ -163,11 +181,34 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private void publish(Switchboard sb, String channel, int share, AtomicLong published, AtomicReference<Throwable> failure, long deadline,
-            long[] publishEnd, int index) {
+            long[] measureStart, long[] publishEnd, int index) {
         Semaphore window = new Semaphore(inFlight);
         byte[] payload = new byte[size];
         try {
+            payload[8] = WARMUP;
+            for (int i = 0; i < warmup && failure.get() == null; i++) {
+                window.acquire();
+                sb.publisher().publish(channel, Message.ofBytes(payload)).whenComplete((ok, err) -> window.release());
+            }
+            window.acquire(inFlight);
+            window.release(inFlight);
+            payload[8] = 0;
+            measureStart[index] = System.nanoTime();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        long intervalNanos = rate == 0 ? 0 : (long) (1e9 * publishers / rate);
+        long begin = System.nanoTime();
+        try {
             for (int i = 0; i < share && failure.get() == null && System.nanoTime() < deadline; i++) {
+                if (intervalNanos > 0) {
+                    long due = begin + i * intervalNanos;
+                    long wait;
+                    while ((wait = due - System.nanoTime()) > 0) {
+                        java.util.concurrent.locks.LockSupport.parkNanos(Math.min(wait, 1_000_000));
+                    }
+                }
                 window.acquire();
                 ByteBuffer.wrap(payload).putLong(0, System.nanoTime());
                 CompletableFuture<Void> f = sb.publisher().publish(channel, Message.ofBytes(payload)).toCompletableFuture();
@@ -208,6 +249,16 @@ final class BenchCommand implements Callable<Integer> {
             m = Math.max(m, v);
         }
         return m;
+    }
+
+    private static long minOf(long[] values, long fallback) {
+        long m = Long.MAX_VALUE;
+        for (long v : values) {
+            if (v != 0) {
+                m = Math.min(m, v);
+            }
+        }
+        return m == Long.MAX_VALUE ? fallback : m;
     }
 
     private static long[] merge(long[][] latencies, AtomicLong[] counts) {

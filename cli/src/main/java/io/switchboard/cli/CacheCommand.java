@@ -115,7 +115,7 @@ final class CacheCommand implements Callable<Integer> {
     }
 
     @Command(name = "incr", mixinStandardHelpOptions = true,
-            description = "Adds DELTA (default 1, may be negative) to the counter KEY, creating it at --initial; prints the new value.")
+            description = "Adds DELTA (default 1, may be negative) to the counter KEY, creating it at --initial (default: DELTA, as Redis INCRBY); prints the new value.")
     static final class Incr implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -125,15 +125,15 @@ final class CacheCommand implements Callable<Integer> {
         String key;
         @Parameters(index = "1", arity = "0..1", paramLabel = "DELTA", defaultValue = "1")
         long delta;
-        @Option(names = "--initial", defaultValue = "0", paramLabel = "N", description = "Value when the counter is created (default ${DEFAULT-VALUE}).")
-        long initial;
+        @Option(names = "--initial", paramLabel = "N", description = "Value when the counter is created (default: DELTA).")
+        Long initial;
         @Option(names = "--ttl", paramLabel = "DURATION", converter = DurationConverter.class, description = "Expiry when created (default none).")
         Duration ttl;
 
         @Override
         public Integer call() {
             try (Switchboard sb = target.connection.open()) {
-                long v = target.cache(sb).increment(key, delta, initial, ttl == null ? Duration.ZERO : ttl);
+                long v = target.cache(sb).increment(key, delta, initial != null ? initial : delta, ttl == null ? Duration.ZERO : ttl);
                 spec.commandLine().getOut().println(v);
                 spec.commandLine().getOut().flush();
                 return 0;

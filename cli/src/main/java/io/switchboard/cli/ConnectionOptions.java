@@ -16,7 +16,8 @@ final class ConnectionOptions {
     String transport;
 
     @Option(names = "--cache", paramLabel = "NAME",
-            description = "Cache provider: memory, redis, memcached (default: switchboard.cache from the environment).")
+            description = "Cache provider: memory, redis, memcached (default: switchboard.cache from the environment; "
+                    + "with --transport alone: redis for redis, memory for memory, memcached otherwise).")
     String cache;
 
     @Option(names = {"-D", "--property"}, paramLabel = "KEY=VALUE",
@@ -31,8 +32,25 @@ final class ConnectionOptions {
         }
         if (cache != null) {
             props.put("switchboard.cache", cache);
+        } else if (transport != null && !props.containsKey("switchboard.cache") && System.getProperty("switchboard.cache") == null
+                && System.getenv("SWITCHBOARD_CACHE") == null) {
+            props.put("switchboard.cache", defaultCache(transport));
         }
         return props;
+    }
+
+    /**
+     * The cache used with a transport named on the command line when no cache is named anywhere:
+     * the transport's own server when it has a cache (memory, redis), else memcached.
+     */
+    static String defaultCache(String transport) {
+        switch (transport) {
+            case "memory":
+            case "redis":
+                return transport;
+            default:
+                return "memcached";
+        }
     }
 
     /** As command-line arguments, to pass on to a child process. */

@@ -68,7 +68,7 @@ final class DemoCommand implements Callable<Integer> {
         out = new DemoOutput(spec.commandLine().getOut(), verbose);
         runId = Long.toHexString(System.nanoTime() ^ new Random().nextLong()).substring(0, 8);
         String transport = connection.transport != null ? connection.transport : "memory";
-        String cache = connection.cache != null ? connection.cache : defaultCache(transport);
+        String cache = connection.cache != null ? connection.cache : ConnectionOptions.defaultCache(transport);
         connection.transport = transport;
         connection.cache = cache;
         if (transport.equals("memory")) {
@@ -152,17 +152,6 @@ final class DemoCommand implements Callable<Integer> {
         DemoProcess p = DemoProcess.start(name, runId, childArgs);
         out.detail(name + " started as process " + p.pid());
         return p;
-    }
-
-    private static String defaultCache(String transport) {
-        switch (transport) {
-            case "redis":
-                return "redis";
-            case "memory":
-                return "memory";
-            default:
-                return "memcached";
-        }
     }
 
     /** Waits until every instance reads what the shared cache holds for {@code ids}; returns the milliseconds taken, or -1. */
