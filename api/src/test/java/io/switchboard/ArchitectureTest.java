@@ -2,15 +2,31 @@ package io.switchboard;
 
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.tngtech.archunit.core.domain.JavaClasses;
 import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.lang.ArchRule;
+import io.switchboard.spi.Channels;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.ObjectInputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /** The layering of the api module, checked on its compiled classes (tests excluded). */
 class ArchitectureTest {
+    static final ArchRule API_FREE_OF_SPI = noClasses().that().resideInAPackage("io.switchboard")
+            .and().doNotHaveFullyQualifiedName(Switchboard.class.getName())
+            .and().doNotHaveFullyQualifiedName(Switchboard.Builder.class.getName())
+            .should().dependOnClassesThat().resideInAPackage("io.switchboard.spi..")
+            .because("applications code against io.switchboard only; the SPI is for providers");
+
+    static final ArchRule NO_JAVA_DESERIALIZATION = noClasses()
+            .should().dependOnClassesThat().haveFullyQualifiedName(ObjectInputStream.class.getName())
+            .because("Java serialization is never used: it turns untrusted bytes into code execution");
+
     private static JavaClasses api;
 
     @BeforeAll
@@ -20,12 +36,7 @@ class ArchitectureTest {
 
     @Test
     void userFacingTypesDoNotDependOnTheSpi() {
-        noClasses().that().resideInAPackage("io.switchboard")
-                .and().doNotHaveFullyQualifiedName(Switchboard.class.getName())
-                .and().doNotHaveFullyQualifiedName(Switchboard.Builder.class.getName())
-                .should().dependOnClassesThat().resideInAPackage("io.switchboard.spi..")
-                .because("applications code against io.switchboard only; the SPI is for providers")
-                .check(api);
+        API_FREE_OF_SPI.check(api);
     }
 
     @Test
@@ -39,9 +50,7 @@ class ArchitectureTest {
 
     @Test
     void nothingUsesJavaDeserialization() {
-        noClasses().should().dependOnClassesThat().haveFullyQualifiedName("java.io.ObjectInputStream")
-                .because("Java serialization is never used: it turns untrusted bytes into code execution")
-                .check(api);
+        NO_JAVA_DESERIALIZATION.check(api);
     }
 
     @Test
@@ -50,5 +59,26 @@ class ArchitectureTest {
                 .should().dependOnClassesThat().resideInAPackage("io.switchboard.internal..")
                 .because("the in-memory provider is the reference implementation: it must need nothing other providers cannot have")
                 .check(api);
+    }
+
+    @Test
+    void theRulesCatchViolations() {
+        JavaClasses bad = new ClassFileImporter().importClasses(ReadsObjects.class, LeaksSpi.class);
+        assertTrue(NO_JAVA_DESERIALIZATION.evaluate(bad).hasViolation(), "ObjectInputStream use not caught");
+        assertTrue(API_FREE_OF_SPI.evaluate(bad).hasViolation(), "SPI use in io.switchboard not caught");
+    }
+
+    /** A deliberate violation, for {@link #theRulesCatchViolations()}. */
+    static final class ReadsObjects {
+        Object read(InputStream in) throws IOException, ClassNotFoundException {
+            return new ObjectInputStream(in).readObject();
+        }
+    }
+
+    /** A deliberate violation, for {@link #theRulesCatchViolations()}. */
+    static final class LeaksSpi {
+        boolean check(String s) {
+            return Channels.isPattern(s);
+        }
     }
 }

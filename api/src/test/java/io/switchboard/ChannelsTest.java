@@ -4,9 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.spi.Channels;
+import java.time.Duration;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -53,6 +55,17 @@ class ChannelsTest {
     })
     void matchesPortably(String pattern, String channel, boolean expected) {
         assertEquals(expected, Channels.matches(pattern, channel), pattern + " vs " + channel);
+    }
+
+    @Test
+    void manyHashSegmentsDoNotMakeMatchingExponential() {
+        String pattern = "#.".repeat(60) + "x";
+        String miss = "a.".repeat(90) + "b";
+        String hit = "a.".repeat(90) + "x";
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> {
+            assertFalse(Channels.matches(pattern, miss));
+            assertTrue(Channels.matches(pattern, hit));
+        }, "backtracking blew up");
     }
 
     @Test

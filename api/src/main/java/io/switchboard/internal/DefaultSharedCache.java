@@ -41,7 +41,8 @@ final class DefaultSharedCache implements SharedCache {
     private final int maxValueSize;
     private final String maxValueSource;
     private final Duration defaultTtl;
-    private final Map<String, CompletableFuture<Object>> loading = new ConcurrentHashMap<>();
+    /** Loads in progress in this JVM, by cache server scope and full key, shared by every Switchboard instance. */
+    private static final Map<String, CompletableFuture<Object>> LOADING = new ConcurrentHashMap<>();
 
     DefaultSharedCache(Runtime runtime, String name, CacheDriver driver, JsonCodec codec) {
         this.runtime = runtime;
@@ -232,37 +233,56 @@ final class DefaultSharedCache implements SharedCache {
         Objects.requireNonNull(loader, "loader");
         String k = key(key);
         ttl(ttl);
+        String flight = runtime.cacheScope() + '\0' + k;
         return driver.get(k).thenCompose(e -> {
             if (e != null) {
                 return CompletableFuture.completedFuture(decode(key, e.value(), type));
             }
             CompletableFuture<Object> mine = new CompletableFuture<>();
-            CompletableFuture<Object> existing = loading.putIfAbsent(k, mine);
+            CompletableFuture<Object> existing = LOADING.putIfAbsent(flight, mine);
             if (existing != null) {
                 return existing.thenApply(v -> (T) v);
             }
-            try {
-                runtime.handlerPool().execute(() -> load(key, k, ttl, loader, mine));
-            } catch (java.util.concurrent.RejectedExecutionException rejected) {
-                loading.remove(k, mine);
-                mine.completeExceptionally(new IllegalStateException("Switchboard is closed"));
-            }
+            // A load that finished between the read above and registering ours has stored its value and
+            // left the map already: read again, or a late caller would load a second time.
+            driver.get(k).whenComplete((again, err) -> {
+                if (err != null || again != null) {
+                    LOADING.remove(flight, mine);
+                    if (err != null) {
+                        mine.completeExceptionally(unwrap(err));
+                        return;
+                    }
+                    try {
+                        mine.complete(decode(key, again.value(), type));
+                    } catch (RuntimeException decodeFailure) {
+                        mine.completeExceptionally(decodeFailure);
+                    }
+                    return;
+                }
+                try {
+                    runtime.handlerPool().execute(() -> load(key, k, flight, ttl, loader, mine));
+                } catch (java.util.concurrent.RejectedExecutionException rejected) {
+                    LOADING.remove(flight, mine);
+                    mine.completeExceptionally(new IllegalStateException("Switchboard is closed"));
+                }
+            });
             return mine.thenApply(v -> (T) v);
         });
     }
 
-    private <T> void load(String key, String k, Duration ttl, Callable<? extends T> loader, CompletableFuture<Object> result) {
+    private <T> void load(String key, String k, String flight, Duration ttl, Callable<? extends T> loader,
+            CompletableFuture<Object> result) {
         T value;
         try {
             value = loader.call();
         } catch (Throwable t) {
-            loading.remove(k, result);
+            LOADING.remove(flight, result);
             result.completeExceptionally(t instanceof RuntimeException ? t
                     : new CacheException("loader for cache key '" + printable(key) + "' failed: " + t, t, false));
             return;
         }
         if (value == null) {
-            loading.remove(k, result);
+            LOADING.remove(flight, result);
             result.complete(null);
             return;
         }
@@ -271,12 +291,12 @@ final class DefaultSharedCache implements SharedCache {
             ValueFormat f = format(value);
             stored = driver.put(k, encode(key, value, f), f, ttl);
         } catch (RuntimeException e) {
-            loading.remove(k, result);
+            LOADING.remove(flight, result);
             result.completeExceptionally(e);
             return;
         }
         stored.whenComplete((ok, err) -> {
-            loading.remove(k, result);
+            LOADING.remove(flight, result);
             if (err != null) {
                 result.completeExceptionally(unwrap(err));
             } else {

@@ -5,7 +5,12 @@ import java.util.regex.Pattern;
 
 /** Masks credentials in configuration values. */
 public final class Masking {
-    private static final Pattern URI_PASSWORD = Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\\s]*):[^@/\\s]*@");
+    /**
+     * A user-info password: greedy up to the last {@code @} of the token, because passwords are
+     * often not percent-encoded and may hold {@code /} or {@code @}; masking too much is safe,
+     * too little is not.
+     */
+    private static final Pattern URI_PASSWORD = Pattern.compile("([a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\\s]*):[^\\s]*@");
 
     private Masking() {
     }
@@ -21,18 +26,22 @@ public final class Masking {
 
     /**
      * How to show a secret value: a URI keeps its scheme, user, host and port with the password
-     * masked; anything else becomes {@code ****}.
+     * (or a user-info token without a user) masked; anything else becomes {@code ****}.
      */
     public static String maskSecret(String value) {
         if (value == null) {
             return null;
         }
-        if (value.contains("://")) {
-            String masked = maskUriPasswords(value);
-            if (!masked.equals(value) || !value.contains("@")) {
-                return masked;
+        int schemeEnd = value.indexOf("://");
+        if (schemeEnd >= 0) {
+            int at = value.lastIndexOf('@');
+            if (at < schemeEnd) {
+                return value;
             }
-            return value.replaceAll("://[^@/]*@", "://****@");
+            String userInfo = value.substring(schemeEnd + 3, at);
+            int colon = userInfo.indexOf(':');
+            String shownUser = colon >= 0 ? userInfo.substring(0, colon) + ":" : "";
+            return value.substring(0, schemeEnd + 3) + shownUser + "****" + value.substring(at);
         }
         return value.isEmpty() ? "" : "****";
     }

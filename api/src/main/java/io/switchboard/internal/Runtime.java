@@ -56,6 +56,7 @@ public final class Runtime {
     private final Capabilities capabilities;
     private volatile Transport transport;
     private final String cacheProviderName;
+    private String cacheScope = "";
     private volatile CacheDriver cacheDriver;
     private final DefaultPublisher publisher;
     private final DefaultSubscriber subscriber;
@@ -123,6 +124,9 @@ public final class Runtime {
         listeners.forEach(events::add);
         Runtime rt = new Runtime(instanceName, config, codec, events, transportProvider.name(), capabilities,
                 cacheProvider == null ? null : cacheProvider.name());
+        if (cacheProvider != null) {
+            rt.cacheScope = cacheScope(cacheProvider, config);
+        }
         try {
             rt.transport = transportProvider.create(rt.context("transport"));
             if (cacheProvider != null) {
@@ -135,6 +139,22 @@ public final class Runtime {
         LOG.info("Switchboard {} open: transport '{}' ({}), cache '{}'", instanceName, rt.transportName, capabilities,
                 rt.cacheProviderName == null ? "none" : rt.cacheProviderName);
         return rt;
+    }
+
+    /**
+     * Identifies the cache server: instances in this JVM with the same provider and provider
+     * settings share one, so their getOrLoad calls share one load per key.
+     */
+    private static String cacheScope(CacheProvider provider, Config config) {
+        StringBuilder sb = new StringBuilder(provider.name());
+        for (ConfigKey<?> k : provider.configKeys()) {
+            sb.append('\0').append(k.name()).append('=').append(config.get(k));
+        }
+        return sb.toString();
+    }
+
+    String cacheScope() {
+        return cacheScope;
     }
 
     private ProviderContext context(String component) {

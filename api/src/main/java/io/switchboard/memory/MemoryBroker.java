@@ -11,8 +11,11 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One JVM-wide message broker and cache store, shared by every transport and cache driver that
@@ -20,8 +23,14 @@ import java.util.function.Predicate;
  * replaces the table under the broker's monitor.
  */
 final class MemoryBroker {
+    private static final Logger LOG = LoggerFactory.getLogger(MemoryBroker.class);
     private static final Map<String, MemoryBroker> BROKERS = new ConcurrentHashMap<>();
     private static final ScheduledExecutorService TIMER = newTimer();
+
+    static {
+        TIMER.scheduleWithFixedDelay(MemoryBroker::sweepAll, MemoryCacheStore.SWEEP_INTERVAL_MILLIS,
+                MemoryCacheStore.SWEEP_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
+    }
 
     private final String name;
     private final Map<String, MemoryQueue> durables = new ConcurrentHashMap<>();
@@ -31,7 +40,7 @@ final class MemoryBroker {
 
     private MemoryBroker(String name) {
         this.name = name;
-        this.cache = new MemoryCacheStore(TIMER);
+        this.cache = new MemoryCacheStore();
     }
 
     static MemoryBroker named(String name) {
@@ -146,6 +155,17 @@ final class MemoryBroker {
             seen.put(q, Boolean.TRUE);
         }
         return seen.keySet();
+    }
+
+    /** A periodic task dies silently on its first exception, so the sweep must never throw. */
+    private static void sweepAll() {
+        for (MemoryBroker b : BROKERS.values()) {
+            try {
+                b.cache.sweep();
+            } catch (RuntimeException e) {
+                LOG.warn("sweeping expired entries of in-memory cache '{}' failed; will try again: {}", b.name, e.toString());
+            }
+        }
     }
 
     private static ScheduledExecutorService newTimer() {

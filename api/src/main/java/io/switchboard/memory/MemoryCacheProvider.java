@@ -18,7 +18,11 @@ import java.util.List;
  * Expiry is exact to the millisecond; expired entries are swept every second. Nothing crosses a
  * process boundary and nothing survives a JVM restart.
  *
- * <p>Thread-safe. {@link #create} never blocks.
+ * <p>Thread-safe. No method accepts {@code null} ({@link NullPointerException}). {@link #create}
+ * never blocks; the driver it creates completes every stage before returning, fails an increment
+ * of a value that is not a decimal counter (or that would overflow) with
+ * {@link io.switchboard.CacheException}, and fails every stage with {@link IllegalStateException}
+ * after {@code close}.
  */
 public final class MemoryCacheProvider implements CacheProvider {
     /** Largest value, in bytes after encoding. */

@@ -7,14 +7,13 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The cache entries of one broker, shared by every cache driver naming it. Thread-safe: each
  * operation is one atomic step of a {@link ConcurrentHashMap}. Expiry is exact to the
- * millisecond: an expired entry is invisible at once and swept out within a second.
+ * millisecond: an expired entry is invisible at once, and the broker's timer sweeps expired
+ * entries out every second so memory does not grow with keys nobody reads again.
  */
 final class MemoryCacheStore {
     static final long SWEEP_INTERVAL_MILLIS = 1000;
@@ -22,10 +21,6 @@ final class MemoryCacheStore {
     private final Map<String, Item> items = new ConcurrentHashMap<>();
     private final AtomicLong versions = new AtomicLong();
     private final AtomicLong expired = new AtomicLong();
-
-    MemoryCacheStore(ScheduledExecutorService timer) {
-        timer.scheduleWithFixedDelay(this::sweep, SWEEP_INTERVAL_MILLIS, SWEEP_INTERVAL_MILLIS, TimeUnit.MILLISECONDS);
-    }
 
     CacheEntry get(String key) {
         Item item = items.get(key);

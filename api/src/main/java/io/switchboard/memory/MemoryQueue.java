@@ -5,7 +5,9 @@ import io.switchboard.spi.DeliveryListener;
 import io.switchboard.spi.InboundDelivery;
 import io.switchboard.spi.SubscriptionRequest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -31,6 +33,7 @@ import org.slf4j.LoggerFactory;
  */
 final class MemoryQueue {
     private static final Logger LOG = LoggerFactory.getLogger(MemoryQueue.class);
+    private static final long BOUNCE_DELAY_MILLIS = 5;
 
     private final MemoryBroker broker;
     private final String description;
@@ -43,7 +46,6 @@ final class MemoryQueue {
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicInteger wip = new AtomicInteger();
     private final AtomicLong delivered = new AtomicLong();
-    private final AtomicLong enqueued = new AtomicLong();
     private volatile Consumer[] consumers = new Consumer[0];
     private volatile boolean deleted;
     private int nextConsumer;
@@ -75,14 +77,6 @@ final class MemoryQueue {
         return delivered.get();
     }
 
-    long enqueued() {
-        return enqueued.get();
-    }
-
-    int consumerCount() {
-        return consumers.length;
-    }
-
     boolean reserve() {
         while (true) {
             int s = size.get();
@@ -105,7 +99,6 @@ final class MemoryQueue {
             return;
         }
         fresh.add(new Envelope(sequence.incrementAndGet(), message, 1, false));
-        enqueued.incrementAndGet();
         drain();
     }
 
@@ -159,18 +152,15 @@ final class MemoryQueue {
         size.set(0);
     }
 
-    boolean isDeleted() {
-        return deleted;
-    }
-
     private void drain() {
         if (wip.getAndIncrement() != 0) {
             return;
         }
         int missed = 1;
+        List<Consumer> bounced = null;
         while (true) {
             Dispatch d;
-            while ((d = next()) != null) {
+            while ((d = next(bounced)) != null) {
                 try {
                     d.consumer.listener.onDelivery(d.delivery);
                 } catch (RuntimeException e) {
@@ -178,16 +168,27 @@ final class MemoryQueue {
                             description, d.delivery.envelope.message.id(), e.toString());
                     d.delivery.release();
                 }
+                // A listener that hands a message straight back is closing (or broken): offering it
+                // the same message again in this pass would only spin, so it waits for a later pass.
+                if (d.delivery.released) {
+                    if (bounced == null) {
+                        bounced = new ArrayList<>(2);
+                    }
+                    bounced.add(d.consumer);
+                }
             }
             missed = wip.addAndGet(-missed);
             if (missed == 0) {
+                if (bounced != null) {
+                    broker.timer().schedule(this::drain, BOUNCE_DELAY_MILLIS, TimeUnit.MILLISECONDS);
+                }
                 return;
             }
         }
     }
 
     /** The next message and the consumer to give it to, or null; only called by the draining thread. */
-    private Dispatch next() {
+    private Dispatch next(List<Consumer> bounced) {
         if (deleted) {
             return null;
         }
@@ -198,7 +199,7 @@ final class MemoryQueue {
         Consumer chosen = null;
         for (int i = 0; i < cs.length; i++) {
             Consumer c = cs[(nextConsumer + i) % cs.length];
-            if (!c.closed && c.outstanding.get() < c.maxUnacknowledged) {
+            if (!c.closed && c.outstanding.get() < c.maxUnacknowledged && (bounced == null || !bounced.contains(c))) {
                 chosen = c;
                 nextConsumer = (nextConsumer + i + 1) % cs.length;
                 break;
@@ -256,10 +257,6 @@ final class MemoryQueue {
             this.listener = listener;
             this.maxUnacknowledged = request.maxUnacknowledged();
         }
-
-        int outstanding() {
-            return outstanding.get();
-        }
     }
 
     /** One delivery; the first settling call wins, later ones do nothing. */
@@ -268,6 +265,7 @@ final class MemoryQueue {
         private final Consumer consumer;
         final Envelope envelope;
         private final AtomicBoolean settled = new AtomicBoolean();
+        volatile boolean released;
 
         Delivery(MemoryQueue queue, Consumer consumer, Envelope envelope) {
             this.queue = queue;
@@ -298,6 +296,7 @@ final class MemoryQueue {
         @Override
         public void release() {
             if (settled.compareAndSet(false, true)) {
+                released = true;
                 consumer.outstanding.decrementAndGet();
                 queue.giveBack(new Envelope(envelope.sequence, envelope.message, envelope.attempt, true));
             }

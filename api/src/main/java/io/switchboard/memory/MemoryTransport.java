@@ -70,6 +70,7 @@ final class MemoryTransport implements Transport {
         return broker.deleteDurable(name);
     }
 
+    /** Broker-wide queues, depth and deliveries; this instance's publishes and refusals. */
     @Override
     public Health health() {
         Map<String, Object> d = new LinkedHashMap<>();
@@ -83,9 +84,9 @@ final class MemoryTransport implements Transport {
             depth += q.depth();
             delivered += q.delivered();
         }
-        d.put("brokerQueues", queues);
-        d.put("brokerDepth", depth);
-        d.put("brokerDelivered", delivered);
+        d.put("queues", queues);
+        d.put("depth", depth);
+        d.put("delivered", delivered);
         d.put("published", published.get());
         d.put("refusedFull", refused.get());
         d.put("queueCapacity", capacity);

@@ -20,8 +20,12 @@ import java.util.List;
  * process boundary and nothing survives a JVM restart, so {@link Capability#SURVIVES_RESTART} is
  * the one capability it does not declare.
  *
- * <p>Thread-safe; stateless apart from the JVM-wide brokers. {@link #create} never blocks and
- * never fails for a declared, valid configuration.
+ * <p>Thread-safe; stateless apart from the JVM-wide brokers. No method accepts {@code null}
+ * ({@link NullPointerException}). {@link #create} never blocks. The transport it creates
+ * completes every publish before returning (a full queue fails the stage with a retryable
+ * {@link io.switchboard.PublishException}), never blocks on I/O, and throws
+ * {@link IllegalStateException} when used after {@code close}. Limits are described in
+ * {@code docs/semantics.md}.
  */
 public final class MemoryTransportProvider implements TransportProvider {
     /** The provider name. */

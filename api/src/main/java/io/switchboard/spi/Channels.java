@@ -104,7 +104,7 @@ public final class Channels {
             return channelOrPattern::equals;
         }
         String[] pattern = channelOrPattern.split("\\.");
-        return channel -> matches(pattern, 0, channel.split("\\.", -1), 0);
+        return channel -> matches(pattern, channel.split("\\.", -1));
     }
 
     /** Whether the exact channel matches the pattern; both must be valid. */
@@ -112,30 +112,31 @@ public final class Channels {
         return matcher(pattern).test(channel);
     }
 
-    private static boolean matches(String[] p, int pi, String[] c, int ci) {
-        while (pi < p.length) {
-            String seg = p[pi];
+    /**
+     * Dynamic programming over (pattern segments, channel segments), linear in their product:
+     * backtracking on {@code #} is exponential, and a pattern such as {@code #.#.#.#.x} would
+     * hang every publish routed through it.
+     */
+    private static boolean matches(String[] p, String[] c) {
+        boolean[] reach = new boolean[c.length + 1];
+        reach[0] = true;
+        for (String seg : p) {
+            boolean[] next = new boolean[c.length + 1];
             if (seg.equals("#")) {
-                if (pi == p.length - 1) {
-                    return true;
+                boolean any = false;
+                for (int j = 0; j <= c.length; j++) {
+                    any |= reach[j];
+                    next[j] = any;
                 }
-                for (int skip = ci; skip <= c.length; skip++) {
-                    if (matches(p, pi + 1, c, skip)) {
-                        return true;
-                    }
+            } else {
+                boolean star = seg.equals("*");
+                for (int j = 1; j <= c.length; j++) {
+                    next[j] = reach[j - 1] && (star || seg.equals(c[j - 1]));
                 }
-                return false;
             }
-            if (ci >= c.length) {
-                return false;
-            }
-            if (!seg.equals("*") && !seg.equals(c[ci])) {
-                return false;
-            }
-            pi++;
-            ci++;
+            reach = next;
         }
-        return ci == c.length;
+        return reach[c.length];
     }
 
     private static int countDots(String s, int end) {

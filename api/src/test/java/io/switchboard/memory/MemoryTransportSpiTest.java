@@ -25,6 +25,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -121,6 +122,26 @@ class MemoryTransportSpiTest {
     }
 
     @Test
+    void aListenerThatAlwaysThrowsDoesNotSpinAndLosesNothing() {
+        AtomicInteger calls = new AtomicInteger();
+        List<InboundDelivery> got = new CopyOnWriteArrayList<>();
+        AtomicBoolean broken = new AtomicBoolean(true);
+        transport.subscribe(request("broken", 1), d -> {
+            calls.incrementAndGet();
+            if (broken.get()) {
+                throw new IllegalStateException("listener broken");
+            }
+            got.add(d);
+        });
+        publish("broken", "x");
+        await(() -> calls.get() >= 2, "the message is offered again later");
+        assertTrue(calls.get() < 1000, "offered " + calls.get() + " times in a few milliseconds: spinning");
+        broken.set(false);
+        await(() -> got.size() == 1, "delivered once the listener works");
+        assertEquals("x", got.get(0).message().text());
+    }
+
+    @Test
     void settlingTwiceIsHarmless() {
         List<InboundDelivery> got = new CopyOnWriteArrayList<>();
         transport.subscribe(request("twice", 1), got::add);
@@ -156,6 +177,29 @@ class MemoryTransportSpiTest {
     }
 
     @Test
+    void releasedMessagesReturnToTheirOriginalPlaceInTheQueue() {
+        String name = unique("order");
+        List<InboundDelivery> first = new CopyOnWriteArrayList<>();
+        TransportSubscription s = transport.subscribe(durable("ordered", name, 3), first::add);
+        for (int i = 1; i <= 5; i++) {
+            publish("ordered", "m" + i);
+        }
+        await(() -> first.size() == 3, "three delivered within the credit");
+        s.close();
+        first.get(0).release();
+        first.get(2).release();
+        first.get(1).release();
+        List<String> second = new CopyOnWriteArrayList<>();
+        transport.subscribe(durable("ordered", name, 10), d -> {
+            second.add(d.message().text());
+            d.ack();
+        });
+        await(() -> second.size() == 5, "all five delivered again, got " + second);
+        assertEquals(List.of("m1", "m2", "m3", "m4", "m5"), second);
+        transport.deleteDurable(name);
+    }
+
+    @Test
     void transientQueueDropsWhatIsLeftOnClose() {
         List<InboundDelivery> got = new CopyOnWriteArrayList<>();
         TransportSubscription s = transport.subscribe(request("t", 1), got::add);
@@ -166,7 +210,7 @@ class MemoryTransportSpiTest {
         s.close();
         got.get(0).release();
         got.get(0).retry(Duration.ZERO);
-        assertEquals(0, transport.health().details().get("brokerQueues"));
+        assertEquals(0, transport.health().details().get("queues"));
     }
 
     @Test

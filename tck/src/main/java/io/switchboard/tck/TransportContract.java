@@ -344,12 +344,14 @@ public abstract class TransportContract {
         }
 
         /**
-         * T3: every publish stage completes normally, also with many publishes in flight at once,
-         * and {@code publishAndWait} returns. If this fails, check that the transport completes
-         * the stage on every path (confirm, server acknowledgement) and never leaves one pending.
+         * T3: every publish stage completes normally, also with many publishes in flight at once
+         * and when nobody subscribes to the channel, and {@code publishAndWait} returns. If this
+         * fails, check that the transport completes the stage on every path (confirm, server
+         * acknowledgement) and never leaves one pending, and that an unroutable message (no
+         * subscriber) is not treated as a failure.
          */
         @Test
-        @DisplayName("T3 has its publish stage completed normally, with 200 publishes in flight")
+        @DisplayName("T3 has its publish stage completed normally, with 200 publishes in flight and no subscriber")
         void publishStagesComplete() {
             Switchboard sb = open();
             String channel = Kit.channelPrefix() + ".futures";
@@ -900,10 +902,13 @@ public abstract class TransportContract {
         /**
          * T17: a durable subscription whose subscriber closed keeps the messages published
          * meanwhile and hands them (and not the ones already handled) to the next subscriber of
-         * that name, in another instance; {@code deleteDurable} then reports it existed, and a
-         * second delete that it did not. If this fails, check that closing a durable
-         * subscription keeps its queue or consumer group and that acknowledged messages are
-         * removed from it.
+         * that name, in another instance, as first deliveries (attempt 1, not flagged
+         * redelivered, since no subscriber had them before); {@code deleteDurable} then reports it
+         * existed, and a second delete that it did not. If this fails, check that closing a
+         * durable subscription keeps its queue or consumer group, that acknowledged messages are
+         * removed from it, and that {@code TransportSubscription.close()} really stops the
+         * consumer (a consumer left behind is offered the messages, the facade hands them back,
+         * and they arrive flagged as redeliveries).
          */
         void keepsMessagesWhileAway() {
             Switchboard first = open();
@@ -926,6 +931,11 @@ public abstract class TransportContract {
             after.awaitSentinel(deliveryTimeout());
             after.awaitMessages(away.size(), deliveryTimeout());
             assertExactlyOnce(after, away, after.name());
+            for (Delivery d : after.messages()) {
+                assertTrue(d.attempt() == 1 && !d.redelivered(), () -> "message '" + d.message().text() + "' was never handed to a "
+                        + "subscriber before, yet arrives as attempt " + d.attempt() + (d.redelivered() ? ", flagged redelivered" : "")
+                        + ": the closed subscriber must no longer be offered messages");
+            }
             assertTrue(second.subscriber().deleteDurable(name), "deleteDurable of an existing subscription returns true");
             assertFalse(second.subscriber().deleteDurable(name), "deleteDurable of a deleted subscription returns false");
         }
@@ -1051,7 +1061,7 @@ public abstract class TransportContract {
         void recoversFromCutConnections() throws Throwable {
             TransportFaults f = faults();
             if (!f.canCutConnections()) {
-                Assumptions.abort("rule T20 needs the cutConnections() hook, which " + getClass().getSimpleName()
+                Assumptions.abort("rule T20 needs the cutConnections() hook, which " + TransportContract.this.getClass().getSimpleName()
                         + ".faults() does not offer (" + f + "); see tck/README.md, 'Fault hooks'");
             }
             recoversAfter("cutConnections()", f::cutConnections);
@@ -1068,18 +1078,13 @@ public abstract class TransportContract {
         void recoversFromRestart() throws Throwable {
             TransportFaults f = faults();
             if (!f.canRestartServer()) {
-                Assumptions.abort("rule T21 needs the restartServer() hook, which " + getClass().getSimpleName()
+                Assumptions.abort("rule T21 needs the restartServer() hook, which " + TransportContract.this.getClass().getSimpleName()
                         + ".faults() does not offer (" + f + "); see tck/README.md, 'Fault hooks'");
             }
             recoversAfter("restartServer()", f::restartServer);
         }
 
-        /**
-         * T22, survives-restart: a message accepted for a durable subscription before a server
-         * restart is delivered to its subscriber after it. Runs only when survives-restart is
-         * declared (nothing to refuse otherwise) and the restart hook is offered. If this fails,
-         * check that durable queues and messages are persistent on the server.
-         */
+        /** T22, survives-restart: generated only when declared (nothing to refuse otherwise). */
         @TestFactory
         @DisplayName("survives-restart")
         Stream<DynamicTest> survivesRestart() {
@@ -1087,10 +1092,16 @@ public abstract class TransportContract {
                     rule("T22 a message accepted for a durable subscription is delivered after a server restart", this::keepsAcrossRestart));
         }
 
+        /**
+         * T22: a message accepted for a durable subscription before a server restart is delivered
+         * to its subscriber after it. Needs {@link TransportFaults#restartServer()}. If this
+         * fails, check that durable queues and messages are persistent on the server (durable
+         * queue, persistent delivery mode, stream persistence).
+         */
         void keepsAcrossRestart() throws Exception {
             TransportFaults f = faults();
             if (!f.canRestartServer()) {
-                Assumptions.abort("rule T22 needs the restartServer() hook, which " + getClass().getSimpleName()
+                Assumptions.abort("rule T22 needs the restartServer() hook, which " + TransportContract.this.getClass().getSimpleName()
                         + ".faults() does not offer (" + f + "); see tck/README.md, 'Fault hooks'");
             }
             assertTrue(declared().has(Capability.DURABLE_SUBSCRIPTIONS), "survives-restart is declared without durable-subscriptions");

@@ -231,6 +231,138 @@ final class BrokenProviders {
         }
     }
 
+    /**
+     * Not broken: the memory transport with a simulated connection, which {@link #cutAll()} cuts.
+     * On a cut it reports LOST, drops every consumer, subscribes them again and reports
+     * RECOVERED, as a networked transport's reconnect loop does; lets the kit's fault rules run
+     * without a server.
+     */
+    public static final class Reconnecting extends BrokenTransportProvider {
+        private static final Set<SimulatedConnection> LIVE = ConcurrentHashMap.newKeySet();
+        private final boolean resubscribes;
+
+        public Reconnecting() {
+            this("reconnecting-memory", true);
+        }
+
+        Reconnecting(String name, boolean resubscribes) {
+            super(name);
+            this.resubscribes = resubscribes;
+        }
+
+        /** Cuts the simulated connection of every open transport of this kind. */
+        static void cutAll() {
+            LIVE.forEach(SimulatedConnection::cut);
+        }
+
+        /** Fault hooks that cut the simulated connections, for both the cut and the restart rule. */
+        static TransportFaults hooks() {
+            return new TransportFaults() {
+                @Override
+                public boolean canCutConnections() {
+                    return true;
+                }
+
+                @Override
+                public void cutConnections() {
+                    cutAll();
+                }
+
+                @Override
+                public boolean canRestartServer() {
+                    return true;
+                }
+
+                @Override
+                public void restartServer() {
+                    cutAll();
+                }
+            };
+        }
+
+        @Override
+        public Transport create(ProviderContext context) {
+            SimulatedConnection t = new SimulatedConnection(super.create(context), context, resubscribes);
+            LIVE.add(t);
+            return t;
+        }
+
+        @Override
+        Transport wrap(Transport memoryTransport) {
+            return memoryTransport;
+        }
+
+        private static final class SimulatedConnection extends ForwardingTransport {
+            private final ProviderContext context;
+            private final boolean resubscribes;
+            private final Set<Consumer> consumers = ConcurrentHashMap.newKeySet();
+
+            SimulatedConnection(Transport delegate, ProviderContext context, boolean resubscribes) {
+                super(delegate);
+                this.context = context;
+                this.resubscribes = resubscribes;
+            }
+
+            @Override
+            public TransportSubscription subscribe(SubscriptionRequest request, DeliveryListener listener) {
+                Consumer c = new Consumer(request, listener, delegate.subscribe(request, listener));
+                consumers.add(c);
+                return () -> {
+                    consumers.remove(c);
+                    c.inner.close();
+                };
+            }
+
+            void cut() {
+                context.events().lost(new java.io.IOException("simulated connection cut"));
+                for (Consumer c : consumers) {
+                    c.inner.close();
+                    if (resubscribes) {
+                        c.inner = delegate.subscribe(c.request, c.listener);
+                    }
+                }
+                context.events().recovered(true);
+            }
+
+            @Override
+            public void close(Duration timeout) {
+                LIVE.remove(this);
+                delegate.close(timeout);
+            }
+        }
+
+        private static final class Consumer {
+            final SubscriptionRequest request;
+            final DeliveryListener listener;
+            volatile TransportSubscription inner;
+
+            Consumer(SubscriptionRequest request, DeliveryListener listener, TransportSubscription inner) {
+                this.request = request;
+                this.listener = listener;
+                this.inner = inner;
+            }
+        }
+    }
+
+    /** Reports RECOVERED after a cut but never subscribes its consumers again. */
+    public static final class NeverResubscribes extends BrokenTransportProvider {
+        private final Reconnecting broken = new Reconnecting("broken-no-resubscribe", false);
+
+        public NeverResubscribes() {
+            super("broken-no-resubscribe");
+        }
+
+        @Override
+        public Transport create(ProviderContext context) {
+            return broken.create(context);
+        }
+
+        @Override
+        Transport wrap(Transport memoryTransport) {
+            return memoryTransport;
+        }
+    }
+
     /** A copy of a delivery whose settlement does nothing: the original settles the message. */
     private static final class DetachedCopy implements InboundDelivery {
         private final InboundDelivery original;

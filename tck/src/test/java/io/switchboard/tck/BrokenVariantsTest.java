@@ -69,6 +69,23 @@ class BrokenVariantsTest {
         }
     }
 
+    static class NeverResubscribesContract extends TransportContract {
+        @Override
+        protected Map<String, Object> properties() {
+            return Map.of("switchboard.transport", "broken-no-resubscribe", "switchboard.memory.broker", "broken-no-resubscribe");
+        }
+
+        @Override
+        protected TransportFaults faults() {
+            return BrokenProviders.Reconnecting.hooks();
+        }
+
+        @Override
+        protected Duration deliveryTimeout() {
+            return TIMEOUT;
+        }
+    }
+
     static class IgnoresTtlContract extends CacheContract {
         @Override
         protected Map<String, Object> properties() {
@@ -89,9 +106,9 @@ class BrokenVariantsTest {
     }
 
     @Test
-    @DisplayName("a transport that keeps delivering after Subscription.close fails T6")
+    @DisplayName("a transport that keeps delivering to a closed subscription fails T17 (durable, kept messages arrive as first deliveries)")
     void catchesDeliveryAfterClose() {
-        assertCaughtBy(IgnoresCloseContract.class, "T6");
+        assertCaughtBy(IgnoresCloseContract.class, "T17");
     }
 
     @Test
@@ -101,18 +118,26 @@ class BrokenVariantsTest {
     }
 
     @Test
+    @DisplayName("a transport that reports RECOVERED without subscribing again fails T20 and T21")
+    void catchesLostSubscriptionAfterReconnect() {
+        assertCaughtBy(NeverResubscribesContract.class, "T20", "T21");
+    }
+
+    @Test
     @DisplayName("a cache that ignores TTLs fails C6 (expiry)")
     void catchesIgnoredTtl() {
         assertCaughtBy(IgnoresTtlContract.class, "C6");
     }
 
-    private static void assertCaughtBy(Class<?> contract, String rule) {
+    private static void assertCaughtBy(Class<?> contract, String... rules) {
         Events tests = EngineTestKit.engine("junit-jupiter").selectors(selectClass(contract)).execute().testEvents();
         List<String> failed = tests.failed().stream().map(BrokenVariantsTest::describe).collect(Collectors.toList());
         System.out.println(contract.getSimpleName() + ": " + tests.succeeded().count() + " passed, " + failed.size() + " failed: "
                 + failed.stream().map(f -> f.substring(0, Math.min(f.length(), 160))).collect(Collectors.joining("\n  ", "\n  ", "")));
-        assertTrue(failed.stream().anyMatch(f -> f.startsWith(rule + " ")),
-                () -> contract.getSimpleName() + " must fail rule " + rule + "; failed: " + failed);
+        for (String rule : rules) {
+            assertTrue(failed.stream().anyMatch(f -> f.startsWith(rule + " ")),
+                    () -> contract.getSimpleName() + " must fail rule " + rule + "; failed: " + failed);
+        }
     }
 
     private static String describe(Event e) {

@@ -1,0 +1,153 @@
+package io.switchboard;
+
+import static io.switchboard.testing.Await.await;
+import static io.switchboard.testing.Await.unique;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The cache facade (encoding, keys, namespaces, single flight) over the in-memory cache. */
+class SharedCacheTest {
+    private String broker;
+    private final List<Switchboard> open = new ArrayList<>();
+
+    @BeforeEach
+    void newBroker() {
+        broker = unique("cache-facade");
+    }
+
+    @AfterEach
+    void closeAll() {
+        open.forEach(Switchboard::close);
+    }
+
+    private Switchboard open(String... kv) {
+        Map<String, Object> props = new java.util.HashMap<>();
+        props.put("switchboard.transport", "memory");
+        props.put("switchboard.memory.broker", broker);
+        for (int i = 0; i < kv.length; i += 2) {
+            props.put(kv[i], kv[i + 1]);
+        }
+        Switchboard sb = Switchboard.open(props);
+        open.add(sb);
+        return sb;
+    }
+
+    /** A JSON-encoded value type. */
+    public static final class Point {
+        public int x;
+        public int y;
+
+        public Point() {
+        }
+
+        Point(int x, int y) {
+            this.x = x;
+            this.y = y;
+        }
+    }
+
+    @Test
+    void bytesAreRawStringsAreUtf8AndEverythingElseIsJson() {
+        SharedCache c = open().cache();
+        c.put("bytes", new byte[] {0, (byte) 0xff});
+        c.put("text", "héllo");
+        c.put("point", new Point(1, 2));
+        assertArrayEquals(new byte[] {0, (byte) 0xff}, c.get("bytes", byte[].class));
+        assertArrayEquals("héllo".getBytes(StandardCharsets.UTF_8), c.get("text", byte[].class));
+        assertEquals("{\"x\":1,\"y\":2}", c.get("point", String.class));
+        assertEquals(2, c.get("point", Point.class).y);
+        assertThrows(CodecException.class, () -> c.get("text", Point.class));
+    }
+
+    @Test
+    void badKeysAreRefusedNamingTheKey() {
+        SharedCache c = open().cache();
+        IllegalArgumentException space = assertThrows(IllegalArgumentException.class, () -> c.put("a b", "v"));
+        assertTrue(space.getMessage().contains("'a b'"), space.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> c.put("", "v"));
+        assertThrows(IllegalArgumentException.class, () -> c.put("k".repeat(251), "v"));
+        c.put("k".repeat(250), "v");
+        assertThrows(NullPointerException.class, () -> c.put("k", null));
+        assertThrows(IllegalArgumentException.class, () -> c.put("k", "v", Duration.ofSeconds(-1)));
+    }
+
+    @Test
+    void oversizeValueIsRefusedBeforeAnythingIsStored() {
+        SharedCache c = open("switchboard.cache.max-value-size", "10").cache();
+        PayloadTooLargeException e = assertThrows(PayloadTooLargeException.class, () -> c.put("big", "x".repeat(11)));
+        assertEquals(11, e.size());
+        assertEquals(10, e.limit());
+        assertNull(c.get("big", String.class));
+    }
+
+    @Test
+    void namespacesAndNamedCachesKeepKeysApart() {
+        Switchboard billing = open("switchboard.cache.namespace", "billing:");
+        Switchboard shipping = open("switchboard.cache.namespace", "shipping:");
+        billing.cache().put("k", "b");
+        shipping.cache().put("k", "s");
+        billing.cache("sessions").put("k", "bs");
+        assertEquals("b", billing.cache().get("k", String.class));
+        assertEquals("s", shipping.cache().get("k", String.class));
+        assertEquals("bs", billing.cache("sessions").get("k", String.class));
+        assertEquals(250 - "billing:sessions:".length(), billing.cache("sessions").maxKeyLength());
+        assertThrows(IllegalArgumentException.class, () -> billing.cache("no spaces"));
+    }
+
+    @Test
+    void getOrLoadRunsOneLoadPerKeyAcrossInstancesInTheJvm() throws Exception {
+        Switchboard a = open();
+        Switchboard b = open();
+        AtomicInteger loads = new AtomicInteger();
+        CountDownLatch release = new CountDownLatch(1);
+        List<CompletableFuture<String>> results = new ArrayList<>();
+        for (Switchboard sb : List.of(a, b, a, b)) {
+            results.add(sb.cache().getOrLoadAsync("expensive", String.class, Duration.ZERO, () -> {
+                loads.incrementAndGet();
+                release.await(10, TimeUnit.SECONDS);
+                return "loaded";
+            }).toCompletableFuture());
+        }
+        await(() -> loads.get() >= 1, "the load started");
+        release.countDown();
+        for (CompletableFuture<String> r : results) {
+            assertEquals("loaded", r.get(10, TimeUnit.SECONDS));
+        }
+        assertEquals(1, loads.get(), "concurrent callers share one load");
+        assertEquals("loaded", b.cache().get("expensive", String.class));
+    }
+
+    @Test
+    void getOrLoadStoresNothingWhenTheLoaderFails() {
+        SharedCache c = open().cache();
+        CacheException e = assertThrows(CacheException.class, () -> c.getOrLoad("fails", String.class, Duration.ZERO, () -> {
+            throw new java.io.IOException("database down");
+        }));
+        assertTrue(e.getMessage().contains("database down"), e.getMessage());
+        assertNull(c.get("fails", String.class));
+        assertEquals("ok", c.getOrLoad("fails", String.class, Duration.ZERO, () -> "ok"));
+    }
+
+    @Test
+    void defaultTtlAppliesToWritesWithoutOne() {
+        SharedCache c = open("switchboard.cache.default-ttl", "50ms").cache();
+        c.put("short", "x");
+        await(() -> c.get("short", String.class) == null, "default TTL expires the entry");
+    }
+}
