@@ -83,6 +83,8 @@ public final class MemcachedCacheDriver implements CacheDriver {
     private static final Logger LOG = LoggerFactory.getLogger(MemcachedCacheDriver.class);
     /** Item header, key, CAS and suffix that memcached stores inside the item size limit. */
     static final int ITEM_OVERHEAD = 1024;
+    /** How often every server is sent a version request, so that health and reconnection work while idle. */
+    static final long PROBE_MILLIS = 1000;
 
     private final MemcachedCacheProvider.Settings settings;
     private final MemcachedClient[] clients;
@@ -100,12 +102,12 @@ public final class MemcachedCacheDriver implements CacheDriver {
     private final LongAdder timeouts = new LongAdder();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final AtomicBoolean lostReported = new AtomicBoolean();
+    private final AtomicBoolean probing = new AtomicBoolean();
 
     /** Per-server state for health and connection events. */
     private static final class Server {
         final String label;
         final LongAdder errors = new LongAdder();
-        final AtomicInteger connectedClients = new AtomicInteger();
         volatile String version;
         volatile String lastError;
 
@@ -164,7 +166,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
     private void start(List<InetSocketAddress> addresses, ProviderContext context) {
         for (int i = 0; i < clients.length; i++) {
             try {
-                clients[i] = new MemcachedClient(connectionFactory(callbacks[i]), addresses);
+                clients[i] = new MemcachedClient(connectionFactory(settings, callbacks[i], new Observer()), addresses);
             } catch (IOException e) {
                 throw new ConnectionException("cannot start the memcached client for " + settings.labels + ": " + e.getMessage(), e);
             }
@@ -191,11 +193,15 @@ public final class MemcachedCacheDriver implements CacheDriver {
         refreshVersions();
         long sweep = Math.max(5, Math.min(50, settings.timeout.toMillis() / 20));
         timers.add(context.scheduler().scheduleWithFixedDelay(deadlines::sweep, sweep, sweep, TimeUnit.MILLISECONDS));
+        // spymemcached notices a dead connection only when it sends something; an idle cache would look healthy forever.
+        timers.add(context.scheduler().scheduleWithFixedDelay(this::refreshVersions, PROBE_MILLIS, PROBE_MILLIS, TimeUnit.MILLISECONDS));
         events.connected();
         LOG.info("memcached cache connected: {}", settings);
     }
 
-    private ConnectionFactory connectionFactory(ExecutorService callbackExecutor) {
+    /** spymemcached's settings, in one place so that tests can build the same key locator. */
+    static ConnectionFactory connectionFactory(MemcachedCacheProvider.Settings settings, ExecutorService callbackExecutor,
+            ConnectionObserver observer) {
         ConnectionFactoryBuilder b = new ConnectionFactoryBuilder()
                 .setProtocol(settings.binary ? ConnectionFactoryBuilder.Protocol.BINARY : ConnectionFactoryBuilder.Protocol.TEXT)
                 .setHashAlg(DefaultHashAlgorithm.KETAMA_HASH)
@@ -203,6 +209,9 @@ public final class MemcachedCacheDriver implements CacheDriver {
                 .setFailureMode(failureMode(settings.failureMode))
                 .setOpTimeout(settings.timeout.toMillis())
                 .setOpQueueFactory(new ArrayOperationQueueFactory(settings.queueSize))
+                // spymemcached moves queued operations to the write queue only while it has room, so bounding
+                // it too makes a stalled server fill the input queue, where new operations are refused at once.
+                .setWriteOpQueueFactory(new ArrayOperationQueueFactory(settings.queueSize))
                 .setOpQueueMaxBlockTime(0)
                 .setTimeoutExceptionThreshold(settings.timeoutThreshold)
                 .setMaxReconnectDelay(Math.max(1, settings.reconnectMaxDelay.getSeconds()))
@@ -213,7 +222,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
                 .setEnableMetrics(MetricType.OFF)
                 .setTranscoder(new ObjectTranscoder(settings.itemSizeMax))
                 .setListenerExecutorService(callbackExecutor)
-                .setInitialObservers(List.of(new Observer()));
+                .setInitialObservers(List.of(observer));
         if (settings.username != null) {
             b.setAuthDescriptor(AuthDescriptor.typical(settings.username, settings.password));
         }
@@ -589,20 +598,28 @@ public final class MemcachedCacheDriver implements CacheDriver {
     }
 
     private void refreshVersions() {
+        if (!probing.compareAndSet(false, true)) {
+            return;
+        }
         try {
             admin.execute(() -> {
                 try {
-                    for (Map.Entry<SocketAddress, String> v : clients[0].getVersions().entrySet()) {
-                        Server s = servers.get(v.getKey());
-                        if (s != null && v.getValue() != null) {
-                            s.version = v.getValue();
+                    for (MemcachedClient c : clients) {
+                        for (Map.Entry<SocketAddress, String> v : c.getVersions().entrySet()) {
+                            Server s = servers.get(v.getKey());
+                            if (s != null && v.getValue() != null) {
+                                s.version = v.getValue();
+                            }
                         }
                     }
                 } catch (RuntimeException e) {
                     LOG.debug("memcached: reading server versions failed", e);
+                } finally {
+                    probing.set(false);
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException closing) {
+            probing.set(false);
             LOG.trace("memcached: not reading versions while closing");
         }
     }
@@ -651,7 +668,12 @@ public final class MemcachedCacheDriver implements CacheDriver {
         for (MemcachedClient c : clients) {
             if (c != null) {
                 long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-                c.shutdown(left, TimeUnit.MILLISECONDS);
+                try {
+                    c.shutdown(left, TimeUnit.MILLISECONDS);
+                } catch (RuntimeException full) {
+                    // Waiting for the queues needs a queue slot; with a stalled server there is none, so stop at once.
+                    c.shutdown();
+                }
             }
         }
         deadlines.expireAll();
@@ -684,7 +706,6 @@ public final class MemcachedCacheDriver implements CacheDriver {
             if (s == null) {
                 return;
             }
-            s.connectedClients.incrementAndGet();
             if (reconnectCount > 0 || s.version == null) {
                 LOG.info("memcached server {} connected", s.label);
                 refreshVersions();
@@ -700,7 +721,6 @@ public final class MemcachedCacheDriver implements CacheDriver {
             if (s == null || closed.get()) {
                 return;
             }
-            s.connectedClients.decrementAndGet();
             s.lastError = "connection lost";
             LOG.warn("memcached server {} lost; reconnecting (operations on its keys fail meanwhile)", s.label);
             lostReported.set(true);

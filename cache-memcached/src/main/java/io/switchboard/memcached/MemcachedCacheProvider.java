@@ -116,10 +116,10 @@ public final class MemcachedCacheProvider implements CacheProvider {
         List<String> labels = new ArrayList<>();
         for (String s : config.get(SERVERS)) {
             int colon = s.lastIndexOf(':');
-            String host = colon > 0 ? s.substring(0, colon) : s;
+            String host = colon >= 0 ? s.substring(0, colon) : s;
             int port = 11211;
             boolean ok = !host.isEmpty();
-            if (colon > 0) {
+            if (colon >= 0) {
                 try {
                     port = Integer.parseInt(s.substring(colon + 1));
                     ok &= port > 0 && port < 65536;

@@ -261,6 +261,27 @@ class MemcachedDriverIT {
     }
 
     @Test
+    void hashModeStoresOverlongKeysUnderTheirSha256() throws Exception {
+        String longKey = key("hashed") + "-" + "h".repeat(300);
+        try (TestContext ctx = TestContext.servers(HOST + ":" + PORT, MemcachedCacheProvider.PROTOCOL.name(), protocol(),
+                MemcachedCacheProvider.KEY_MODE.name(), "hash")) {
+            MemcachedCacheDriver hashing = ctx.connect();
+            try {
+                join(hashing.put(longKey, utf8("long"), ValueFormat.TEXT, Duration.ofSeconds(30)));
+                assertEquals("long", new String(join(hashing.get(longKey)).value(), StandardCharsets.UTF_8));
+                assertEquals(1, join(hashing.getAll(List.of(longKey))).size());
+                try (RawMemcached raw = new RawMemcached(HOST, PORT)) {
+                    Object[] stored = raw.get(io.switchboard.memcached.internal.Keys.hashedName(longKey));
+                    assertNotNull(stored, "the value must be stored under sha256:<hex of the key>");
+                    assertArrayEquals(utf8("long"), (byte[]) stored[1]);
+                }
+            } finally {
+                hashing.close(Duration.ofSeconds(2));
+            }
+        }
+    }
+
+    @Test
     void healthReportsEachServerWithItsVersion() {
         Await.await(Duration.ofSeconds(5), () -> !"unknown".equals(driver.health().details().get(HOST + ":" + PORT + ".version")),
                 "server version never appeared in health");

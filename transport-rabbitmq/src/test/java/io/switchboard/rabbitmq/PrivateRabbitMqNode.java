@@ -105,6 +105,11 @@ final class PrivateRabbitMqNode implements AutoCloseable {
         asRabbitMq("rabbitmqctl -n " + node + " close_all_connections 'test: connection cut'", Duration.ofSeconds(30));
     }
 
+    /** Sets the memory high watermark (fraction of RAM); a tiny one raises a memory alarm that blocks publishers. */
+    void setMemoryWatermark(String fraction) throws IOException {
+        asRabbitMq("rabbitmqctl -n " + node + " set_vm_memory_high_watermark " + fraction, Duration.ofSeconds(30));
+    }
+
     boolean listening() {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             return true;

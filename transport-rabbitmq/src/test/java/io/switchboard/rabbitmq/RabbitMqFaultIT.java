@@ -284,6 +284,32 @@ class RabbitMqFaultIT {
     }
 
     @Test
+    void publishesFailFastWhileTheBrokerBlocksPublishersAndResumeAfterwards() throws Exception {
+        Switchboard sb = open();
+        String channel = unique("alarm");
+        Set<String> got = ConcurrentHashMap.newKeySet();
+        sb.subscriber().subscribe(channel, d -> got.add(d.message().text()));
+        sb.publisher().publishText(channel, "before").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        CompletableFuture<Void> first;
+        try {
+            node.setMemoryWatermark("0.0000001");
+            first = sb.publisher().publishText(channel, "blocked").toCompletableFuture();
+            await(Duration.ofSeconds(20), () -> "DEGRADED".equals(sb.health().components().get("transport").status().name()), "the broker blocks the connection once it publishes; health shows it");
+            java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
+                    java.util.concurrent.ExecutionException.class,
+                    () -> sb.publisher().publishText(channel, "during").toCompletableFuture().get(5, TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof io.switchboard.PublishException && ((io.switchboard.PublishException) e.getCause()).isRetryable(),
+                    String.valueOf(e.getCause()));
+        } finally {
+            node.setMemoryWatermark("0.4");
+        }
+        await(WAIT, () -> "UP".equals(sb.health().components().get("transport").status().name()), "unblocked");
+        first.get(30, TimeUnit.SECONDS);
+        sb.publisher().publishText(channel, "after").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        await(WAIT, () -> got.contains("after"), "publishing resumed");
+    }
+
+    @Test
     void firstConnectKeepsTryingUntilTheBrokerAnswersWithinTheTimeout() throws Exception {
         node.kill9();
         AtomicReference<Object> result = new AtomicReference<>();

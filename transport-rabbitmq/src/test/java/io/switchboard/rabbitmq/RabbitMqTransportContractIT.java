@@ -3,6 +3,7 @@ package io.switchboard.rabbitmq;
 import io.switchboard.tck.TransportContract;
 import io.switchboard.tck.TransportFaults;
 import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
 
 /**
  * The whole transport contract against the shared broker on 127.0.0.1:5672. The connection-cut
@@ -12,6 +13,11 @@ import java.util.Map;
 class RabbitMqTransportContractIT extends TransportContract {
     private static final String PREFIX = RabbitMqTests.unique("sbkit");
     private static final String CONNECTION_NAME = RabbitMqTests.unique("switchboard-kit");
+
+    @AfterAll
+    static void deleteTopology() throws Exception {
+        SharedBrokerConnections.deleteTopology(PREFIX);
+    }
 
     @Override
     protected Map<String, Object> properties() {

@@ -35,25 +35,26 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 
 /** The transport against the shared broker on 127.0.0.1:5672. */
 class RabbitMqTransportIT {
     private static final Duration WAIT = Duration.ofSeconds(15);
-    private String prefix;
+    private static final String PREFIX = unique("sbtest");
+    private final String prefix = PREFIX;
     private final List<Switchboard> opened = new ArrayList<>();
-
-    @BeforeEach
-    void setUp() {
-        prefix = unique("sbtest");
-    }
 
     @AfterEach
     void tearDown() {
         for (Switchboard sb : opened) {
             sb.close();
         }
+    }
+
+    @AfterAll
+    static void deleteTopology() throws Exception {
+        SharedBrokerConnections.deleteTopology(PREFIX);
     }
 
     private Switchboard open(Map<String, Object> extra) {
@@ -132,12 +133,15 @@ class RabbitMqTransportIT {
             sb.publisher().publishText(c, c).toCompletableFuture().get(10, TimeUnit.SECONDS);
         }
         String marker = root + ".z.c";
+        String marker2 = root + ".m";
         sb.publisher().publishText(marker, "marker").toCompletableFuture().get(10, TimeUnit.SECONDS);
-        await(WAIT, () -> got.get("#.c").contains(marker) && got.get(root + ".#").contains(marker), "marker delivered");
-        assertEquals(Set.of(root, root + ".b", root + ".b.c", root + ".x", marker), got.get(root + ".#"));
-        assertEquals(Set.of(root + ".b", root + ".x"), got.get(root + ".*"));
+        sb.publisher().publishText(marker2, "marker").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        await(WAIT, () -> got.get("#.c").contains(marker) && got.get(root + ".*.c").contains(marker)
+                && got.get(root + ".#").contains(marker2) && got.get(root + ".*").contains(marker2), "markers delivered (per-subscription FIFO)");
+        assertEquals(Set.of(root, root + ".b", root + ".b.c", root + ".x", marker, marker2), Set.copyOf(got.get(root + ".#")));
+        assertEquals(Set.of(root + ".b", root + ".x", marker2), Set.copyOf(got.get(root + ".*")));
         assertTrue(got.get("#.c").containsAll(Set.of("c", root + ".b.c", marker)));
-        assertEquals(Set.of(root + ".b.c", marker), got.get(root + ".*.c"));
+        assertEquals(Set.of(root + ".b.c", marker), Set.copyOf(got.get(root + ".*.c")));
     }
 
     @Test

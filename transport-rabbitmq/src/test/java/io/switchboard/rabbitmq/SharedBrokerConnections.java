@@ -29,6 +29,26 @@ final class SharedBrokerConnections {
         return closed;
     }
 
+    /** Deletes every queue and exchange of the shared broker whose name starts with {@code prefix + "."}. */
+    static void deleteTopology(String prefix) throws Exception {
+        try (com.rabbitmq.client.Connection c = RabbitMqTests.raw(5672)) {
+            for (String q : run("rabbitmqctl", "-q", "list_queues", "name").split("\n")) {
+                if (q.trim().startsWith(prefix + ".")) {
+                    try (com.rabbitmq.client.Channel ch = c.createChannel()) {
+                        ch.queueDelete(q.trim());
+                    }
+                }
+            }
+            for (String x : run("rabbitmqctl", "-q", "list_exchanges", "name").split("\n")) {
+                if (x.trim().startsWith(prefix + ".")) {
+                    try (com.rabbitmq.client.Channel ch = c.createChannel()) {
+                        ch.exchangeDelete(x.trim());
+                    }
+                }
+            }
+        }
+    }
+
     private static String run(String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);

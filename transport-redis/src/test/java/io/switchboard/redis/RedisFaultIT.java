@@ -184,6 +184,43 @@ class RedisFaultIT {
     }
 
     @Test
+    void inFlightBoundRefusesWhenFullAndStuckPublishesFailAfterTheCommandTimeout() throws Exception {
+        Map<String, Object> p;
+        try (TcpProxy proxy = new TcpProxy(server.port)) {
+            p = fastFailover("redis://127.0.0.1:" + proxy.port());
+            p.put("switchboard.redis.publish.max-in-flight", "8");
+            p.put("switchboard.redis.publish.when-full", "fail");
+            try (Switchboard sb = TestSupport.open(p, null)) {
+                String ch = unique("fault.full");
+                sb.publisher().publishText(ch, "warm").toCompletableFuture().get(5, TimeUnit.SECONDS);
+                proxy.freeze();
+                List<CompletableFuture<Void>> stuck = new java.util.ArrayList<>();
+                CompletableFuture<Void> refused = null;
+                for (int i = 0; i < 1000 && refused == null; i++) {
+                    CompletableFuture<Void> f = sb.publisher().publishText(ch, "m" + i).toCompletableFuture();
+                    if (f.isCompletedExceptionally()) {
+                        refused = f;
+                    } else {
+                        stuck.add(f);
+                    }
+                }
+                assertTrue(refused != null, "a publish beyond max-in-flight is refused at once");
+                CompletionException e = assertThrows(CompletionException.class, refused::join);
+                assertTrue(e.getCause() instanceof io.switchboard.PublishException, String.valueOf(e.getCause()));
+                assertTrue(((io.switchboard.PublishException) e.getCause()).isRetryable());
+                assertTrue(e.getCause().getMessage().contains("max-in-flight"), e.getCause().getMessage());
+                assertTrue(stuck.size() <= 8 + 512, "bounded: " + stuck.size());
+                for (CompletableFuture<Void> f : stuck) {
+                    CompletionException s = assertThrows(CompletionException.class,
+                            () -> f.orTimeout(10, TimeUnit.SECONDS).join());
+                    assertTrue(s.getCause() instanceof ConnectionException, String.valueOf(s.getCause()));
+                }
+                proxy.unfreeze();
+            }
+        }
+    }
+
+    @Test
     void cutConnectionsAreReplacedAndSubscriptionsResume() throws Exception {
         TestSupport.Events events = new TestSupport.Events();
         String ch = unique("fault.cut");

@@ -78,6 +78,11 @@ public final class Keys {
         return sb.toString();
     }
 
+    /** The name hash mode stores an over-long key under. */
+    public static String hashedName(String key) {
+        return hashed(key.getBytes(StandardCharsets.UTF_8));
+    }
+
     /** The key shortened for messages, control characters escaped. */
     public static String printable(String s) {
         StringBuilder sb = new StringBuilder();

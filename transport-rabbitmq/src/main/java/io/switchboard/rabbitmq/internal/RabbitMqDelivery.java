@@ -64,14 +64,14 @@ final class RabbitMqDelivery implements InboundDelivery {
     @Override
     public void ack() {
         if (settled.compareAndSet(false, true)) {
-            link.settle(ch -> ch.basicAck(tag, false), "ack");
+            link.ack(tag);
         }
     }
 
     @Override
     public void release() {
         if (settled.compareAndSet(false, true)) {
-            link.settle(ch -> ch.basicNack(tag, false, true), "release");
+            link.settle(tag, ch -> ch.basicNack(tag, false, true), "release");
         }
     }
 
@@ -94,11 +94,11 @@ final class RabbitMqDelivery implements InboundDelivery {
         }
         sent.whenComplete((ok, failure) -> {
             if (failure == null) {
-                link.settle(ch -> ch.basicAck(tag, false), "ack after retry");
+                link.ack(tag);
             } else {
                 LOG.warn("could not schedule retry of message {} (attempt {}): {}; requeueing it at once instead", message.id(),
                         attempt, failure.toString());
-                link.settle(ch -> ch.basicNack(tag, false, true), "requeue after failed retry");
+                link.settle(tag, ch -> ch.basicNack(tag, false, true), "requeue after failed retry");
             }
         });
     }
@@ -125,10 +125,10 @@ final class RabbitMqDelivery implements InboundDelivery {
         }
         sent.whenComplete((ok, failure) -> {
             if (failure == null) {
-                link.settle(ch -> ch.basicAck(tag, false), "ack after dead-lettering");
+                link.ack(tag);
             } else {
                 LOG.warn("could not dead-letter message {} to '{}': {}; requeueing it", message.id(), dl, failure.toString());
-                link.settle(ch -> ch.basicNack(tag, false, true), "requeue after failed dead-lettering");
+                link.settle(tag, ch -> ch.basicNack(tag, false, true), "requeue after failed dead-lettering");
             }
         });
     }

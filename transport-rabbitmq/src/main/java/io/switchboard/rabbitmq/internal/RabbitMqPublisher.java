@@ -211,7 +211,12 @@ final class RabbitMqPublisher {
         ch.confirmSelect();
         ConfirmChannel created = new ConfirmChannel(ch);
         ch.addConfirmListener(created);
-        ch.addShutdownListener(sig -> created.failAll(sig));
+        ch.addShutdownListener(sig -> {
+            created.failAll(sig);
+            if (!sig.isHardError() && !sig.isInitiatedByApplication()) {
+                transport.forgetDeclarations();
+            }
+        });
         current = created;
         return created;
     }

@@ -16,6 +16,8 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableSet;
+import java.util.TreeSet;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -50,20 +52,30 @@ final class RabbitMqSubscription implements TransportSubscription {
     }
 
     /**
-     * One channel with its consumer. Acks and nacks go through {@link #settle}, serialized by the
-     * link's lock, and are dropped once the channel is closed: its delivery tags mean nothing on
-     * any other channel.
+     * One channel with its consumer. Acks and nacks go through the link, serialized by its lock,
+     * and are dropped once the channel is closed: its delivery tags mean nothing on any other
+     * channel.
+     *
+     * <p>Acks are coalesced: one {@code basic.ack multiple=true} covers every acknowledged tag
+     * below the lowest unsettled one, sent every {@link #ackBatch} acks, when nothing else is
+     * outstanding, or at most {@link #ACK_FLUSH_MS} ms later. Nacks go out at once.
      */
     final class Link {
+        static final long ACK_FLUSH_MS = 5;
         final Channel channel;
         final String queue;
         final AtomicInteger outstanding = new AtomicInteger();
+        private final int ackBatch;
+        private final TreeSet<Long> unsettled = new TreeSet<>();
+        private final TreeSet<Long> ackedUnsent = new TreeSet<>();
+        private boolean flushScheduled;
         volatile String consumerTag;
         private volatile boolean cancelled;
 
         Link(Channel channel, String queue) {
             this.channel = channel;
             this.queue = queue;
+            this.ackBatch = Math.max(1, Math.min(50, prefetch / 4));
         }
 
         RabbitMqSubscription subscription() {
@@ -74,22 +86,84 @@ final class RabbitMqSubscription implements TransportSubscription {
             void run(Channel ch) throws IOException;
         }
 
-        /** Settles one delivery; harmless when the channel is gone (the broker redelivers). */
-        void settle(Settlement s, String what) {
+        void delivered(long tag) {
+            outstanding.incrementAndGet();
+            synchronized (this) {
+                unsettled.add(tag);
+            }
+        }
+
+        /** Acknowledges one delivery (coalesced); harmless when the channel is gone (the broker redelivers). */
+        void ack(long tag) {
             try {
                 synchronized (this) {
+                    unsettled.remove(tag);
+                    ackedUnsent.add(tag);
+                    flush(false);
+                }
+            } catch (IOException | ShutdownSignalException e) {
+                LOG.debug("ack of a delivery of {} failed: {}; the broker redelivers it", RabbitMqSubscription.this, e.toString());
+            } finally {
+                settled();
+            }
+        }
+
+        /** Settles one delivery otherwise than by ack, at once; harmless when the channel is gone. */
+        void settle(long tag, Settlement s, String what) {
+            try {
+                synchronized (this) {
+                    unsettled.remove(tag);
                     if (channel.isOpen()) {
                         s.run(channel);
                     } else {
                         LOG.debug("{} of a delivery of {} dropped: its channel closed; the broker redelivers it", what, RabbitMqSubscription.this);
                     }
+                    flush(false);
                 }
             } catch (IOException | ShutdownSignalException e) {
                 LOG.debug("{} of a delivery of {} failed: {}; the broker redelivers it", what, RabbitMqSubscription.this, e.toString());
             } finally {
-                if (outstanding.decrementAndGet() == 0 && cancelled) {
-                    closeChannel();
+                settled();
+            }
+        }
+
+        private void settled() {
+            if (outstanding.decrementAndGet() == 0 && cancelled) {
+                closeChannel();
+            }
+        }
+
+        /** Sends one multiple-ack for the acknowledged tags below the lowest unsettled one, when due. Holds the lock. */
+        private void flush(boolean now) throws IOException {
+            if (ackedUnsent.isEmpty()) {
+                return;
+            }
+            if (!channel.isOpen()) {
+                ackedUnsent.clear();
+                return;
+            }
+            NavigableSet<Long> ready = unsettled.isEmpty() ? ackedUnsent : ackedUnsent.headSet(unsettled.first(), false);
+            if (ready.isEmpty()) {
+                return;
+            }
+            if (now || unsettled.isEmpty() || ready.size() >= ackBatch) {
+                long top = ready.last();
+                ready.clear();
+                channel.basicAck(top, true);
+            } else if (!flushScheduled) {
+                flushScheduled = true;
+                transport.later(this::timedFlush, ACK_FLUSH_MS);
+            }
+        }
+
+        private void timedFlush() {
+            try {
+                synchronized (this) {
+                    flushScheduled = false;
+                    flush(true);
                 }
+            } catch (IOException | ShutdownSignalException e) {
+                LOG.debug("acks of {} failed: {}; the broker redelivers those deliveries", RabbitMqSubscription.this, e.toString());
             }
         }
 
@@ -100,6 +174,7 @@ final class RabbitMqSubscription implements TransportSubscription {
                 }
                 cancelled = true;
                 try {
+                    flush(true);
                     if (channel.isOpen() && consumerTag != null) {
                         channel.basicCancel(consumerTag);
                     }
@@ -119,6 +194,9 @@ final class RabbitMqSubscription implements TransportSubscription {
 
         private void closeNow() {
             try {
+                synchronized (this) {
+                    flush(true);
+                }
                 if (channel.isOpen()) {
                     channel.close();
                 }
@@ -227,7 +305,7 @@ final class RabbitMqSubscription implements TransportSubscription {
 
         @Override
         public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
-            link.outstanding.incrementAndGet();
+            link.delivered(envelope.getDeliveryTag());
             RabbitMqDelivery d;
             try {
                 d = new RabbitMqDelivery(transport, link, envelope.getDeliveryTag(), envelope.isRedeliver(),
@@ -235,7 +313,7 @@ final class RabbitMqSubscription implements TransportSubscription {
             } catch (RuntimeException e) {
                 LOG.warn("subscription {} got a message it cannot read ({}); dead-lettering it if possible, else dropping it",
                         RabbitMqSubscription.this, e.toString());
-                link.settle(ch -> ch.basicReject(envelope.getDeliveryTag(), false), "reject");
+                link.settle(envelope.getDeliveryTag(), ch -> ch.basicReject(envelope.getDeliveryTag(), false), "reject");
                 return;
             }
             try {

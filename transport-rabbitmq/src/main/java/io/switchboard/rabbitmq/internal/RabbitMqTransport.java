@@ -40,7 +40,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The RabbitMQ transport. Thread-safe.
+ * The RabbitMQ transport. Thread-safe; no argument may be {@code null} (the facade has checked
+ * them). Methods do not block for long except {@link #close} (bounded by its timeout) and
+ * {@link #subscribe} (a few declaration round trips).
  *
  * <p>Recovery is done here rather than by amqp-client's automatic recovery, so that it can be
  * checked: after a lost connection one thread reconnects every {@code recovery-interval},
@@ -68,13 +70,13 @@ public final class RabbitMqTransport implements Transport {
     private final Map<String, Long> declaredRetryQueues = new ConcurrentHashMap<>();
     private final Object adminLock = new Object();
     private final Object connectionLock = new Object();
-    private final AtomicInteger epoch = new AtomicInteger();
     private final AtomicLong recoveries = new AtomicLong();
     private volatile Connection connection;
     private volatile Channel admin;
     private volatile boolean recovering;
     private volatile boolean closing;
     private volatile String lastError;
+    private volatile String blockedReason;
     private ScheduledFuture<?> sweeper;
 
     private RabbitMqTransport(RabbitMqSettings settings, ProviderContext context) {
@@ -200,9 +202,16 @@ public final class RabbitMqTransport implements Transport {
             declaredRetryQueues.clear();
             admin = null;
             connection = conn;
-            epoch.incrementAndGet();
+            blockedReason = null;
         }
         conn.addShutdownListener(sig -> onConnectionShutdown(conn, sig));
+        conn.addBlockedListener(reason -> {
+            blockedReason = reason;
+            LOG.warn("RabbitMQ blocked publishing on connection '{}': {}; publishes fail until it unblocks", connectionName, reason);
+        }, () -> {
+            blockedReason = null;
+            LOG.info("RabbitMQ unblocked publishing on connection '{}'", connectionName);
+        });
         if (!conn.isOpen()) {
             onConnectionShutdown(conn, conn.getCloseReason());
         }
@@ -258,8 +267,9 @@ public final class RabbitMqTransport implements Transport {
                         allEstablished = false;
                         break;
                     }
-                    LOG.error("could not re-establish subscription {} after reconnecting; it receives nothing until the next reconnect: {}",
-                            s, describe(e), e);
+                    LOG.error("could not re-establish subscription {} after reconnecting: {}; trying again every {}",
+                            s, describe(e), settings.recoveryInterval, e);
+                    reestablishLater(s);
                 }
             }
             if (!allEstablished || !conn.isOpen()) {
@@ -304,8 +314,19 @@ public final class RabbitMqTransport implements Transport {
         }
     }
 
+    /**
+     * Publishes with a confirm. Blocks only while the confirm window is full (at most the confirm
+     * timeout) or for the first publish to a channel on a connection (one declaration round trip).
+     * Fails at once, retryably, while disconnected or while the broker blocks publishers (a memory
+     * or disk alarm), rather than blocking the caller on a socket the broker no longer reads.
+     */
     @Override
     public CompletionStage<Void> publish(String channel, Message message) {
+        String blocked = blockedReason;
+        if (blocked != null) {
+            return CompletableFuture.failedFuture(new io.switchboard.PublishException(channel, message.id(),
+                    "RabbitMQ is blocking publishers (" + blocked + "; a memory or disk alarm): try again later", null, true));
+        }
         String exchange = topology.channelExchange(channel);
         try {
             ensureChannelExchange(channel);
@@ -340,6 +361,15 @@ public final class RabbitMqTransport implements Transport {
             return;
         }
         admin(ch -> declareChannelExchange(ch, channel));
+    }
+
+    /**
+     * Forgets which exchanges and delay queues exist, after the broker closed a channel (for
+     * example a publish to an exchange someone deleted), so that they are declared again.
+     */
+    void forgetDeclarations() {
+        declaredExchanges.clear();
+        declaredRetryQueues.clear();
     }
 
     /** Declares the channel exchange on the given channel and records it. */
@@ -504,10 +534,13 @@ public final class RabbitMqTransport implements Transport {
         d.put("unconfirmedAtConnectionLoss", publisher.failedOnConnectionLoss.get());
         d.put("awaitingConfirm", publisher.outstanding());
         d.put("recoveries", recoveries.get());
+        if (blockedReason != null) {
+            d.put("blocked", blockedReason);
+        }
         if (lastError != null) {
             d.put("lastError", lastError);
         }
-        return Health.of(closing || !up ? Health.Status.DOWN : Health.Status.UP, d);
+        return Health.of(closing || !up ? Health.Status.DOWN : blockedReason != null ? Health.Status.DEGRADED : Health.Status.UP, d);
     }
 
     @Override
@@ -537,6 +570,15 @@ public final class RabbitMqTransport implements Transport {
             } catch (IOException | ShutdownSignalException e) {
                 LOG.debug("closing the RabbitMQ connection: {}", e.toString());
             }
+        }
+    }
+
+    /** Runs a short task on the shared scheduler after a delay. */
+    void later(Runnable task, long millis) {
+        try {
+            context.scheduler().schedule(task, millis, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            LOG.debug("timed task skipped: closing");
         }
     }
 

@@ -35,7 +35,7 @@ final class RedisConnector {
     RedisWire open() {
         RedisWire wire = null;
         try {
-            wire = new RedisWire(settings.hostAndPort(), settings.clientConfig());
+            wire = RedisWire.open(settings.hostAndPort(), settings.clientConfig());
             if (!wire.ping()) {
                 throw new JedisConnectionException("unexpected reply to PING");
             }

@@ -186,6 +186,11 @@ final class RedisEnvelope {
      * anything that is not JSON.
      */
     private static final class MetaParser {
+        private static final byte[] ID = {'i', 'd'};
+        private static final byte[] TIMESTAMP = "timestamp".getBytes(StandardCharsets.US_ASCII);
+        private static final byte[] CONTENT_TYPE = "contentType".getBytes(StandardCharsets.US_ASCII);
+        private static final byte[] HEADERS = "headers".getBytes(StandardCharsets.US_ASCII);
+        private static final ThreadLocal<String> LAST_CONTENT_TYPE = new ThreadLocal<>();
         private final byte[] b;
         private final int end;
         private int i;
@@ -209,25 +214,22 @@ final class RedisEnvelope {
             } else {
                 while (true) {
                     ws();
-                    String name = string();
+                    int nameStart = i + 1;
+                    skipString();
+                    int nameEnd = i - 1;
                     ws();
                     expect(':');
                     ws();
-                    switch (name) {
-                        case "id":
-                            id = string();
-                            break;
-                        case "timestamp":
-                            timestamp = integer();
-                            break;
-                        case "contentType":
-                            contentType = string();
-                            break;
-                        case "headers":
-                            headers = stringMap();
-                            break;
-                        default:
-                            skipValue();
+                    if (named(nameStart, nameEnd, ID)) {
+                        id = string();
+                    } else if (named(nameStart, nameEnd, TIMESTAMP)) {
+                        timestamp = integer();
+                    } else if (named(nameStart, nameEnd, CONTENT_TYPE)) {
+                        contentType = contentType();
+                    } else if (named(nameStart, nameEnd, HEADERS)) {
+                        headers = stringMap();
+                    } else {
+                        skipValue();
                     }
                     ws();
                     byte c = next();
@@ -246,13 +248,13 @@ final class RedisEnvelope {
         }
 
         private Map<String, String> stringMap() {
-            Map<String, String> m = new LinkedHashMap<>();
             expect('{');
             ws();
             if (peek() == '}') {
                 i++;
-                return m;
+                return null;
             }
+            Map<String, String> m = new LinkedHashMap<>();
             while (true) {
                 ws();
                 String k = string();
@@ -313,14 +315,72 @@ final class RedisEnvelope {
         }
 
         private long integer() {
+            boolean negative = peek() == '-';
+            if (negative) {
+                i++;
+            }
             int start = i;
-            if (peek() == '-') {
-                i++;
-            }
+            long v = 0;
             while (i < end && b[i] >= '0' && b[i] <= '9') {
-                i++;
+                if (i - start >= 18) {
+                    throw fail();
+                }
+                v = v * 10 + (b[i++] - '0');
             }
-            return Long.parseLong(new String(b, start, i - start, StandardCharsets.US_ASCII));
+            if (i == start) {
+                throw fail();
+            }
+            return negative ? -v : v;
+        }
+
+        /** Content types repeat, so the last one seen by this thread is reused when the bytes match. */
+        private String contentType() {
+            int start = i + 1;
+            String cached = LAST_CONTENT_TYPE.get();
+            if (cached != null && start + cached.length() < end && b[start + cached.length()] == '"') {
+                boolean same = true;
+                for (int k = 0; k < cached.length(); k++) {
+                    if (b[start + k] != cached.charAt(k)) {
+                        same = false;
+                        break;
+                    }
+                }
+                if (same) {
+                    i = start + cached.length() + 1;
+                    return cached;
+                }
+            }
+            String s = string();
+            boolean ascii = s.chars().allMatch(ch -> ch >= 0x20 && ch < 0x7f && ch != '"' && ch != '\\');
+            if (ascii) {
+                LAST_CONTENT_TYPE.set(s);
+            }
+            return s;
+        }
+
+        private boolean named(int start, int stop, byte[] name) {
+            if (stop - start != name.length) {
+                return false;
+            }
+            for (int k = 0; k < name.length; k++) {
+                if (b[start + k] != name[k]) {
+                    return false;
+                }
+            }
+            return true;
+        }
+
+        private void skipString() {
+            expect('"');
+            while (true) {
+                byte c = next();
+                if (c == '"') {
+                    return;
+                }
+                if (c == '\\') {
+                    next();
+                }
+            }
         }
 
         private String string() {

@@ -4,44 +4,55 @@ import io.switchboard.ConnectionException;
 import io.switchboard.Message;
 import io.switchboard.PublishException;
 import io.switchboard.redis.RedisConfigKeys;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.Protocol;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 
 /**
- * The auto-flushing pipelined publisher: callers queue publishes; one writer thread takes
- * whatever is queued (up to {@value #MAX_BATCH}), writes it as one pipelined batch on its own
- * connection, reads the replies and completes each future. Thread-safe.
+ * The auto-flushing pipelined publisher. Thread-safe.
  *
- * <p>Futures complete on the writer thread. A publish completes normally once Redis replied to
- * its PUBLISH (the reply is the number of receivers, possibly zero); it fails with
- * {@link ConnectionException} when the connection broke before the reply (the message may or may
- * not have been delivered) or Redis is unreachable, and with {@link PublishException} when Redis
- * answered with an error or the in-flight bound refused it.
+ * <p>When nothing is queued or awaiting a reply, the calling thread writes its {@code PUBLISH}
+ * and flushes at once (no thread hand-off, for latency). Otherwise the publish is queued and one
+ * writer thread drains whatever is queued (up to {@value #MAX_BATCH}) into one pipelined write,
+ * so concurrent or fast publishers share round trips. A reply thread per connection reads the
+ * replies in order and completes each future (on that thread). Order per calling thread is kept:
+ * a caller writes directly only when nothing is queued.
+ *
+ * <p>A publish completes normally once Redis replied to its PUBLISH; it fails with
+ * {@link ConnectionException} when the connection broke before the reply (it may or may not have
+ * been delivered) or Redis is unreachable, and with {@link PublishException} when Redis answered
+ * with an error or the in-flight bound refused it.
  */
 final class RedisPublisher {
     static final int MAX_BATCH = 512;
     private static final Logger LOG = LoggerFactory.getLogger(RedisPublisher.class);
     private static final int CHANNEL_CACHE_LIMIT = 10_000;
 
-    /** A queued publish; it is its own future, to spare an allocation per message. */
+    /** A publish (or, with a null channel, a PING); it is its own future, to spare an allocation per message. */
     private static final class Pending extends CompletableFuture<Void> {
         final byte[] channel;
         final byte[] payload;
         final String channelName;
         final String messageId;
         final long enqueuedNanos;
+        volatile long writtenNanos;
 
         Pending(byte[] channel, byte[] payload, String channelName, String messageId, long enqueuedNanos) {
             this.channel = channel;
@@ -50,31 +61,40 @@ final class RedisPublisher {
             this.messageId = messageId;
             this.enqueuedNanos = enqueuedNanos;
         }
+
+        boolean isPing() {
+            return channel == null;
+        }
     }
 
     private final RedisSettings settings;
     private final RedisConnector connector;
-    private final ArrayBlockingQueue<Pending> queue;
+    private final String instanceName;
+    private final Semaphore permits;
+    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    /** Publishes queued or taken by the writer but not yet written; a caller writes directly only at zero. */
+    private final AtomicInteger unwritten = new AtomicInteger();
+    private final ReentrantLock writeLock = new ReentrantLock();
     private final Map<String, byte[]> channelBytes = new ConcurrentHashMap<>();
     private final Thread writer;
+    private final String serverVersion;
     private final AtomicLong published = new AtomicLong();
     private final AtomicLong failed = new AtomicLong();
     private final AtomicLong refusedFull = new AtomicLong();
-    private final String serverVersion;
-    /** A publish taken from the queue before its connection turned out dead; writer thread only. */
-    private Pending carry;
-    private volatile RedisWire wire;
+    private volatile Link link;
     private volatile boolean connected;
     private volatile boolean suspect;
     private volatile boolean closing;
-    private volatile boolean closed;
     private volatile String lastError;
+    /** A publish taken from the queue while its connection died; writer thread only. */
+    private Pending carry;
 
     /** Connects (throwing if Redis is unusable) and starts the writer thread. */
     RedisPublisher(RedisSettings settings, RedisConnector connector, String instanceName) {
         this.settings = settings;
         this.connector = connector;
-        this.queue = new ArrayBlockingQueue<>(settings.maxInFlight);
+        this.instanceName = instanceName;
+        this.permits = new Semaphore(settings.maxInFlight);
         RedisWire w = connector.open();
         try {
             this.serverVersion = connector.serverVersion(w);
@@ -82,8 +102,10 @@ final class RedisPublisher {
             RedisConnector.closeQuietly(w);
             throw e;
         }
-        this.wire = w;
+        Link l = new Link(w);
+        this.link = l;
         this.connected = true;
+        l.reader.start();
         this.writer = new Thread(this::run, instanceName + "-redis-publisher");
         writer.setDaemon(true);
         writer.start();
@@ -102,7 +124,7 @@ final class RedisPublisher {
         }
         byte[] payload = settings.envelope ? RedisEnvelope.encode(message) : message.payload();
         Pending p = new Pending(channelBytes(channel), payload, channel, message.id(), System.nanoTime());
-        if (!queue.offer(p) && !offerWhenFull(p)) {
+        if (!permits.tryAcquire() && !acquireWhenFull()) {
             refusedFull.incrementAndGet();
             failed.incrementAndGet();
             p.completeExceptionally(new PublishException(channel, message.id(), settings.maxInFlight
@@ -111,18 +133,34 @@ final class RedisPublisher {
                     + settings.commandTimeout.toMillis() + "ms" : "fail") + ")", null, true));
             return p;
         }
-        if (closed) {
+        Link l = link;
+        if (l != null && !l.dead && !suspect && unwritten.get() == 0 && l.inFlight.isEmpty() && writeLock.tryLock()) {
+            try {
+                if (link == l && unwritten.get() == 0 && l.write(p)) {
+                    l.pipe.flush();
+                    return p;
+                }
+            } catch (RuntimeException e) {
+                l.kill(e);
+                return p;
+            } finally {
+                writeLock.unlock();
+            }
+        }
+        unwritten.incrementAndGet();
+        queue.add(p);
+        if (closing) {
             failQueued(new ConnectionException("the Redis transport is closed", null));
         }
         return p;
     }
 
-    private boolean offerWhenFull(Pending p) {
+    private boolean acquireWhenFull() {
         if (!settings.blockWhenFull) {
             return false;
         }
         try {
-            return queue.offer(p, settings.commandTimeout.toNanos(), TimeUnit.NANOSECONDS);
+            return permits.tryAcquire(settings.commandTimeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
@@ -140,27 +178,32 @@ final class RedisPublisher {
         return b;
     }
 
-    /** Another connection saw Redis go away: check this one before the next batch. */
+    /** Another connection saw Redis go away: check this one with a PING before writing more. */
     void suspect() {
         suspect = true;
     }
 
     private void run() {
-        List<Pending> batch = new ArrayList<>(MAX_BATCH);
         long backoffMillis = settings.minBackoff.toMillis();
         while (true) {
-            RedisWire w = wire;
-            if (w == null) {
+            Link l = link;
+            if (l == null || l.dead) {
+                connected = false;
                 if (carry != null && (closing || settings.outageWait.isZero()
                         || System.nanoTime() - carry.enqueuedNanos >= settings.outageWait.toNanos())) {
-                    fail(carry, new ConnectionException("Redis at " + settings.describe() + " is unreachable", null));
+                    unwritten.decrementAndGet();
+                    settle(carry, new ConnectionException("publish of message " + carry.messageId + " to channel '"
+                            + carry.channelName + "' failed: Redis at " + settings.describe() + " is unreachable", null));
                     carry = null;
                 }
                 if (closing && queue.isEmpty() && carry == null) {
                     break;
                 }
                 try {
-                    wire = connector.open();
+                    Link fresh = new Link(connector.open());
+                    fresh.reader.start();
+                    link = fresh;
+                    suspect = false;
                     connected = true;
                     backoffMillis = settings.minBackoff.toMillis();
                     LOG.info("Redis publisher connection to {} re-established", settings.describe());
@@ -169,6 +212,11 @@ final class RedisPublisher {
                     pauseDuringOutage(backoffMillis, e);
                     backoffMillis = Math.min(settings.maxBackoff.toMillis(), backoffMillis * 2);
                 }
+                continue;
+            }
+            if (suspect) {
+                suspect = false;
+                ping(l);
                 continue;
             }
             Pending first = carry;
@@ -182,77 +230,187 @@ final class RedisPublisher {
             }
             if (first == null) {
                 if (closing && queue.isEmpty()) {
+                    awaitReplies(l);
                     break;
                 }
-                ping(w);
+                if (l.inFlight.isEmpty()) {
+                    ping(l);
+                }
                 continue;
             }
-            if (suspect) {
-                suspect = false;
-                if (!ping(w)) {
-                    carry = first;
-                    continue;
-                }
-            }
-            batch.add(first);
-            queue.drainTo(batch, MAX_BATCH - 1);
-            send(w, batch);
-            batch.clear();
+            writeBatch(l, first);
         }
-        RedisWire w = wire;
-        if (w != null) {
-            RedisConnector.closeQuietly(w);
+        Link l = link;
+        if (l != null) {
+            l.kill(new JedisConnectionException("the transport is closing"));
         }
     }
 
-    private boolean ping(RedisWire w) {
+    private void writeBatch(Link l, Pending first) {
+        writeLock.lock();
         try {
-            w.ping();
-            return true;
+            if (!l.write(first)) {
+                carry = first;
+                return;
+            }
+            unwritten.decrementAndGet();
+            Pending p;
+            for (int n = 1; n < MAX_BATCH && (p = queue.poll()) != null; n++) {
+                if (!l.write(p)) {
+                    carry = p;
+                    return;
+                }
+                unwritten.decrementAndGet();
+            }
+            l.pipe.flush();
         } catch (RuntimeException e) {
-            drop(w, e);
-            return false;
+            l.kill(e);
+        } finally {
+            writeLock.unlock();
         }
     }
 
-    private void send(RedisWire w, List<Pending> batch) {
-        int done = 0;
+    private void ping(Link l) {
+        Pending marker = new Pending(null, null, null, null, System.nanoTime());
+        writeLock.lock();
         try {
-            for (Pending p : batch) {
-                w.sendCommand(Protocol.Command.PUBLISH, p.channel, p.payload);
+            if (!l.write(marker)) {
+                return;
             }
-            List<Object> replies = w.getMany(batch.size());
-            for (; done < batch.size(); done++) {
-                Pending p = batch.get(done);
-                Object reply = replies.get(done);
-                if (reply instanceof Exception) {
-                    failed.incrementAndGet();
-                    p.completeExceptionally(new PublishException(p.channelName, p.messageId, "Redis refused it: "
-                            + ((Exception) reply).getMessage(), null, false));
-                } else {
-                    published.incrementAndGet();
-                    p.complete(null);
-                }
-            }
+            l.pipe.flush();
         } catch (RuntimeException e) {
-            RuntimeException cause = connector.translate(e);
-            for (int i = done; i < batch.size(); i++) {
-                Pending p = batch.get(i);
+            l.kill(e);
+            return;
+        } finally {
+            writeLock.unlock();
+        }
+        try {
+            marker.get(settings.commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            l.kill(new JedisConnectionException("no reply to PING", new SocketTimeoutException("no reply to PING within "
+                    + settings.commandTimeout.toMillis() + "ms")));
+        } catch (ExecutionException e) {
+            l.kill(new JedisConnectionException("PING failed", e.getCause()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void awaitReplies(Link l) {
+        long deadline = System.nanoTime() + settings.commandTimeout.toNanos();
+        while (!l.inFlight.isEmpty() && !l.dead && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(1);
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** Completes a publish once; the first completion returns its in-flight permit. */
+    private void settle(Pending p, Throwable failure) {
+        boolean changed = failure == null ? p.complete(null) : p.completeExceptionally(failure);
+        if (changed && !p.isPing()) {
+            permits.release();
+            if (failure == null) {
+                published.incrementAndGet();
+            } else {
                 failed.incrementAndGet();
-                p.completeExceptionally(new ConnectionException("publish of message " + p.messageId + " to channel '"
-                        + p.channelName + "' failed: the connection to Redis broke before Redis confirmed it"
-                        + " (it may or may not have been delivered): " + cause.getMessage(), cause));
             }
-            drop(w, e);
         }
     }
 
-    private void drop(RedisWire w, RuntimeException e) {
-        lastError = connector.translate(e).getMessage();
-        connected = false;
-        wire = null;
-        RedisConnector.closeQuietly(w);
-        LOG.warn("Redis publisher connection to {} lost, reconnecting: {}", settings.describe(), lastError);
+    /** One publisher connection, the publishes written on it and awaiting replies, and its reply thread. */
+    private final class Link {
+        final RedisWire wire;
+        final RespPipe pipe;
+        final Queue<Pending> inFlight = new ConcurrentLinkedQueue<>();
+        final Thread reader;
+        volatile boolean dead;
+
+        Link(RedisWire wire) {
+            this.wire = wire;
+            this.pipe = new RespPipe(wire.socket());
+            this.reader = new Thread(this::readReplies, instanceName + "-redis-publisher-replies");
+            reader.setDaemon(true);
+        }
+
+        /** Writes one command (buffered); false if the connection is dead. Caller holds the write lock. */
+        boolean write(Pending p) {
+            if (dead) {
+                return false;
+            }
+            p.writtenNanos = System.nanoTime();
+            inFlight.add(p);
+            if (p.isPing()) {
+                pipe.ping();
+            } else {
+                pipe.publish(p.channel, p.payload);
+            }
+            return true;
+        }
+
+        private void readReplies() {
+            try {
+                while (!dead) {
+                    Object reply;
+                    try {
+                        reply = pipe.read();
+                    } catch (JedisConnectionException e) {
+                        if (e.getCause() instanceof SocketTimeoutException && !pipe.inReply()) {
+                            Pending oldest = inFlight.peek();
+                            if (oldest == null || System.nanoTime() - oldest.writtenNanos < settings.commandTimeout.toNanos()) {
+                                continue;
+                            }
+                        }
+                        throw e;
+                    }
+                    Pending p = inFlight.poll();
+                    if (p == null) {
+                        throw new JedisConnectionException("Redis sent a reply nobody asked for");
+                    }
+                    if (p.isPing()) {
+                        settle(p, "PONG".equals(reply) ? null : new JedisConnectionException("unexpected reply to PING: " + reply));
+                    } else if (reply instanceof Long) {
+                        settle(p, null);
+                    } else {
+                        String why = reply instanceof RespPipe.ErrorReply ? ((RespPipe.ErrorReply) reply).message : String.valueOf(reply);
+                        settle(p, new PublishException(p.channelName, p.messageId, "Redis refused it: " + why, null, false));
+                    }
+                }
+            } catch (RuntimeException e) {
+                kill(e);
+            }
+        }
+
+        /** Marks the connection dead, closes it and fails what awaited a reply on it. Idempotent. */
+        void kill(RuntimeException e) {
+            boolean first;
+            synchronized (this) {
+                first = !dead;
+                dead = true;
+            }
+            RuntimeException cause = connector.translate(e);
+            if (first) {
+                connected = false;
+                RedisConnector.closeQuietly(wire);
+                if (!closing) {
+                    lastError = cause.getMessage();
+                    LOG.warn("Redis publisher connection to {} lost, reconnecting: {}", settings.describe(), lastError);
+                }
+            }
+            writeLock.lock();
+            try {
+                Pending p;
+                while ((p = inFlight.poll()) != null) {
+                    settle(p, p.isPing() ? cause : new ConnectionException("publish of message " + p.messageId + " to channel '"
+                            + p.channelName + "' failed: the connection to Redis broke before Redis confirmed it"
+                            + " (it may or may not have been delivered): " + cause.getMessage(), cause));
+                }
+            } finally {
+                writeLock.unlock();
+            }
+        }
     }
 
     /** Waits one backoff step, failing queued publishes that have waited longer than the outage setting. */
@@ -279,8 +437,8 @@ final class RedisPublisher {
         Pending p;
         while ((p = queue.peek()) != null && (closing || limit == 0 || now - p.enqueuedNanos >= limit)) {
             if (queue.remove(p)) {
-                failed.incrementAndGet();
-                p.completeExceptionally(new ConnectionException("publish of message " + p.messageId + " to channel '"
+                unwritten.decrementAndGet();
+                settle(p, new ConnectionException("publish of message " + p.messageId + " to channel '"
                         + p.channelName + "' failed: Redis at " + settings.describe() + " stayed unreachable for "
                         + RedisConfigKeys.PUBLISH_OUTAGE_WAIT.name() + "=" + settings.outageWait.toMillis() + "ms: "
                         + cause.getMessage(), cause));
@@ -288,30 +446,20 @@ final class RedisPublisher {
         }
     }
 
-    private void fail(Pending p, RuntimeException cause) {
-        failed.incrementAndGet();
-        p.completeExceptionally(new ConnectionException("publish of message " + p.messageId + " to channel '"
-                + p.channelName + "' failed: " + cause.getMessage(), cause));
-    }
-
     private void failQueued(RuntimeException cause) {
         Pending p;
         while ((p = queue.poll()) != null) {
-            failed.incrementAndGet();
-            p.completeExceptionally(cause);
+            unwritten.decrementAndGet();
+            settle(p, cause);
         }
-    }
-
-    boolean isConnected() {
-        return connected;
     }
 
     String serverVersion() {
         return serverVersion;
     }
 
-    int inFlight() {
-        return queue.size();
+    boolean isConnected() {
+        return connected;
     }
 
     void addHealth(Map<String, Object> details) {
@@ -319,7 +467,7 @@ final class RedisPublisher {
         details.put("published", published.get());
         details.put("publishFailures", failed.get());
         details.put("publishRefusedFull", refusedFull.get());
-        details.put("publishQueued", queue.size());
+        details.put("publishInFlight", settings.maxInFlight - permits.availablePermits());
         String e = lastError;
         if (e != null) {
             details.put("publisherLastError", e);
@@ -335,12 +483,9 @@ final class RedisPublisher {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        closed = true;
-        if (writer.isAlive()) {
-            RedisWire w = wire;
-            if (w != null) {
-                RedisConnector.closeQuietly(w);
-            }
+        Link l = link;
+        if (l != null) {
+            l.kill(new JedisConnectionException("the transport closed before Redis confirmed this publish"));
         }
         failQueued(new ConnectionException("the Redis transport closed before this publish was sent", null));
     }

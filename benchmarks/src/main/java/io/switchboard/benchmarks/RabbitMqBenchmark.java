@@ -1,0 +1,418 @@
+package io.switchboard.benchmarks;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.BuiltinExchangeType;
+import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.Connection;
+import com.rabbitmq.client.ConnectionFactory;
+import com.rabbitmq.client.ConfirmListener;
+import com.rabbitmq.client.DefaultConsumer;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.MessageProperties;
+import io.switchboard.Message;
+import io.switchboard.Subscription;
+import io.switchboard.SubscriptionOptions;
+import io.switchboard.Switchboard;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Raw amqp-client against Switchboard's rabbitmq transport doing the same work: publish to a fanout
+ * exchange with publisher confirms (bounded window), consume with manual acks and the same
+ * prefetch, persistent (durable queue, delivery mode 2) and transient (exclusive queue, delivery
+ * mode 1). Trials alternate raw and Switchboard within one run; medians and ratios are printed,
+ * then p50/p99 end-to-end latency at a fixed publish rate. Run {@code bin/bench rabbitmq --help}.
+ */
+public final class RabbitMqBenchmark {
+    private String uri = "amqp://guest:guest@127.0.0.1:5672/%2F";
+    private int messages = 50_000;
+    private int reps = 3;
+    private int size = 256;
+    private int window = 1000;
+    private int prefetch = 250;
+    private int ackEvery = 50;
+    private int rate = 5000;
+    private int latencySeconds = 4;
+    private List<String> modes = List.of("transient", "persistent");
+    private boolean latency = true;
+
+    private RabbitMqBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        RabbitMqBenchmark b = new RabbitMqBenchmark();
+        if (!b.parse(args)) {
+            return;
+        }
+        b.run();
+    }
+
+    private boolean parse(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--help") || a.equals("-h")) {
+                System.out.println("usage: bin/bench rabbitmq [options]\n"
+                        + "  --uri URI             broker (default " + uri + ")\n"
+                        + "  --messages N          messages per throughput trial (default " + messages + ")\n"
+                        + "  --reps N              trials per client and mode, alternating raw and Switchboard (default " + reps + ")\n"
+                        + "  --size BYTES          payload size (default " + size + ")\n"
+                        + "  --window N            outstanding publisher confirms (default " + window + ")\n"
+                        + "  --prefetch N          consumer prefetch (default " + prefetch + ")\n"
+                        + "  --ack-every N         raw consumer acks with multiple=true every N messages (default " + ackEvery + ")\n"
+                        + "  --modes LIST          transient,persistent (default both)\n"
+                        + "  --rate N              msg/s of the latency trials (default " + rate + ")\n"
+                        + "  --latency-seconds N   length of each latency trial (default " + latencySeconds + ")\n"
+                        + "  --no-latency          skip the latency trials");
+                return false;
+            }
+            if (a.equals("--no-latency")) {
+                latency = false;
+                continue;
+            }
+            if (i + 1 >= args.length) {
+                throw new IllegalArgumentException("option " + a + " needs a value; see --help");
+            }
+            String v = args[++i];
+            switch (a) {
+                case "--uri" -> uri = v;
+                case "--messages" -> messages = Integer.parseInt(v);
+                case "--reps" -> reps = Integer.parseInt(v);
+                case "--size" -> size = Integer.parseInt(v);
+                case "--window" -> window = Integer.parseInt(v);
+                case "--prefetch" -> prefetch = Integer.parseInt(v);
+                case "--ack-every" -> ackEvery = Integer.parseInt(v);
+                case "--modes" -> modes = Arrays.asList(v.split(","));
+                case "--rate" -> rate = Integer.parseInt(v);
+                case "--latency-seconds" -> latencySeconds = Integer.parseInt(v);
+                default -> throw new IllegalArgumentException("unknown option " + a + "; see --help");
+            }
+        }
+        return true;
+    }
+
+    /** One side of the comparison: sets up, runs a throughput trial or a paced latency trial, tears down. */
+    private interface Client extends AutoCloseable {
+        /** Publishes n messages as fast as the window allows; returns when all are consumed and confirmed. */
+        double throughput(int n) throws Exception;
+
+        /** Publishes at a fixed rate; returns latencies in microseconds of the messages after warm-up. */
+        long[] latency(int perSecond, int seconds) throws Exception;
+    }
+
+    private void run() throws Exception {
+        System.out.printf("RabbitMQ benchmark: %d messages of %d B per trial, confirm window %d, prefetch %d, raw acks every %d, %d reps%n",
+                messages, size, window, prefetch, ackEvery, reps);
+        Map<String, List<Double>> results = new HashMap<>();
+        for (String mode : modes) {
+            boolean persistent = mode.equals("persistent");
+            try (Client raw = new Raw(persistent); Client sb = new Sb(persistent)) {
+                raw.throughput(Math.max(1000, messages / 10));
+                sb.throughput(Math.max(1000, messages / 10));
+                for (int r = 0; r < reps; r++) {
+                    Client[] order = r % 2 == 0 ? new Client[] {raw, sb} : new Client[] {sb, raw};
+                    for (Client c : order) {
+                        double rps = c.throughput(messages);
+                        String key = mode + "/" + (c == raw ? "raw" : "switchboard");
+                        results.computeIfAbsent(key, k -> new ArrayList<>()).add(rps);
+                        System.out.printf("  %-24s trial %d: %,10.0f msg/s%n", key, r + 1, rps);
+                    }
+                }
+                double rawMedian = median(results.get(mode + "/raw"));
+                double sbMedian = median(results.get(mode + "/switchboard"));
+                System.out.printf("%s throughput: raw %,.0f msg/s, switchboard %,.0f msg/s, ratio %.2f (medians)%n", mode, rawMedian,
+                        sbMedian, sbMedian / rawMedian);
+                if (latency) {
+                    List<long[]> rawLat = new ArrayList<>();
+                    List<long[]> sbLat = new ArrayList<>();
+                    for (int r = 0; r < Math.max(1, reps / 2 + 1); r++) {
+                        Client[] order = r % 2 == 0 ? new Client[] {raw, sb} : new Client[] {sb, raw};
+                        for (Client c : order) {
+                            (c == raw ? rawLat : sbLat).add(c.latency(rate, latencySeconds));
+                        }
+                    }
+                    long[] rl = merge(rawLat);
+                    long[] sl = merge(sbLat);
+                    System.out.printf("%s latency at %,d msg/s: raw p50 %,d us p99 %,d us; switchboard p50 %,d us p99 %,d us; "
+                            + "ratio p50 %.2f p99 %.2f%n", mode, rate, pct(rl, 50), pct(rl, 99), pct(sl, 50), pct(sl, 99),
+                            (double) pct(sl, 50) / Math.max(1, pct(rl, 50)), (double) pct(sl, 99) / Math.max(1, pct(rl, 99)));
+                }
+            }
+        }
+    }
+
+    private static long[] merge(List<long[]> parts) {
+        long[] all = parts.stream().flatMapToLong(Arrays::stream).toArray();
+        Arrays.sort(all);
+        return all;
+    }
+
+    private static long pct(long[] sorted, int p) {
+        if (sorted.length == 0) {
+            return 0;
+        }
+        return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
+    }
+
+    private static double median(List<Double> xs) {
+        List<Double> s = new ArrayList<>(xs);
+        s.sort(null);
+        int n = s.size();
+        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
+    }
+
+    private byte[] payload(long sentNanos) {
+        byte[] b = new byte[size];
+        ByteBuffer.wrap(b).putLong(0, sentNanos);
+        return b;
+    }
+
+    /** Paces publishes at {@code perSecond}, parking between them. */
+    private static void pace(long start, int i, int perSecond) {
+        long due = start + (long) i * 1_000_000_000L / perSecond;
+        long wait;
+        while ((wait = due - System.nanoTime()) > 0) {
+            LockSupport.parkNanos(wait);
+        }
+    }
+
+    /** Raw amqp-client: one connection, a confirm channel guarded by the publishing thread, a consumer channel. */
+    private final class Raw implements Client {
+        private final boolean persistent;
+        private final Connection conn;
+        private final Channel pub;
+        private final Channel sub;
+        private final String exchange = "bench.raw." + UUID.randomUUID();
+        private final String queue;
+        private final Semaphore permits = new Semaphore(window);
+        private final java.util.concurrent.ConcurrentSkipListSet<Long> outstanding = new java.util.concurrent.ConcurrentSkipListSet<>();
+        private volatile Sink sink;
+
+        Raw(boolean persistent) throws Exception {
+            this.persistent = persistent;
+            ConnectionFactory f = new ConnectionFactory();
+            f.setUri(uri);
+            f.setAutomaticRecoveryEnabled(false);
+            conn = f.newConnection("bench-raw");
+            pub = conn.createChannel();
+            pub.confirmSelect();
+            pub.addConfirmListener(new ConfirmListener() {
+                @Override
+                public void handleAck(long seq, boolean multiple) {
+                    settle(seq, multiple);
+                }
+
+                @Override
+                public void handleNack(long seq, boolean multiple) {
+                    settle(seq, multiple);
+                }
+            });
+            sub = conn.createChannel();
+            sub.exchangeDeclare(exchange, BuiltinExchangeType.FANOUT, persistent, true, null);
+            queue = persistent ? sub.queueDeclare("bench.raw.q." + UUID.randomUUID(), true, false, true, null).getQueue()
+                    : sub.queueDeclare().getQueue();
+            sub.queueBind(queue, exchange, "");
+            sub.basicQos(prefetch);
+            sub.basicConsume(queue, false, new DefaultConsumer(sub) {
+                private int unacked;
+
+                @Override
+                public void handleDelivery(String tag, Envelope env, AMQP.BasicProperties props, byte[] body) throws java.io.IOException {
+                    Sink s = sink;
+                    if (s != null) {
+                        s.accept(body);
+                    }
+                    if (++unacked >= ackEvery) {
+                        unacked = 0;
+                        sub.basicAck(env.getDeliveryTag(), true);
+                    } else if (s != null && s.remaining() == 0) {
+                        unacked = 0;
+                        sub.basicAck(env.getDeliveryTag(), true);
+                    }
+                }
+            });
+        }
+
+        private void settle(long seq, boolean multiple) {
+            if (multiple) {
+                var head = outstanding.headSet(seq, true);
+                int n = head.size();
+                head.clear();
+                permits.release(n);
+            } else if (outstanding.remove(seq)) {
+                permits.release();
+            }
+        }
+
+        private void publish(byte[] body) throws Exception {
+            permits.acquire();
+            outstanding.add(pub.getNextPublishSeqNo());
+            pub.basicPublish(exchange, "bench", false, persistent ? MessageProperties.PERSISTENT_BASIC : MessageProperties.BASIC, body);
+        }
+
+        @Override
+        public double throughput(int n) throws Exception {
+            Sink s = new Sink(n, false);
+            sink = s;
+            long start = System.nanoTime();
+            byte[] body = payload(0);
+            for (int i = 0; i < n; i++) {
+                publish(body);
+            }
+            s.await();
+            permits.acquire(window);
+            permits.release(window);
+            return n / ((System.nanoTime() - start) / 1e9);
+        }
+
+        @Override
+        public long[] latency(int perSecond, int seconds) throws Exception {
+            int n = perSecond * seconds;
+            Sink s = new Sink(n, true);
+            sink = s;
+            long start = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                pace(start, i, perSecond);
+                publish(payload(System.nanoTime()));
+            }
+            s.await();
+            return s.latencies(n / 10);
+        }
+
+        @Override
+        public void close() throws Exception {
+            conn.close();
+        }
+    }
+
+    /** Switchboard on the rabbitmq transport with the same window, prefetch and persistence. */
+    private final class Sb implements Client {
+        private final Switchboard sb;
+        private final String channel = "bench.sb." + UUID.randomUUID().toString().substring(0, 8);
+        private final Subscription subscription;
+        private final String durable;
+        private volatile Sink sink;
+
+        Sb(boolean persistent) {
+            Map<String, Object> p = new HashMap<>();
+            p.put("switchboard.transport", "rabbitmq");
+            p.put("switchboard.rabbitmq.uri", uri);
+            p.put("switchboard.rabbitmq.prefix", "bench");
+            p.put("switchboard.rabbitmq.confirm-window", window);
+            p.put("switchboard.rabbitmq.persistent", persistent);
+            p.put("switchboard.subscriber.prefetch", prefetch);
+            sb = Switchboard.open(p);
+            SubscriptionOptions opts = SubscriptionOptions.defaults();
+            durable = persistent ? "bench-" + UUID.randomUUID().toString().substring(0, 8) : null;
+            if (durable != null) {
+                opts = opts.durable(durable);
+            }
+            subscription = sb.subscriber().subscribe(channel, opts, d -> {
+                Sink s = sink;
+                if (s != null) {
+                    s.accept(d.message().payload());
+                }
+            });
+        }
+
+        @Override
+        public double throughput(int n) throws Exception {
+            Sink s = new Sink(n, false);
+            sink = s;
+            AtomicInteger confirmed = new AtomicInteger();
+            AtomicReference<Throwable> failure = new AtomicReference<>();
+            long start = System.nanoTime();
+            Message m = Message.ofBytes(payload(0));
+            for (int i = 0; i < n; i++) {
+                sb.publisher().publish(channel, m).whenComplete((ok, e) -> {
+                    if (e != null) {
+                        failure.set(e);
+                    }
+                    confirmed.incrementAndGet();
+                });
+            }
+            s.await();
+            while (confirmed.get() < n) {
+                Thread.onSpinWait();
+            }
+            if (failure.get() != null) {
+                throw new IllegalStateException("a publish failed", failure.get());
+            }
+            return n / ((System.nanoTime() - start) / 1e9);
+        }
+
+        @Override
+        public long[] latency(int perSecond, int seconds) throws Exception {
+            int n = perSecond * seconds;
+            Sink s = new Sink(n, true);
+            sink = s;
+            long start = System.nanoTime();
+            for (int i = 0; i < n; i++) {
+                pace(start, i, perSecond);
+                sb.publisher().publish(channel, Message.ofBytes(payload(System.nanoTime())));
+            }
+            s.await();
+            return s.latencies(n / 10);
+        }
+
+        @Override
+        public void close() {
+            subscription.close();
+            if (durable != null) {
+                sb.subscriber().deleteDurable(durable);
+            }
+            try (Channel ch = sb.unwrap(Connection.class).createChannel()) {
+                ch.exchangeDelete("bench.ch." + channel);
+            } catch (Exception e) {
+                System.err.println("could not delete the benchmark's exchange: " + e);
+            }
+            sb.close();
+        }
+    }
+
+    /** Counts deliveries of one trial and, for latency trials, records send-to-handler times. */
+    private static final class Sink {
+        private final CountDownLatch done;
+        private final long[] latencies;
+        private final AtomicInteger next = new AtomicInteger();
+
+        Sink(int n, boolean measure) {
+            this.done = new CountDownLatch(n);
+            this.latencies = measure ? new long[n] : null;
+        }
+
+        void accept(byte[] body) {
+            if (latencies != null) {
+                int i = next.getAndIncrement();
+                if (i < latencies.length) {
+                    latencies[i] = (System.nanoTime() - ByteBuffer.wrap(body).getLong(0)) / 1000;
+                }
+            }
+            done.countDown();
+        }
+
+        long remaining() {
+            return done.getCount();
+        }
+
+        void await() throws InterruptedException {
+            if (!done.await(5, TimeUnit.MINUTES)) {
+                throw new IllegalStateException("trial did not complete: " + done.getCount() + " messages missing");
+            }
+        }
+
+        long[] latencies(int skip) {
+            return Arrays.copyOfRange(latencies, Math.min(skip, latencies.length), latencies.length);
+        }
+    }
+}

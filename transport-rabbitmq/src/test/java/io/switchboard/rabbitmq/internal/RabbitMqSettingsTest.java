@@ -1,0 +1,129 @@
+package io.switchboard.rabbitmq.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.ConfigurationException;
+import io.switchboard.rabbitmq.RabbitMqTransportProvider;
+import io.switchboard.spi.Config;
+import io.switchboard.spi.ConfigKey;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class RabbitMqSettingsTest {
+    /** A config holding parsed values, defaults for the rest. */
+    private static Config config(Map<ConfigKey<?>, Object> values) {
+        return new Config() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <T> T get(ConfigKey<T> key) {
+                return values.containsKey(key) ? (T) values.get(key) : key.defaultValue();
+            }
+
+            @Override
+            public boolean isSet(ConfigKey<?> key) {
+                return values.containsKey(key);
+            }
+
+            @Override
+            public Set<String> keysSet() {
+                return Set.of();
+            }
+
+            @Override
+            public String sourceOf(ConfigKey<?> key) {
+                return "test";
+            }
+        };
+    }
+
+    private static RabbitMqSettings settings(Map<ConfigKey<?>, Object> values) {
+        return RabbitMqSettings.from(config(values));
+    }
+
+    @Test
+    void parsesUserPasswordHostPortAndEncodedVhost() {
+        RabbitMqSettings s = settings(Map.of(RabbitMqTransportProvider.URI, "amqp://app%40x:p%3Ass@rabbit-1:5673/billing%2Fprod"));
+        assertEquals("app@x", s.username);
+        assertEquals("p:ss", s.password);
+        assertEquals("billing/prod", s.virtualHost);
+        assertEquals("rabbit-1:5673", s.addressList());
+        assertFalse(s.tls);
+    }
+
+    @Test
+    void emptyPathMeansTheDefaultVhostAndAmqpsDefaultsToPort5671() {
+        RabbitMqSettings s = settings(Map.of(RabbitMqTransportProvider.URI, "amqps://u:p@h/"));
+        assertEquals("/", s.virtualHost);
+        assertEquals("h:5671", s.addressList());
+        assertTrue(s.tls);
+        assertEquals("/", settings(Map.of(RabbitMqTransportProvider.URI, "amqp://u:p@h:5672/%2F")).virtualHost);
+    }
+
+    @Test
+    void addressesReplaceTheUriHostAndSeparateKeysOverrideItsParts() {
+        Map<ConfigKey<?>, Object> v = new HashMap<>();
+        v.put(RabbitMqTransportProvider.URI, "amqp://u:p@ignored:1/v");
+        v.put(RabbitMqTransportProvider.ADDRESSES, List.of("a:5672", "b:5673", "c"));
+        v.put(RabbitMqTransportProvider.PASSWORD, "other");
+        RabbitMqSettings s = settings(v);
+        assertEquals("a:5672,b:5673,c:5672", s.addressList());
+        assertEquals("other", s.password);
+        assertEquals("u", s.username);
+    }
+
+    @Test
+    void neverShowsThePassword() {
+        RabbitMqSettings s = settings(Map.of(RabbitMqTransportProvider.URI, "amqp://u:hunter2@h:5672/v"));
+        assertFalse(s.toString().contains("hunter2"), s.toString());
+        assertFalse(s.describe().contains("hunter2"));
+    }
+
+    @Test
+    void reportsEveryProblemTogetherNamingTheKeys() {
+        Map<ConfigKey<?>, Object> v = new HashMap<>();
+        v.put(RabbitMqTransportProvider.URI, "http://u:secret@h/");
+        v.put(RabbitMqTransportProvider.ADDRESSES, List.of("h:notaport"));
+        v.put(RabbitMqTransportProvider.CONFIRM_WINDOW, 0);
+        v.put(RabbitMqTransportProvider.PREFIX, "amq.x");
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> settings(v));
+        assertEquals(4, e.problems().size(), e.getMessage());
+        assertTrue(e.getMessage().contains("switchboard.rabbitmq.uri"));
+        assertTrue(e.getMessage().contains("switchboard.rabbitmq.addresses"));
+        assertTrue(e.getMessage().contains("switchboard.rabbitmq.confirm-window"));
+        assertTrue(e.getMessage().contains("switchboard.rabbitmq.prefix"));
+        assertFalse(e.getMessage().contains("secret"));
+    }
+
+    @Test
+    void retryDelaysRoundUpToFewSteps() {
+        assertEquals(0, RabbitMqDelivery.bucket(0));
+        long previous = 0;
+        int steps = 0;
+        for (long ms = 1; ms <= 600_000; ms++) {
+            long b = RabbitMqDelivery.bucket(ms);
+            assertTrue(b >= ms && b <= Math.max(10, ms * 5 / 4 + 1), ms + " -> " + b);
+            if (b != previous) {
+                steps++;
+                previous = b;
+            }
+        }
+        assertTrue(steps < 60, steps + " steps");
+    }
+
+    @Test
+    void namesTheTopologyUnderThePrefix() {
+        Topology t = new Topology("sb");
+        assertEquals("sb.ch.orders.created", t.channelExchange("orders.created"));
+        assertEquals("orders.created", t.channelOf("sb.ch.orders.created"));
+        assertEquals("sb.topic", t.topicExchange());
+        assertEquals("sb.sub.billing", t.subscriptionQueue("billing"));
+        assertEquals("sb.dlq.orders.dead", t.deadLetterQueue("orders.dead"));
+        assertEquals("sb.retry.billing.100ms", t.retryQueue("sb.sub.billing", 100));
+    }
+}

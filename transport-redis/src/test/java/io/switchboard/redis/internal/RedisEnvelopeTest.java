@@ -1,0 +1,68 @@
+package io.switchboard.redis.internal;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.switchboard.Message;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RedisEnvelopeTest {
+    @Test
+    void roundTripsEveryFieldAndBinaryPayload() {
+        byte[] payload = new byte[256];
+        for (int i = 0; i < payload.length; i++) {
+            payload[i] = (byte) i;
+        }
+        Message m = Message.builder().id("id-1").payload(payload).contentType("application/x-y")
+                .header("quote\"back\\slash", "line\nbreak\ttab \u0001 é 😀 \u2028")
+                .timestamp(Instant.ofEpochMilli(1_700_000_000_123L)).build();
+        byte[] wire = RedisEnvelope.encode(m);
+        assertTrue(RedisEnvelope.hasMagic(wire));
+        Message back = RedisEnvelope.decode(wire, "a.b");
+        assertEquals("id-1", back.id());
+        assertEquals("a.b", back.channel());
+        assertArrayEquals(payload, back.payload());
+        assertEquals(m.headers(), back.headers());
+        assertEquals("application/x-y", back.contentType());
+        assertEquals(m.timestamp(), back.timestamp());
+    }
+
+    @Test
+    void metadataIsOneLineOfJsonAfterTheMagic() {
+        Message m = Message.builder().id("x").text("p\nq").header("h", "v\nw").timestamp(Instant.ofEpochMilli(5)).build();
+        String wire = new String(RedisEnvelope.encode(m), StandardCharsets.UTF_8);
+        assertEquals("SB1\n{\"id\":\"x\",\"timestamp\":5,\"contentType\":\"text/plain; charset=utf-8\",\"headers\":{\"h\":\"v\\u000aw\"}}\np\nq",
+                wire);
+    }
+
+    @Test
+    void acceptsMetadataFromOtherWritersWithUnknownFieldsAndEscapes() {
+        String meta = "SB1\n { \"v\": [1, {\"a\": null}], \"headers\" : {\"k\":\"\\u00e9\\n\\/\"}, \"id\":\"n1\", \"timestamp\": 42,"
+                + " \"extra\": true, \"contentType\":\"application/json\" }\n{\"x\":1}";
+        Message m = RedisEnvelope.decode(meta.getBytes(StandardCharsets.UTF_8), "c");
+        assertEquals("n1", m.id());
+        assertEquals(Map.of("k", "é\n/"), m.headers());
+        assertEquals(42, m.timestamp().toEpochMilli());
+        assertEquals("{\"x\":1}", m.text());
+    }
+
+    @Test
+    void malformedMetadataIsNotAnEnvelope() {
+        assertNull(RedisEnvelope.decode("SB1\nnot json\nrest".getBytes(StandardCharsets.UTF_8), "c"));
+        assertNull(RedisEnvelope.decode("SB1\n{\"id\":\"a\"".getBytes(StandardCharsets.UTF_8), "c"));
+        assertNull(RedisEnvelope.decode("SB1\n{\"id\":\"\"}\n".getBytes(StandardCharsets.UTF_8), "c"));
+    }
+
+    @Test
+    void rawMessagesSniffJsonOnly() {
+        assertEquals(Message.JSON, RedisEnvelope.raw(" {\"a\":1}".getBytes(StandardCharsets.UTF_8), "c").contentType());
+        assertEquals(Message.JSON, RedisEnvelope.raw("[1]".getBytes(StandardCharsets.UTF_8), "c").contentType());
+        assertEquals(Message.OCTET_STREAM, RedisEnvelope.raw("hello".getBytes(StandardCharsets.UTF_8), "c").contentType());
+        assertEquals(Message.OCTET_STREAM, RedisEnvelope.raw(new byte[0], "c").contentType());
+    }
+}
