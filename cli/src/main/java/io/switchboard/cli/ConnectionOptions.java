@@ -11,6 +11,9 @@ import picocli.CommandLine.Option;
  * environment variables and {@code switchboard.properties}.
  */
 final class ConnectionOptions {
+    /** Environment variable carrying a parent's settings to a child process; not SWITCHBOARD_*, which the library reads as settings. */
+    static final String CHILD_SETTINGS = "SB_CLI_CHILD_SETTINGS";
+
     @Option(names = "--transport", paramLabel = "NAME",
             description = "Transport provider: memory, redis, rabbitmq (default: switchboard.transport from the environment).")
     String transport;
@@ -53,17 +56,28 @@ final class ConnectionOptions {
         }
     }
 
-    /** As command-line arguments, to pass on to a child process. */
-    java.util.List<String> asArguments() {
-        java.util.List<String> args = new java.util.ArrayList<>();
-        if (transport != null) {
-            args.add("--transport=" + transport);
+    /**
+     * The settings as {@code key=value} lines, to hand to a child process through its environment
+     * ({@value #CHILD_SETTINGS}) rather than its command line, where any user could read a password.
+     */
+    String forChild() {
+        StringBuilder sb = new StringBuilder();
+        settings().forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        return sb.toString();
+    }
+
+    /** Takes the settings a parent passed with {@link #forChild()}, under those given on this command line. */
+    void inheritFromParent() {
+        String inherited = System.getenv(CHILD_SETTINGS);
+        if (inherited == null) {
+            return;
         }
-        if (cache != null) {
-            args.add("--cache=" + cache);
+        for (String line : inherited.split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                properties.putIfAbsent(line.substring(0, eq), line.substring(eq + 1));
+            }
         }
-        properties.forEach((k, v) -> args.add("-D" + k + "=" + v));
-        return args;
     }
 
     /** Opens a Switchboard with these settings on top of the environment's. */

@@ -54,7 +54,7 @@ final class DemoCommand implements Callable<Integer> {
 
     private DemoOutput out;
     private String runId;
-    private List<String> childArgs;
+    private String childSettings;
     private boolean separateProcesses;
 
     @Override
@@ -79,7 +79,7 @@ final class DemoCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "the memory cache lives inside one JVM, so separate processes cannot share it; "
                     + "use --cache redis or --cache memcached (or --in-process)");
         }
-        childArgs = connection.asArguments();
+        childSettings = connection.forChild();
 
         List<DemoNode> fleet = new ArrayList<>();
         try (Switchboard observer = connection.open()) {
@@ -149,7 +149,7 @@ final class DemoCommand implements Callable<Integer> {
         if (!separateProcesses) {
             return new DemoInstance(name, connection.open(), runId);
         }
-        DemoProcess p = DemoProcess.start(name, runId, childArgs);
+        DemoProcess p = DemoProcess.start(name, runId, childSettings);
         out.detail(name + " started as process " + p.pid());
         return p;
     }

@@ -24,6 +24,7 @@ final class DemoInstanceCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        connection.inheritFromParent();
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
         try (DemoInstance node = new DemoInstance(name, connection.open(), runId)) {
             out.println("ready " + ProcessHandle.current().pid());

@@ -49,13 +49,14 @@ final class DemoProcess implements DemoNode {
     }
 
     /** Starts a child JVM with this JVM's class path and waits until its instance is ready. */
-    static DemoProcess start(String name, String runId, List<String> connectionArgs) {
+    static DemoProcess start(String name, String runId, String settings) {
         String java = ProcessHandle.current().info().command().orElse(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         List<String> cmd = new ArrayList<>(List.of(java, "-Xmx128m", "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"),
                 SwitchboardCommand.class.getName(), "demo-instance", "--name", name, "--run", runId));
-        cmd.addAll(connectionArgs);
         try {
-            Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            ProcessBuilder pb = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT);
+            pb.environment().put(ConnectionOptions.CHILD_SETTINGS, settings);
+            Process p = pb.start();
             DemoProcess node = new DemoProcess(name, p);
             String ready = node.reply();
             if (!ready.startsWith("ready")) {
