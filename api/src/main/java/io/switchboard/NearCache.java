@@ -55,8 +55,9 @@ public interface NearCache<V> extends AutoCloseable {
 
     /**
      * Reads a value, or when the shared cache has none calls {@code loader}, stores its non-null
-     * result with the options' write TTL and announces the key. Within one JVM at most one load
-     * per key runs at a time.
+     * result with the options' write TTL and announces the key. Within this near cache at most one
+     * load per key runs at a time; concurrent callers wait for it and share its result, and a
+     * loader's checked exception is thrown wrapped in {@link CacheException}.
      *
      * @return the value, or {@code null} if absent and the loader returned {@code null}
      */
