@@ -369,7 +369,7 @@ public final class RedisBenchmark {
                 ByteBuffer.wrap(p).putLong(System.nanoTime());
                 pub.publish(ch, p);
             });
-            TestWait.until(() -> sub.count.get() >= n, 5000);
+            Poll.until(() -> sub.count.get() >= n, 5000);
             return percentiles(lat, (int) Math.min(n, sub.latencyIndex.get()));
         }
     }
@@ -385,7 +385,7 @@ public final class RedisBenchmark {
                 ByteBuffer.wrap(p).putLong(System.nanoTime());
                 s.publisher().publish(channel, Message.ofBytes(p));
             });
-            TestWait.until(() -> index.get() >= n, 5000);
+            Poll.until(() -> index.get() >= n, 5000);
             return percentiles(lat, (int) Math.min(n, index.get()));
         }
     }
@@ -428,7 +428,7 @@ public final class RedisBenchmark {
     }
 
     /** Polls a condition for at most the given milliseconds. */
-    private static final class TestWait {
+    private static final class Poll {
         static void until(java.util.function.BooleanSupplier c, long millis) throws InterruptedException {
             long deadline = System.nanoTime() + millis * 1_000_000;
             while (!c.getAsBoolean() && System.nanoTime() < deadline) {

@@ -12,11 +12,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 import io.switchboard.Capabilities;
 import io.switchboard.Capability;
 import io.switchboard.ConnectionEvent;
+import io.switchboard.Delivery;
 import io.switchboard.DeliveryGuarantee;
 import io.switchboard.Health;
-import io.switchboard.Delivery;
 import io.switchboard.Message;
-import io.switchboard.MessageHandler;
 import io.switchboard.PayloadTooLargeException;
 import io.switchboard.RetryPolicy;
 import io.switchboard.Subscription;
@@ -97,8 +96,6 @@ public abstract class TransportContract {
     void closeEverythingOpened() {
         cleanUp();
     }
-
-    // ---------------------------------------------------------------- support
 
     /** Opens a Switchboard on the transport under test, closed after the rule. */
     Switchboard open() {
@@ -259,8 +256,6 @@ public abstract class TransportContract {
         }
         return b;
     }
-
-    // ---------------------------------------------------------------- rules
 
     @Nested
     @DisplayName("A published message")

@@ -237,6 +237,11 @@ public final class RabbitMqTransport implements Transport {
         }
     }
 
+    /**
+     * Reconnects until it succeeds and every subscription is re-established. Runs on the single
+     * recovery thread; a second run queued by a connection that died during recovery finds the
+     * connection already back and returns.
+     */
     private void recover() {
         while (!closing) {
             try {
@@ -244,7 +249,8 @@ public final class RabbitMqTransport implements Transport {
             } catch (InterruptedException e) {
                 return;
             }
-            if (closing) {
+            Connection current = connection;
+            if (closing || current != null && current.isOpen()) {
                 return;
             }
             Connection conn;

@@ -27,8 +27,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
-import redis.clients.jedis.Jedis;
-import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.Connection;
+import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
@@ -41,8 +41,8 @@ import redis.clients.jedis.params.SetParams;
  * value, computed by the client on reads and by {@code redis.sha1hex} in the CAS script, so no
  * extra key is needed (ABA caveat: a value changed and changed back has the same version).
  *
- * <p>Thread-safe. Operations run on a pool of {@code cache.pool-size} threads, each borrowing a
- * pooled connection; every stage completes within the command timeout (plus queueing).
+ * <p>Thread-safe. Operations run on {@code cache.pool-size} threads sharing Jedis's pooled
+ * {@code RedisClient} of as many connections; every stage completes within the command timeout (plus queueing).
  */
 public final class RedisCacheDriver implements CacheDriver {
     /** Longest key accepted, in UTF-8 bytes. Redis allows far more; long keys cost memory on every node. */
@@ -64,18 +64,18 @@ public final class RedisCacheDriver implements CacheDriver {
 
     private final RedisSettings settings;
     private final RedisConnector connector;
-    private final JedisPool pool;
+    private final RedisClient client;
     private final ThreadPoolExecutor executor;
     private final String serverVersion;
     private final AtomicLong operations = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
     private volatile String lastError;
 
-    private RedisCacheDriver(RedisSettings settings, RedisConnector connector, JedisPool pool, ThreadPoolExecutor executor,
+    private RedisCacheDriver(RedisSettings settings, RedisConnector connector, RedisClient client, ThreadPoolExecutor executor,
             String serverVersion) {
         this.settings = settings;
         this.connector = connector;
-        this.pool = pool;
+        this.client = client;
         this.executor = executor;
         this.serverVersion = serverVersion;
     }
@@ -97,7 +97,7 @@ public final class RedisCacheDriver implements CacheDriver {
         } finally {
             RedisConnector.closeQuietly(probe);
         }
-        GenericObjectPoolConfig<Jedis> poolConfig = new GenericObjectPoolConfig<>();
+        GenericObjectPoolConfig<Connection> poolConfig = new GenericObjectPoolConfig<>();
         poolConfig.setMaxTotal(settings.cachePoolSize);
         poolConfig.setMaxIdle(settings.cachePoolSize);
         poolConfig.setMinIdle(0);
@@ -106,7 +106,8 @@ public final class RedisCacheDriver implements CacheDriver {
         poolConfig.setTestWhileIdle(true);
         poolConfig.setTimeBetweenEvictionRuns(Duration.ofSeconds(30));
         poolConfig.setJmxEnabled(false);
-        JedisPool pool = new JedisPool(poolConfig, settings.hostAndPort(), settings.clientConfig());
+        RedisClient client = RedisClient.builder().hostAndPort(settings.hostAndPort()).clientConfig(settings.clientConfig())
+                .poolConfig(poolConfig).build();
         AtomicInteger n = new AtomicInteger();
         String prefix = context.instanceName() + "-redis-cache-";
         ThreadPoolExecutor executor = new ThreadPoolExecutor(settings.cachePoolSize, settings.cachePoolSize, 30, TimeUnit.SECONDS,
@@ -116,7 +117,7 @@ public final class RedisCacheDriver implements CacheDriver {
                     return t;
                 });
         executor.allowCoreThreadTimeOut(true);
-        return new RedisCacheDriver(settings, connector, pool, executor, version);
+        return new RedisCacheDriver(settings, connector, client, executor, version);
     }
 
     @Override
@@ -224,13 +225,13 @@ public final class RedisCacheDriver implements CacheDriver {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private <T> CompletionStage<T> run(String operation, String key, Function<Jedis, T> body) {
+    private <T> CompletionStage<T> run(String operation, String key, Function<RedisClient, T> body) {
         CompletableFuture<T> f = new CompletableFuture<>();
         try {
             executor.execute(() -> {
                 operations.incrementAndGet();
-                try (Jedis j = pool.getResource()) {
-                    f.complete(body.apply(j));
+                try {
+                    f.complete(body.apply(client));
                 } catch (JedisDataException e) {
                     errors.incrementAndGet();
                     lastError = operation + ": " + e.getMessage();
@@ -261,9 +262,9 @@ public final class RedisCacheDriver implements CacheDriver {
         details.put("server", settings.describe());
         details.put("serverVersion", serverVersion);
         details.put("poolSize", settings.cachePoolSize);
-        details.put("poolActive", pool.getNumActive());
-        details.put("poolIdle", pool.getNumIdle());
-        details.put("poolWaiters", pool.getNumWaiters());
+        details.put("poolActive", client.getPool().getNumActive());
+        details.put("poolIdle", client.getPool().getNumIdle());
+        details.put("poolWaiters", client.getPool().getNumWaiters());
         details.put("queued", executor.getQueue().size());
         details.put("operations", operations.get());
         details.put("errors", errors.get());
@@ -287,17 +288,17 @@ public final class RedisCacheDriver implements CacheDriver {
             Thread.currentThread().interrupt();
         }
         executor.shutdownNow();
-        pool.close();
+        client.close();
     }
 
-    /** Supports {@link JedisPool}, for commands the cache API does not offer. */
+    /** Supports Jedis's pooled {@code RedisClient} (and its supertypes), for commands the cache API does not offer. */
     @Override
     public <T> T unwrap(Class<T> type) {
-        if (type.isInstance(pool)) {
-            return type.cast(pool);
+        if (type.isInstance(client)) {
+            return type.cast(client);
         }
         throw new IllegalArgumentException("the Redis cache offers no native object of type " + type.getName()
-                + "; supported: " + JedisPool.class.getName());
+                + "; supported: " + RedisClient.class.getName());
     }
 
     @Override

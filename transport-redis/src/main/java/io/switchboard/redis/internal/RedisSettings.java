@@ -16,6 +16,7 @@ import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisProtocol;
+import redis.clients.jedis.SslOptions;
 
 /**
  * The parsed, validated Redis settings. Immutable. {@link #toString()} and {@link #describe()}
@@ -163,8 +164,10 @@ public final class RedisSettings {
                 .protocol(RedisProtocol.RESP2)
                 .database(database)
                 .clientName(clientName)
-                .clientSetInfoConfig(ClientSetInfoConfig.DISABLED)
-                .ssl(tls);
+                .clientSetInfoConfig(ClientSetInfoConfig.DISABLED);
+        if (tls) {
+            b.sslOptions(SslOptions.defaults());
+        }
         if (password != null) {
             b.user(user).password(password);
         }

@@ -54,6 +54,8 @@ final class RedisSubscriber {
     private final Map<String, Target> exact = new ConcurrentHashMap<>();
     private final Map<String, Target> patterns = new ConcurrentHashMap<>();
     private final Map<String, ArrayDeque<CompletableFuture<Void>>> awaitingConfirmation = new HashMap<>();
+    /** Subscriptions whose SUBSCRIBE was lost with the old connection and re-sent before the resync PING. */
+    private final List<CompletableFuture<Void>> awaitingResync = new ArrayList<>();
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicLong reconnects = new AtomicLong();
@@ -62,6 +64,24 @@ final class RedisSubscriber {
     private volatile boolean recovering;
     private volatile boolean closing;
     private volatile String lastError;
+
+    /** The text of the last channel (or glob) name received; reused while the same name repeats. Reader thread only. */
+    private static final class Name {
+        final byte[] raw;
+        final String text;
+
+        Name(byte[] raw) {
+            this.raw = raw;
+            this.text = new String(raw, StandardCharsets.UTF_8);
+        }
+
+        Name of(byte[] bytes) {
+            return Arrays.equals(raw, bytes) ? this : new Name(bytes);
+        }
+    }
+
+    private Name lastChannel = new Name(new byte[0]);
+    private Name lastGlob = new Name(new byte[0]);
 
     /** One Redis channel or glob and the subscriptions sharing it. */
     private static final class Target {
@@ -238,9 +258,12 @@ final class RedisSubscriber {
             }
             byte[] kind = (byte[]) parts.get(0);
             if (is(kind, "message") && parts.size() == 3) {
-                deliverExact(string(parts.get(1)), (byte[]) parts.get(2));
+                lastChannel = lastChannel.of((byte[]) parts.get(1));
+                deliverExact(lastChannel.text, (byte[]) parts.get(2));
             } else if (is(kind, "pmessage") && parts.size() == 4) {
-                deliverPattern(string(parts.get(1)), string(parts.get(2)), (byte[]) parts.get(3));
+                lastGlob = lastGlob.of((byte[]) parts.get(1));
+                lastChannel = lastChannel.of((byte[]) parts.get(2));
+                deliverPattern(lastGlob.text, lastChannel.text, (byte[]) parts.get(3));
             } else if (is(kind, "subscribe") || is(kind, "psubscribe")) {
                 confirm((is(kind, "psubscribe") ? "p:" : "c:") + string(parts.get(1)));
             } else if (is(kind, "pong") && parts.size() > 1 && parts.get(1) instanceof byte[]
@@ -380,6 +403,8 @@ final class RedisSubscriber {
                     backoff = Math.min(settings.maxBackoff.toMillis(), backoff * 2);
                     continue;
                 }
+                awaitingConfirmation.values().forEach(awaitingResync::addAll);
+                awaitingConfirmation.clear();
                 recovering = true;
                 wire = w;
                 reconnects.incrementAndGet();
@@ -410,8 +435,8 @@ final class RedisSubscriber {
                 return;
             }
             recovering = false;
-            awaitingConfirmation.values().forEach(waiting::addAll);
-            awaitingConfirmation.clear();
+            waiting.addAll(awaitingResync);
+            awaitingResync.clear();
         }
         waiting.forEach(f -> f.complete(null));
         LOG.info("Redis subscriber connection to {} re-established; {} channels and {} patterns re-subscribed",
