@@ -7,6 +7,7 @@ import io.switchboard.PayloadTooLargeException;
 import io.switchboard.SwitchboardException;
 import io.switchboard.memcached.internal.Deadlines;
 import io.switchboard.memcached.internal.Expiry;
+import io.switchboard.memcached.internal.HandOffFuture;
 import io.switchboard.memcached.internal.Item;
 import io.switchboard.memcached.internal.ItemTranscoder;
 import io.switchboard.memcached.internal.Keys;
@@ -133,9 +134,8 @@ public final class MemcachedCacheDriver implements CacheDriver {
         String name = context.instanceName() + "-memcached";
         this.callbacks = new ExecutorService[settings.connections];
         for (int i = 0; i < callbacks.length; i++) {
-            // One thread per connection keeps completions in the order the server replied.
-            callbacks[i] = settings.completeOnIoThread ? new DirectExecutor()
-                    : new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon(name + "-callback-" + i));
+            // One thread per connection keeps callbacks in the order the server replied.
+            callbacks[i] = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon(name + "-callback-" + i));
         }
         this.admin = Executors.newSingleThreadExecutor(daemon(name + "-admin"));
         this.deadlines = new Deadlines(settings.timeout.toNanos(), this::expire);
@@ -166,7 +166,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
     private void start(List<InetSocketAddress> addresses, ProviderContext context) {
         for (int i = 0; i < clients.length; i++) {
             try {
-                clients[i] = new MemcachedClient(connectionFactory(settings, callbacks[i], new Observer()), addresses);
+                clients[i] = new MemcachedClient(connectionFactory(settings, new DirectExecutor(), new Observer()), addresses);
             } catch (IOException e) {
                 throw new ConnectionException("cannot start the memcached client for " + settings.labels + ": " + e.getMessage(), e);
             }
@@ -254,7 +254,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
     public CompletionStage<CacheEntry> get(String key) {
         String sk = keys.toServerKey(key);
         return submit(key, sk, c -> c.asyncGets(sk, transcoder),
-                (CASValue<Item> v, OperationStatus s) -> v == null ? null : WireFormat.entry(key, v.getValue(), v.getCas()));
+                (CASValue<Item> v, OperationStatus s) -> v == null ? null : WireFormat.entry(key, v.getValue(), v.getCas()), true);
     }
 
     @Override
@@ -269,7 +269,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
         String first = byServerKey.keySet().iterator().next();
         String label = byServerKey.get(first) + (byServerKey.size() > 1 ? " (and " + (byServerKey.size() - 1) + " more keys)" : "");
         operations.increment();
-        CompletableFuture<Map<String, CacheEntry>> result = new CompletableFuture<>();
+        CompletableFuture<Map<String, CacheEntry>> result = result(first, true);
         BulkFuture<Map<String, Item>> f;
         try {
             f = client(first).asyncGetBulk(byServerKey.keySet(), transcoder);
@@ -431,8 +431,24 @@ public final class MemcachedCacheDriver implements CacheDriver {
         return System.currentTimeMillis() / 1000;
     }
 
+    private int connection(String serverKey) {
+        return clients.length == 1 ? 0 : (serverKey.hashCode() & 0x7fffffff) % clients.length;
+    }
+
     private MemcachedClient client(String serverKey) {
-        return clients.length == 1 ? clients[0] : clients[(serverKey.hashCode() & 0x7fffffff) % clients.length];
+        return clients[connection(serverKey)];
+    }
+
+    /**
+     * The result of an operation: completed on the I/O thread (spymemcached's listeners run there),
+     * callbacks handed to the connection's callback thread unless complete-on-io-thread is set.
+     */
+    private <R> CompletableFuture<R> result(String serverKey, boolean read) {
+        if (settings.completeOnIoThread) {
+            return new CompletableFuture<>();
+        }
+        ExecutorService callback = callbacks[connection(serverKey)];
+        return read ? new HandOffFuture.Inline<>(callback) : new HandOffFuture<>(callback);
     }
 
     @FunctionalInterface
@@ -441,11 +457,16 @@ public final class MemcachedCacheDriver implements CacheDriver {
     }
 
     private <V, R> CompletableFuture<R> submit(String key, String sk, Submission<? extends Future<V>> submission, Adapter<V, R> adapter) {
+        return submit(key, sk, submission, adapter, false);
+    }
+
+    private <V, R> CompletableFuture<R> submit(String key, String sk, Submission<? extends Future<V>> submission, Adapter<V, R> adapter,
+            boolean read) {
         if (closed.get()) {
             throw new IllegalStateException("the memcached cache is closed");
         }
         operations.increment();
-        CompletableFuture<R> result = new CompletableFuture<>();
+        CompletableFuture<R> result = result(sk, read);
         Future<V> f;
         try {
             f = submission.submit(client(sk));
@@ -728,7 +749,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
         }
     }
 
-    /** Runs listener callbacks on the thread completing the operation (spymemcached's I/O thread). */
+    /** Runs spymemcached's listeners on the thread completing the operation: its I/O thread. */
     private static final class DirectExecutor extends AbstractExecutorService {
         private volatile boolean shutdown;
 

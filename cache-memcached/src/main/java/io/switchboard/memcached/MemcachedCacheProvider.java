@@ -75,8 +75,8 @@ public final class MemcachedCacheProvider implements CacheProvider {
             "Let spymemcached merge consecutive gets to one server into one multi-get (text protocol).");
     /** Where results complete. */
     public static final ConfigKey<Boolean> COMPLETE_ON_IO_THREAD = ConfigKey.bool(PREFIX + "complete-on-io-thread", false,
-            "Complete asynchronous results on spymemcached's I/O thread instead of one callback thread per connection: "
-                    + "saves a thread hop, but a callback that blocks then stalls every operation on that connection.");
+            "Also run callbacks of asynchronous results on spymemcached's I/O thread instead of handing them to the "
+                    + "connection's callback thread: saves a thread hop, but a callback that blocks then stalls its connection.");
     /** Socket read buffer. */
     public static final ConfigKey<Long> READ_BUFFER = ConfigKey.size(PREFIX + "read-buffer", 16L * 1024,
             "Read buffer per connection.");

@@ -182,8 +182,9 @@ class MemcachedFaultIT {
                 }
                 long submitMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
                 int refused = 0;
-                for (CompletableFuture<Void> f : puts) {
-                    ConnectionException e = assertThrows(ConnectionException.class, () -> join(f));
+                for (int i = 0; i < puts.size(); i++) {
+                    CompletableFuture<Void> f = puts.get(i);
+                    ConnectionException e = assertThrows(ConnectionException.class, () -> join(f), "put " + i + " on a frozen server");
                     refused += e.getMessage().contains("queue") ? 1 : 0;
                 }
                 long allMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);

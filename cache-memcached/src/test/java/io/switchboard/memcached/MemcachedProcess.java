@@ -74,6 +74,18 @@ final class MemcachedProcess implements AutoCloseable {
         if (!kill.waitFor(5, TimeUnit.SECONDS) || kill.exitValue() != 0) {
             throw new AssertionError("kill -" + signal + " " + process.pid() + " failed");
         }
+        if (signal.equals("STOP")) {
+            // The signal is delivered asynchronously; a request could still be answered until the state says stopped.
+            java.nio.file.Path stat = java.nio.file.Path.of("/proc/" + process.pid() + "/stat");
+            Await.await(Duration.ofSeconds(5), () -> {
+                try {
+                    String s = java.nio.file.Files.readString(stat);
+                    return s.substring(s.lastIndexOf(')') + 2).startsWith("T");
+                } catch (IOException e) {
+                    return false;
+                }
+            }, "memcached " + process.pid() + " never showed as stopped");
+        }
     }
 
     @Override
