@@ -102,6 +102,22 @@ public final class Switchboard implements AutoCloseable {
         return runtime.cache(Objects.requireNonNull(name, "cache name"));
     }
 
+    /**
+     * Opens a {@link NearCache}: a bounded local copy of {@code cache(name)} kept coherent with
+     * the other instances' copies through announcements on a channel. Close it when done (closing
+     * the Switchboard ends it too).
+     *
+     * @param name the cache name, as for {@link #cache(String)}
+     * @param type the value type ({@code byte[]}, {@code String} or a JSON-mapped type)
+     * @param options size, TTLs, sync strategy and channel
+     * @throws IllegalArgumentException if the name is invalid
+     * @throws IllegalStateException if no cache provider is configured, or this Switchboard is closed
+     * @throws ConnectionException if the transport cannot establish the subscription
+     */
+    public <V> NearCache<V> nearCache(String name, Class<V> type, NearCacheOptions options) {
+        return new io.switchboard.internal.near.SyncedNearCache<>(this, name, type, options);
+    }
+
     /** What the transport offers. */
     public Capabilities capabilities() {
         return runtime.capabilities();

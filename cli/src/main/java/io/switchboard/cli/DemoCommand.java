@@ -1,37 +1,40 @@
 package io.switchboard.cli;
 
+import io.switchboard.SharedCache;
 import io.switchboard.Switchboard;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Random;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * The demo: several service instances each keep a local copy of a product catalogue; changes go
- * to the shared cache and are announced over pub/sub; the run ends with a consistency check that
- * fails the command if any copy disagrees with the shared cache.
+ * The demo: several service instances each keep a near cache of a product catalogue; changes go
+ * through one instance's near cache to the shared cache and are announced to the others; one
+ * instance is restarted in the middle (a rolling restart); the run ends with a consistency check
+ * that fails the command if any instance reads a copy that differs from the shared cache.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Runs service instances that keep local copies of a catalogue in sync through Switchboard,",
-                "then checks that every copy matches the shared cache (exit 0) or not (exit 1).",
-                "Without options it runs on the in-memory transport and cache, in this JVM, with no server."})
+@Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Runs service instances that keep near caches of a catalogue in sync through Switchboard, restarts one in the",
+                "middle, then checks that every instance reads what the shared cache holds (exit 0) or not (exit 1).",
+                "Without --transport: in-memory transport and cache, every instance in this JVM, no server needed.",
+                "With --transport redis|rabbitmq: every instance is its own JVM process (cache default: redis for redis, memcached for rabbitmq)."})
 final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--transport", defaultValue = "memory", description = "Transport provider (default: ${DEFAULT-VALUE}).")
-    String transport;
-
-    @Option(names = "--cache", description = "Cache provider (default: the transport's name if it has a cache, else memory).")
-    String cache;
+    @Mixin
+    ConnectionOptions connection;
 
     @Option(names = "--instances", defaultValue = "3", description = "Service instances (default: ${DEFAULT-VALUE}).")
     int instances;
@@ -39,117 +42,154 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--changes", defaultValue = "12", description = "Changes to make (default: ${DEFAULT-VALUE}).")
     int changes;
 
-    @Option(names = "--timeout", defaultValue = "PT15S", description = "How long to wait for copies to converge (ISO-8601, default: ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = "PT15S", converter = DurationConverter.class,
+            description = "How long to wait for copies to converge after a change (default 15s).")
     Duration timeout;
 
-    @Option(names = {"-D", "--property"}, description = "Extra Switchboard setting, key=value (repeatable).")
-    Map<String, String> properties = new LinkedHashMap<>();
+    @Option(names = "--in-process", description = "Run every instance in this JVM even on a server transport.")
+    boolean inProcess;
 
-    @Option(names = {"-v", "--verbose"}, description = "Narrate every delivery.")
+    @Option(names = {"-v", "--verbose"}, description = "Narrate more.")
     boolean verbose;
+
+    private DemoOutput out;
+    private String runId;
+    private String childSettings;
+    private boolean separateProcesses;
 
     @Override
     public Integer call() throws Exception {
         if (instances < 2 || instances > 20) {
-            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "--instances must be between 2 and 20, got " + instances);
+            throw new ParameterException(spec.commandLine(), "--instances must be between 2 and 20, got " + instances);
         }
-        DemoOutput out = new DemoOutput(spec.commandLine().getOut(), verbose);
-        String runId = Long.toHexString(System.nanoTime() ^ new Random().nextLong()).substring(0, 8);
-        Map<String, Object> props = new LinkedHashMap<>(properties);
-        props.put("switchboard.transport", transport);
-        props.put("switchboard.cache", cache != null ? cache : defaultCache(transport));
+        if (changes < 2) {
+            throw new ParameterException(spec.commandLine(), "--changes must be at least 2, got " + changes);
+        }
+        out = new DemoOutput(spec.commandLine().getOut(), verbose);
+        runId = Long.toHexString(System.nanoTime() ^ new Random().nextLong()).substring(0, 8);
+        String transport = connection.transport != null ? connection.transport : "memory";
+        String cache = connection.cache != null ? connection.cache : ConnectionOptions.defaultCache(transport);
+        connection.transport = transport;
+        connection.cache = cache;
+        if (transport.equals("memory")) {
+            connection.properties.putIfAbsent("switchboard.memory.broker", "demo-" + runId);
+        }
+        separateProcesses = !transport.equals("memory") && !inProcess;
+        if (separateProcesses && cache.equals("memory")) {
+            throw new ParameterException(spec.commandLine(), "the memory cache lives inside one JVM, so separate processes cannot share it; "
+                    + "use --cache redis or --cache memcached (or --in-process)");
+        }
+        childSettings = connection.forChild();
 
-        List<DemoInstance> fleet = new ArrayList<>();
-        try {
-            for (int i = 1; i <= instances; i++) {
-                fleet.add(new DemoInstance("instance-" + i, Switchboard.open(props), runId, out));
-            }
-            DemoInstance first = fleet.get(0);
-            out.line("Switchboard demo: " + instances + " service instances, transport '" + transport + "' ("
-                    + first.cache().name() + " cache on '" + props.get("switchboard.cache") + "'), run " + runId);
-            out.line("Each instance keeps a local copy of the catalogue; the shared cache holds the source of truth;");
-            out.line("every change is written with compare-and-set and announced on channel demo." + runId + ".product.changed.");
+        List<DemoNode> fleet = new ArrayList<>();
+        try (Switchboard observer = connection.open()) {
+            SharedCache truth = observer.cache(DemoInstance.cacheName(runId));
+            out.line("Switchboard demo: " + instances + " service instances " + (separateProcesses ? "(one JVM process each)" : "(in this JVM)")
+                    + ", transport '" + transport + "', cache '" + cache + "', run " + runId);
+            out.line("Each instance reads the catalogue through its near cache (a local copy); writes go to the shared cache and");
+            out.line("are announced on channel switchboard.near." + DemoInstance.cacheName(runId) + " so the other instances drop their copy.");
             out.line("");
+            for (int i = 1; i <= instances; i++) {
+                fleet.add(start("instance-" + i));
+            }
 
             List<String> ids = List.of("p-1", "p-2", "p-3", "p-4", "p-5");
             String[] names = {"espresso", "grinder", "kettle", "scale", "filter papers"};
+            DemoNode first = fleet.get(0);
             for (int i = 0; i < ids.size(); i++) {
                 first.create(new Product(ids.get(i), names[i], 1000L + 250L * i, 1, first.name()));
             }
-            for (DemoInstance d : fleet.subList(1, fleet.size())) {
-                d.warmUp(ids);
+            for (DemoNode d : fleet) {
+                ids.forEach(d::read);
             }
-            out.line(first.name() + " created " + ids.size() + " products; the others loaded them at start.");
+            out.line(first.name() + " created " + ids.size() + " products; every instance read them into its near cache.");
 
             Random random = new Random(42);
-            Map<String, Long> expected = new LinkedHashMap<>();
             for (int c = 1; c <= changes; c++) {
-                DemoInstance writer = fleet.get(random.nextInt(fleet.size()));
+                if (c == changes / 2 + 1) {
+                    int victim = 1 + random.nextInt(fleet.size() - 1);
+                    DemoNode old = fleet.get(victim);
+                    out.line("rolling restart: stopping " + old.name() + " and starting it again (its near cache starts empty)");
+                    old.close();
+                    DemoNode fresh = start(old.name());
+                    fleet.set(victim, fresh);
+                    ids.forEach(fresh::read);
+                }
+                DemoNode writer = fleet.get(random.nextInt(fleet.size()));
                 String id = ids.get(random.nextInt(ids.size()));
                 long cents = 500 + random.nextInt(5000);
                 Product p = writer.changePrice(id, cents);
-                expected.put(id, p.version());
-                out.line(String.format("change %2d: %s sets %s (%s) to %s -> version %d", c, writer.name(), id, p.name(), p.price(), p.version()));
-                awaitConverged(fleet, Map.of(id, p.version()), out);
+                long ms = awaitConverged(fleet, truth, List.of(id));
+                out.line(String.format("change %2d: %s sets %s (%s) to %s -> version %d%s", c, writer.name(), id, p.name(), p.price(), p.version(),
+                        ms >= 0 ? String.format("; every instance reads it after %d ms", ms) : "; NOT converged within " + timeout));
             }
 
             out.line("concurrent writes: every instance changes p-1 at the same moment");
             List<CompletableFuture<Product>> racing = new ArrayList<>();
-            for (DemoInstance d : fleet) {
+            for (DemoNode d : fleet) {
                 long cents = 100 + random.nextInt(900);
                 racing.add(CompletableFuture.supplyAsync(() -> d.changePrice("p-1", cents)));
             }
-            long max = 0;
-            for (CompletableFuture<Product> f : racing) {
-                max = Math.max(max, f.join().version());
-            }
-            expected.put("p-1", max);
-            awaitConverged(fleet, expected, out);
-
-            return check(fleet, ids, out);
+            racing.forEach(CompletableFuture::join);
+            long ms = awaitConverged(fleet, truth, ids);
+            out.detail(ms >= 0 ? "converged after " + ms + " ms" : "not converged within " + timeout);
+            return check(fleet, truth, ids);
         } finally {
-            for (DemoInstance d : fleet) {
-                d.close();
-            }
-        }
-    }
-
-    private static String defaultCache(String transport) {
-        return transport.equals("redis") ? "redis" : "memory";
-    }
-
-    private void awaitConverged(List<DemoInstance> fleet, Map<String, Long> versions, DemoOutput out) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        long start = System.nanoTime();
-        while (System.nanoTime() < deadline) {
-            boolean all = true;
-            for (DemoInstance d : fleet) {
-                for (Map.Entry<String, Long> e : versions.entrySet()) {
-                    if (d.localVersion(e.getKey()) < e.getValue()) {
-                        all = false;
-                    }
+            for (DemoNode d : fleet) {
+                try {
+                    d.close();
+                } catch (RuntimeException e) {
+                    out.line("closing " + d.name() + " failed: " + e.getMessage());
                 }
             }
-            if (all) {
-                out.detail(String.format("all %d instances up to date after %.1f ms", fleet.size(), (System.nanoTime() - start) / 1e6));
-                return;
-            }
-            Thread.sleep(1);
         }
-        out.line("  (copies did not converge within " + timeout + "; the consistency check will show which)");
     }
 
-    private static int check(List<DemoInstance> fleet, List<String> ids, DemoOutput out) {
+    private DemoNode start(String name) {
+        if (!separateProcesses) {
+            return new DemoInstance(name, connection.open(), runId);
+        }
+        DemoProcess p = DemoProcess.start(name, runId, childSettings);
+        out.detail(name + " started as process " + p.pid());
+        return p;
+    }
+
+    /** Waits until every instance reads what the shared cache holds for {@code ids}; returns the milliseconds taken, or -1. */
+    private long awaitConverged(List<DemoNode> fleet, SharedCache truth, List<String> ids) throws InterruptedException {
+        long start = System.nanoTime();
+        long deadline = start + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (stale(fleet, truth, ids) == 0) {
+                return (System.nanoTime() - start) / 1_000_000;
+            }
+            Thread.sleep(2);
+        }
+        return -1;
+    }
+
+    private static int stale(List<DemoNode> fleet, SharedCache truth, List<String> ids) {
+        int stale = 0;
+        for (String id : ids) {
+            Product t = truth.get(id, Product.class);
+            for (DemoNode d : fleet) {
+                if (!Objects.equals(t, d.read(id))) {
+                    stale++;
+                }
+            }
+        }
+        return stale;
+    }
+
+    private int check(List<DemoNode> fleet, SharedCache truth, List<String> ids) {
         out.line("");
         out.line("consistency check: " + fleet.size() + " instances x " + ids.size() + " products against the shared cache");
         int stale = 0;
-        DemoInstance any = fleet.get(0);
         for (String id : ids) {
-            Product truth = any.cache().get("product:" + id, Product.class);
-            StringBuilder row = new StringBuilder(String.format("  %-4s %-14s %7s v%-3d", id, truth.name(), truth.price(), truth.version()));
-            for (DemoInstance d : fleet) {
-                Product copy = d.snapshot().get(id);
-                boolean ok = truth.equals(copy);
+            Product t = truth.get(id, Product.class);
+            StringBuilder row = new StringBuilder(String.format("  %-4s %-14s %7s v%-3d", id, t.name(), t.price(), t.version()));
+            for (DemoNode d : fleet) {
+                Product copy = d.read(id);
+                boolean ok = t.equals(copy);
                 if (!ok) {
                     stale++;
                 }
@@ -157,11 +197,14 @@ final class DemoCommand implements Callable<Integer> {
             }
             out.line(row.toString());
         }
+        Map<String, String> stats = new LinkedHashMap<>();
+        fleet.forEach(d -> stats.put(d.name(), d.stats()));
+        stats.forEach((n, s) -> out.line("  " + n + ": " + s));
         if (stale > 0) {
             out.line("FAIL: " + stale + " stale copies");
             return SwitchboardCommand.FAILED;
         }
-        out.line("PASS: every copy matches the shared cache");
+        out.line("PASS: every instance reads what the shared cache holds");
         return 0;
     }
 }

@@ -2,6 +2,7 @@ package io.switchboard.cli;
 
 import io.switchboard.ConfigurationException;
 import io.switchboard.ConnectionException;
+import io.switchboard.UnsupportedCapabilityException;
 import java.io.PrintWriter;
 
 /** Turns exceptions into one clear message and an exit code. */
@@ -10,19 +11,35 @@ final class Errors {
     }
 
     static int report(Exception e, PrintWriter err) {
+        int code;
         if (e instanceof ConfigurationException) {
             err.println("configuration error: " + e.getMessage());
-            err.flush();
-            return SwitchboardCommand.CONFIGURATION;
-        }
-        if (e instanceof ConnectionException) {
+            code = SwitchboardCommand.CONFIGURATION;
+        } else if (e instanceof ConnectionException) {
             err.println("connection error: " + e.getMessage());
-            err.flush();
-            return SwitchboardCommand.CONNECTION;
+            String hint = Diagnosis.hint(e);
+            if (hint != null) {
+                err.println("  " + hint);
+            }
+            code = SwitchboardCommand.CONNECTION;
+        } else if (e instanceof UnsupportedCapabilityException) {
+            err.println("not supported: " + e.getMessage());
+            code = SwitchboardCommand.CONFIGURATION;
+        } else if (e instanceof CommandFailure) {
+            err.println("failed: " + e.getMessage());
+            code = SwitchboardCommand.FAILED;
+        } else if (e instanceof IllegalArgumentException) {
+            err.println("invalid argument: " + e.getMessage());
+            code = SwitchboardCommand.USAGE;
+        } else if (e instanceof io.switchboard.SwitchboardException) {
+            err.println("error: " + e.getMessage());
+            code = SwitchboardCommand.FAILED;
+        } else {
+            err.println("error: " + e);
+            e.printStackTrace(err);
+            code = SwitchboardCommand.FAILED;
         }
-        err.println("error: " + e);
-        e.printStackTrace(err);
         err.flush();
-        return SwitchboardCommand.FAILED;
+        return code;
     }
 }

@@ -9,14 +9,20 @@ import picocli.CommandLine.Command;
  * and {@code switchboard.properties}.
  *
  * <p>Exit codes: 0 success, 1 the command ran and found a failure (for example an inconsistent
- * demo), 2 usage error, 3 configuration error, 4 connection error.
+ * demo, a missing cache key, lost messages), 2 usage error, 3 configuration error (including
+ * refused credentials and an unsupported capability), 4 connection error. See {@code docs/cli.md}.
  */
 @Command(name = "switchboard", mixinStandardHelpOptions = true, version = "switchboard 0.1.0-SNAPSHOT",
-        description = "Broker-agnostic pub/sub and shared cache: demo and tools.",
-        subcommands = {DemoCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
+        description = {"Broker-agnostic pub/sub and shared cache: tools and demo.",
+                "Every command takes --transport, --cache and -D key=value, on top of SWITCHBOARD_* environment variables,",
+                "system properties and switchboard.properties. Exit: 0 ok, 1 failure found, 2 usage, 3 configuration, 4 connection."},
+        subcommands = {PubCommand.class, SubCommand.class, CacheCommand.class, DoctorCommand.class, BenchCommand.class, DemoCommand.class,
+                DemoInstanceCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
 public final class SwitchboardCommand {
     /** Exit code: the command ran and found a failure. */
     public static final int FAILED = 1;
+    /** Exit code: the command line is wrong. */
+    public static final int USAGE = 2;
     /** Exit code: the configuration is wrong. */
     public static final int CONFIGURATION = 3;
     /** Exit code: a server could not be reached. */

@@ -1,0 +1,87 @@
+package io.switchboard.cli;
+
+import io.switchboard.Switchboard;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/**
+ * The options every command shares: which transport and cache, and extra settings. Anything not
+ * given here comes from the library's usual sources: system properties, {@code SWITCHBOARD_*}
+ * environment variables and {@code switchboard.properties}.
+ */
+final class ConnectionOptions {
+    /** Environment variable carrying a parent's settings to a child process; not SWITCHBOARD_*, which the library reads as settings. */
+    static final String CHILD_SETTINGS = "SB_CLI_CHILD_SETTINGS";
+
+    @Option(names = "--transport", paramLabel = "NAME",
+            description = "Transport provider: memory, redis, rabbitmq (default: switchboard.transport from the environment).")
+    String transport;
+
+    @Option(names = "--cache", paramLabel = "NAME",
+            description = "Cache provider: memory, redis, memcached (default: switchboard.cache from the environment; "
+                    + "with --transport alone: redis for redis, memory for memory, memcached otherwise).")
+    String cache;
+
+    @Option(names = {"-D", "--property"}, paramLabel = "KEY=VALUE",
+            description = "A Switchboard setting, e.g. -D switchboard.redis.uri=redis://127.0.0.1:6379 (repeatable).")
+    Map<String, String> properties = new LinkedHashMap<>();
+
+    /** The settings given on the command line. */
+    Map<String, Object> settings() {
+        Map<String, Object> props = new LinkedHashMap<>(properties);
+        if (transport != null) {
+            props.put("switchboard.transport", transport);
+        }
+        if (cache != null) {
+            props.put("switchboard.cache", cache);
+        } else if (transport != null && !props.containsKey("switchboard.cache") && System.getProperty("switchboard.cache") == null
+                && System.getenv("SWITCHBOARD_CACHE") == null) {
+            props.put("switchboard.cache", defaultCache(transport));
+        }
+        return props;
+    }
+
+    /**
+     * The cache used with a transport named on the command line when no cache is named anywhere:
+     * the transport's own server when it has a cache (memory, redis), else memcached.
+     */
+    static String defaultCache(String transport) {
+        switch (transport) {
+            case "memory":
+            case "redis":
+                return transport;
+            default:
+                return "memcached";
+        }
+    }
+
+    /**
+     * The settings as {@code key=value} lines, to hand to a child process through its environment
+     * ({@value #CHILD_SETTINGS}) rather than its command line, where any user could read a password.
+     */
+    String forChild() {
+        StringBuilder sb = new StringBuilder();
+        settings().forEach((k, v) -> sb.append(k).append('=').append(v).append('\n'));
+        return sb.toString();
+    }
+
+    /** Takes the settings a parent passed with {@link #forChild()}, under those given on this command line. */
+    void inheritFromParent() {
+        String inherited = System.getenv(CHILD_SETTINGS);
+        if (inherited == null) {
+            return;
+        }
+        for (String line : inherited.split("\n")) {
+            int eq = line.indexOf('=');
+            if (eq > 0) {
+                properties.putIfAbsent(line.substring(0, eq), line.substring(eq + 1));
+            }
+        }
+    }
+
+    /** Opens a Switchboard with these settings on top of the environment's. */
+    Switchboard open() {
+        return Switchboard.open(settings());
+    }
+}

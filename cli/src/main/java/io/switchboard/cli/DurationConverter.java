@@ -1,0 +1,31 @@
+package io.switchboard.cli;
+
+import java.time.Duration;
+import java.util.Locale;
+import picocli.CommandLine.ITypeConverter;
+import picocli.CommandLine.TypeConversionException;
+
+/** Reads {@code PT10S}, {@code 10s}, {@code 500ms}, {@code 2m} or a number of seconds. */
+final class DurationConverter implements ITypeConverter<Duration> {
+    @Override
+    public Duration convert(String value) {
+        String v = value.trim().toLowerCase(Locale.ROOT);
+        try {
+            if (v.startsWith("pt") || v.startsWith("p")) {
+                return Duration.parse(value.trim().toUpperCase(Locale.ROOT));
+            }
+            if (v.endsWith("ms")) {
+                return Duration.ofMillis(Long.parseLong(v.substring(0, v.length() - 2)));
+            }
+            if (v.endsWith("s")) {
+                return Duration.ofMillis(Math.round(Double.parseDouble(v.substring(0, v.length() - 1)) * 1000));
+            }
+            if (v.endsWith("m")) {
+                return Duration.ofSeconds(Long.parseLong(v.substring(0, v.length() - 1)) * 60);
+            }
+            return Duration.ofMillis(Math.round(Double.parseDouble(v) * 1000));
+        } catch (RuntimeException e) {
+            throw new TypeConversionException("'" + value + "' is not a duration; use 10s, 500ms, 2m or PT10S");
+        }
+    }
+}

@@ -1,0 +1,271 @@
+package io.switchboard.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Runs {@code switchboard} as a user would, one JVM process per command, against the Redis,
+ * RabbitMQ and Memcached of {@code bin/services}, and against a private redis-server started with a
+ * password on a free port.
+ */
+class CliProcessIT {
+    private static final String REDIS = "switchboard.redis.uri=redis://127.0.0.1:6379";
+    private static Process privateRedis;
+    private static int privateRedisPort;
+    private static Path work;
+
+    @BeforeAll
+    static void startPrivateRedis() throws Exception {
+        work = Files.createTempDirectory("cli-it");
+        privateRedisPort = freePort();
+        privateRedis = new ProcessBuilder("redis-server", "--port", String.valueOf(privateRedisPort), "--bind", "127.0.0.1",
+                "--requirepass", "right-password", "--save", "", "--appendonly", "no")
+                .redirectErrorStream(true).redirectOutput(work.resolve("redis.log").toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!accepts(privateRedisPort)) {
+            if (System.nanoTime() > deadline || !privateRedis.isAlive()) {
+                fail("private redis-server on port " + privateRedisPort + " did not start: " + Files.readString(work.resolve("redis.log")));
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @AfterAll
+    static void stopPrivateRedis() throws Exception {
+        if (privateRedis != null) {
+            privateRedis.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void publishesFromArgumentsAndStandardInputToASubscriberOnRedis() throws Exception {
+        pubSubRoundTrip("redis", "-D" + REDIS);
+    }
+
+    @Test
+    void publishesFromArgumentsAndStandardInputToASubscriberOnRabbitMq() throws Exception {
+        pubSubRoundTrip("rabbitmq", "--cache=memcached");
+    }
+
+    private void pubSubRoundTrip(String transport, String extra) throws Exception {
+        String channel = "it.cli." + UUID.randomUUID().toString().substring(0, 8);
+        Cli sub = Cli.start(work, null, "sub", channel + ".#", "--transport=" + transport, extra, "--count=3", "--timeout=60s", "--json");
+        sub.awaitStderr("subscribed to", Duration.ofSeconds(60));
+        Cli pub = Cli.run(work, null, "pub", channel + ".a", "héllo ✓", "--transport=" + transport, extra, "-H", "tenant=acme");
+        assertEquals(0, pub.exit, pub.describe());
+        Cli lines = Cli.run(work, "line one\nline two\n", "pub", channel + ".b", "--transport=" + transport, extra);
+        assertEquals(0, lines.exit, lines.describe());
+        assertTrue(lines.stdout.contains("published 2 messages"), lines.describe());
+        sub.await(Duration.ofSeconds(60));
+        assertEquals(0, sub.exit, sub.describe());
+        List<String> got = sub.stdout.lines().toList();
+        assertEquals(3, got.size(), sub.describe());
+        assertTrue(got.get(0).contains("\"channel\":\"" + channel + ".a\"") && got.get(0).contains("\"payload\":\"héllo ✓\"")
+                && got.get(0).contains("\"tenant\":\"acme\""), got.get(0));
+        assertTrue(got.get(1).contains("\"payload\":\"line one\""), got.get(1));
+        assertTrue(got.get(2).contains("\"payload\":\"line two\""), got.get(2));
+    }
+
+    @Test
+    void subscriberWithoutEnoughMessagesExitsOne() throws Exception {
+        Cli sub = Cli.run(work, null, "sub", "it.cli.silent." + UUID.randomUUID().toString().substring(0, 8), "--transport=redis", "-D" + REDIS,
+                "--count=1", "--timeout=1s");
+        assertEquals(1, sub.exit, sub.describe());
+    }
+
+    @Test
+    void cacheCommandsOnRedisAndMemcached() throws Exception {
+        for (String[] pair : new String[][] {{"redis", "redis"}, {"rabbitmq", "memcached"}}) {
+            String key = "it-cli-" + UUID.randomUUID();
+            String[] conn = {"--transport=" + pair[0], "--cache=" + pair[1]};
+            assertEquals("OK", ok(cmd("cache", "set", key, "välue", "--ttl=60s"), conn).trim());
+            assertEquals("välue", ok(cmd("cache", "get", key), conn).trim());
+            assertEquals("1", ok(cmd("cache", "del", key), conn).trim());
+            Cli absent = Cli.run(work, null, concat(cmd("cache", "get", key), conn));
+            assertEquals(1, absent.exit, "get of an absent key: " + absent.describe());
+            assertEquals("0", ok(cmd("cache", "del", key), conn).trim());
+            String counter = key + "-n";
+            assertEquals("5", ok(cmd("cache", "incr", counter, "5", "--ttl=60s"), conn).trim());
+            assertEquals("7", ok(cmd("cache", "incr", counter, "2"), conn).trim());
+            ok(cmd("cache", "del", counter), conn);
+        }
+    }
+
+    @Test
+    void doctorReportsVersionsAndLatencyOnAHealthySetup() throws Exception {
+        Cli doctor = Cli.run(work, null, "doctor", "--transport=redis", "-D" + REDIS);
+        assertEquals(0, doctor.exit, doctor.describe());
+        assertTrue(doctor.stdout.contains("serverVersion") && doctor.stdout.contains("pub/sub round trip: median")
+                && doctor.stdout.contains("cache set+get: median") && doctor.stdout.contains("result: OK"), doctor.describe());
+    }
+
+    @Test
+    void doctorDiagnosesAWrongPassword() throws Exception {
+        Cli doctor = Cli.run(work, null, "doctor", "--transport=redis",
+                "-Dswitchboard.redis.uri=redis://:wrong-password@127.0.0.1:" + privateRedisPort);
+        assertEquals(3, doctor.exit, doctor.describe());
+        assertTrue(doctor.stdout.contains("refused the credentials"), doctor.describe());
+        assertTrue(!doctor.stdout.contains("wrong-password") && !doctor.stderr.contains("wrong-password"), "the password leaked: " + doctor.describe());
+        Cli right = Cli.run(work, null, "doctor", "--transport=redis", "-Dswitchboard.redis.uri=redis://:right-password@127.0.0.1:" + privateRedisPort);
+        assertEquals(0, right.exit, right.describe());
+    }
+
+    @Test
+    void doctorDiagnosesAClosedPort() throws Exception {
+        int closed = freePort();
+        Cli doctor = Cli.run(work, null, "doctor", "--transport=redis", "-Dswitchboard.redis.uri=redis://127.0.0.1:" + closed);
+        assertEquals(4, doctor.exit, doctor.describe());
+        assertTrue(doctor.stdout.contains("nothing accepts connections on 127.0.0.1:" + closed), doctor.describe());
+    }
+
+    @Test
+    void doctorNamesAnUnknownProvider() throws Exception {
+        Cli doctor = Cli.run(work, null, "doctor", "--transport=redsi", "--cache=redis");
+        assertEquals(3, doctor.exit, doctor.describe());
+        assertTrue(doctor.stdout.contains("Did you mean 'redis'"), doctor.describe());
+    }
+
+    @Test
+    void usageErrorsExitTwo() throws Exception {
+        assertEquals(2, Cli.run(work, null, "pub").exit);
+        assertEquals(2, Cli.run(work, null, "pub", "bad channel", "x", "--transport=memory").exit);
+        Cli help = Cli.run(work, null, "cache", "incr", "--help");
+        assertEquals(0, help.exit);
+        assertTrue(help.stdout.contains("Usage: switchboard cache incr"), help.describe());
+    }
+
+    @Test
+    void multiProcessDemoPassesItsConsistencyCheckOnRedis() throws Exception {
+        Cli demo = Cli.run(work, null, "demo", "--transport=redis", "-D" + REDIS, "--changes=6");
+        assertEquals(0, demo.exit, demo.describe());
+        assertTrue(demo.stdout.contains("one JVM process each") && demo.stdout.contains("rolling restart")
+                && demo.stdout.contains("PASS"), demo.describe());
+    }
+
+    @Test
+    void multiProcessDemoPassesItsConsistencyCheckOnRabbitMqAndMemcached() throws Exception {
+        Cli demo = Cli.run(work, null, "demo", "--transport=rabbitmq", "--cache=memcached", "--changes=6");
+        assertEquals(0, demo.exit, demo.describe());
+        assertTrue(demo.stdout.contains("PASS"), demo.describe());
+    }
+
+    private String ok(String[] args, String[] conn) throws Exception {
+        Cli c = Cli.run(work, null, concat(args, conn));
+        assertEquals(0, c.exit, c.describe());
+        return c.stdout;
+    }
+
+    private static String[] cmd(String... args) {
+        return args;
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        List<String> all = new ArrayList<>(List.of(a));
+        all.addAll(List.of(b));
+        return all.toArray(new String[0]);
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    private static boolean accepts(int port) {
+        try (Socket s = new Socket()) {
+            s.connect(new InetSocketAddress("127.0.0.1", port), 200);
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /** One run of the command in its own JVM, output captured in files. */
+    static final class Cli {
+        private final Process process;
+        private final Path out;
+        private final Path err;
+        private final List<String> args;
+        int exit = -1;
+        String stdout = "";
+        String stderr = "";
+
+        private Cli(Process process, Path out, Path err, List<String> args) {
+            this.process = process;
+            this.out = out;
+            this.err = err;
+            this.args = args;
+        }
+
+        static Cli start(Path work, String stdin, String... args) throws IOException {
+            Path base = Path.of(System.getProperty("basedir", "."));
+            String classpath = base.resolve("target/classes") + java.io.File.pathSeparator
+                    + Files.readString(base.resolve("target/classpath.txt")).trim();
+            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            List<String> cmd = new ArrayList<>(List.of(java, "-XX:TieredStopAtLevel=1", "-cp", classpath, SwitchboardCommand.class.getName()));
+            cmd.addAll(List.of(args));
+            String id = UUID.randomUUID().toString();
+            Path out = work.resolve(id + ".out");
+            Path err = work.resolve(id + ".err");
+            Process p = new ProcessBuilder(cmd).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (stdin != null) {
+                p.getOutputStream().write(stdin.getBytes(StandardCharsets.UTF_8));
+            }
+            p.getOutputStream().close();
+            return new Cli(p, out, err, List.of(args));
+        }
+
+        static Cli run(Path work, String stdin, String... args) throws Exception {
+            Cli c = start(work, stdin, args);
+            c.await(Duration.ofSeconds(120));
+            return c;
+        }
+
+        void awaitStderr(String text, Duration timeout) throws Exception {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!Files.readString(err).contains(text)) {
+                if (System.nanoTime() > deadline || !process.isAlive()) {
+                    collect();
+                    fail("'" + text + "' did not appear on standard error: " + describe());
+                }
+                Thread.sleep(20);
+            }
+        }
+
+        void await(Duration timeout) throws Exception {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                collect();
+                fail("switchboard " + args + " did not finish within " + timeout + ": " + describe());
+            }
+            exit = process.exitValue();
+            collect();
+        }
+
+        private void collect() throws IOException {
+            stdout = Files.readString(out);
+            stderr = Files.readString(err);
+        }
+
+        String describe() {
+            return "switchboard " + args + " exit " + exit + "\n--- stdout\n" + stdout + "--- stderr\n" + stderr;
+        }
+    }
+}

@@ -1,0 +1,53 @@
+package io.switchboard.it.sync;
+
+import io.switchboard.tck.sync.CacheSyncContract;
+import io.switchboard.tck.sync.SyncFaults;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * The cache-sync contract on Redis pub/sub with the Redis cache, both on a private redis-server
+ * that the gap rule restarts: announcements are lost, and the cache comes back empty (a failover
+ * without replication).
+ */
+class RedisCacheSyncIT extends CacheSyncContract {
+    private static PrivateRedis redis;
+
+    @BeforeAll
+    static void start() throws Exception {
+        redis = PrivateRedis.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    @Override
+    protected Map<String, Object> properties() {
+        return Map.of("switchboard.transport", "redis", "switchboard.cache", "redis", "switchboard.redis.uri", redis.uri());
+    }
+
+    @Override
+    protected SyncFaults faults() {
+        return new SyncFaults() {
+            @Override
+            public boolean canInterrupt() {
+                return true;
+            }
+
+            @Override
+            public void interrupt() throws Exception {
+                redis.restart();
+            }
+
+            @Override
+            public String toString() {
+                return "restart of the private redis-server";
+            }
+        };
+    }
+}

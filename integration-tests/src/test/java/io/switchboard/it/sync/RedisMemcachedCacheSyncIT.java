@@ -1,0 +1,53 @@
+package io.switchboard.it.sync;
+
+import io.switchboard.tck.sync.CacheSyncContract;
+import io.switchboard.tck.sync.SyncFaults;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * The cache-sync contract on Redis pub/sub (private redis-server whose client connections the gap
+ * rule kills with CLIENT KILL) with the shared memcached as the cache.
+ */
+class RedisMemcachedCacheSyncIT extends CacheSyncContract {
+    private static PrivateRedis redis;
+
+    @BeforeAll
+    static void start() throws Exception {
+        redis = PrivateRedis.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    @Override
+    protected Map<String, Object> properties() {
+        return Map.of("switchboard.transport", "redis", "switchboard.redis.uri", redis.uri(), "switchboard.cache", "memcached",
+                "switchboard.memcached.servers", "127.0.0.1:11211");
+    }
+
+    @Override
+    protected SyncFaults faults() {
+        return new SyncFaults() {
+            @Override
+            public boolean canInterrupt() {
+                return true;
+            }
+
+            @Override
+            public void interrupt() throws Exception {
+                redis.cutClients();
+            }
+
+            @Override
+            public String toString() {
+                return "CLIENT KILL on the private redis-server";
+            }
+        };
+    }
+}
