@@ -12,7 +12,7 @@ public final class CoreKeys {
     /** Selects the cache provider by name. */
     public static final ConfigKey<String> CACHE = ConfigKey.string("switchboard.cache", null,
             "Name of the cache provider (memory, redis, memcached, ...). Optional when exactly one non-memory cache is on the classpath; "
-                    + "with none, the memory transport implies the memory cache, and otherwise cache() is unavailable.");
+                    + "with none, the memory transport implies the memory cache; otherwise cache() fails, saying what to set.");
     /** Demands a delivery guarantee. */
     public static final ConfigKey<String> REQUIRE_DELIVERY = ConfigKey.oneOf("switchboard.require.delivery", null,
             List.of("at-most-once", "at-least-once"),

@@ -61,6 +61,7 @@ public final class Runtime {
     private final DefaultPublisher publisher;
     private final DefaultSubscriber subscriber;
     private final Map<String, DefaultSharedCache> caches = new ConcurrentHashMap<>();
+    private volatile String noCacheReason;
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean closed;
 
@@ -124,6 +125,7 @@ public final class Runtime {
         listeners.forEach(events::add);
         Runtime rt = new Runtime(instanceName, config, codec, events, transportProvider.name(), capabilities,
                 cacheProvider == null ? null : cacheProvider.name());
+        rt.noCacheReason = noCacheReason(caches.keySet());
         if (cacheProvider != null) {
             rt.cacheScope = cacheScope(cacheProvider, config);
         }
@@ -254,8 +256,6 @@ public final class Runtime {
             return caches.get(real.get(0));
         }
         if (real.size() > 1) {
-            problems.add("'" + CoreKeys.CACHE.name() + "' is not set and several caches are on the classpath: "
-                    + String.join(", ", real) + "; set it to one of them.");
             return null;
         }
         if (transport != null && transport.name().equals("memory")) {
@@ -266,6 +266,22 @@ public final class Runtime {
 
     private static String names(Collection<String> names) {
         return names.isEmpty() ? "none (no provider jar on the classpath)" : String.join(", ", names);
+    }
+
+    /**
+     * Why {@code cache()} is unavailable when no cache was selected. Several candidates and no
+     * choice is not an error at open, so that an application using only pub/sub need not name a
+     * cache; using one then fails, naming the candidates.
+     */
+    private static String noCacheReason(Collection<String> available) {
+        List<String> real = new ArrayList<>(available);
+        real.remove("memory");
+        if (real.size() > 1) {
+            return "'" + CoreKeys.CACHE.name() + "' is not set and several caches are on the classpath: "
+                    + String.join(", ", real) + "; set it to one of them to use cache()";
+        }
+        return "no cache is configured: set '" + CoreKeys.CACHE.name()
+                + "' (memory, redis, memcached, ...) and add the provider's jar to the classpath";
     }
 
     private static void checkRequirements(Config config, Capabilities caps, List<String> problems) {
@@ -339,8 +355,7 @@ public final class Runtime {
             throw new IllegalArgumentException("cache name '" + name + "' must be 1 to 64 letters, digits, '_' or '-'");
         }
         if (cacheDriver == null) {
-            throw new IllegalStateException("no cache is configured: set '" + CoreKeys.CACHE.name()
-                    + "' (memory, redis, memcached) and add the provider's jar to the classpath");
+            throw new IllegalStateException(noCacheReason);
         }
         return caches.computeIfAbsent(name, n -> new DefaultSharedCache(this, n, cacheDriver, codec));
     }
