@@ -58,6 +58,35 @@ public final class Channels {
 
     /** What is wrong with the string, or {@code null} if valid. */
     static String problem(String s, boolean allowWildcards) {
+        return isValid(s, allowWildcards) ? null : describeProblem(s, allowWildcards);
+    }
+
+    /** One pass, no allocation: this runs on every publish. */
+    private static boolean isValid(String s, boolean allowWildcards) {
+        int n = s.length();
+        if (n == 0 || n > MAX_LENGTH) {
+            return false;
+        }
+        int segmentLength = 0;
+        for (int i = 0; i < n; i++) {
+            char c = s.charAt(i);
+            if (c == '.') {
+                if (segmentLength == 0) {
+                    return false;
+                }
+                segmentLength = 0;
+            } else if (c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+                segmentLength++;
+            } else if ((c == '*' || c == '#') && allowWildcards && segmentLength == 0 && (i + 1 == n || s.charAt(i + 1) == '.')) {
+                segmentLength++;
+            } else {
+                return false;
+            }
+        }
+        return segmentLength > 0;
+    }
+
+    private static String describeProblem(String s, boolean allowWildcards) {
         if (s.isEmpty()) {
             return "it is empty";
         }
@@ -90,7 +119,7 @@ public final class Channels {
                 segmentStart = i + 1;
             }
         }
-        return null;
+        return "it is not of the form segment.segment (letters, digits, '_', '-')";
     }
 
     /**

@@ -65,9 +65,28 @@ public interface InboundDelivery {
      */
     static InboundDelivery atMostOnce(Message message) {
         java.util.Objects.requireNonNull(message, "message");
+        return atMostOnce(() -> message);
+    }
+
+    /**
+     * As {@link #atMostOnce(Message)}, with the message decoded lazily: {@code decoder} is called
+     * on the first {@link #message()} call, which the facade makes on its handler thread, so a
+     * transport can keep decoding off its socket-reading thread. The decoder must not throw and
+     * must return the same message if called again (deliveries of one message to several
+     * subscriptions may share it).
+     *
+     * @param decoder produces the received message, its channel set
+     */
+    static InboundDelivery atMostOnce(java.util.function.Supplier<Message> decoder) {
+        java.util.Objects.requireNonNull(decoder, "decoder");
         return new InboundDelivery() {
+            private Message message;
+
             @Override
-            public Message message() {
+            public synchronized Message message() {
+                if (message == null) {
+                    message = java.util.Objects.requireNonNull(decoder.get(), "decoded message");
+                }
                 return message;
             }
 
@@ -101,7 +120,7 @@ public interface InboundDelivery {
 
             @Override
             public String toString() {
-                return "InboundDelivery[at-most-once, " + message + "]";
+                return "InboundDelivery[at-most-once" + (message == null ? "" : ", " + message) + "]";
             }
         };
     }

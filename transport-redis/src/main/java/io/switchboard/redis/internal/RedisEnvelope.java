@@ -33,17 +33,43 @@ final class RedisEnvelope {
                     .build())
             .build();
 
-    private static final ThreadLocal<ByteArrayBuilder> BUFFER = ThreadLocal.withInitial(() -> new ByteArrayBuilder(512));
+    private static final ThreadLocal<Encoder> ENCODER = ThreadLocal.withInitial(Encoder::new);
 
     private RedisEnvelope() {
     }
 
     /** Encodes a message into one Redis PUBLISH payload. */
     static byte[] encode(Message m) {
-        ByteArrayBuilder out = BUFFER.get();
-        out.reset();
-        out.write(MAGIC, 0, MAGIC.length);
-        try (JsonGenerator g = JSON.createGenerator(out)) {
+        Encoder e = ENCODER.get();
+        try {
+            return e.encode(m);
+        } catch (IOException | RuntimeException failure) {
+            ENCODER.remove();
+            throw new IllegalStateException("cannot encode the envelope of message " + m.id(), failure);
+        }
+    }
+
+    /**
+     * One thread's generator and buffer, kept across messages: creating and closing a Jackson
+     * generator per message cost more than the encoding itself. Each message is one root value;
+     * no separator is written between them, and the buffer is emptied per message.
+     */
+    private static final class Encoder {
+        private final ByteArrayBuilder out = new ByteArrayBuilder(512);
+        private final JsonGenerator g;
+
+        Encoder() {
+            try {
+                g = JSON.createGenerator(out);
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+            g.setRootValueSeparator(null);
+        }
+
+        byte[] encode(Message m) throws IOException {
+            out.reset();
+            out.write(MAGIC, 0, MAGIC.length);
             g.writeStartObject();
             g.writeStringField("id", m.id());
             g.writeNumberField("timestamp", m.timestamp().toEpochMilli());
@@ -54,16 +80,11 @@ final class RedisEnvelope {
             }
             g.writeEndObject();
             g.writeEndObject();
-        } catch (IOException e) {
-            throw new IllegalStateException("cannot encode the envelope of message " + m.id(), e);
+            g.flush();
+            out.write('\n');
+            out.write(m.payload());
+            return out.toByteArray();
         }
-        out.write('\n');
-        out.write(m.payload());
-        byte[] wire = out.toByteArray();
-        if (out.size() > 64 * 1024) {
-            out.release();
-        }
-        return wire;
     }
 
     /** Whether the bytes start with the envelope magic. */

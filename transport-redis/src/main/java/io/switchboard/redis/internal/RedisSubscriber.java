@@ -26,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Protocol;
@@ -310,7 +311,7 @@ final class RedisSubscriber {
         if (t == null) {
             return;
         }
-        Message m = decode(payload, strip(redisChannel));
+        Supplier<Message> m = lazyDecode(payload, strip(redisChannel));
         for (Sub s : t.subs) {
             s.deliver(m);
         }
@@ -322,11 +323,11 @@ final class RedisSubscriber {
             return;
         }
         String channel = strip(redisChannel);
-        Message m = null;
+        Supplier<Message> m = null;
         for (Sub s : t.subs) {
             if (s.matcher.test(channel)) {
                 if (m == null) {
-                    m = decode(payload, channel);
+                    m = lazyDecode(payload, channel);
                 }
                 s.deliver(m);
             }
@@ -335,6 +336,24 @@ final class RedisSubscriber {
 
     private String strip(String redisChannel) {
         return redisChannel.substring(settings.channelPrefix.length());
+    }
+
+    /**
+     * Decoding waits for the facade's handler thread, so this socket-reading thread only frames
+     * messages; subscriptions sharing one message share one decode.
+     */
+    private Supplier<Message> lazyDecode(byte[] payload, String channel) {
+        return new Supplier<>() {
+            private Message decoded;
+
+            @Override
+            public synchronized Message get() {
+                if (decoded == null) {
+                    decoded = decode(payload, channel);
+                }
+                return decoded;
+            }
+        };
     }
 
     private Message decode(byte[] payload, String channel) {
@@ -495,7 +514,7 @@ final class RedisSubscriber {
             this.listener = listener;
         }
 
-        void deliver(Message m) {
+        void deliver(Supplier<Message> m) {
             if (!closed) {
                 delivered.incrementAndGet();
                 listener.onDelivery(InboundDelivery.atMostOnce(m));
