@@ -104,11 +104,17 @@ final class RedisConnector {
     }
 
     /**
-     * Jedis messages are server replies or socket errors and never echo the AUTH arguments, but a
-     * cause chain is rebuilt from messages only, so nothing else (such as a config object) leaks.
+     * The root cause, kept as it is (so callers can test its type, say {@code ConnectException})
+     * when it is a JDK socket exception, whose message cannot hold the password; otherwise a copy
+     * built from its message with the password masked, so nothing else (such as a Jedis config
+     * object) leaks through the chain.
      */
     private Throwable sanitized(Throwable e) {
         Throwable root = rootCause(e);
+        if (root instanceof java.io.IOException && root.getClass().getName().startsWith("java.")
+                && root.getMessage() != null && safeMessage(root).equals(root.getMessage())) {
+            return root;
+        }
         Exception copy = new Exception(root.getClass().getSimpleName() + ": " + safeMessage(root));
         copy.setStackTrace(root.getStackTrace());
         return copy;
