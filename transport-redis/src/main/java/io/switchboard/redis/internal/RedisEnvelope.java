@@ -5,6 +5,7 @@ import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.async.ByteArrayFeeder;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.switchboard.Message;
 import java.io.IOException;
@@ -23,17 +24,35 @@ import java.util.Map;
 final class RedisEnvelope {
     static final byte[] MAGIC = {'S', 'B', '1', '\n'};
 
-    /** Streaming JSON for the metadata line; limits keep a hostile line from costing much. */
+    /**
+     * Streaming JSON for the metadata line; limits keep a hostile line from costing much. No
+     * document-length limit: a reused parser counts every line it was fed (see {@link #MAX_METADATA}).
+     */
     private static final JsonFactory JSON = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder()
                     .maxNestingDepth(8)
-                    .maxDocumentLength(16L * 1024 * 1024)
                     .maxStringLength(16 * 1024 * 1024)
                     .maxNumberLength(40)
                     .build())
             .build();
 
     private static final ThreadLocal<Encoder> ENCODER = ThreadLocal.withInitial(Encoder::new);
+
+    /** Longest metadata line read; the message size limit keeps real ones far below. */
+    private static final int MAX_METADATA = 16 * 1024 * 1024;
+
+    /**
+     * One non-blocking parser per decoding thread, fed one metadata line after another (each a
+     * root value): creating and recycling a parser per message cost more than parsing. A parser
+     * left in any state but "between root values" is dropped.
+     */
+    private static final ThreadLocal<JsonParser> PARSER = ThreadLocal.withInitial(() -> {
+        try {
+            return JSON.createNonBlockingByteArrayParser();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    });
 
     private RedisEnvelope() {
     }
@@ -115,15 +134,23 @@ final class RedisEnvelope {
         if (nl < 0) {
             return null;
         }
+        if (nl - MAGIC.length > MAX_METADATA) {
+            return null;
+        }
         String id = null;
         Long timestamp = null;
         String contentType = null;
         Map<String, String> headers = null;
-        try (JsonParser p = JSON.createParser(raw, MAGIC.length, nl - MAGIC.length)) {
+        JsonParser p = PARSER.get();
+        boolean clean = false;
+        try {
+            ByteArrayFeeder feeder = (ByteArrayFeeder) p.getNonBlockingInputFeeder();
+            feeder.feedInput(raw, MAGIC.length, nl);
             if (p.nextToken() != JsonToken.START_OBJECT) {
                 return null;
             }
-            while (p.nextToken() == JsonToken.FIELD_NAME) {
+            JsonToken t;
+            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
                 String field = p.currentName();
                 JsonToken value = p.nextToken();
                 switch (field) {
@@ -143,7 +170,8 @@ final class RedisEnvelope {
                     case "headers":
                         if (value == JsonToken.START_OBJECT) {
                             headers = new LinkedHashMap<>();
-                            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                            JsonToken h;
+                            while ((h = p.nextToken()) == JsonToken.FIELD_NAME) {
                                 String name = p.currentName();
                                 String v = string(p, p.nextToken());
                                 if (v == null) {
@@ -151,19 +179,30 @@ final class RedisEnvelope {
                                 }
                                 headers.put(name, v);
                             }
+                            if (h != JsonToken.END_OBJECT) {
+                                return null;
+                            }
                         } else if (value != JsonToken.VALUE_NULL) {
                             return null;
                         }
                         break;
                     default:
-                        p.skipChildren();
+                        if (!skip(p, value)) {
+                            return null;
+                        }
                 }
             }
-            if (p.currentToken() != JsonToken.END_OBJECT || p.nextToken() != null) {
+            if (t != JsonToken.END_OBJECT || p.nextToken() != JsonToken.NOT_AVAILABLE) {
                 return null;
             }
+            clean = true;
         } catch (IOException | IllegalArgumentException e) {
             return null;
+        } finally {
+            if (!clean) {
+                closeQuietly(p);
+                PARSER.remove();
+            }
         }
         try {
             Message.Builder b = Message.builder().payload(Arrays.copyOfRange(raw, nl + 1, raw.length)).channel(channel);
@@ -180,6 +219,34 @@ final class RedisEnvelope {
             return b.build();
         } catch (IllegalArgumentException e) {
             return null;
+        }
+    }
+
+    /** Skips one value whose first token was just read; false if the input ends inside it. */
+    private static boolean skip(JsonParser p, JsonToken first) throws IOException {
+        if (first == null || first == JsonToken.NOT_AVAILABLE) {
+            return false;
+        }
+        int depth = first.isStructStart() ? 1 : 0;
+        while (depth > 0) {
+            JsonToken t = p.nextToken();
+            if (t == null || t == JsonToken.NOT_AVAILABLE) {
+                return false;
+            }
+            if (t.isStructStart()) {
+                depth++;
+            } else if (t.isStructEnd()) {
+                depth--;
+            }
+        }
+        return true;
+    }
+
+    private static void closeQuietly(JsonParser p) {
+        try {
+            p.close();
+        } catch (IOException ignored) {
+            // a parser over an in-memory buffer has nothing to fail on close
         }
     }
 

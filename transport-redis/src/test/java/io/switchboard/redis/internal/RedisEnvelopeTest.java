@@ -65,4 +65,18 @@ class RedisEnvelopeTest {
         assertEquals(Message.OCTET_STREAM, RedisEnvelope.raw("hello".getBytes(StandardCharsets.UTF_8), "c").contentType());
         assertEquals(Message.OCTET_STREAM, RedisEnvelope.raw(new byte[0], "c").contentType());
     }
+
+    @Test
+    void decodesEnvelopeAfterEnvelopeOnOneThreadAroundMalformedOnes() {
+        String[] broken = {"SB1\n{\"id\":\"a\"\nx", "SB1\nnot json\nx", "SB1\n{\"id\":\"a\"}{\"id\":\"b\"}\nx",
+            "SB1\n{\"x\":[1,{\"y\":\n", "SB1\n{\"id\":7}\nx"};
+        for (int i = 0; i < 50; i++) {
+            Message m = Message.builder().id("id-" + i).text("payload " + i).header("n", Integer.toString(i)).build();
+            Message back = RedisEnvelope.decode(RedisEnvelope.encode(m), "c");
+            assertEquals("id-" + i, back.id());
+            assertEquals("payload " + i, back.text());
+            assertEquals(Integer.toString(i), back.header("n"));
+            assertNull(RedisEnvelope.decode(broken[i % broken.length].getBytes(StandardCharsets.UTF_8), "c"), broken[i % broken.length]);
+        }
+    }
 }
