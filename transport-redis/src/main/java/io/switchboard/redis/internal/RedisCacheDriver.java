@@ -103,8 +103,11 @@ public final class RedisCacheDriver implements CacheDriver {
         poolConfig.setMinIdle(0);
         poolConfig.setMaxWait(settings.connectTimeout.plus(settings.commandTimeout));
         poolConfig.setTestOnBorrow(false);
+        // Idle connections are checked every second, all of them, so that after a server restart
+        // the stale ones are gone within a second instead of each failing one caller's operation.
         poolConfig.setTestWhileIdle(true);
-        poolConfig.setTimeBetweenEvictionRuns(Duration.ofSeconds(30));
+        poolConfig.setTimeBetweenEvictionRuns(Duration.ofSeconds(1));
+        poolConfig.setNumTestsPerEvictionRun(settings.cachePoolSize);
         poolConfig.setJmxEnabled(false);
         RedisClient client = RedisClient.builder().hostAndPort(settings.hostAndPort()).clientConfig(settings.clientConfig())
                 .poolConfig(poolConfig).build();
