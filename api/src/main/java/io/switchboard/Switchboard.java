@@ -115,7 +115,9 @@ public final class Switchboard implements AutoCloseable {
      * @throws ConnectionException if the transport cannot establish the subscription
      */
     public <V> NearCache<V> nearCache(String name, Class<V> type, NearCacheOptions options) {
-        return new io.switchboard.internal.near.SyncedNearCache<>(this, name, type, options);
+        io.switchboard.internal.near.SyncedNearCache<V> near = new io.switchboard.internal.near.SyncedNearCache<>(this, name, type, options);
+        runtime.addHealthComponent("near-cache:" + name, () -> near.isClosed() ? null : near.health());
+        return near;
     }
 
     /** What the transport offers. */

@@ -28,6 +28,7 @@ import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -36,6 +37,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +64,8 @@ public final class Runtime {
     private final DefaultSubscriber subscriber;
     private final Map<String, DefaultSharedCache> caches = new ConcurrentHashMap<>();
     private volatile String noCacheReason;
+    private final List<Map.Entry<String, Supplier<Health>>> healthComponents =
+            new CopyOnWriteArrayList<>();
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean closed;
 
@@ -406,15 +410,31 @@ public final class Runtime {
             components.put("cache", closed ? Health.of(Health.Status.DOWN, Map.of("closed", true)) : safeHealth(c::health));
         }
         components.put("subscriptions", subscriber.health());
+        for (Map.Entry<String, Supplier<Health>> extra : healthComponents) {
+            Health h = extra.getValue().get();
+            if (h == null) {
+                healthComponents.remove(extra);
+            } else {
+                components.merge(extra.getKey(), h, (a, b) -> Health.aggregate(Map.of("1", a, "2", b)));
+            }
+        }
         return Health.aggregate(components);
     }
 
-    private static Health safeHealth(java.util.function.Supplier<Health> s) {
+    private static Health safeHealth(Supplier<Health> s) {
         try {
             return s.get();
         } catch (RuntimeException e) {
             return Health.of(Health.Status.DOWN, Map.of("error", e.getClass().getSimpleName() + ": " + e.getMessage()));
         }
+    }
+
+    /**
+     * Adds a component to {@link #health()}, such as a near cache; it is dropped once its
+     * supplier returns {@code null} (for example after the component closed).
+     */
+    public void addHealthComponent(String name, Supplier<Health> health) {
+        healthComponents.add(Map.entry(name, health));
     }
 
     /** The close sequence; {@code timeout} null means the configured one. */

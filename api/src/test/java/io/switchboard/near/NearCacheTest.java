@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.switchboard.Health;
 import io.switchboard.NearCache;
 import io.switchboard.NearCacheOptions;
 import io.switchboard.Switchboard;
@@ -29,6 +30,21 @@ class NearCacheTest {
     @AfterEach
     void closeAll() {
         fx.close();
+    }
+
+    @Test
+    void reportsItsCountersInTheSwitchboardsHealthUntilClosed() {
+        Switchboard sb = fx.open();
+        NearCache<String> near = fx.near(sb, String.class, DEFAULTS);
+        near.put("k", "v");
+        near.get("k");
+        String component = "near-cache:" + near.name();
+        Health h = sb.health().components().get(component);
+        assertEquals(Health.Status.UP, h.status(), sb.health().toString());
+        assertEquals(1L, h.details().get("hits"));
+        assertEquals(1L, h.details().get("invalidationsSent"));
+        near.close();
+        assertNull(sb.health().components().get(component), "a closed near cache leaves the health report");
     }
 
     @Test

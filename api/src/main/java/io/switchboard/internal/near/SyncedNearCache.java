@@ -5,6 +5,7 @@ import io.switchboard.CodecException;
 import io.switchboard.ConnectionEvent;
 import io.switchboard.ConnectionListener;
 import io.switchboard.Delivery;
+import io.switchboard.Health;
 import io.switchboard.Message;
 import io.switchboard.NearCache;
 import io.switchboard.NearCacheOptions;
@@ -290,6 +291,25 @@ public final class SyncedNearCache<V> implements NearCache<V> {
     public NearCacheStats stats() {
         return new NearCacheStats(hits.sum(), misses.sum(), sent.sum(), received.sum(), gapsRecovered.sum(), sequenceGaps.sum(),
                 staleLoads.sum(), evictions.sum(), publishFailures.sum(), localSize());
+    }
+
+    /** The counters of {@link #stats()} as a health component: DEGRADED while a failed announcement awaits its clear broadcast. */
+    public Health health() {
+        NearCacheStats st = stats();
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("channel", channel);
+        d.put("hits", st.hits());
+        d.put("misses", st.misses());
+        d.put("invalidationsSent", st.invalidationsSent());
+        d.put("invalidationsReceived", st.invalidationsReceived());
+        d.put("gapsRecovered", st.gapsRecovered());
+        d.put("sequenceGaps", st.sequenceGaps());
+        d.put("staleLoadsDiscarded", st.staleLoadsDiscarded());
+        d.put("evictions", st.evictions());
+        d.put("publishFailures", st.publishFailures());
+        d.put("localSize", st.localSize());
+        return Health.of(clearPending.get() ? Health.Status.DEGRADED
+                : Health.Status.UP, d);
     }
 
     @Override
