@@ -48,10 +48,11 @@ class MemcachedSettingsTest {
     @Test
     void convertsTtlsToMemcachedExpirations() {
         assertEquals(0, Expiry.of(Duration.ZERO, NOW));
-        assertEquals(1, Expiry.of(Duration.ofMillis(1), NOW));
-        assertEquals(2, Expiry.of(Duration.ofMillis(1001), NOW));
-        assertEquals(2_592_000, Expiry.of(Duration.ofDays(30), NOW));
-        assertEquals(NOW + 2_592_001, Expiry.of(Duration.ofDays(30).plusSeconds(1), NOW));
+        assertEquals(2, Expiry.of(Duration.ofMillis(1), NOW), "rounded up, plus the tick of memcached's clock");
+        assertEquals(2, Expiry.of(Duration.ofSeconds(1), NOW));
+        assertEquals(3, Expiry.of(Duration.ofMillis(1001), NOW));
+        assertEquals(2_592_000, Expiry.of(Duration.ofDays(30).minusSeconds(1), NOW));
+        assertEquals(NOW + 2_592_001, Expiry.of(Duration.ofDays(30), NOW), "past 30 days relative, it is absolute");
         assertThrows(IllegalArgumentException.class, () -> Expiry.of(Duration.ofDays(365 * 20), NOW));
         assertThrows(IllegalArgumentException.class, () -> Expiry.of(Duration.ofSeconds(-1), NOW));
     }

@@ -11,8 +11,11 @@ public final class Expiry {
     }
 
     /**
-     * The expiration to send: 0 for {@link Duration#ZERO} (no expiry), whole seconds rounded up
-     * (so 1 ms lives 1 s rather than forever), and an absolute Unix time past 30 days.
+     * The expiration to send: 0 for {@link Duration#ZERO} (no expiry); otherwise the TTL in whole
+     * seconds rounded up, plus one, as a relative time, or past 30 days as an absolute Unix time.
+     * The extra second is because memcached expires on a clock that ticks once a second: an item
+     * sent with 1 expires at the next tick, anywhere from 0 to 1 s later. With it, an entry lives
+     * at least its TTL and at most a second longer.
      *
      * @throws IllegalArgumentException for a negative TTL or one ending after 2038-01-19 (memcached's 32-bit clock)
      */
@@ -23,7 +26,7 @@ public final class Expiry {
         if (ttl.isZero()) {
             return 0;
         }
-        long seconds = ttl.getSeconds() + (ttl.getNano() > 0 ? 1 : 0);
+        long seconds = ttl.getSeconds() + (ttl.getNano() > 0 ? 1 : 0) + 1;
         if (seconds <= MAX_RELATIVE_SECONDS) {
             return (int) seconds;
         }

@@ -219,7 +219,7 @@ public abstract class CacheSyncContract {
         @DisplayName("S5 with a TTL expires locally and in the shared cache")
         void ttlAppliesEverywhere() {
             List<NearCache<String>> fleet = fleet(2, name("s5"), NearCacheOptions.defaults());
-            fleet.get(0).put("k", "short", Duration.ofSeconds(1));
+            fleet.get(0).put("k", "short", Duration.ofSeconds(2));
             awaitReceived(fleet.get(1), 1);
             assertEquals("short", fleet.get(1).get("k"));
             await(() -> fleet.get(0).get("k") == null && fleet.get(1).get("k") == null,
