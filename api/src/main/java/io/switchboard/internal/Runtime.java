@@ -212,17 +212,8 @@ public final class Runtime {
 
     private static TransportProvider selectTransport(ConfigResolver resolver, Map<String, TransportProvider> transports,
             List<String> problems) {
-        String wanted = resolver.raw(CoreKeys.TRANSPORT.name());
-        if (wanted != null) {
-            TransportProvider p = transports.get(wanted);
-            if (p == null) {
-                problems.add("'" + CoreKeys.TRANSPORT.name() + "' is '" + wanted + "' (from " + resolver.source(CoreKeys.TRANSPORT.name())
-                        + ") but no transport has that name; available: " + names(transports.keySet()) + "."
-                        + Suggestions.didYouMean(wanted, transports.keySet())
-                        + (ProviderHints.artifactHint(wanted).isEmpty() ? "" : " Add" + ProviderHints.artifactHint(wanted).replace("(", "").replace(")", "")
-                                + " to the classpath."));
-            }
-            return p;
+        if (resolver.raw(CoreKeys.TRANSPORT.name()) != null) {
+            return byName(CoreKeys.TRANSPORT, "transport", resolver, transports, problems);
         }
         List<String> real = new ArrayList<>(transports.keySet());
         real.remove("memory");
@@ -242,17 +233,8 @@ public final class Runtime {
 
     private static CacheProvider selectCache(ConfigResolver resolver, Map<String, CacheProvider> caches,
             TransportProvider transport, List<String> problems) {
-        String wanted = resolver.raw(CoreKeys.CACHE.name());
-        if (wanted != null) {
-            CacheProvider p = caches.get(wanted);
-            if (p == null) {
-                problems.add("'" + CoreKeys.CACHE.name() + "' is '" + wanted + "' (from " + resolver.source(CoreKeys.CACHE.name())
-                        + ") but no cache has that name; available: " + names(caches.keySet()) + "."
-                        + Suggestions.didYouMean(wanted, caches.keySet())
-                        + (ProviderHints.artifactHint(wanted).isEmpty() ? "" : " Add" + ProviderHints.artifactHint(wanted).replace("(", "").replace(")", "")
-                                + " to the classpath."));
-            }
-            return p;
+        if (resolver.raw(CoreKeys.CACHE.name()) != null) {
+            return byName(CoreKeys.CACHE, "cache", resolver, caches, problems);
         }
         List<String> real = new ArrayList<>(caches.keySet());
         real.remove("memory");
@@ -266,6 +248,21 @@ public final class Runtime {
             return caches.get("memory");
         }
         return null;
+    }
+
+    /** The provider the key names, or {@code null} with a problem naming the choices and the jar to add. */
+    private static <P> P byName(ConfigKey<String> key, String kind, ConfigResolver resolver, Map<String, P> providers,
+            List<String> problems) {
+        String wanted = resolver.raw(key.name());
+        P p = providers.get(wanted);
+        if (p == null) {
+            String artifact = ProviderHints.artifactHint(wanted);
+            problems.add("'" + key.name() + "' is '" + wanted + "' (from " + resolver.source(key.name()) + ") but no " + kind
+                    + " has that name; available: " + names(providers.keySet()) + "."
+                    + Suggestions.didYouMean(wanted, providers.keySet())
+                    + (artifact.isEmpty() ? "" : " Add " + artifact.substring(2, artifact.length() - 1) + " to the classpath."));
+        }
+        return p;
     }
 
     private static String names(Collection<String> names) {

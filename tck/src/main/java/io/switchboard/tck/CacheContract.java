@@ -116,14 +116,6 @@ public abstract class CacheContract {
         }
     }
 
-    private static byte[] allByteValues() {
-        byte[] b = new byte[256];
-        for (int i = 0; i < b.length; i++) {
-            b[i] = (byte) i;
-        }
-        return b;
-    }
-
     @Nested
     @DisplayName("Values")
     class Values {
@@ -136,7 +128,7 @@ public abstract class CacheContract {
         @DisplayName("C1 byte[] values come back byte for byte; absent keys read as null")
         void bytesRoundTrip() {
             SharedCache cache = cache();
-            byte[] all = allByteValues();
+            byte[] all = Kit.allByteValues();
             String k = key("bytes");
             cache.put(k, all);
             assertArrayEquals(all, cache.get(k, byte[].class));

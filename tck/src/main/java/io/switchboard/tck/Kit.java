@@ -134,4 +134,13 @@ final class Kit {
             return s.length() > 40 ? s.substring(0, 40) + "..." : s;
         }
     }
+
+    /** The 256 byte values, 0 to 255, once each: a payload that any charset conversion would damage. */
+    static byte[] allByteValues() {
+        byte[] b = new byte[256];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) i;
+        }
+        return b;
+    }
 }

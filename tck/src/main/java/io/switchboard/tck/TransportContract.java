@@ -249,14 +249,6 @@ public abstract class TransportContract {
         return v instanceof Number ? ((Number) v).longValue() : 0;
     }
 
-    private static byte[] allByteValues() {
-        byte[] b = new byte[256];
-        for (int i = 0; i < b.length; i++) {
-            b[i] = (byte) i;
-        }
-        return b;
-    }
-
     @Nested
     @DisplayName("A published message")
     class RoundTrip {
@@ -310,7 +302,7 @@ public abstract class TransportContract {
         @Test
         @DisplayName("T2 with every byte value 0-255 arrives byte for byte")
         void binaryPayload() {
-            assertPayloadCrosses(allByteValues(), "binary");
+            assertPayloadCrosses(Kit.allByteValues(), "binary");
         }
 
         /**
@@ -1019,7 +1011,7 @@ public abstract class TransportContract {
             };
             sb.subscriber().subscribe(channel,
                     SubscriptionOptions.defaults().retry(RetryPolicy.fixed(2, Duration.ofMillis(20))).deadLetterChannel(dlq), failing);
-            Message m = Message.builder().payload(allByteValues()).header("tenant", "acme").build();
+            Message m = Message.builder().payload(Kit.allByteValues()).header("tenant", "acme").build();
             publish(sb, channel, m);
             dead.awaitMessages(1, deliveryTimeout());
             publish(sb, channel, Kit.sentinel());
