@@ -1,6 +1,7 @@
 package io.switchboard;
 
 import io.switchboard.internal.MessageIds;
+import io.switchboard.internal.Utf8;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
@@ -38,12 +39,18 @@ public final class Message {
     private final Instant timestamp;
 
     private Message(Builder b, byte[] payloadNoCopy) {
-        this.id = b.id != null ? b.id : MessageIds.next();
-        this.channel = b.channel;
-        this.payload = payloadNoCopy;
-        this.headers = b.headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(b.headers));
-        this.contentType = b.contentType;
-        this.timestamp = b.timestamp != null ? b.timestamp : Instant.now();
+        this(b.id != null ? b.id : MessageIds.next(), b.channel, payloadNoCopy,
+                b.headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(b.headers)),
+                b.contentType, b.timestamp != null ? b.timestamp : Instant.now());
+    }
+
+    private Message(String id, String channel, byte[] payload, Map<String, String> headers, String contentType, Instant timestamp) {
+        this.id = id;
+        this.channel = channel;
+        this.payload = payload;
+        this.headers = headers;
+        this.contentType = contentType;
+        this.timestamp = timestamp;
     }
 
     /** A message with a binary payload (copied) and content type {@value #OCTET_STREAM}. */
@@ -153,7 +160,7 @@ public final class Message {
     public long size() {
         long size = payload.length;
         for (Map.Entry<String, String> e : headers.entrySet()) {
-            size += utf8Length(e.getKey()) + utf8Length(e.getValue());
+            size += Utf8.length(e.getKey()) + Utf8.length(e.getValue());
         }
         return size;
     }
@@ -163,9 +170,7 @@ public final class Message {
         if (Objects.equals(channel, this.channel)) {
             return this;
         }
-        Builder b = toBuilder();
-        b.channel = channel;
-        return new Message(b, payload);
+        return new Message(id, channel, payload, headers, contentType, timestamp);
     }
 
     /** Whether the payloads are equal (without copying). */
@@ -196,24 +201,6 @@ public final class Message {
     public String toString() {
         return "Message[id=" + id + ", channel=" + channel + ", contentType=" + contentType
                 + ", payload=" + payload.length + " bytes, headers=" + headers.keySet() + "]";
-    }
-
-    static int utf8Length(String s) {
-        int n = 0;
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c < 0x80) {
-                n++;
-            } else if (c < 0x800) {
-                n += 2;
-            } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
-                n += 4;
-                i++;
-            } else {
-                n += 3;
-            }
-        }
-        return n;
     }
 
     /** Builds a {@link Message}. Not thread-safe; build once per message. */

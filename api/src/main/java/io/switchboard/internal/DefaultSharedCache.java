@@ -51,7 +51,7 @@ final class DefaultSharedCache implements SharedCache {
         this.codec = codec;
         String namespace = runtime.config().get(CoreKeys.CACHE_NAMESPACE);
         this.prefix = namespace + (name.equals("default") ? "" : name + ":");
-        this.prefixBytes = prefix.getBytes(StandardCharsets.UTF_8).length;
+        this.prefixBytes = Utf8.length(prefix);
         this.maxKeyLength = driver.maxKeyLength() - prefixBytes;
         if (maxKeyLength < 1) {
             throw new IllegalStateException("cache namespace '" + prefix + "' leaves no room for keys: provider limit is "
@@ -97,7 +97,7 @@ final class DefaultSharedCache implements SharedCache {
                         + " at position " + (i + 1) + "; keys must not contain spaces or control characters");
             }
         }
-        int bytes = key.getBytes(StandardCharsets.UTF_8).length;
+        int bytes = Utf8.length(key);
         if (bytes > maxKeyLength) {
             throw new IllegalArgumentException("cache key '" + printable(key) + "' is " + bytes + " bytes"
                     + (prefixBytes > 0 ? " (plus " + prefixBytes + " bytes of namespace '" + prefix + "')" : "")
