@@ -249,6 +249,14 @@ public abstract class TransportContract {
         return v instanceof Number ? ((Number) v).longValue() : 0;
     }
 
+    /** The one kind of skip the kit allows: a fault rule whose hook this subclass does not offer. */
+    private void requireHook(String rule, String hook, boolean offered, TransportFaults f) {
+        if (!offered) {
+            Assumptions.abort("rule " + rule + " needs the " + hook + " hook, which " + getClass().getSimpleName()
+                    + ".faults() does not offer (" + f + "); see tck/README.md, 'Fault hooks'");
+        }
+    }
+
     @Nested
     @DisplayName("A published message")
     class RoundTrip {
@@ -1047,10 +1055,7 @@ public abstract class TransportContract {
         @DisplayName("T20 the subscription resumes by itself after connections are cut, with LOST then RECOVERED reported")
         void recoversFromCutConnections() throws Throwable {
             TransportFaults f = faults();
-            if (!f.canCutConnections()) {
-                Assumptions.abort("rule T20 needs the cutConnections() hook, which " + TransportContract.this.getClass().getSimpleName()
-                        + ".faults() does not offer (" + f + "); see tck/README.md, 'Fault hooks'");
-            }
+            requireHook("T20", "cutConnections()", f.canCutConnections(), f);
             recoversAfter("cutConnections()", f::cutConnections);
         }
 
@@ -1064,10 +1069,7 @@ public abstract class TransportContract {
         @DisplayName("T21 the subscription resumes by itself after the server restarts, with LOST then RECOVERED reported")
         void recoversFromRestart() throws Throwable {
             TransportFaults f = faults();
-            if (!f.canRestartServer()) {
-                Assumptions.abort("rule T21 needs the restartServer() hook, which " + TransportContract.this.getClass().getSimpleName()
-                        + ".faults() does not offer (" + f + "); see tck/README.md, 'Fault hooks'");
-            }
+            requireHook("T21", "restartServer()", f.canRestartServer(), f);
             recoversAfter("restartServer()", f::restartServer);
         }
 
@@ -1087,10 +1089,7 @@ public abstract class TransportContract {
          */
         void keepsAcrossRestart() throws Exception {
             TransportFaults f = faults();
-            if (!f.canRestartServer()) {
-                Assumptions.abort("rule T22 needs the restartServer() hook, which " + TransportContract.this.getClass().getSimpleName()
-                        + ".faults() does not offer (" + f + "); see tck/README.md, 'Fault hooks'");
-            }
+            requireHook("T22", "restartServer()", f.canRestartServer(), f);
             assertTrue(declared().has(Capability.DURABLE_SUBSCRIPTIONS), "survives-restart is declared without durable-subscriptions");
             String channel = Kit.channelPrefix() + ".persist";
             String name = durable("persist");

@@ -33,7 +33,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * for {@link BrokenVariantsTest} to prove that the kit catches them. Registered in
  * {@code META-INF/services} of the test classpath only.
  */
-final class BrokenProviders {
+public final class BrokenProviders {
     private BrokenProviders() {
     }
 
@@ -69,11 +69,11 @@ final class BrokenProviders {
         abstract Transport wrap(Transport memoryTransport);
     }
 
-    /** Forwards everything. */
-    static class ForwardingTransport implements Transport {
-        final Transport delegate;
+    /** Forwards everything; broken variants (here and in the sync package) override what they break. */
+    public static class ForwardingTransport implements Transport {
+        protected final Transport delegate;
 
-        ForwardingTransport(Transport delegate) {
+        public ForwardingTransport(Transport delegate) {
             this.delegate = delegate;
         }
 

@@ -1,7 +1,6 @@
 package io.switchboard.tck.sync;
 
 import io.switchboard.Capabilities;
-import io.switchboard.Health;
 import io.switchboard.Message;
 import io.switchboard.memory.MemoryTransportProvider;
 import io.switchboard.spi.Config;
@@ -12,6 +11,7 @@ import io.switchboard.spi.SubscriptionRequest;
 import io.switchboard.spi.Transport;
 import io.switchboard.spi.TransportProvider;
 import io.switchboard.spi.TransportSubscription;
+import io.switchboard.tck.BrokenProviders;
 import java.time.Duration;
 import java.util.List;
 import java.util.Set;
@@ -22,40 +22,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 /** Deliberately broken transports over the memory provider, each defect one cache-sync rule must catch. */
 final class SyncBrokenProviders {
     private SyncBrokenProviders() {
-    }
-
-    /** Forwards to a memory transport. */
-    static class Forwarding implements Transport {
-        final Transport delegate;
-
-        Forwarding(Transport delegate) {
-            this.delegate = delegate;
-        }
-
-        @Override
-        public CompletionStage<Void> publish(String channel, Message message) {
-            return delegate.publish(channel, message);
-        }
-
-        @Override
-        public TransportSubscription subscribe(SubscriptionRequest request, DeliveryListener listener) {
-            return delegate.subscribe(request, listener);
-        }
-
-        @Override
-        public boolean deleteDurable(String name) {
-            return delegate.deleteDurable(name);
-        }
-
-        @Override
-        public Health health() {
-            return delegate.health();
-        }
-
-        @Override
-        public void close(Duration timeout) {
-            delegate.close(timeout);
-        }
     }
 
     abstract static class Base implements TransportProvider {
@@ -90,7 +56,7 @@ final class SyncBrokenProviders {
 
         @Override
         public Transport create(ProviderContext context) {
-            return new Forwarding(memory.create(context)) {
+            return new BrokenProviders.ForwardingTransport(memory.create(context)) {
                 @Override
                 public CompletionStage<Void> publish(String channel, Message message) {
                     Message.Builder b = message.toBuilder();
@@ -117,7 +83,7 @@ final class SyncBrokenProviders {
         public Transport create(ProviderContext context) {
             AtomicInteger drop = new AtomicInteger();
             DROPS.add(drop);
-            return new Forwarding(memory.create(context)) {
+            return new BrokenProviders.ForwardingTransport(memory.create(context)) {
                 @Override
                 public TransportSubscription subscribe(SubscriptionRequest request, DeliveryListener listener) {
                     return delegate.subscribe(request, d -> {
