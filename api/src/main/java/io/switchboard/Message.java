@@ -247,6 +247,18 @@ public final class Message {
             return this;
         }
 
+        /**
+         * Sets a binary payload copied from {@code length} bytes of {@code source} at
+         * {@code offset}, for providers that find the payload inside a larger frame.
+         *
+         * @throws IndexOutOfBoundsException if the range is not inside {@code source}
+         */
+        public Builder payload(byte[] source, int offset, int length) {
+            Objects.checkFromIndexSize(offset, length, Objects.requireNonNull(source, "payload").length);
+            this.payload = Arrays.copyOfRange(source, offset, offset + length);
+            return this;
+        }
+
         /** Sets a UTF-8 text payload and content type {@value #TEXT}. */
         public Builder text(String text) {
             this.payload = Objects.requireNonNull(text, "text").getBytes(StandardCharsets.UTF_8);

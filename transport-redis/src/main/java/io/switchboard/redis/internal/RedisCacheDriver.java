@@ -50,17 +50,26 @@ public final class RedisCacheDriver implements CacheDriver {
     /** Largest value accepted (16 MiB); lower it with {@code switchboard.cache.max-value-size}. */
     public static final int MAX_VALUE_SIZE = 16 * 1024 * 1024;
 
-    private static final String CAS_SCRIPT = "local v = redis.call('GET', KEYS[1]) "
+    private static final byte[] CAS_SCRIPT = ("local v = redis.call('GET', KEYS[1]) "
             + "if not v or string.sub(redis.sha1hex(v), 1, 16) ~= ARGV[1] then return 0 end "
             + "if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) "
             + "else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end "
-            + "return 1";
-    private static final String INCREMENT_SCRIPT = "if redis.call('EXISTS', KEYS[1]) == 0 then "
+            + "return 1").getBytes(StandardCharsets.UTF_8);
+    private static final byte[] INCREMENT_SCRIPT = ("if redis.call('EXISTS', KEYS[1]) == 0 then "
             + "if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) "
             + "else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end "
             + "return ARGV[2] end "
             + "redis.call('INCRBY', KEYS[1], ARGV[1]) "
-            + "return redis.call('GET', KEYS[1])";
+            + "return redis.call('GET', KEYS[1])").getBytes(StandardCharsets.UTF_8);
+
+    /** SHA-1 per thread: looking a digest up per cache hit cost more than hashing a small value. */
+    private static final ThreadLocal<MessageDigest> SHA1 = ThreadLocal.withInitial(() -> {
+        try {
+            return MessageDigest.getInstance("SHA-1");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-1 is required of every Java platform", e);
+        }
+    });
 
     private final RedisSettings settings;
     private final RedisConnector connector;
@@ -190,7 +199,7 @@ public final class RedisCacheDriver implements CacheDriver {
     @Override
     public CompletionStage<Boolean> compareAndSet(String key, long version, byte[] value, ValueFormat format, Duration ttl) {
         return run("compareAndSet", key, j -> {
-            Object r = j.eval(CAS_SCRIPT.getBytes(StandardCharsets.UTF_8), List.of(bytes(key)),
+            Object r = j.eval(CAS_SCRIPT, List.of(bytes(key)),
                     List.of(bytes(String.format("%016x", version)), value, bytes(Long.toString(ttl.toMillis()))));
             return r instanceof Long && (Long) r == 1L;
         });
@@ -204,7 +213,7 @@ public final class RedisCacheDriver implements CacheDriver {
     @Override
     public CompletionStage<Long> increment(String key, long delta, long initial, Duration ttl) {
         return run("increment", key, j -> {
-            Object r = j.eval(INCREMENT_SCRIPT.getBytes(StandardCharsets.UTF_8), List.of(bytes(key)),
+            Object r = j.eval(INCREMENT_SCRIPT, List.of(bytes(key)),
                     List.of(bytes(Long.toString(delta)), bytes(Long.toString(initial)), bytes(Long.toString(ttl.toMillis()))));
             return Long.parseLong(new String((byte[]) r, StandardCharsets.US_ASCII));
         });
@@ -212,16 +221,12 @@ public final class RedisCacheDriver implements CacheDriver {
 
     /** The version token of a stored value: the first 64 bits of its SHA-1, as the CAS script computes it. */
     static long version(byte[] value) {
-        try {
-            byte[] d = MessageDigest.getInstance("SHA-1").digest(value);
-            long v = 0;
-            for (int i = 0; i < 8; i++) {
-                v = (v << 8) | (d[i] & 0xff);
-            }
-            return v;
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-1 is required of every Java platform", e);
+        byte[] d = SHA1.get().digest(value);
+        long v = 0;
+        for (int i = 0; i < 8; i++) {
+            v = (v << 8) | (d[i] & 0xff);
         }
+        return v;
     }
 
     private static byte[] bytes(String s) {

@@ -10,7 +10,6 @@ import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.switchboard.Message;
 import java.io.IOException;
 import java.time.Instant;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -205,7 +204,7 @@ final class RedisEnvelope {
             }
         }
         try {
-            Message.Builder b = Message.builder().payload(Arrays.copyOfRange(raw, nl + 1, raw.length)).channel(channel);
+            Message.Builder b = Message.builder().payload(raw, nl + 1, raw.length - nl - 1).channel(channel);
             if (id != null) {
                 b.id(id);
             }

@@ -180,10 +180,6 @@ public final class RedisSettings {
                 + (database != 0 ? "/" + database : "");
     }
 
-    boolean hasPassword() {
-        return password != null;
-    }
-
     static int millis(Duration d) {
         return (int) Math.min(Integer.MAX_VALUE, Math.max(1, d.toMillis()));
     }

@@ -2,6 +2,7 @@ package io.switchboard.redis.internal;
 
 import io.switchboard.ConnectionException;
 import io.switchboard.Message;
+import io.switchboard.redis.RedisConfigKeys;
 import io.switchboard.spi.Channels;
 import io.switchboard.spi.ConnectionEvents;
 import io.switchboard.spi.DeliveryListener;
@@ -373,7 +374,7 @@ final class RedisSubscriber {
             halfOpenDetections.incrementAndGet();
             cause = new ConnectionException("the Redis subscriber connection to " + settings.describe()
                     + " received nothing, not even a PING reply, for " + settings.deadAfter.toMillis()
-                    + "ms (switchboard.redis.subscriber.dead-after); treating it as dead", cause);
+                    + "ms (" + RedisConfigKeys.DEAD_AFTER.name() + "); treating it as dead", cause);
         }
         lastError = cause.getMessage();
         synchronized (lock) {
@@ -468,7 +469,7 @@ final class RedisSubscriber {
 
     void addHealth(Map<String, Object> details) {
         synchronized (lock) {
-            details.put("subscriberConnected", wire != null && !recovering);
+            details.put("subscriberConnected", isConnected());
             details.put("redisChannels", exact.size());
             details.put("redisPatterns", patterns.size());
         }
