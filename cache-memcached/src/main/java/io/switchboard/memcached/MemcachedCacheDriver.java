@@ -415,12 +415,8 @@ public final class MemcachedCacheDriver implements CacheDriver {
     }
 
     private CacheException refused(String what, String key, String sk, OperationStatus s) {
-        Server server = server(sk);
         String message = s == null ? "the stored value is not a decimal counter" : s.getMessage();
-        if (server != null) {
-            server.errors.increment();
-            server.lastError = what + ": " + message;
-        }
+        Server server = noteError(sk, what + ": " + message);
         failures.increment();
         return new CacheException("memcached server " + (server == null ? "?" : server.label) + " refused to " + what + " key '"
                 + Keys.printable(key) + "': " + message
@@ -534,22 +530,23 @@ public final class MemcachedCacheDriver implements CacheDriver {
     }
 
     private String where(String sk) {
+        Server s = noteError(sk, "timeout");
+        return s == null ? "" : " waiting for server " + s.label;
+    }
+
+    /** Counts an error against the server holding {@code sk} and remembers it for health; returns that server, or null. */
+    private Server noteError(String sk, String error) {
         Server s = server(sk);
-        if (s == null) {
-            return "";
+        if (s != null) {
+            s.errors.increment();
+            s.lastError = error;
         }
-        s.errors.increment();
-        s.lastError = "timeout";
-        return " waiting for server " + s.label;
+        return s;
     }
 
     private SwitchboardException submitFailure(String key, String sk, RuntimeException e) {
         failures.increment();
-        Server s = server(sk);
-        if (s != null) {
-            s.errors.increment();
-            s.lastError = String.valueOf(e.getMessage());
-        }
+        Server s = noteError(sk, String.valueOf(e.getMessage()));
         if (e instanceof IllegalStateException) {
             return new ConnectionException("memcached operation on key '" + Keys.printable(key) + "' was refused before sending"
                     + (s == null ? "" : " to server " + s.label) + ": " + e.getMessage() + " (the server is slow or down and its queue of "
@@ -560,12 +557,8 @@ public final class MemcachedCacheDriver implements CacheDriver {
 
     private SwitchboardException failure(String key, String sk, Throwable cause) {
         failures.increment();
-        Server s = server(sk);
+        Server s = noteError(sk, String.valueOf(cause));
         String label = s == null ? "?" : s.label;
-        if (s != null) {
-            s.errors.increment();
-            s.lastError = String.valueOf(cause);
-        }
         if (cause instanceof CancellationException) {
             return new ConnectionException("memcached server " + label + " holding key '" + Keys.printable(key)
                     + "' is unavailable; the operation was cancelled without waiting (failure-mode " + settings.failureMode

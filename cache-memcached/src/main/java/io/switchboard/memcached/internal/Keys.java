@@ -47,6 +47,10 @@ public final class Keys {
                         + " at position " + (i + 1) + "; memcached keys must not contain spaces or control characters");
             }
         }
+        // A char is at most 3 UTF-8 bytes: nearly every key is settled without encoding it again.
+        if (key.length() <= MAX_KEY_BYTES / 3) {
+            return key;
+        }
         byte[] bytes = key.getBytes(StandardCharsets.UTF_8);
         if (bytes.length <= MAX_KEY_BYTES) {
             return key;
