@@ -13,6 +13,7 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentNavigableMap;
+import java.util.function.Consumer;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -95,35 +96,27 @@ final class RabbitMqPublisher {
 
         @Override
         public void handleAck(long seq, boolean multiple) {
-            if (multiple) {
-                ConcurrentNavigableMap<Long, Pending> head = pending.headMap(seq, true);
-                for (Iterator<Pending> it = head.values().iterator(); it.hasNext();) {
-                    Pending p = it.next();
-                    it.remove();
-                    p.succeed();
-                }
-            } else {
-                Pending p = pending.remove(seq);
-                if (p != null) {
-                    p.succeed();
-                }
-            }
+            settle(seq, multiple, Pending::succeed);
         }
 
         @Override
         public void handleNack(long seq, boolean multiple) {
-            if (multiple) {
-                ConcurrentNavigableMap<Long, Pending> head = pending.headMap(seq, true);
-                for (Iterator<Pending> it = head.values().iterator(); it.hasNext();) {
-                    Pending p = it.next();
-                    it.remove();
-                    nack(p);
-                }
-            } else {
+            settle(seq, multiple, this::nack);
+        }
+
+        /** Takes the confirmed publish (or, with {@code multiple}, every one up to it) out of the window. */
+        private void settle(long seq, boolean multiple, Consumer<Pending> outcome) {
+            if (!multiple) {
                 Pending p = pending.remove(seq);
                 if (p != null) {
-                    nack(p);
+                    outcome.accept(p);
                 }
+                return;
+            }
+            for (Iterator<Pending> it = pending.headMap(seq, true).values().iterator(); it.hasNext();) {
+                Pending p = it.next();
+                it.remove();
+                outcome.accept(p);
             }
         }
 

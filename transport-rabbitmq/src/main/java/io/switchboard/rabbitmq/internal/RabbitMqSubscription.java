@@ -348,7 +348,7 @@ final class RabbitMqSubscription implements TransportSubscription {
                 Object v = e.getValue();
                 if (v == null || v instanceof List || v instanceof Map || name.equals(RabbitMqTransport.ATTEMPT_HEADER)
                         || name.equals(RabbitMqTransport.CHANNEL_HEADER) || name.equals(RabbitMqTransport.TIMESTAMP_HEADER)
-                        || name.startsWith("x-death") || name.startsWith("x-first-death-") || name.startsWith("x-last-death-")) {
+                        || isBrokerDeathHistory(name)) {
                     continue;
                 }
                 String value = v instanceof byte[] ? new String((byte[]) v, java.nio.charset.StandardCharsets.UTF_8) : v.toString();
@@ -403,7 +403,7 @@ final class RabbitMqSubscription implements TransportSubscription {
         if (props.getHeaders() != null) {
             for (Map.Entry<String, Object> e : props.getHeaders().entrySet()) {
                 String n = e.getKey();
-                if (!n.startsWith("x-death") && !n.startsWith("x-first-death-") && !n.startsWith("x-last-death-")) {
+                if (!isBrokerDeathHistory(n)) {
                     h.put(n, e.getValue());
                 }
             }
@@ -415,5 +415,10 @@ final class RabbitMqSubscription implements TransportSubscription {
     public String toString() {
         return request.durableName() != null ? "'" + request.durableName() + "' (" + request.channelOrPattern() + ")"
                 : "'" + request.channelOrPattern() + "'";
+    }
+
+    /** Headers the broker writes when it dead-letters a message: its history, never the application's. */
+    private static boolean isBrokerDeathHistory(String header) {
+        return header.startsWith("x-death") || header.startsWith("x-first-death-") || header.startsWith("x-last-death-");
     }
 }
