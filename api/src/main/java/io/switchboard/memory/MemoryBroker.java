@@ -67,21 +67,16 @@ final class MemoryBroker {
      */
     void publish(String channel, Message message) {
         MemoryQueue[] targets = routing.route(channel);
-        int reserved = 0;
-        try {
-            for (; reserved < targets.length; reserved++) {
-                if (!targets[reserved].reserve()) {
-                    MemoryQueue full = targets[reserved];
-                    throw new PublishException(channel, message.id(), "in-memory subscription " + full.describe()
-                            + " is full (" + full.capacity() + " messages, " + MemoryTransportProvider.QUEUE_CAPACITY.name()
-                            + "); its consumers are behind, try again later", null, true);
+        for (int reserved = 0; reserved < targets.length; reserved++) {
+            if (!targets[reserved].reserve()) {
+                for (int i = 0; i < reserved; i++) {
+                    targets[i].unreserve();
                 }
+                MemoryQueue full = targets[reserved];
+                throw new PublishException(channel, message.id(), "in-memory subscription " + full.describe()
+                        + " is full (" + full.capacity() + " messages, " + MemoryTransportProvider.QUEUE_CAPACITY.name()
+                        + "); its consumers are behind, try again later", null, true);
             }
-        } catch (PublishException e) {
-            for (int i = 0; i < reserved; i++) {
-                targets[i].unreserve();
-            }
-            throw e;
         }
         for (MemoryQueue q : targets) {
             q.offerReserved(message);
