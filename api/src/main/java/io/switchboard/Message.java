@@ -40,7 +40,7 @@ public final class Message {
 
     private Message(Builder b, byte[] payloadNoCopy) {
         this(b.id != null ? b.id : MessageIds.next(), b.channel, payloadNoCopy,
-                b.headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(b.headers)),
+                b.headers == null || b.headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(b.headers)),
                 b.contentType, b.timestamp != null ? b.timestamp : Instant.now());
     }
 
@@ -84,7 +84,9 @@ public final class Message {
         b.id = id;
         b.channel = channel;
         b.payload = payload;
-        b.headers.putAll(headers);
+        if (!headers.isEmpty()) {
+            b.headers = new LinkedHashMap<>(headers);
+        }
         b.contentType = contentType;
         b.timestamp = timestamp;
         return b;
@@ -210,7 +212,8 @@ public final class Message {
         private String id;
         private String channel;
         private byte[] payload = EMPTY;
-        private final Map<String, String> headers = new LinkedHashMap<>();
+        /** Allocated by the first header: most messages have none. */
+        private Map<String, String> headers;
         private String contentType = OCTET_STREAM;
         private Instant timestamp;
 
@@ -294,6 +297,9 @@ public final class Message {
             if (value.indexOf('\0') >= 0) {
                 throw new IllegalArgumentException("value of header '" + name + "' contains a NUL character");
             }
+            if (headers == null) {
+                headers = new LinkedHashMap<>();
+            }
             headers.put(name, value);
             return this;
         }
@@ -306,7 +312,9 @@ public final class Message {
 
         /** Removes a header. */
         public Builder removeHeader(String name) {
-            headers.remove(name);
+            if (headers != null) {
+                headers.remove(name);
+            }
             return this;
         }
 

@@ -3,11 +3,15 @@ package io.switchboard.benchmarks;
 import io.switchboard.Message;
 import io.switchboard.Subscription;
 import io.switchboard.Switchboard;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -42,6 +46,7 @@ public final class RedisBenchmark {
     private final int rate;
     private final int batch;
     private final String only;
+    private final boolean cpuByThread;
 
     private RedisBenchmark(Map<String, String> o) {
         this.uri = o.getOrDefault("uri", "redis://127.0.0.1:6379");
@@ -55,6 +60,7 @@ public final class RedisBenchmark {
         this.rate = Integer.parseInt(o.getOrDefault("rate", "5000"));
         this.batch = Integer.parseInt(o.getOrDefault("batch", "100"));
         this.only = o.getOrDefault("only", "all");
+        this.cpuByThread = Boolean.parseBoolean(o.getOrDefault("cpu-by-thread", "false"));
         if (size < STAMP) {
             throw new IllegalArgumentException("--size must be at least " + STAMP + " (the payload carries a timestamp)");
         }
@@ -75,7 +81,7 @@ public final class RedisBenchmark {
             }
             o.put(a.substring(2), args[++i]);
         }
-        List<String> known = List.of("uri", "size", "reps", "seconds", "latency-seconds", "rate", "batch", "only");
+        List<String> known = List.of("uri", "size", "reps", "seconds", "latency-seconds", "rate", "batch", "only", "cpu-by-thread");
         for (String k : o.keySet()) {
             if (!known.contains(k)) {
                 System.err.println("unknown option --" + k);
@@ -97,6 +103,7 @@ public final class RedisBenchmark {
                 "  --rate N               messages per second in the latency trials, default 5000",
                 "  --batch N              pipeline batch of the raw pipelined variant, default 100",
                 "  --only WHAT            throughput, latency or all (default)",
+                "  --cpu-by-thread B      true: also print each thread's CPU per message in throughput trials",
                 "Defaults take about 1.5 minutes. Start the servers first: bin/services start."));
     }
 
@@ -141,10 +148,20 @@ public final class RedisBenchmark {
         }
         for (int r = 1; r <= reps; r++) {
             for (Map.Entry<String, Trial> v : variants.entrySet()) {
+                Map<Long, Long> threadCpu = threadCpuNanos();
+                long clientCpu = processCpuNanos();
+                long serverCpu = redisCpuMicros();
                 Result res = v.getValue().run(channel());
+                double clientPerMsg = (processCpuNanos() - clientCpu) / 1000.0 / Math.max(1, res.sent);
+                double serverPerMsg = (double) (redisCpuMicros() - serverCpu) / Math.max(1, res.sent);
+                Map<Long, Long> threadCpuAfter = cpuByThread ? threadCpuNanos() : Map.of();
                 results.get(v.getKey()).add(res.perSecond);
-                System.out.printf("  rep %d  %-36s %,10.0f msg/s  (sent %,d, delivered %,d%s)%n", r, v.getKey(), res.perSecond,
-                        res.sent, res.received, res.sent == res.received ? "" : ", LOST " + (res.sent - res.received));
+                System.out.printf("  rep %d  %-36s %,10.0f msg/s  (sent %,d, delivered %,d%s; CPU per message sent: client %.2f us,"
+                        + " redis-server %.2f us)%n", r, v.getKey(), res.perSecond, res.sent, res.received,
+                        res.sent == res.received ? "" : ", DROPPED " + (res.sent - res.received), clientPerMsg, serverPerMsg);
+                if (cpuByThread) {
+                    printCpuByThread(threadCpu, threadCpuAfter, res.sent);
+                }
             }
         }
         System.out.println("  medians:");
@@ -156,6 +173,47 @@ public final class RedisBenchmark {
             if (!m.getKey().startsWith("Switchboard")) {
                 System.out.printf("    ratio Switchboard / %-26s %.2fx%n", m.getKey(), sbMedian / m.getValue());
             }
+        }
+    }
+
+    private static Map<Long, Long> threadCpuNanos() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        Map<Long, Long> cpu = new HashMap<>();
+        for (long id : threads.getAllThreadIds()) {
+            cpu.put(id, threads.getThreadCpuTime(id));
+        }
+        return cpu;
+    }
+
+    /** CPU per message sent of each thread that used more than 1 ms between the two readings. */
+    private static void printCpuByThread(Map<Long, Long> before, Map<Long, Long> after, long sent) {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        for (Map.Entry<Long, Long> e : after.entrySet()) {
+            long id = e.getKey();
+            long used = e.getValue() - before.getOrDefault(id, 0L);
+            ThreadInfo info = threads.getThreadInfo(id);
+            if (info != null && used > 1_000_000) {
+                System.out.printf("         thread %-30s %.2f us per message%n", info.getThreadName(), used / 1000.0 / Math.max(1, sent));
+            }
+        }
+    }
+
+    /** CPU time of this whole process (every thread), in nanoseconds. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
+    }
+
+    /** CPU time redis-server has used (user plus system, from INFO cpu), in microseconds. */
+    private long redisCpuMicros() {
+        try (Jedis j = jedis(2000)) {
+            double total = 0;
+            for (String line : j.info("cpu").split("\r?\n")) {
+                if (line.startsWith("used_cpu_sys:") || line.startsWith("used_cpu_user:")) {
+                    total += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+                }
+            }
+            return (long) (total * 1e6);
         }
     }
 

@@ -43,15 +43,9 @@ final class RedisEnvelope {
     /**
      * One non-blocking parser per decoding thread, fed one metadata line after another (each a
      * root value): creating and recycling a parser per message cost more than parsing. A parser
-     * left in any state but "between root values" is dropped.
+     * left in any state but "between root values" is dropped with its decoder.
      */
-    private static final ThreadLocal<JsonParser> PARSER = ThreadLocal.withInitial(() -> {
-        try {
-            return JSON.createNonBlockingByteArrayParser();
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-    });
+    private static final ThreadLocal<Decoder> DECODER = ThreadLocal.withInitial(Decoder::new);
 
     private RedisEnvelope() {
     }
@@ -91,12 +85,17 @@ final class RedisEnvelope {
             g.writeStartObject();
             g.writeStringField("id", m.id());
             g.writeNumberField("timestamp", m.timestamp().toEpochMilli());
-            g.writeStringField("contentType", m.contentType());
-            g.writeObjectFieldStart("headers");
-            for (Map.Entry<String, String> h : m.headers().entrySet()) {
-                g.writeStringField(h.getKey(), h.getValue());
+            // The documented defaults are left out: half the metadata, and half the cost to read it.
+            if (!Message.OCTET_STREAM.equals(m.contentType())) {
+                g.writeStringField("contentType", m.contentType());
             }
-            g.writeEndObject();
+            if (!m.headers().isEmpty()) {
+                g.writeObjectFieldStart("headers");
+                for (Map.Entry<String, String> h : m.headers().entrySet()) {
+                    g.writeStringField(h.getKey(), h.getValue());
+                }
+                g.writeEndObject();
+            }
             g.writeEndObject();
             g.flush();
             out.write('\n');
@@ -140,7 +139,8 @@ final class RedisEnvelope {
         Long timestamp = null;
         String contentType = null;
         Map<String, String> headers = null;
-        JsonParser p = PARSER.get();
+        Decoder decoder = DECODER.get();
+        JsonParser p = decoder.parser;
         boolean clean = false;
         try {
             ByteArrayFeeder feeder = (ByteArrayFeeder) p.getNonBlockingInputFeeder();
@@ -164,17 +164,19 @@ final class RedisEnvelope {
                         }
                         break;
                     case "contentType":
-                        contentType = string(p, value);
+                        contentType = decoder.contentType(p, value);
                         break;
                     case "headers":
                         if (value == JsonToken.START_OBJECT) {
-                            headers = new LinkedHashMap<>();
                             JsonToken h;
                             while ((h = p.nextToken()) == JsonToken.FIELD_NAME) {
                                 String name = p.currentName();
                                 String v = string(p, p.nextToken());
                                 if (v == null) {
                                     return null;
+                                }
+                                if (headers == null) {
+                                    headers = new LinkedHashMap<>();
                                 }
                                 headers.put(name, v);
                             }
@@ -200,7 +202,7 @@ final class RedisEnvelope {
         } finally {
             if (!clean) {
                 closeQuietly(p);
-                PARSER.remove();
+                DECODER.remove();
             }
         }
         try {
@@ -218,6 +220,42 @@ final class RedisEnvelope {
             return b.build();
         } catch (IllegalArgumentException e) {
             return null;
+        }
+    }
+
+    /** One thread's parser, and the last content type read (senders mostly repeat one). */
+    private static final class Decoder {
+        final JsonParser parser;
+        private String lastContentType = Message.JSON;
+
+        Decoder() {
+            try {
+                parser = JSON.createNonBlockingByteArrayParser();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        /** Like {@link RedisEnvelope#string}, but the same content type as last time is the same String. */
+        String contentType(JsonParser p, JsonToken token) throws IOException {
+            if (token != JsonToken.VALUE_STRING) {
+                return string(p, token);
+            }
+            String last = lastContentType;
+            int length = p.getTextLength();
+            if (length == last.length()) {
+                char[] chars = p.getTextCharacters();
+                int offset = p.getTextOffset();
+                int i = 0;
+                while (i < length && chars[offset + i] == last.charAt(i)) {
+                    i++;
+                }
+                if (i == length) {
+                    return last;
+                }
+            }
+            lastContentType = p.getText();
+            return lastContentType;
         }
     }
 

@@ -41,6 +41,25 @@ class RedisEnvelopeTest {
     }
 
     @Test
+    void documentedDefaultsAreLeftOutAndReadBack() {
+        Message m = Message.builder().id("x").payload(new byte[] {1}).timestamp(Instant.ofEpochMilli(5)).build();
+        byte[] wire = RedisEnvelope.encode(m);
+        assertEquals("SB1\n{\"id\":\"x\",\"timestamp\":5}\n", new String(wire, 0, wire.length - 1, StandardCharsets.UTF_8));
+        Message back = RedisEnvelope.decode(wire, "c");
+        assertEquals(Message.OCTET_STREAM, back.contentType());
+        assertEquals(Map.of(), back.headers());
+    }
+
+    @Test
+    void contentTypesAlternatingOnOneThreadAreEachReadRight() {
+        String[] types = {"application/json", "application/jsoN", "text/plain; charset=utf-8", "application/json", "a/b"};
+        for (String type : types) {
+            Message m = Message.builder().id("x").payload(new byte[0]).contentType(type).build();
+            assertEquals(type, RedisEnvelope.decode(RedisEnvelope.encode(m), "c").contentType());
+        }
+    }
+
+    @Test
     void acceptsMetadataFromOtherWritersWithUnknownFieldsAndEscapes() {
         String meta = "SB1\n { \"v\": [1, {\"a\": null}], \"headers\" : {\"k\":\"\\u00e9\\n\\/\"}, \"id\":\"n1\", \"timestamp\": 42,"
                 + " \"extra\": true, \"contentType\":\"application/json\" }\n{\"x\":1}";
