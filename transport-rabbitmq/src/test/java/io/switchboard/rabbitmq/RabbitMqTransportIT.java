@@ -145,6 +145,32 @@ class RabbitMqTransportIT {
     }
 
     @Test
+    void aLoneHandledMessageIsAcknowledgedWithoutWaitingForABatch() throws Exception {
+        // Acks are coalesced (one multiple-ack per batch); the last messages of a burst must not
+        // wait for a batch that never fills, or they would be redelivered after a crash.
+        Switchboard sb = open(Map.of("switchboard.subscriber.prefetch", 250));
+        String channel = unique("lone");
+        String name = unique("lone-sub");
+        AtomicInteger handled = new AtomicInteger();
+        try (Subscription s = sb.subscriber().subscribe(channel, SubscriptionOptions.defaults().durable(name), d -> handled.incrementAndGet())) {
+            for (int i = 0; i < 3; i++) {
+                sb.publisher().publishText(channel, "m" + i).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            }
+            await(WAIT, () -> handled.get() == 3, "three messages handled");
+            String queue = prefix + ".sub." + name;
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            int unacked;
+            while ((unacked = SharedBrokerConnections.unacknowledged(queue)) != 0 && System.nanoTime() < deadline) {
+                Thread.onSpinWait();
+            }
+            assertEquals(0, unacked, "unacknowledged messages of " + queue + " while the subscription is still open");
+            assertTrue(s.isActive());
+        } finally {
+            sb.subscriber().deleteDurable(name);
+        }
+    }
+
+    @Test
     void durableSubscriptionKeepsMessagesAndSharesThemBetweenCompetingConsumers() throws Exception {
         Switchboard a = open();
         Switchboard b = open();

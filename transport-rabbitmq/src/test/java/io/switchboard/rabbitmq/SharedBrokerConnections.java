@@ -49,6 +49,17 @@ final class SharedBrokerConnections {
         }
     }
 
+    /** The broker's count of delivered but unacknowledged messages of one queue, or -1 if there is no such queue. */
+    static int unacknowledged(String queue) throws IOException, InterruptedException {
+        for (String line : run("rabbitmqctl", "-q", "list_queues", "name", "messages_unacknowledged").split("\n")) {
+            String[] cols = line.trim().split("\\s+");
+            if (cols.length == 2 && cols[0].equals(queue)) {
+                return Integer.parseInt(cols[1]);
+            }
+        }
+        return -1;
+    }
+
     private static String run(String... cmd) throws IOException, InterruptedException {
         Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
