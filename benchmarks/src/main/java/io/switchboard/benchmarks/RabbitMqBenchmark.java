@@ -13,7 +13,12 @@ import io.switchboard.Message;
 import io.switchboard.Subscription;
 import io.switchboard.SubscriptionOptions;
 import io.switchboard.Switchboard;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -116,22 +121,31 @@ public final class RabbitMqBenchmark {
         Map<String, List<Double>> results = new HashMap<>();
         for (String mode : modes) {
             boolean persistent = mode.equals("persistent");
-            try (Client raw = new Raw(persistent); Client sb = new Sb(persistent)) {
+            try (Client raw = new Raw(persistent, false); Client rawProps = new Raw(persistent, true); Client sb = new Sb(persistent)) {
                 raw.throughput(Math.max(1000, messages / 10));
+                rawProps.throughput(Math.max(1000, messages / 10));
                 sb.throughput(Math.max(1000, messages / 10));
                 for (int r = 0; r < reps; r++) {
-                    Client[] order = r % 2 == 0 ? new Client[] {raw, sb} : new Client[] {sb, raw};
+                    Client[] order = r % 2 == 0 ? new Client[] {raw, sb, rawProps} : new Client[] {rawProps, sb, raw};
                     for (Client c : order) {
+                        long clientCpu = processCpuNanos();
+                        long brokerCpu = brokerCpuNanos();
                         double rps = c.throughput(messages);
-                        String key = mode + "/" + (c == raw ? "raw" : "switchboard");
+                        double clientPerMsg = (processCpuNanos() - clientCpu) / 1000.0 / messages;
+                        long brokerUsed = brokerCpuNanos() - brokerCpu;
+                        String key = mode + "/" + (c == raw ? "raw" : c == rawProps ? "raw+properties" : "switchboard");
                         results.computeIfAbsent(key, k -> new ArrayList<>()).add(rps);
-                        System.out.printf("  %-24s trial %d: %,10.0f msg/s%n", key, r + 1, rps);
+                        System.out.printf("  %-24s trial %d: %,10.0f msg/s  (CPU per message: client %.1f us, broker %s)%n", key, r + 1, rps,
+                                clientPerMsg, brokerCpu < 0 ? "unknown" : String.format("%.1f us", brokerUsed / 1000.0 / messages));
                     }
                 }
                 double rawMedian = median(results.get(mode + "/raw"));
                 double sbMedian = median(results.get(mode + "/switchboard"));
+                double rawPropsMedian = median(results.get(mode + "/raw+properties"));
                 System.out.printf("%s throughput: raw %,.0f msg/s, switchboard %,.0f msg/s, ratio %.2f (medians)%n", mode, rawMedian,
                         sbMedian, sbMedian / rawMedian);
+                System.out.printf("%s throughput: raw+properties %,.0f msg/s, switchboard %,.0f msg/s, ratio %.2f (medians)%n", mode,
+                        rawPropsMedian, sbMedian, sbMedian / rawPropsMedian);
                 if (latency) {
                     List<long[]> rawLat = new ArrayList<>();
                     List<long[]> sbLat = new ArrayList<>();
@@ -164,6 +178,38 @@ public final class RabbitMqBenchmark {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
     }
 
+    /** CPU time of this whole process (every thread), in nanoseconds. */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /**
+     * CPU time used so far by every local RabbitMQ node (processes named beam.smp, user plus
+     * system, from /proc), in nanoseconds; -1 where that cannot be read (not Linux, remote broker).
+     */
+    private static long brokerCpuNanos() {
+        long ticks = 0;
+        boolean found = false;
+        try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
+            for (Path proc : procs) {
+                try {
+                    if (!Files.readString(proc.resolve("comm")).trim().equals("beam.smp")) {
+                        continue;
+                    }
+                    String stat = Files.readString(proc.resolve("stat"));
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    found = true;
+                } catch (IOException | RuntimeException gone) {
+                    // the process ended while being read
+                }
+            }
+        } catch (IOException e) {
+            return -1;
+        }
+        return found ? ticks * (1_000_000_000L / 100) : -1;
+    }
+
     private static double median(List<Double> xs) {
         List<Double> s = new ArrayList<>(xs);
         s.sort(null);
@@ -189,6 +235,7 @@ public final class RabbitMqBenchmark {
     /** Raw amqp-client: one connection, a confirm channel guarded by the publishing thread, a consumer channel. */
     private final class Raw implements Client {
         private final boolean persistent;
+        private final boolean withProperties;
         private final Connection conn;
         private final Channel pub;
         private final Channel sub;
@@ -198,8 +245,14 @@ public final class RabbitMqBenchmark {
         private final java.util.concurrent.ConcurrentSkipListSet<Long> outstanding = new java.util.concurrent.ConcurrentSkipListSet<>();
         private volatile Sink sink;
 
-        Raw(boolean persistent) throws Exception {
+        /**
+         * @param withProperties whether each message carries what Switchboard's do (message id,
+         *     timestamp, content type, one header), which the broker must parse; otherwise only
+         *     the delivery mode and content type of amqp-client's BASIC properties
+         */
+        Raw(boolean persistent, boolean withProperties) throws Exception {
             this.persistent = persistent;
+            this.withProperties = withProperties;
             ConnectionFactory f = new ConnectionFactory();
             f.setUri(uri);
             f.setAutomaticRecoveryEnabled(false);
@@ -257,7 +310,13 @@ public final class RabbitMqBenchmark {
         private void publish(byte[] body) throws Exception {
             permits.acquire();
             outstanding.add(pub.getNextPublishSeqNo());
-            pub.basicPublish(exchange, "bench", false, persistent ? MessageProperties.PERSISTENT_BASIC : MessageProperties.BASIC, body);
+            AMQP.BasicProperties props = persistent ? MessageProperties.PERSISTENT_BASIC : MessageProperties.BASIC;
+            if (withProperties) {
+                long now = System.currentTimeMillis();
+                props = props.builder().messageId(UUID.randomUUID().toString()).timestamp(new java.util.Date(now))
+                        .headers(Map.of("sb-timestamp-ms", now)).build();
+            }
+            pub.basicPublish(exchange, "bench", false, props, body);
         }
 
         @Override
