@@ -744,11 +744,20 @@ public final class MemcachedCacheDriver implements CacheDriver {
 
     /** Runs spymemcached's listeners on the thread completing the operation: its I/O thread. */
     private static final class DirectExecutor extends AbstractExecutorService {
+        private static final Future<?> DONE = CompletableFuture.completedFuture(null);
+
         private volatile boolean shutdown;
 
         @Override
         public void execute(Runnable command) {
             command.run();
+        }
+
+        /** spymemcached submits each listener notification; running it here needs no FutureTask. */
+        @Override
+        public Future<?> submit(Runnable task) {
+            task.run();
+            return DONE;
         }
 
         @Override

@@ -48,6 +48,11 @@ public final class Deadlines {
         pending.add(new Entry(key, serverKey, operation, result, System.nanoTime() + timeoutNanos));
     }
 
+    /** Number of operations tracked and not yet swept away (counts them: for tests and health, not hot paths). */
+    public int size() {
+        return pending.size();
+    }
+
     /** Drops completed operations and expires overdue ones; called periodically. */
     public void sweep() {
         long now = System.nanoTime();
