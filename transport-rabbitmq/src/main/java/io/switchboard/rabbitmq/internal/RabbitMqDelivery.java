@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -85,21 +86,9 @@ final class RabbitMqDelivery implements InboundDelivery {
         headers.put(RabbitMqTransport.CHANNEL_HEADER, message.channel());
         AMQP.BasicProperties copy = props.builder().headers(headers).expiration(null).build();
         long ms = bucket(delay.toMillis());
-        CompletableFuture<Void> sent;
-        try {
+        republishThenAck("schedule its retry", () -> {
             String target = ms == 0 ? link.queue : transport.ensureRetryQueue(link.queue, link.subscription().isDurable(), ms);
-            sent = transport.republish("", target, copy, body, message.channel(), message.id());
-        } catch (RuntimeException e) {
-            sent = CompletableFuture.failedFuture(e);
-        }
-        sent.whenComplete((ok, failure) -> {
-            if (failure == null) {
-                link.ack(tag);
-            } else {
-                LOG.warn("could not schedule retry of message {} (attempt {}): {}; requeueing it at once instead", message.id(),
-                        attempt, failure.toString());
-                link.settle(tag, ch -> ch.basicNack(tag, false, true), "requeue after failed retry");
-            }
+            return transport.republish("", target, copy, body, message.channel(), message.id());
         });
     }
 
@@ -116,10 +105,20 @@ final class RabbitMqDelivery implements InboundDelivery {
         headers.put("sb-original-channel", message.channel());
         headers.put("sb-attempts", Integer.toString(attempts));
         AMQP.BasicProperties copy = props.builder().headers(headers).expiration(null).build();
+        republishThenAck("dead-letter it to '" + dl + "'", () -> {
+            transport.ensureChannelExchange(dl);
+            return transport.republish(transport.topology.channelExchange(dl), dl, copy, body, dl, message.id());
+        });
+    }
+
+    /**
+     * Republishes a copy and acknowledges the original once the broker confirmed the copy; if the
+     * republish fails, requeues the original, so the message is never lost.
+     */
+    private void republishThenAck(String what, Supplier<CompletableFuture<Void>> republish) {
         CompletableFuture<Void> sent;
         try {
-            transport.ensureChannelExchange(dl);
-            sent = transport.republish(transport.topology.channelExchange(dl), dl, copy, body, dl, message.id());
+            sent = republish.get();
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e);
         }
@@ -127,8 +126,9 @@ final class RabbitMqDelivery implements InboundDelivery {
             if (failure == null) {
                 link.ack(tag);
             } else {
-                LOG.warn("could not dead-letter message {} to '{}': {}; requeueing it", message.id(), dl, failure.toString());
-                link.settle(tag, ch -> ch.basicNack(tag, false, true), "requeue after failed dead-lettering");
+                LOG.warn("message {} (attempt {}): could not {}: {}; requeueing it at once instead", message.id(), attempt, what,
+                        failure.toString());
+                link.settle(tag, ch -> ch.basicNack(tag, false, true), "requeue after failing to " + what);
             }
         });
     }
