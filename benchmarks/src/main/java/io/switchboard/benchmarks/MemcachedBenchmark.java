@@ -1,5 +1,8 @@
 package io.switchboard.benchmarks;
 
+import static io.switchboard.benchmarks.Measures.median;
+import static io.switchboard.benchmarks.Measures.processCpuNanos;
+
 import io.switchboard.SharedCache;
 import io.switchboard.Switchboard;
 import java.net.InetSocketAddress;
@@ -28,9 +31,6 @@ import net.spy.memcached.ConnectionFactoryBuilder;
  * the medians and the ratios. Run with {@code bin/bench memcached [--help]}.
  */
 public final class MemcachedBenchmark {
-    /** Process CPU time, to report the client's cost per operation next to its throughput. */
-    private static final com.sun.management.OperatingSystemMXBean OS =
-            (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
     private static final String USAGE = String.join("\n",
             "usage: bin/bench memcached [options]",
             "  --server HOST:PORT     memcached to use (default 127.0.0.1:11211)",
@@ -195,12 +195,12 @@ public final class MemcachedBenchmark {
             }
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "  %-13s rep %d:", scenario, r + 1));
             for (String n : order) {
-                long cpu0 = OS.getProcessCpuTime();
+                long cpu0 = processCpuNanos();
                 long t0 = System.nanoTime();
                 double opsPerSecond = contenders.get(n).run(Duration.ofSeconds(seconds));
                 double ops = opsPerSecond * (System.nanoTime() - t0) / 1e9;
                 results.get(n).add(opsPerSecond);
-                cpu.get(n).add((OS.getProcessCpuTime() - cpu0) / 1e3 / ops);
+                cpu.get(n).add((processCpuNanos() - cpu0) / 1e3 / ops);
                 line.append(String.format(Locale.ROOT, "  %s %,.0f", n, opsPerSecond));
             }
             System.out.println(line);
@@ -221,13 +221,6 @@ public final class MemcachedBenchmark {
         }
         System.out.println(cost);
         return out + "\n" + cost;
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
     }
 
     /** Starts operation {@code i}; the returned hook registers what to run on completion. */

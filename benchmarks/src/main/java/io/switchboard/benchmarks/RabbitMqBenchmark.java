@@ -1,5 +1,8 @@
 package io.switchboard.benchmarks;
 
+import static io.switchboard.benchmarks.Measures.median;
+import static io.switchboard.benchmarks.Measures.processCpuNanos;
+
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
@@ -14,7 +17,6 @@ import io.switchboard.Subscription;
 import io.switchboard.SubscriptionOptions;
 import io.switchboard.Switchboard;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
@@ -178,11 +180,6 @@ public final class RabbitMqBenchmark {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
     }
 
-    /** CPU time of this whole process (every thread), in nanoseconds. */
-    private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime();
-    }
-
     /**
      * CPU time used so far by every local RabbitMQ node (processes named beam.smp, user plus
      * system, from /proc), in nanoseconds; -1 where that cannot be read (not Linux, remote broker).
@@ -208,13 +205,6 @@ public final class RabbitMqBenchmark {
             return -1;
         }
         return found ? ticks * (1_000_000_000L / 100) : -1;
-    }
-
-    private static double median(List<Double> xs) {
-        List<Double> s = new ArrayList<>(xs);
-        s.sort(null);
-        int n = s.size();
-        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
 
     private byte[] payload(long sentNanos) {

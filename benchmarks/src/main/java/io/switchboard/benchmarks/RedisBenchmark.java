@@ -1,5 +1,8 @@
 package io.switchboard.benchmarks;
 
+import static io.switchboard.benchmarks.Measures.median;
+import static io.switchboard.benchmarks.Measures.processCpuNanos;
+
 import io.switchboard.Message;
 import io.switchboard.Subscription;
 import io.switchboard.Switchboard;
@@ -196,12 +199,6 @@ public final class RedisBenchmark {
                 System.out.printf("         thread %-30s %.2f us per message%n", info.getThreadName(), used / 1000.0 / Math.max(1, sent));
             }
         }
-    }
-
-    /** CPU time of this whole process (every thread), in nanoseconds. */
-    private static long processCpuNanos() {
-        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime();
     }
 
     /** CPU time redis-server has used (user plus system, from INFO cpu), in microseconds. */
@@ -476,13 +473,6 @@ public final class RedisBenchmark {
         long[] s = Arrays.copyOf(lat, n);
         Arrays.sort(s);
         return new double[] {s[(int) (n * 0.50)] / 1000.0, s[Math.min(n - 1, (int) (n * 0.99))] / 1000.0};
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> s = new ArrayList<>(values);
-        s.sort(Double::compare);
-        int n = s.size();
-        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
     }
 
     /** Polls a condition for at most the given milliseconds. */
