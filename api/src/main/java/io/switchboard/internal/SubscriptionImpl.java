@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One subscription: takes deliveries from the transport without blocking, queues them, and runs
  * the handler on pool threads with at most {@code concurrency} at once (FIFO, so concurrency 1
- * keeps order). Applies the retry policy: through the transport on at-least-once transports, in
+ * keeps order). When the transport allows it and concurrency is 1, a delivery that finds nothing
+ * buffered and no handler running is handled on the delivery thread itself, without a hand-off.
+ * Applies the retry policy: through the transport on at-least-once transports, in
  * this process otherwise.
  */
 final class SubscriptionImpl implements Subscription, DeliveryListener {
@@ -42,6 +44,8 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
     private final boolean atLeastOnce;
     private final int bufferSize;
     private final int concurrency;
+    /** Whether a handler may run on the transport's delivery thread (see {@link io.switchboard.spi.Transport#handlersMayRunOnDeliveryThread()}). */
+    private final boolean inline;
     private final RetryPolicy retry;
     private final Queue<InboundDelivery> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
@@ -62,7 +66,8 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
     private volatile long lastOverflowNanos;
     private volatile long lastOverflowLogNanos;
 
-    SubscriptionImpl(DefaultSubscriber owner, SubscriptionRequest request, MessageHandler handler, boolean atLeastOnce, int bufferSize) {
+    SubscriptionImpl(DefaultSubscriber owner, SubscriptionRequest request, MessageHandler handler, boolean atLeastOnce, int bufferSize,
+            boolean inline) {
         this.owner = owner;
         this.request = request;
         this.handler = handler;
@@ -70,6 +75,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         this.bufferSize = bufferSize;
         this.concurrency = request.options().concurrency();
         this.retry = request.options().retryPolicy();
+        this.inline = inline && concurrency == 1;
     }
 
     void attach(TransportSubscription ts) {
@@ -102,6 +108,10 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
                 LOG.warn("subscription '{}' cannot keep up: {} messages buffered (switchboard.subscriber.buffer-size), "
                         + "dropping new ones; {} dropped so far", describe(), queued.get(), overflowed.get());
             }
+            return;
+        }
+        if (inline && queue.isEmpty() && active.compareAndSet(0, 1)) {
+            runHere(delivery);
             return;
         }
         queued.incrementAndGet();
@@ -142,6 +152,24 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
             InboundDelivery d;
             while (!intakeStopped.get() && (d = queue.poll()) != null) {
                 queued.decrementAndGet();
+                process(d);
+            }
+        } finally {
+            CURRENT.remove();
+            workerDone();
+        }
+        if (!intakeStopped.get() && !queue.isEmpty()) {
+            startWorkers();
+        }
+    }
+
+    /** Handles one delivery on the calling (transport delivery) thread; this thread holds the one active slot. */
+    private void runHere(InboundDelivery d) {
+        CURRENT.set(this);
+        try {
+            if (intakeStopped.get()) {
+                release(d);
+            } else {
                 process(d);
             }
         } finally {

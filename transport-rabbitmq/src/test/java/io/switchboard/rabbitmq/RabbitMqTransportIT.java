@@ -32,6 +32,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -167,6 +168,44 @@ class RabbitMqTransportIT {
             assertTrue(s.isActive());
         } finally {
             sb.subscriber().deleteDurable(name);
+        }
+    }
+
+    @Test
+    void handlersRunOnTheDeliveryThreadYetSlowOnesDoNotStallOtherSubscriptions() throws Exception {
+        // Handlers of concurrency 1 run on amqp-client's consumer threads (no hand-off). Its
+        // default pool has 2 threads per core: more blocked handlers than that must not hold up
+        // a subscription that keeps up.
+        Switchboard sb = open();
+        int slow = 2 * Runtime.getRuntime().availableProcessors() + 2;
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch slowRunning = new CountDownLatch(slow);
+        List<String> slowThreads = new CopyOnWriteArrayList<>();
+        List<Subscription> subs = new ArrayList<>();
+        try {
+            for (int i = 0; i < slow; i++) {
+                String ch = unique("slow" + i);
+                subs.add(sb.subscriber().subscribe(ch, d -> {
+                    slowThreads.add(Thread.currentThread().getName());
+                    slowRunning.countDown();
+                    release.await(30, TimeUnit.SECONDS);
+                }));
+                sb.publisher().publishText(ch, "block").toCompletableFuture().get(10, TimeUnit.SECONDS);
+            }
+            assertTrue(slowRunning.await(WAIT.toMillis(), TimeUnit.MILLISECONDS), "every slow handler running: " + slowThreads);
+            assertTrue(slowThreads.stream().allMatch(n -> n.contains("-rabbitmq-delivery-")),
+                    "handlers ran on the consumer threads: " + slowThreads);
+            String fast = unique("fast");
+            CountDownLatch fastDone = new CountDownLatch(20);
+            subs.add(sb.subscriber().subscribe(fast, d -> fastDone.countDown()));
+            for (int i = 0; i < 20; i++) {
+                sb.publisher().publishText(fast, "m" + i).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            }
+            assertTrue(fastDone.await(WAIT.toMillis(), TimeUnit.MILLISECONDS),
+                    "the fast subscription kept receiving while " + slow + " handlers were blocked");
+        } finally {
+            release.countDown();
+            subs.forEach(Subscription::close);
         }
     }
 

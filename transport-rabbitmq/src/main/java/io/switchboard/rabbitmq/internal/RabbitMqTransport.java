@@ -65,6 +65,8 @@ public final class RabbitMqTransport implements Transport {
     private final String connectionName;
     private final RabbitMqPublisher publisher;
     private final ExecutorService recoveryThread;
+    /** Runs consumer callbacks, and with them handlers; unbounded, so a slow handler holds only its own channel's thread. */
+    private final ExecutorService deliveryThreads;
     private final Set<RabbitMqSubscription> subscriptions = ConcurrentHashMap.newKeySet();
     private final Set<String> declaredExchanges = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> declaredRetryQueues = new ConcurrentHashMap<>();
@@ -86,6 +88,13 @@ public final class RabbitMqTransport implements Transport {
         this.events = context.events();
         this.connectionName = settings.connectionName != null ? settings.connectionName : "switchboard-" + context.instanceName();
         this.factory = factory(settings, context.instanceName());
+        AtomicInteger n = new AtomicInteger();
+        this.deliveryThreads = Executors.newCachedThreadPool(r -> {
+            Thread t = new Thread(r, context.instanceName() + "-rabbitmq-delivery-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        factory.setSharedExecutor(deliveryThreads);
         this.publisher = new RabbitMqPublisher(this, settings.confirmWindow, settings.confirmTimeout);
         this.recoveryThread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, context.instanceName() + "-rabbitmq-recovery");
@@ -124,9 +133,11 @@ public final class RabbitMqTransport implements Transport {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             t.recoveryThread.shutdownNow();
+            t.deliveryThreads.shutdownNow();
             throw new ConnectionException("interrupted while connecting to RabbitMQ at " + settings.describe(), e);
         } catch (RuntimeException e) {
             t.recoveryThread.shutdownNow();
+            t.deliveryThreads.shutdownNow();
             throw e;
         }
         long period = Math.max(50, Math.min(1000, settings.confirmTimeout.toMillis() / 4));
@@ -577,6 +588,13 @@ public final class RabbitMqTransport implements Transport {
                 LOG.debug("closing the RabbitMQ connection: {}", e.toString());
             }
         }
+        deliveryThreads.shutdown();
+    }
+
+    /** Consumer callbacks run on a pool of their own, one channel's at a time, never on the socket reader. */
+    @Override
+    public boolean handlersMayRunOnDeliveryThread() {
+        return true;
     }
 
     /** Runs a short task on the shared scheduler after a delay. */
