@@ -56,7 +56,7 @@ final class DefaultSubscriber implements Subscriber {
         int prefetch = Math.max(runtime.config().get(CoreKeys.SUBSCRIBER_PREFETCH), options.concurrency());
         SubscriptionRequest request = new SubscriptionRequest(channelOrPattern, options, prefetch);
         SubscriptionImpl sub = new SubscriptionImpl(this, request, handler, caps.has(Capability.AT_LEAST_ONCE),
-                runtime.config().get(CoreKeys.SUBSCRIBER_BUFFER), runtime.transport().handlersMayRunOnDeliveryThread());
+                runtime.config().get(CoreKeys.SUBSCRIBER_BUFFER));
         open.add(sub);
         try {
             TransportSubscription ts = runtime.transport().subscribe(request, sub);

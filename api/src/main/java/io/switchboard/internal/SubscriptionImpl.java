@@ -29,8 +29,9 @@ import org.slf4j.LoggerFactory;
 /**
  * One subscription: takes deliveries from the transport without blocking, queues them, and runs
  * the handler on pool threads with at most {@code concurrency} at once (FIFO, so concurrency 1
- * keeps order). When the transport allows it and concurrency is 1, a delivery that finds nothing
- * buffered and no handler running is handled on the delivery thread itself, without a hand-off.
+ * keeps order). With concurrency 1, a delivery that finds nothing buffered and no handler running
+ * is handled on the delivering thread itself when the transport grants it
+ * ({@link InboundDelivery#claimDeliveryThread()}), without a hand-off.
  * Applies the retry policy: through the transport on at-least-once transports, in
  * this process otherwise.
  */
@@ -44,7 +45,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
     private final boolean atLeastOnce;
     private final int bufferSize;
     private final int concurrency;
-    /** Whether a handler may run on the transport's delivery thread (see {@link io.switchboard.spi.Transport#handlersMayRunOnDeliveryThread()}). */
+    /** Whether a handler may ever run on the delivering thread: only with concurrency 1. */
     private final boolean inline;
     private final RetryPolicy retry;
     private final Queue<InboundDelivery> queue = new ConcurrentLinkedQueue<>();
@@ -66,8 +67,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
     private volatile long lastOverflowNanos;
     private volatile long lastOverflowLogNanos;
 
-    SubscriptionImpl(DefaultSubscriber owner, SubscriptionRequest request, MessageHandler handler, boolean atLeastOnce, int bufferSize,
-            boolean inline) {
+    SubscriptionImpl(DefaultSubscriber owner, SubscriptionRequest request, MessageHandler handler, boolean atLeastOnce, int bufferSize) {
         this.owner = owner;
         this.request = request;
         this.handler = handler;
@@ -75,7 +75,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         this.bufferSize = bufferSize;
         this.concurrency = request.options().concurrency();
         this.retry = request.options().retryPolicy();
-        this.inline = inline && concurrency == 1;
+        this.inline = concurrency == 1;
     }
 
     void attach(TransportSubscription ts) {
@@ -111,8 +111,11 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
             return;
         }
         if (inline && queue.isEmpty() && active.compareAndSet(0, 1)) {
-            runHere(delivery);
-            return;
+            if (claim(delivery)) {
+                runHere(delivery);
+                return;
+            }
+            active.decrementAndGet();
         }
         queued.incrementAndGet();
         queue.add(delivery);
@@ -160,6 +163,15 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         }
         if (!intakeStopped.get() && !queue.isEmpty()) {
             startWorkers();
+        }
+    }
+
+    private boolean claim(InboundDelivery d) {
+        try {
+            return d.claimDeliveryThread();
+        } catch (RuntimeException e) {
+            LOG.warn("subscription '{}': the transport failed to hand over its delivery thread: {}", describe(), e.toString());
+            return false;
         }
     }
 

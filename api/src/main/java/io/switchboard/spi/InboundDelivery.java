@@ -55,6 +55,19 @@ public interface InboundDelivery {
     void deadLetter(String reason, int attempts);
 
     /**
+     * Asks for the delivering thread, to run the handler on it and spare a thread hand-off. The
+     * facade calls this only inside {@link DeliveryListener#onDelivery}, for a subscription of
+     * concurrency 1 with nothing buffered and no handler running. Return {@code true} only if
+     * that thread may then be held for as long as the handler runs without stalling the
+     * connection or other subscriptions: a dedicated dispatch thread, or a socket reader that has
+     * just handed reading to another thread. The default, {@code false}, keeps the thread the
+     * transport's; the handler then runs on a facade thread.
+     */
+    default boolean claimDeliveryThread() {
+        return false;
+    }
+
+    /**
      * A delivery for an at-most-once transport: attempt 1, not redelivered; {@link #ack()} and
      * {@link #release()} do nothing (the message is gone either way); {@link #retry(Duration)}
      * and {@link #deadLetter(String, int)} throw {@link IllegalStateException}, since the facade
@@ -78,9 +91,25 @@ public interface InboundDelivery {
      * @param decoder produces the received message, its channel set
      */
     static InboundDelivery atMostOnce(java.util.function.Supplier<Message> decoder) {
+        return atMostOnce(decoder, null);
+    }
+
+    /**
+     * As {@link #atMostOnce(java.util.function.Supplier)}, with {@link #claimDeliveryThread()}
+     * answered by {@code claim} ({@code null}: never granted).
+     *
+     * @param decoder produces the received message, its channel set
+     * @param claim called, on the delivering thread, when the facade asks for that thread
+     */
+    static InboundDelivery atMostOnce(java.util.function.Supplier<Message> decoder, java.util.function.BooleanSupplier claim) {
         java.util.Objects.requireNonNull(decoder, "decoder");
         return new InboundDelivery() {
             private Message message;
+
+            @Override
+            public boolean claimDeliveryThread() {
+                return claim != null && claim.getAsBoolean();
+            }
 
             @Override
             public synchronized Message message() {

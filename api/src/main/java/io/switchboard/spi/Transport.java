@@ -57,18 +57,6 @@ public interface Transport {
     void close(Duration timeout);
 
     /**
-     * Whether {@link DeliveryListener#onDelivery} is called on dispatch threads that do not read
-     * sockets and that a handler may hold without stalling the connection or other
-     * subscriptions, one thread at a time per subscription (amqp-client's consumer threads, for
-     * example). The facade then runs a handler of concurrency 1 directly on the delivery thread
-     * when that subscription has nothing buffered, saving a thread hand-off per message. The
-     * default, {@code false}, suits transports that deliver from their socket-reading thread.
-     */
-    default boolean handlersMayRunOnDeliveryThread() {
-        return false;
-    }
-
-    /**
      * The native client object of the given type (for example a Jedis pool or an amqp-client
      * {@code Connection}).
      *

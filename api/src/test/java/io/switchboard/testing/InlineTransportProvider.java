@@ -21,8 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
- * A transport named {@code inline} that delivers on the publishing thread and declares
- * {@link Transport#handlersMayRunOnDeliveryThread()}, so tests can see where handlers run.
+ * A transport named {@code inline} that delivers on the publishing thread and grants it to the
+ * handler ({@link InboundDelivery#claimDeliveryThread()}), so tests can see where handlers run.
  * Registered only through {@link TestClassLoaders}.
  */
 public final class InlineTransportProvider implements TransportProvider {
@@ -50,7 +50,7 @@ public final class InlineTransportProvider implements TransportProvider {
             @Override
             public CompletionStage<Void> publish(String channel, Message message) {
                 for (DeliveryListener l : listeners.getOrDefault(channel, List.of())) {
-                    l.onDelivery(InboundDelivery.atMostOnce(message));
+                    l.onDelivery(InboundDelivery.atMostOnce(() -> message, () -> true));
                 }
                 return CompletableFuture.completedFuture(null);
             }
@@ -75,11 +75,6 @@ public final class InlineTransportProvider implements TransportProvider {
             @Override
             public void close(Duration timeout) {
                 listeners.clear();
-            }
-
-            @Override
-            public boolean handlersMayRunOnDeliveryThread() {
-                return true;
             }
         };
     }

@@ -28,6 +28,7 @@ import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -296,5 +297,42 @@ class RedisTransportIT {
             await(WAIT, () -> b.size() == 2, "second got 2");
             assertEquals(List.of("1"), a);
         }
+    }
+
+    @Test
+    void aHandlerKeepingTheReaderThreadHandsReadingOverSoASlowOneStallsNothing() throws Exception {
+        // At low rates a handler runs on the subscriber's reader thread, which hands reading to
+        // the other reader thread. A handler that then blocks must not stop other subscriptions
+        // nor its own later messages, which wait their turn.
+        String slow = unique("it.slow");
+        String fast = unique("it.fast");
+        CountDownLatch release = new CountDownLatch(1);
+        List<String> slowSeen = new CopyOnWriteArrayList<>();
+        List<String> slowThreads = new CopyOnWriteArrayList<>();
+        List<String> fastSeen = new CopyOnWriteArrayList<>();
+        try (Subscription s = sb.subscriber().subscribe(slow, d -> {
+                    slowThreads.add(Thread.currentThread().getName());
+                    release.await(30, TimeUnit.SECONDS);
+                    slowSeen.add(d.message().text());
+                });
+                Subscription f = sb.subscriber().subscribe(fast, d -> fastSeen.add(d.message().text()))) {
+            Thread.sleep(20); // a quiet spell (no reply for 100 us) is what lets a message keep the reader thread: make one
+            sb.publisher().publishText(slow, "1").toCompletableFuture().get(10, TimeUnit.SECONDS);
+            await(WAIT, () -> slowThreads.size() == 1, "the slow handler started");
+            assertTrue(slowThreads.get(0).contains("-redis-subscriber-"),
+                    "a message after a quiet spell is handled on the reader thread: " + slowThreads);
+            sb.publisher().publishText(slow, "2").toCompletableFuture().get(10, TimeUnit.SECONDS);
+            for (int i = 0; i < 50; i++) {
+                sb.publisher().publishText(fast, "f" + i).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            }
+            await(WAIT, () -> fastSeen.size() == 50, "the other subscription kept receiving while a handler blocked");
+            assertEquals(List.of(), slowSeen, "the blocked handler is still running");
+            release.countDown();
+            await(WAIT, () -> slowSeen.size() == 2, "the slow subscription's second message followed");
+            assertEquals(List.of("1", "2"), slowSeen);
+        } finally {
+            release.countDown();
+        }
+        assertEquals(Health.Status.UP, sb.health().status(), sb.health().toString());
     }
 }

@@ -57,6 +57,15 @@ final class RabbitMqDelivery implements InboundDelivery {
         return attempt;
     }
 
+    /**
+     * Granted: amqp-client calls consumers on the transport's unbounded delivery pool, one thread
+     * per channel at a time and never on the socket reader, and each subscription has its own channel.
+     */
+    @Override
+    public boolean claimDeliveryThread() {
+        return true;
+    }
+
     @Override
     public boolean redelivered() {
         return redelivered;

@@ -591,11 +591,6 @@ public final class RabbitMqTransport implements Transport {
         deliveryThreads.shutdown();
     }
 
-    /** Consumer callbacks run on a pool of their own, one channel's at a time, never on the socket reader. */
-    @Override
-    public boolean handlersMayRunOnDeliveryThread() {
-        return true;
-    }
 
     /** Runs a short task on the shared scheduler after a delay. */
     void later(Runnable task, long millis) {

@@ -25,7 +25,10 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -39,17 +42,41 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * listeners, and it is pinged so that a half-open connection is noticed within
  * {@code dead-after} (the read timeout). On loss it reconnects with backoff and jitter and
  * re-subscribes everything. Thread-safe.
+ *
+ * <p>Two threads take turns as the reader (leader/follower). When a message arrives after a quiet
+ * spell ({@value #QUIET_MICROS} us since the previous reply) and the other thread is waiting, the
+ * reader may hand reading over to it and keep the message's handler for itself
+ * ({@link InboundDelivery#claimDeliveryThread()}): at low rates a handler then starts without a
+ * thread wake-up, while the socket is still read at all times, so a slow handler stalls nothing.
+ * At high rates messages follow each other closely and every handler goes through the facade's
+ * threads, in batches.
  */
 final class RedisSubscriber {
     private static final Logger LOG = LoggerFactory.getLogger(RedisSubscriber.class);
     private static final byte[] RESYNC = "sb-resubscribed".getBytes(StandardCharsets.US_ASCII);
     private static final int NAMES_PER_COMMAND = 500;
+    static final long QUIET_MICROS = 100;
+    static final long TAKE_OVER_MILLIS = 1;
+    static final long ACTIVE_MILLIS = 1000;
+    private static final long QUIET_NANOS = TimeUnit.MICROSECONDS.toNanos(QUIET_MICROS);
 
     private final RedisSettings settings;
     private final RedisConnector connector;
     private final ConnectionEvents events;
     private final Runnable onLoss;
-    private final Thread reader;
+    private final Thread[] readers;
+    /** Whether nobody holds the read role; a reader thread takes it by setting this false. */
+    private final AtomicBoolean roleFree = new AtomicBoolean(true);
+    /** The reader thread holding the read role, or null. */
+    private volatile Thread roleHolder;
+    /** Reader threads waiting to take the read role over (not running a handler). */
+    private final AtomicInteger waitingToRead = new AtomicInteger();
+    /** A waiting reader thread that sleeps until woken (no recent traffic), or null. */
+    private volatile Thread sleeper;
+    /** When the current reader got the previous reply; written by the reader, read by the waiting one. */
+    private volatile long lastReplyNanos;
+    /** Whether the reply being handled came after a quiet spell; reader only. */
+    private boolean quiet;
     private final ScheduledFuture<?> pinger;
     private final Object lock = new Object();
     private final Map<String, Target> exact = new ConcurrentHashMap<>();
@@ -108,9 +135,12 @@ final class RedisSubscriber {
         RedisWire w = connector.open();
         w.setSoTimeout(RedisSettings.millis(settings.deadAfter));
         this.wire = w;
-        this.reader = new Thread(this::run, instanceName + "-redis-subscriber");
-        reader.setDaemon(true);
-        reader.start();
+        this.readers = new Thread[] {new Thread(this::run, instanceName + "-redis-subscriber-1"),
+                new Thread(this::run, instanceName + "-redis-subscriber-2")};
+        for (Thread t : readers) {
+            t.setDaemon(true);
+            t.start();
+        }
         long ping = settings.pingInterval.toMillis();
         this.pinger = scheduler.scheduleAtFixedRate(this::ping, ping, ping, TimeUnit.MILLISECONDS);
     }
@@ -222,8 +252,48 @@ final class RedisSubscriber {
         }
     }
 
+    /**
+     * A reader thread: takes the read role when it is free and reads; otherwise waits. While
+     * messages flow it checks every {@value #TAKE_OVER_MILLIS} ms (so a handler that kept the
+     * previous reader's thread holds reading up for at most that long, and a quick one never
+     * wakes this thread); after {@value #ACTIVE_MILLIS} ms without traffic it sleeps until woken.
+     */
     private void run() {
+        Thread me = Thread.currentThread();
         while (!closing) {
+            if (roleFree.compareAndSet(true, false)) {
+                roleHolder = me;
+                try {
+                    read();
+                } finally {
+                    if (roleHolder == me) {
+                        roleHolder = null;
+                        roleFree.set(true);
+                    }
+                }
+                continue;
+            }
+            waitingToRead.incrementAndGet();
+            try {
+                if (System.nanoTime() - lastReplyNanos < TimeUnit.MILLISECONDS.toNanos(ACTIVE_MILLIS)) {
+                    LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(TAKE_OVER_MILLIS));
+                } else {
+                    sleeper = me;
+                    if (!roleFree.get() && !closing) {
+                        LockSupport.park(this);
+                    }
+                    sleeper = null;
+                }
+            } finally {
+                waitingToRead.decrementAndGet();
+            }
+        }
+    }
+
+    /** Reads and dispatches replies until closing or until this thread handed the read role over. */
+    private void read() {
+        Thread me = Thread.currentThread();
+        while (!closing && roleHolder == me) {
             RedisWire w = wire;
             if (w == null) {
                 reconnect();
@@ -242,6 +312,9 @@ final class RedisSubscriber {
                 }
                 continue;
             }
+            long now = System.nanoTime();
+            quiet = now - lastReplyNanos >= QUIET_NANOS;
+            lastReplyNanos = now;
             try {
                 handle(reply);
             } catch (RuntimeException e) {
@@ -313,8 +386,15 @@ final class RedisSubscriber {
             return;
         }
         Supplier<Message> m = lazyDecode(payload, strip(redisChannel));
+        Sub pending = null;
         for (Sub s : t.subs) {
-            s.deliver(m);
+            if (pending != null) {
+                pending.deliver(m, false);
+            }
+            pending = s;
+        }
+        if (pending != null) {
+            pending.deliver(m, quiet);
         }
     }
 
@@ -325,14 +405,38 @@ final class RedisSubscriber {
         }
         String channel = strip(redisChannel);
         Supplier<Message> m = null;
+        Sub pending = null;
         for (Sub s : t.subs) {
             if (s.matcher.test(channel)) {
                 if (m == null) {
                     m = lazyDecode(payload, channel);
                 }
-                s.deliver(m);
+                if (pending != null) {
+                    pending.deliver(m, false);
+                }
+                pending = s;
             }
         }
+        if (pending != null) {
+            pending.deliver(m, quiet);
+        }
+    }
+
+    /**
+     * Grants the reading thread to a handler: hands the read role to the waiting reader thread.
+     * Only on the reader, for the last delivery of a reply (nothing else of it is left to do).
+     */
+    private boolean handOverReading() {
+        if (closing || roleHolder != Thread.currentThread() || waitingToRead.get() == 0) {
+            return false;
+        }
+        roleHolder = null;
+        roleFree.set(true);
+        Thread s = sleeper;
+        if (s != null) {
+            LockSupport.unpark(s);
+        }
+        return true;
     }
 
     private String strip(String redisChannel) {
@@ -491,12 +595,20 @@ final class RedisSubscriber {
             wire = null;
         }
         pinger.cancel(false);
-        reader.interrupt();
+        for (Thread t : readers) {
+            t.interrupt();
+            LockSupport.unpark(t);
+        }
         if (w != null) {
             RedisConnector.closeQuietly(w);
         }
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(1000, settings.commandTimeout.toMillis()));
         try {
-            reader.join(Math.max(1000, settings.commandTimeout.toMillis()));
+            for (Thread t : readers) {
+                if (t != Thread.currentThread()) {
+                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                }
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -515,10 +627,12 @@ final class RedisSubscriber {
             this.listener = listener;
         }
 
-        void deliver(Supplier<Message> m) {
+        /** Hands one message to the facade; {@code mayClaim}: the facade may take this thread for the handler. */
+        void deliver(Supplier<Message> m, boolean mayClaim) {
             if (!closed) {
                 delivered.incrementAndGet();
-                listener.onDelivery(InboundDelivery.atMostOnce(m));
+                listener.onDelivery(mayClaim ? InboundDelivery.atMostOnce(m, RedisSubscriber.this::handOverReading)
+                        : InboundDelivery.atMostOnce(m));
             }
         }
 
