@@ -316,7 +316,7 @@ class RedisTransportIT {
                     slowSeen.add(d.message().text());
                 });
                 Subscription f = sb.subscriber().subscribe(fast, d -> fastSeen.add(d.message().text()))) {
-            Thread.sleep(20); // a quiet spell (no reply for 100 us) is what lets a message keep the reader thread: make one
+            Thread.sleep(20); // a quiet spell (no message for 100 us) is what lets a message keep the reader thread: make one
             sb.publisher().publishText(slow, "1").toCompletableFuture().get(10, TimeUnit.SECONDS);
             await(WAIT, () -> slowThreads.size() == 1, "the slow handler started");
             assertTrue(slowThreads.get(0).contains("-redis-subscriber-"),

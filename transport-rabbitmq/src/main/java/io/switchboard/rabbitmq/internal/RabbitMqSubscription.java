@@ -191,10 +191,11 @@ final class RabbitMqSubscription implements TransportSubscription {
 
         /** Closes on another thread: this may run on the connection's I/O thread, where a blocking close would deadlock. */
         private void closeChannel() {
-            transport.background(this::closeNow);
+            transport.closeLater(this);
         }
 
-        private void closeNow() {
+        /** Sends the acks still held back and closes the channel; idempotent. */
+        void closeNow() {
             try {
                 synchronized (this) {
                     flush(true);
@@ -204,6 +205,8 @@ final class RabbitMqSubscription implements TransportSubscription {
                 }
             } catch (IOException | TimeoutException | ShutdownSignalException e) {
                 LOG.debug("closing channel of {}: {}", RabbitMqSubscription.this, e.toString());
+            } finally {
+                transport.closed(this);
             }
         }
     }

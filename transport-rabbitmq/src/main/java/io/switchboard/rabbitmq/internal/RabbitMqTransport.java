@@ -31,6 +31,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -65,10 +67,16 @@ public final class RabbitMqTransport implements Transport {
     private final String connectionName;
     private final RabbitMqPublisher publisher;
     private final ExecutorService recoveryThread;
-    /** Runs consumer callbacks, and with them handlers; unbounded, so a slow handler holds only its own channel's thread. */
+    /**
+     * Runs consumer callbacks, and with them handlers; unbounded, so a slow handler holds only its
+     * own channel's thread. Never shut down explicitly: amqp-client still hands it each channel's
+     * shutdown work after a connection closes, so its threads simply end after a few idle seconds.
+     */
     private final ExecutorService deliveryThreads;
     private final Set<RabbitMqSubscription> subscriptions = ConcurrentHashMap.newKeySet();
     private final Set<String> declaredExchanges = ConcurrentHashMap.newKeySet();
+    /** Channels of closed subscriptions whose final acks and close wait on the background thread. */
+    private final Set<RabbitMqSubscription.Link> closingLinks = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> declaredRetryQueues = new ConcurrentHashMap<>();
     private final Object adminLock = new Object();
     private final Object connectionLock = new Object();
@@ -89,7 +97,7 @@ public final class RabbitMqTransport implements Transport {
         this.connectionName = settings.connectionName != null ? settings.connectionName : "switchboard-" + context.instanceName();
         this.factory = factory(settings, context.instanceName());
         AtomicInteger n = new AtomicInteger();
-        this.deliveryThreads = Executors.newCachedThreadPool(r -> {
+        this.deliveryThreads = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 5, TimeUnit.SECONDS, new SynchronousQueue<>(), r -> {
             Thread t = new Thread(r, context.instanceName() + "-rabbitmq-delivery-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
@@ -133,11 +141,9 @@ public final class RabbitMqTransport implements Transport {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             t.recoveryThread.shutdownNow();
-            t.deliveryThreads.shutdownNow();
             throw new ConnectionException("interrupted while connecting to RabbitMQ at " + settings.describe(), e);
         } catch (RuntimeException e) {
             t.recoveryThread.shutdownNow();
-            t.deliveryThreads.shutdownNow();
             throw e;
         }
         long period = Math.max(50, Math.min(1000, settings.confirmTimeout.toMillis() / 4));
@@ -579,6 +585,11 @@ public final class RabbitMqTransport implements Transport {
             sweeper.cancel(false);
         }
         publisher.failRemaining("the transport closed before the broker confirmed it; it may or may not have been delivered");
+        // Closed subscriptions send their last acks from the background thread; do it here for
+        // any still waiting, or the broker would redeliver messages whose handlers succeeded.
+        for (RabbitMqSubscription.Link l : closingLinks) {
+            l.closeNow();
+        }
         recoveryThread.shutdownNow();
         Connection c = connection;
         if (c != null && c.isOpen()) {
@@ -588,7 +599,6 @@ public final class RabbitMqTransport implements Transport {
                 LOG.debug("closing the RabbitMQ connection: {}", e.toString());
             }
         }
-        deliveryThreads.shutdown();
     }
 
 
@@ -599,6 +609,16 @@ public final class RabbitMqTransport implements Transport {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             LOG.debug("timed task skipped: closing");
         }
+    }
+
+    /** Closes a subscription's channel (after its final acks) on the background thread, or at the latest in {@link #close}. */
+    void closeLater(RabbitMqSubscription.Link link) {
+        closingLinks.add(link);
+        background(link::closeNow);
+    }
+
+    void closed(RabbitMqSubscription.Link link) {
+        closingLinks.remove(link);
     }
 
     /** Runs a short blocking task off the caller's thread (which may be the connection's I/O thread). */

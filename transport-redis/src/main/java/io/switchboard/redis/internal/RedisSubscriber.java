@@ -44,7 +44,7 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * re-subscribes everything. Thread-safe.
  *
  * <p>Two threads take turns as the reader (leader/follower). When a message arrives after a quiet
- * spell ({@value #QUIET_MICROS} us since the previous reply) and the other thread is waiting, the
+ * spell ({@value #QUIET_MICROS} us since the previous message) and the other thread is waiting, the
  * reader may hand reading over to it and keep the message's handler for itself
  * ({@link InboundDelivery#claimDeliveryThread()}): at low rates a handler then starts without a
  * thread wake-up, while the socket is still read at all times, so a slow handler stalls nothing.
@@ -73,9 +73,12 @@ final class RedisSubscriber {
     private final AtomicInteger waitingToRead = new AtomicInteger();
     /** A waiting reader thread that sleeps until woken (no recent traffic), or null. */
     private volatile Thread sleeper;
-    /** When the current reader got the previous reply; written by the reader, read by the waiting one. */
-    private volatile long lastReplyNanos;
-    /** Whether the reply being handled came after a quiet spell; reader only. */
+    /**
+     * When the previous message arrived (PING replies and confirmations do not count, so an idle
+     * connection lets the waiting reader thread sleep); written by the reader, read by the waiting one.
+     */
+    private volatile long lastMessageNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(ACTIVE_MILLIS);
+    /** Whether the message being handled came after a quiet spell; reader only. */
     private boolean quiet;
     private final ScheduledFuture<?> pinger;
     private final Object lock = new Object();
@@ -275,7 +278,7 @@ final class RedisSubscriber {
             }
             waitingToRead.incrementAndGet();
             try {
-                if (System.nanoTime() - lastReplyNanos < TimeUnit.MILLISECONDS.toNanos(ACTIVE_MILLIS)) {
+                if (System.nanoTime() - lastMessageNanos < TimeUnit.MILLISECONDS.toNanos(ACTIVE_MILLIS)) {
                     LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(TAKE_OVER_MILLIS));
                 } else {
                     sleeper = me;
@@ -312,9 +315,6 @@ final class RedisSubscriber {
                 }
                 continue;
             }
-            long now = System.nanoTime();
-            quiet = now - lastReplyNanos >= QUIET_NANOS;
-            lastReplyNanos = now;
             try {
                 handle(reply);
             } catch (RuntimeException e) {
@@ -332,9 +332,11 @@ final class RedisSubscriber {
             }
             byte[] kind = (byte[]) parts.get(0);
             if (is(kind, "message") && parts.size() == 3) {
+                arrived();
                 lastChannel = lastChannel.of((byte[]) parts.get(1));
                 deliverExact(lastChannel.text, (byte[]) parts.get(2));
             } else if (is(kind, "pmessage") && parts.size() == 4) {
+                arrived();
                 lastGlob = lastGlob.of((byte[]) parts.get(1));
                 lastChannel = lastChannel.of((byte[]) parts.get(2));
                 deliverPattern(lastGlob.text, lastChannel.text, (byte[]) parts.get(3));
@@ -347,6 +349,13 @@ final class RedisSubscriber {
         } else if (reply instanceof byte[] && Arrays.equals((byte[]) reply, RESYNC)) {
             resubscribed();
         }
+    }
+
+    /** Notes a message's arrival: whether it came after a quiet spell, and that traffic flows. */
+    private void arrived() {
+        long now = System.nanoTime();
+        quiet = now - lastMessageNanos >= QUIET_NANOS;
+        lastMessageNanos = now;
     }
 
     private static boolean is(byte[] kind, String word) {
