@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * the handler on pool threads with at most {@code concurrency} at once (FIFO, so concurrency 1
  * keeps order). With concurrency 1, a delivery that finds nothing buffered and no handler running
  * is handled on the delivering thread itself when the transport grants it
- * ({@link InboundDelivery#claimDeliveryThread()}), without a hand-off.
+ * ({@link InboundDelivery#claimDeliveryThread()}), without a hand-off, as is what queues up meanwhile.
  * Applies the retry policy: through the transport on at-least-once transports, in
  * this process otherwise.
  */
@@ -112,7 +112,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         }
         if (inline && queue.isEmpty() && active.compareAndSet(0, 1)) {
             if (claim(delivery)) {
-                runHere(delivery);
+                drain(delivery);
                 return;
             }
             active.decrementAndGet();
@@ -149,21 +149,9 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         }
     }
 
+    /** A pool thread's turn, holding one active slot. */
     private void work() {
-        CURRENT.set(this);
-        try {
-            InboundDelivery d;
-            while (!intakeStopped.get() && (d = queue.poll()) != null) {
-                queued.decrementAndGet();
-                process(d);
-            }
-        } finally {
-            CURRENT.remove();
-            workerDone();
-        }
-        if (!intakeStopped.get() && !queue.isEmpty()) {
-            startWorkers();
-        }
+        drain(null);
     }
 
     private boolean claim(InboundDelivery d) {
@@ -175,13 +163,23 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         }
     }
 
-    /** Handles one delivery on the calling (transport delivery) thread; this thread holds the one active slot. */
-    private void runHere(InboundDelivery d) {
+    /**
+     * Handles {@code first} (if not null), then whatever is queued, while holding one active slot
+     * (a pool thread's, or the delivering thread's after a granted claim); then frees the slot.
+     */
+    private void drain(InboundDelivery first) {
         CURRENT.set(this);
         try {
-            if (intakeStopped.get()) {
-                release(d);
-            } else {
+            if (first != null) {
+                if (intakeStopped.get()) {
+                    release(first);
+                } else {
+                    process(first);
+                }
+            }
+            InboundDelivery d;
+            while (!intakeStopped.get() && (d = queue.poll()) != null) {
+                queued.decrementAndGet();
                 process(d);
             }
         } finally {

@@ -25,7 +25,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * only, synchronous delivery inside one Switchboard. Registered only through
  * {@link TestClassLoaders}, so other tests do not see a second transport.
  */
-public final class FakeTransportProvider implements TransportProvider {
+public class FakeTransportProvider implements TransportProvider {
+    /** Whether deliveries grant the publishing thread to handlers ({@link InboundDelivery#claimDeliveryThread()}). */
+    protected boolean grantsDeliveryThread() {
+        return false;
+    }
+
     @Override
     public String name() {
         return "fake";
@@ -38,7 +43,7 @@ public final class FakeTransportProvider implements TransportProvider {
 
     @Override
     public Capabilities capabilities(Config config) {
-        return Capabilities.of("fake");
+        return Capabilities.of(name());
     }
 
     @Override
@@ -50,7 +55,8 @@ public final class FakeTransportProvider implements TransportProvider {
             @Override
             public CompletionStage<Void> publish(String channel, Message message) {
                 for (DeliveryListener l : listeners.getOrDefault(channel, List.of())) {
-                    l.onDelivery(InboundDelivery.atMostOnce(message));
+                    l.onDelivery(grantsDeliveryThread() ? InboundDelivery.atMostOnce(() -> message, () -> true)
+                            : InboundDelivery.atMostOnce(message));
                 }
                 return CompletableFuture.completedFuture(null);
             }
