@@ -45,8 +45,6 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
     private final boolean atLeastOnce;
     private final int bufferSize;
     private final int concurrency;
-    /** Whether a handler may ever run on the delivering thread: only with concurrency 1. */
-    private final boolean inline;
     private final RetryPolicy retry;
     private final Queue<InboundDelivery> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
@@ -75,7 +73,6 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         this.bufferSize = bufferSize;
         this.concurrency = request.options().concurrency();
         this.retry = request.options().retryPolicy();
-        this.inline = concurrency == 1;
     }
 
     void attach(TransportSubscription ts) {
@@ -110,7 +107,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
             }
             return;
         }
-        if (inline && queue.isEmpty() && active.compareAndSet(0, 1)) {
+        if (concurrency == 1 && queue.isEmpty() && active.compareAndSet(0, 1)) {
             if (claim(delivery)) {
                 drain(delivery);
                 return;

@@ -601,7 +601,6 @@ public final class RabbitMqTransport implements Transport {
         }
     }
 
-
     /** Runs a short task on the shared scheduler after a delay. */
     void later(Runnable task, long millis) {
         try {
@@ -617,6 +616,7 @@ public final class RabbitMqTransport implements Transport {
         background(link::closeNow);
     }
 
+    /** The link's channel is closed: nothing left for {@link #close} to do for it. */
     void closed(RabbitMqSubscription.Link link) {
         closingLinks.remove(link);
     }

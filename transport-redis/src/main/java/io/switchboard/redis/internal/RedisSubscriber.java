@@ -25,9 +25,9 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
@@ -55,9 +55,9 @@ final class RedisSubscriber {
     private static final Logger LOG = LoggerFactory.getLogger(RedisSubscriber.class);
     private static final byte[] RESYNC = "sb-resubscribed".getBytes(StandardCharsets.US_ASCII);
     private static final int NAMES_PER_COMMAND = 500;
-    static final long QUIET_MICROS = 100;
-    static final long TAKE_OVER_MILLIS = 1;
-    static final long ACTIVE_MILLIS = 1000;
+    private static final long QUIET_MICROS = 100;
+    private static final long TAKE_OVER_MILLIS = 1;
+    private static final long ACTIVE_MILLIS = 1000;
     private static final long QUIET_NANOS = TimeUnit.MICROSECONDS.toNanos(QUIET_MICROS);
 
     private final RedisSettings settings;
@@ -65,10 +65,8 @@ final class RedisSubscriber {
     private final ConnectionEvents events;
     private final Runnable onLoss;
     private final Thread[] readers;
-    /** Whether nobody holds the read role; a reader thread takes it by setting this false. */
-    private final AtomicBoolean roleFree = new AtomicBoolean(true);
-    /** The reader thread holding the read role, or null. */
-    private volatile Thread roleHolder;
+    /** The reader thread holding the read role, or null while it is free to take. */
+    private final AtomicReference<Thread> roleHolder = new AtomicReference<>();
     /** Reader threads waiting to take the read role over (not running a handler). */
     private final AtomicInteger waitingToRead = new AtomicInteger();
     /** A waiting reader thread that sleeps until woken (no recent traffic), or null. */
@@ -264,15 +262,11 @@ final class RedisSubscriber {
     private void run() {
         Thread me = Thread.currentThread();
         while (!closing) {
-            if (roleFree.compareAndSet(true, false)) {
-                roleHolder = me;
+            if (roleHolder.compareAndSet(null, me)) {
                 try {
                     read();
                 } finally {
-                    if (roleHolder == me) {
-                        roleHolder = null;
-                        roleFree.set(true);
-                    }
+                    roleHolder.compareAndSet(me, null);
                 }
                 continue;
             }
@@ -282,7 +276,7 @@ final class RedisSubscriber {
                     LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(TAKE_OVER_MILLIS));
                 } else {
                     sleeper = me;
-                    if (!roleFree.get() && !closing) {
+                    if (roleHolder.get() != null && !closing) {
                         LockSupport.park(this);
                     }
                     sleeper = null;
@@ -296,7 +290,7 @@ final class RedisSubscriber {
     /** Reads and dispatches replies until closing or until this thread handed the read role over. */
     private void read() {
         Thread me = Thread.currentThread();
-        while (!closing && roleHolder == me) {
+        while (!closing && roleHolder.get() == me) {
             RedisWire w = wire;
             if (w == null) {
                 reconnect();
@@ -391,56 +385,48 @@ final class RedisSubscriber {
 
     private void deliverExact(String redisChannel, byte[] payload) {
         Target t = exact.get(redisChannel);
-        if (t == null) {
-            return;
-        }
-        Supplier<Message> m = lazyDecode(payload, strip(redisChannel));
-        Sub pending = null;
-        for (Sub s : t.subs) {
-            if (pending != null) {
-                pending.deliver(m, false);
-            }
-            pending = s;
-        }
-        if (pending != null) {
-            pending.deliver(m, quiet);
+        if (t != null) {
+            fanOut(t, strip(redisChannel), payload, false);
         }
     }
 
     private void deliverPattern(String glob, String redisChannel, byte[] payload) {
         Target t = patterns.get(glob);
-        if (t == null || !redisChannel.startsWith(settings.channelPrefix)) {
-            return;
-        }
-        String channel = strip(redisChannel);
-        Supplier<Message> m = null;
-        Sub pending = null;
-        for (Sub s : t.subs) {
-            if (s.matcher.test(channel)) {
-                if (m == null) {
-                    m = lazyDecode(payload, channel);
-                }
-                if (pending != null) {
-                    pending.deliver(m, false);
-                }
-                pending = s;
-            }
-        }
-        if (pending != null) {
-            pending.deliver(m, quiet);
+        if (t != null && redisChannel.startsWith(settings.channelPrefix)) {
+            fanOut(t, strip(redisChannel), payload, true);
         }
     }
 
     /**
-     * Grants the reading thread to a handler: hands the read role to the waiting reader thread.
-     * Only on the reader, for the last delivery of a reply (nothing else of it is left to do).
+     * Delivers one message to the target's subscriptions (for a pattern, those whose portable
+     * matcher accepts the channel), decoding it at most once. Only the last delivery may claim
+     * this thread for its handler: nothing of the reply is left to do by then.
      */
+    private void fanOut(Target t, String channel, byte[] payload, boolean filter) {
+        Supplier<Message> m = null;
+        Sub last = null;
+        for (Sub s : t.subs) {
+            if (filter && !s.matcher.test(channel)) {
+                continue;
+            }
+            if (m == null) {
+                m = lazyDecode(payload, channel);
+            }
+            if (last != null) {
+                last.deliver(m, false);
+            }
+            last = s;
+        }
+        if (last != null) {
+            last.deliver(m, quiet);
+        }
+    }
+
+    /** Grants the reading thread to a handler: hands the read role to the waiting reader thread. */
     private boolean handOverReading() {
-        if (closing || roleHolder != Thread.currentThread() || waitingToRead.get() == 0) {
+        if (closing || waitingToRead.get() == 0 || !roleHolder.compareAndSet(Thread.currentThread(), null)) {
             return false;
         }
-        roleHolder = null;
-        roleFree.set(true);
         Thread s = sleeper;
         if (s != null) {
             LockSupport.unpark(s);
@@ -606,7 +592,6 @@ final class RedisSubscriber {
         pinger.cancel(false);
         for (Thread t : readers) {
             t.interrupt();
-            LockSupport.unpark(t);
         }
         if (w != null) {
             RedisConnector.closeQuietly(w);
