@@ -204,8 +204,9 @@ public final class MemcachedCacheDriver implements CacheDriver {
             ConnectionObserver observer) {
         ConnectionFactoryBuilder b = new ConnectionFactoryBuilder()
                 .setProtocol(settings.binary ? ConnectionFactoryBuilder.Protocol.BINARY : ConnectionFactoryBuilder.Protocol.TEXT)
-                .setHashAlg(DefaultHashAlgorithm.KETAMA_HASH)
-                .setLocatorType(ConnectionFactoryBuilder.Locator.CONSISTENT)
+                // Ketama costs an MD5 digest and a tree lookup per operation; with one server every key lands there anyway.
+                .setHashAlg(settings.servers.size() == 1 ? DefaultHashAlgorithm.NATIVE_HASH : DefaultHashAlgorithm.KETAMA_HASH)
+                .setLocatorType(settings.servers.size() == 1 ? ConnectionFactoryBuilder.Locator.ARRAY_MOD : ConnectionFactoryBuilder.Locator.CONSISTENT)
                 .setFailureMode(failureMode(settings.failureMode))
                 .setOpTimeout(settings.timeout.toMillis())
                 .setOpQueueFactory(new ArrayOperationQueueFactory(settings.queueSize))

@@ -57,9 +57,22 @@ class MemcachedKeyDistributionTest {
         }
     }
 
+    @Test
+    void oneServerSkipsKetamasDigestSinceEveryKeyLandsThereAnyway() {
+        NodeLocator one = locator(nodes(1));
+        assertTrue(!(one instanceof KetamaNodeLocator), "one server needs no consistent hashing, got " + one.getClass().getName());
+        assertEquals(11211, ((InetSocketAddress) one.getPrimary("user:1:profile").getSocketAddress()).getPort());
+    }
+
+    /** The locator the driver builds for these servers. */
     private static NodeLocator locator(List<MemcachedNode> nodes) {
         ExecutorService unused = Executors.newSingleThreadExecutor();
-        try (TestContext context = TestContext.servers("127.0.0.1:11211")) {
+        StringBuilder servers = new StringBuilder();
+        for (MemcachedNode n : nodes) {
+            InetSocketAddress a = (InetSocketAddress) n.getSocketAddress();
+            servers.append(servers.length() == 0 ? "" : ",").append(a.getHostString()).append(':').append(a.getPort());
+        }
+        try (TestContext context = TestContext.servers(servers.toString())) {
             MemcachedCacheProvider.Settings settings = MemcachedCacheProvider.settings(context.config());
             ConnectionObserver observer = new ConnectionObserver() {
                 @Override
