@@ -46,7 +46,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import net.spy.memcached.CASResponse;
-import net.spy.memcached.CASValue;
 import net.spy.memcached.ConnectionFactory;
 import net.spy.memcached.ConnectionFactoryBuilder;
 import net.spy.memcached.ConnectionObserver;
@@ -54,14 +53,23 @@ import net.spy.memcached.DefaultHashAlgorithm;
 import net.spy.memcached.FailureMode;
 import net.spy.memcached.MemcachedClient;
 import net.spy.memcached.MemcachedClientIF;
+import net.spy.memcached.OperationFactory;
 import net.spy.memcached.auth.AuthDescriptor;
 import net.spy.memcached.internal.BulkFuture;
 import net.spy.memcached.internal.GetFuture;
 import net.spy.memcached.internal.OperationFuture;
 import net.spy.memcached.metrics.MetricType;
 import net.spy.memcached.ops.ArrayOperationQueueFactory;
+import net.spy.memcached.ops.CASOperationStatus;
+import net.spy.memcached.ops.CancelledOperationStatus;
+import net.spy.memcached.ops.DeleteOperation;
+import net.spy.memcached.ops.GetsOperation;
+import net.spy.memcached.ops.Operation;
 import net.spy.memcached.ops.OperationException;
 import net.spy.memcached.ops.OperationStatus;
+import net.spy.memcached.ops.StoreOperation;
+import net.spy.memcached.ops.StoreType;
+import net.spy.memcached.ops.TimedOutOperationStatus;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -88,7 +96,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
     static final long PROBE_MILLIS = 1000;
 
     private final MemcachedCacheProvider.Settings settings;
-    private final MemcachedClient[] clients;
+    private final Client[] clients;
     private final Keys keys;
     private final ItemTranscoder transcoder;
     private final int maxValueSize;
@@ -138,8 +146,8 @@ public final class MemcachedCacheDriver implements CacheDriver {
             callbacks[i] = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), daemon(name + "-callback-" + i));
         }
         this.admin = Executors.newSingleThreadExecutor(daemon(name + "-admin"));
-        this.deadlines = new Deadlines(settings.timeout.toNanos(), this::expire);
-        this.clients = new MemcachedClient[settings.connections];
+        this.deadlines = new Deadlines(settings.timeout.toNanos());
+        this.clients = new Client[settings.connections];
     }
 
     static MemcachedCacheDriver connect(MemcachedCacheProvider.Settings settings, ProviderContext context) {
@@ -166,7 +174,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
     private void start(List<InetSocketAddress> addresses, ProviderContext context) {
         for (int i = 0; i < clients.length; i++) {
             try {
-                clients[i] = new MemcachedClient(connectionFactory(settings, new DirectExecutor(), new Observer()), addresses);
+                clients[i] = new Client(connectionFactory(settings, new DirectExecutor(), new Observer()), addresses);
             } catch (IOException e) {
                 throw new ConnectionException("cannot start the memcached client for " + settings.labels + ": " + e.getMessage(), e);
             }
@@ -254,8 +262,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
     @Override
     public CompletionStage<CacheEntry> get(String key) {
         String sk = keys.toServerKey(key);
-        return submit(key, sk, c -> c.asyncGets(sk, transcoder),
-                (CASValue<Item> v, OperationStatus s) -> v == null ? null : WireFormat.entry(key, v.getValue(), v.getCas()), true);
+        return call(key, sk, true, (f, c) -> f.gets(sk, c), c -> c.found ? WireFormat.entry(key, new Item(c.flags, c.data), c.cas) : null);
     }
 
     @Override
@@ -278,7 +285,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
             result.completeExceptionally(submitFailure(label, first, e));
             return result;
         }
-        deadlines.track(label, first, f, result);
+        deadlines.track(new Pending(label, first, f, result));
         f.addListener(done -> finish(label, first, f, result, (Map<String, Item> found, OperationStatus s) -> {
             Map<String, CacheEntry> out = new HashMap<>();
             for (Map.Entry<String, Item> e : found.entrySet()) {
@@ -295,9 +302,9 @@ public final class MemcachedCacheDriver implements CacheDriver {
         String sk = keys.toServerKey(key);
         Item item = item(key, value, format);
         int exp = Expiry.of(ttl, nowSeconds());
-        return submit(key, sk, c -> c.set(sk, exp, item, transcoder), (Boolean ok, OperationStatus s) -> {
-            if (!Boolean.TRUE.equals(ok)) {
-                throw refused("store", key, sk, s);
+        return call(key, sk, false, (f, c) -> f.store(StoreType.set, sk, item.flags(), exp, item.bytes(), c), c -> {
+            if (!c.succeeded()) {
+                throw refused("store", key, sk, c.status);
             }
             return null;
         });
@@ -308,11 +315,11 @@ public final class MemcachedCacheDriver implements CacheDriver {
         String sk = keys.toServerKey(key);
         Item item = item(key, value, format);
         int exp = Expiry.of(ttl, nowSeconds());
-        return submit(key, sk, c -> c.add(sk, exp, item, transcoder), (Boolean ok, OperationStatus s) -> {
-            if (!Boolean.TRUE.equals(ok) && !notStored(s)) {
-                throw refused("add", key, sk, s);
+        return call(key, sk, false, (f, c) -> f.store(StoreType.add, sk, item.flags(), exp, item.bytes(), c), c -> {
+            if (!c.succeeded() && !notStored(c.status)) {
+                throw refused("add", key, sk, c.status);
             }
-            return Boolean.TRUE.equals(ok);
+            return c.succeeded();
         });
     }
 
@@ -321,14 +328,14 @@ public final class MemcachedCacheDriver implements CacheDriver {
         String sk = keys.toServerKey(key);
         Item item = item(key, value, format);
         int exp = Expiry.of(ttl, nowSeconds());
-        return submit(key, sk, c -> c.asyncCAS(sk, version, exp, item, transcoder),
-                (CASResponse r, OperationStatus s) -> r == CASResponse.OK);
+        return call(key, sk, false, (f, c) -> f.cas(StoreType.set, sk, version, item.flags(), exp, item.bytes(), c),
+                c -> c.status instanceof CASOperationStatus && ((CASOperationStatus) c.status).getCASResponse() == CASResponse.OK);
     }
 
     @Override
     public CompletionStage<Boolean> delete(String key) {
         String sk = keys.toServerKey(key);
-        return submit(key, sk, c -> c.delete(sk), (Boolean ok, OperationStatus s) -> Boolean.TRUE.equals(ok));
+        return call(key, sk, false, (f, c) -> f.delete(sk, c), Call::succeeded);
     }
 
     @Override
@@ -437,7 +444,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
     }
 
     /**
-     * The result of an operation: completed on the I/O thread (spymemcached's listeners run there),
+     * The result of an operation: completed on the I/O thread (spymemcached calls back there),
      * callbacks handed to the connection's callback thread unless complete-on-io-thread is set.
      */
     private <R> CompletableFuture<R> result(String serverKey, boolean read) {
@@ -454,16 +461,11 @@ public final class MemcachedCacheDriver implements CacheDriver {
     }
 
     private <V, R> CompletableFuture<R> submit(String key, String sk, Submission<? extends Future<V>> submission, Adapter<V, R> adapter) {
-        return submit(key, sk, submission, adapter, false);
-    }
-
-    private <V, R> CompletableFuture<R> submit(String key, String sk, Submission<? extends Future<V>> submission, Adapter<V, R> adapter,
-            boolean read) {
         if (closed.get()) {
             throw new IllegalStateException("the memcached cache is closed");
         }
         operations.increment();
-        CompletableFuture<R> result = result(sk, read);
+        CompletableFuture<R> result = result(sk, false);
         Future<V> f;
         try {
             f = submission.submit(client(sk));
@@ -471,7 +473,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
             result.completeExceptionally(submitFailure(key, sk, e));
             return result;
         }
-        deadlines.track(key, sk, f, result);
+        deadlines.track(new Pending(key, sk, f, result));
         if (f instanceof GetFuture) {
             ((GetFuture<V>) f).addListener(done -> finish(key, sk, f, result, adapter));
         } else {
@@ -504,30 +506,182 @@ public final class MemcachedCacheDriver implements CacheDriver {
         }
     }
 
-    private void expire(String key, String sk, Future<?> f, CompletableFuture<?> result) {
-        Throwable cause = null;
-        try {
-            f.get(0, TimeUnit.NANOSECONDS);
-        } catch (TimeoutException e) {
-            cause = e;
-        } catch (ExecutionException e) {
-            cause = e.getCause();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            cause = e;
-        } catch (RuntimeException e) {
-            cause = e;
+    /** An operation on spymemcached's future-based path (counters, bulk reads), tracked for its deadline. */
+    private final class Pending extends Deadlines.Tracked {
+        private final String key;
+        private final String sk;
+        private final Future<?> operation;
+        private final CompletableFuture<?> result;
+
+        Pending(String key, String sk, Future<?> operation, CompletableFuture<?> result) {
+            this.key = key;
+            this.sk = sk;
+            this.operation = operation;
+            this.result = result;
         }
-        f.cancel(false);
+
+        @Override
+        protected boolean isDone() {
+            return result.isDone();
+        }
+
+        @Override
+        protected void expire() {
+            // Fail first: cancelling completes the operation, which would report a cancellation instead.
+            result.completeExceptionally(expired(key, sk));
+            operation.cancel(false);
+        }
+    }
+
+    /**
+     * Sends an operation whose callback completes the caller's stage directly: no spymemcached
+     * future, latch or listener list, so both the calling and the I/O thread do less per operation.
+     */
+    private <R> CompletableFuture<R> call(String key, String sk, boolean read, Operator operator, Reply<R> reply) {
+        if (closed.get()) {
+            throw new IllegalStateException("the memcached cache is closed");
+        }
+        operations.increment();
+        int connection = connection(sk);
+        Call<R> call = new Call<>(key, sk, result(sk, read), reply);
+        try {
+            Client client = clients[connection];
+            call.operation = operator.create(client.operationFactory(), call);
+            client.enqueue(sk, call.operation);
+        } catch (RuntimeException e) {
+            call.result.completeExceptionally(submitFailure(key, sk, e));
+            return call.result;
+        }
+        deadlines.track(call);
+        return call.result;
+    }
+
+    /** Creates the spymemcached operation for a {@link Call}, which is its callback. */
+    @FunctionalInterface
+    private interface Operator {
+        Operation create(OperationFactory factory, Call<?> callback);
+    }
+
+    /** Reads a completed {@link Call}'s reply into its result; may throw to fail it. */
+    @FunctionalInterface
+    private interface Reply<R> {
+        R apply(Call<R> call);
+    }
+
+    /**
+     * One operation on the direct path: spymemcached's callback, the deadline entry and the
+     * caller's stage in one object. spymemcached calls it on its I/O thread, or on the thread that
+     * cancels the operation; the first of reply, failure and expiry completes the stage.
+     */
+    private final class Call<R> extends Deadlines.Tracked
+            implements StoreOperation.Callback, GetsOperation.Callback, DeleteOperation.Callback {
+        final String key;
+        final String sk;
+        final CompletableFuture<R> result;
+        private final Reply<R> reply;
+        /** Set before the operation is enqueued, which publishes it to the I/O thread. */
+        Operation operation;
+        OperationStatus status;
+        boolean found;
+        int flags;
+        long cas;
+        byte[] data;
+
+        Call(String key, String sk, CompletableFuture<R> result, Reply<R> reply) {
+            this.key = key;
+            this.sk = sk;
+            this.result = result;
+            this.reply = reply;
+        }
+
+        boolean succeeded() {
+            return status != null && status.isSuccess();
+        }
+
+        @Override
+        public void receivedStatus(OperationStatus s) {
+            status = s;
+        }
+
+        @Override
+        public void gotData(String k, int itemFlags, long itemCas, byte[] itemData) {
+            found = true;
+            flags = itemFlags;
+            cas = itemCas;
+            data = itemData;
+        }
+
+        @Override
+        public void gotData(String k, long itemCas) {
+            cas = itemCas;
+        }
+
+        @Override
+        public void gotData(long itemCas) {
+            cas = itemCas;
+        }
+
+        @Override
+        public void complete() {
+            if (result.isDone()) {
+                return;
+            }
+            try {
+                OperationStatus s = status;
+                if (s instanceof CancelledOperationStatus) {
+                    result.completeExceptionally(failure(key, sk, new CancellationException("cancelled")));
+                } else if (s instanceof TimedOutOperationStatus) {
+                    result.completeExceptionally(failure(key, sk, new TimeoutException(s.getMessage())));
+                } else if (operation.hasErrored()) {
+                    result.completeExceptionally(failure(key, sk, operation.getException()));
+                } else {
+                    result.complete(reply.apply(this));
+                }
+            } catch (SwitchboardException | IllegalArgumentException e) {
+                result.completeExceptionally(e);
+            } catch (RuntimeException e) {
+                result.completeExceptionally(failure(key, sk, e));
+            }
+        }
+
+        @Override
+        protected boolean isDone() {
+            return result.isDone();
+        }
+
+        @Override
+        protected void expire() {
+            // Fail first: cancelling calls complete(), which would report a cancellation instead.
+            result.completeExceptionally(expired(key, sk));
+            operation.cancel();
+        }
+    }
+
+    /** The failure of an operation whose deadline passed, or that was still pending at close. */
+    private ConnectionException expired(String key, String sk) {
         timeouts.increment();
         if (closed.get()) {
-            result.completeExceptionally(new ConnectionException("the memcached cache was closed before the operation on key '"
-                    + Keys.printable(key) + "' completed", cause));
-            return;
+            return new ConnectionException("the memcached cache was closed before the operation on key '"
+                    + Keys.printable(key) + "' completed", null);
         }
-        result.completeExceptionally(new ConnectionException("memcached operation on key '" + Keys.printable(key)
+        return new ConnectionException("memcached operation on key '" + Keys.printable(key)
                 + "' timed out after " + settings.timeout.toMillis() + " ms ('" + MemcachedCacheProvider.TIMEOUT.name() + "')"
-                + where(sk), cause));
+                + where(sk), null);
+    }
+
+    /** spymemcached's client with its operation factory and connection at hand, for {@link Call}s. */
+    private static final class Client extends MemcachedClient {
+        Client(ConnectionFactory factory, List<InetSocketAddress> addresses) throws IOException {
+            super(factory, addresses);
+        }
+
+        OperationFactory operationFactory() {
+            return opFact;
+        }
+
+        void enqueue(String key, Operation operation) {
+            mconn.enqueueOperation(key, operation);
+        }
     }
 
     private String where(String sk) {

@@ -8,20 +8,38 @@ import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
 class DeadlinesTest {
+    /** A tracked operation whose expiry records its name and fails its result. */
+    private static final class Op extends Deadlines.Tracked {
+        final String name;
+        final CompletableFuture<Void> result = new CompletableFuture<>();
+        final List<String> expired;
+
+        Op(String name, List<String> expired) {
+            this.name = name;
+            this.expired = expired;
+        }
+
+        @Override
+        protected boolean isDone() {
+            return result.isDone();
+        }
+
+        @Override
+        protected void expire() {
+            expired.add(name);
+            result.completeExceptionally(new IllegalStateException("timed out"));
+        }
+    }
+
     @Test
     void keepsPendingOperationsUntilTheirDeadlineAndExpiresOnlyTheUnfinishedInOrder() throws Exception {
         List<String> expired = new ArrayList<>();
-        Deadlines d = new Deadlines(3_000_000_000L, (key, sk, op, result) -> {
-            expired.add(key);
-            result.completeExceptionally(new IllegalStateException("timed out"));
-        });
-        List<CompletableFuture<Void>> results = new ArrayList<>();
+        Deadlines d = new Deadlines(3_000_000_000L);
         for (int i = 0; i < 5000; i++) {
-            CompletableFuture<Void> r = new CompletableFuture<>();
-            results.add(r);
-            d.track("k" + i, "sk" + i, r, r);
+            Op op = new Op("k" + i, expired);
+            d.track(op);
             if (i % 3 != 0) {
-                r.complete(null);
+                op.result.complete(null);
             }
             if (i == 700) {
                 d.sweep(); // a sweep in the middle drops the completed head and keeps the rest
@@ -45,13 +63,13 @@ class DeadlinesTest {
     @Test
     void expireAllFailsWhatIsStillPendingAtClose() {
         List<String> expired = new ArrayList<>();
-        Deadlines d = new Deadlines(60_000_000_000L, (key, sk, op, result) -> expired.add(key + "@" + sk));
-        CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
-        CompletableFuture<Void> pending = new CompletableFuture<>();
-        d.track("a", "ns:a", done, done);
-        d.track("b", "ns:b", pending, pending);
+        Deadlines d = new Deadlines(60_000_000_000L);
+        Op done = new Op("a", expired);
+        done.result.complete(null);
+        d.track(done);
+        d.track(new Op("b", expired));
         d.expireAll();
-        assertEquals(List.of("b@ns:b"), expired);
+        assertEquals(List.of("b"), expired);
         assertEquals(0, d.size());
     }
 }
