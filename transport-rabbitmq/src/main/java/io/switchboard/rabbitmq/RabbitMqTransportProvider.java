@@ -60,6 +60,11 @@ public final class RabbitMqTransportProvider implements TransportProvider {
     /** Queue type of durable subscriptions. */
     public static final ConfigKey<String> QUEUE_TYPE = ConfigKey.oneOf("switchboard.rabbitmq.queue-type", "classic",
             List.of("classic", "quorum"), "Queue type of durable subscription and dead-letter queues (transient subscriptions are always classic).");
+    /** Whether channel exchanges are bound to the topic exchange that pattern subscriptions read. */
+    public static final ConfigKey<Boolean> PATTERN_SUBSCRIPTIONS = ConfigKey.bool("switchboard.rabbitmq.pattern-subscriptions", true,
+            "Bind every channel's exchange to the topic exchange that pattern subscriptions read; false saves the broker a topic "
+                    + "routing per message but drops pattern-subscriptions from the capabilities. Every instance sharing the vhost "
+                    + "and prefix should agree: a binding made by one stays.");
     /** Name prefix of every exchange and queue. */
     public static final ConfigKey<String> PREFIX = ConfigKey.string("switchboard.rabbitmq.prefix", "sb",
             "Prefix of every exchange and queue name, so that several applications can share a vhost.");
@@ -74,7 +79,7 @@ public final class RabbitMqTransportProvider implements TransportProvider {
             "With amqps://, verify that the broker's certificate matches its host name (the JVM's default trust store is used).");
 
     private static final List<ConfigKey<?>> KEYS = List.of(URI, ADDRESSES, USERNAME, PASSWORD, VIRTUAL_HOST, CONNECTION_TIMEOUT,
-            HEARTBEAT, RECOVERY_INTERVAL, CONFIRM_TIMEOUT, CONFIRM_WINDOW, PERSISTENT, QUEUE_TYPE, PREFIX, PREFETCH,
+            HEARTBEAT, RECOVERY_INTERVAL, CONFIRM_TIMEOUT, CONFIRM_WINDOW, PERSISTENT, PATTERN_SUBSCRIPTIONS, QUEUE_TYPE, PREFIX, PREFETCH,
             CONNECTION_NAME, TLS_VERIFY_HOSTNAME);
 
     /** Creates the provider; it connects only in {@link #create}. */
@@ -91,11 +96,17 @@ public final class RabbitMqTransportProvider implements TransportProvider {
         return KEYS;
     }
 
-    /** Every at-least-once capability; {@code survives-restart} only with persistent messages. */
+    /**
+     * Every at-least-once capability; {@code survives-restart} only with persistent messages,
+     * {@code pattern-subscriptions} only while channel exchanges are bound for them.
+     */
     @Override
     public Capabilities capabilities(Config config) {
         Set<Capability> set = EnumSet.of(Capability.AT_LEAST_ONCE, Capability.DURABLE_SUBSCRIPTIONS, Capability.COMPETING_CONSUMERS,
-                Capability.PATTERN_SUBSCRIPTIONS, Capability.DEAD_LETTERS, Capability.PER_CHANNEL_ORDERING);
+                Capability.DEAD_LETTERS, Capability.PER_CHANNEL_ORDERING);
+        if (config.get(PATTERN_SUBSCRIPTIONS)) {
+            set.add(Capability.PATTERN_SUBSCRIPTIONS);
+        }
         if (config.get(PERSISTENT)) {
             set.add(Capability.SURVIVES_RESTART);
         }

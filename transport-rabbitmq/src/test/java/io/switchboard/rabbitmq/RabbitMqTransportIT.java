@@ -21,6 +21,7 @@ import io.switchboard.RetryPolicy;
 import io.switchboard.Subscription;
 import io.switchboard.SubscriptionOptions;
 import io.switchboard.Switchboard;
+import io.switchboard.UnsupportedCapabilityException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -76,6 +77,28 @@ class RabbitMqTransportIT {
         }
         Switchboard transientSb = open(Map.of("switchboard.rabbitmq.persistent", "false"));
         assertFalse(transientSb.capabilities().has(Capability.SURVIVES_RESTART));
+    }
+
+    @Test
+    void patternSubscriptionsOffLeavesChannelExchangesUnboundAndRefusesPatterns() throws Exception {
+        Switchboard withPatterns = open();
+        Switchboard without = open(Map.of("switchboard.rabbitmq.pattern-subscriptions", "false"));
+        assertTrue(withPatterns.capabilities().has(Capability.PATTERN_SUBSCRIPTIONS));
+        assertFalse(without.capabilities().has(Capability.PATTERN_SUBSCRIPTIONS));
+        UnsupportedCapabilityException refused = assertThrows(UnsupportedCapabilityException.class,
+                () -> without.subscriber().subscribe(unique("p") + ".*", d -> { }));
+        assertTrue(refused.getMessage().contains("pattern"), refused.getMessage());
+
+        String bound = unique("bound");
+        String unbound = unique("unbound");
+        List<Delivery> got = new CopyOnWriteArrayList<>();
+        without.subscriber().subscribe(unbound, got::add);
+        withPatterns.publisher().publishText(bound, "a").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        without.publisher().publishText(unbound, "b").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        await(WAIT, () -> got.size() == 1, "exact subscriptions still work without the binding");
+        assertEquals("b", got.get(0).message().text());
+        assertTrue(SharedBrokerConnections.bound(prefix + ".ch." + bound, prefix + ".topic"), "default: channel exchange bound for patterns");
+        assertFalse(SharedBrokerConnections.bound(prefix + ".ch." + unbound, prefix + ".topic"), "pattern-subscriptions=false: no binding");
     }
 
     @Test

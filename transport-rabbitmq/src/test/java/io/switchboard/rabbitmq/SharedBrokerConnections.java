@@ -49,6 +49,17 @@ final class SharedBrokerConnections {
         }
     }
 
+    /** Whether the shared broker has a binding from exchange {@code source} to exchange or queue {@code destination}. */
+    static boolean bound(String source, String destination) throws IOException, InterruptedException {
+        for (String line : run("rabbitmqctl", "-q", "list_bindings", "source_name", "destination_name").split("\n")) {
+            String[] cols = line.trim().split("\\s+");
+            if (cols.length == 2 && cols[0].equals(source) && cols[1].equals(destination)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The broker's count of delivered but unacknowledged messages of one queue, or -1 if there is no such queue. */
     static int unacknowledged(String queue) throws IOException, InterruptedException {
         for (String line : run("rabbitmqctl", "-q", "list_queues", "name", "messages_unacknowledged").split("\n")) {

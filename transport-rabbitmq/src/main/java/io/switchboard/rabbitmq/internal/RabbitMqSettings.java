@@ -29,6 +29,7 @@ public final class RabbitMqSettings {
     final Duration confirmTimeout;
     final int confirmWindow;
     final boolean persistent;
+    final boolean patterns;
     final boolean quorum;
     final Integer prefetch;
     final String connectionName;
@@ -101,6 +102,7 @@ public final class RabbitMqSettings {
             problems.add(key(RabbitMqTransportProvider.CONFIRM_WINDOW) + " must be at least 1, got " + confirmWindow);
         }
         this.persistent = c.get(RabbitMqTransportProvider.PERSISTENT);
+        this.patterns = c.get(RabbitMqTransportProvider.PATTERN_SUBSCRIPTIONS);
         this.quorum = "quorum".equals(c.get(RabbitMqTransportProvider.QUEUE_TYPE));
         this.prefetch = c.get(RabbitMqTransportProvider.PREFETCH);
         if (prefetch != null && (prefetch < 1 || prefetch > 65535)) {

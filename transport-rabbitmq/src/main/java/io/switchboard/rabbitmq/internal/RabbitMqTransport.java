@@ -395,15 +395,20 @@ public final class RabbitMqTransport implements Transport {
         declaredRetryQueues.clear();
     }
 
-    /** Declares the channel exchange on the given channel and records it. */
+    /**
+     * Declares the channel exchange on the given channel and records it; binds it to the topic
+     * exchange unless pattern subscriptions are switched off.
+     */
     void declareChannelExchange(Channel ch, String channel) throws IOException {
         if (declaredExchanges.contains(channel)) {
             return;
         }
-        declareTopicExchange(ch);
         String exchange = topology.channelExchange(channel);
         ch.exchangeDeclare(exchange, BuiltinExchangeType.FANOUT, true, false, null);
-        ch.exchangeBind(topology.topicExchange(), exchange, "");
+        if (settings.patterns) {
+            declareTopicExchange(ch);
+            ch.exchangeBind(topology.topicExchange(), exchange, "");
+        }
         declaredExchanges.add(channel);
     }
 
