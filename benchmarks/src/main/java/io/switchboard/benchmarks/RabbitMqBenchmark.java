@@ -38,8 +38,12 @@ import java.util.concurrent.locks.LockSupport;
  * Raw amqp-client against Switchboard's rabbitmq transport doing the same work: publish to a fanout
  * exchange with publisher confirms (bounded window), consume with manual acks and the same
  * prefetch, persistent (durable queue, delivery mode 2) and transient (exclusive queue, delivery
- * mode 1). Trials alternate raw and Switchboard within one run; medians and ratios are printed,
- * then p50/p99 end-to-end latency at a fixed publish rate. Run {@code bin/bench rabbitmq --help}.
+ * mode 1). A third contender, raw+same-work, is raw amqp-client also doing the broker-side work
+ * Switchboard's wire format and topology cost: the same properties (message id, timestamp, one
+ * header) and the channel exchange bound to a topic exchange (for pattern subscriptions). Trials
+ * alternate within one run; medians and ratios are printed, then p50/p99 end-to-end latency at a
+ * fixed publish rate. {@code --breakdown} adds those costs one at a time instead. Run
+ * {@code bin/bench rabbitmq --help}.
  */
 public final class RabbitMqBenchmark {
     private String uri = "amqp://guest:guest@127.0.0.1:5672/%2F";
@@ -53,6 +57,8 @@ public final class RabbitMqBenchmark {
     private int latencySeconds = 4;
     private List<String> modes = List.of("transient", "persistent");
     private boolean latency = true;
+    private boolean breakdown;
+    private final Map<String, Object> extra = new java.util.LinkedHashMap<>();
 
     private RabbitMqBenchmark() {
     }
@@ -80,11 +86,18 @@ public final class RabbitMqBenchmark {
                         + "  --modes LIST          transient,persistent (default both)\n"
                         + "  --rate N              msg/s of the latency trials (default " + rate + ")\n"
                         + "  --latency-seconds N   length of each latency trial (default " + latencySeconds + ")\n"
-                        + "  --no-latency          skip the latency trials");
+                        + "  --no-latency          skip the latency trials\n"
+                        + "  --set KEY=VALUE       extra Switchboard setting, repeatable, e.g. --set switchboard.rabbitmq.pattern-subscriptions=false\n"
+                        + "  --breakdown           instead: raw amqp-client throughput and broker CPU with each of Switchboard's\n"
+                        + "                        properties and its topic-exchange binding added one at a time");
                 return false;
             }
             if (a.equals("--no-latency")) {
                 latency = false;
+                continue;
+            }
+            if (a.equals("--breakdown")) {
+                breakdown = true;
                 continue;
             }
             if (i + 1 >= args.length) {
@@ -102,6 +115,13 @@ public final class RabbitMqBenchmark {
                 case "--modes" -> modes = Arrays.asList(v.split(","));
                 case "--rate" -> rate = Integer.parseInt(v);
                 case "--latency-seconds" -> latencySeconds = Integer.parseInt(v);
+                case "--set" -> {
+                    int eq = v.indexOf('=');
+                    if (eq < 1) {
+                        throw new IllegalArgumentException("--set needs KEY=VALUE, got '" + v + "'");
+                    }
+                    extra.put(v.substring(0, eq), v.substring(eq + 1));
+                }
                 default -> throw new IllegalArgumentException("unknown option " + a + "; see --help");
             }
         }
@@ -118,12 +138,17 @@ public final class RabbitMqBenchmark {
     }
 
     private void run() throws Exception {
-        System.out.printf("RabbitMQ benchmark: %d messages of %d B per trial, confirm window %d, prefetch %d, raw acks every %d, %d reps%n",
-                messages, size, window, prefetch, ackEvery, reps);
+        if (breakdown) {
+            breakdown();
+            return;
+        }
+        System.out.printf("RabbitMQ benchmark: %d messages of %d B per trial, confirm window %d, prefetch %d, raw acks every %d, %d reps%s%n",
+                messages, size, window, prefetch, ackEvery, reps, extra.isEmpty() ? "" : "; Switchboard " + extra);
         Map<String, List<Double>> results = new HashMap<>();
         for (String mode : modes) {
             boolean persistent = mode.equals("persistent");
-            try (Client raw = new Raw(persistent, false); Client rawProps = new Raw(persistent, true); Client sb = new Sb(persistent)) {
+            try (Client raw = new Raw(persistent, Extra.NONE, false); Client rawProps = new Raw(persistent, Extra.ALL, true);
+                    Client sb = new Sb(persistent)) {
                 raw.throughput(Math.max(1000, messages / 10));
                 rawProps.throughput(Math.max(1000, messages / 10));
                 sb.throughput(Math.max(1000, messages / 10));
@@ -135,7 +160,7 @@ public final class RabbitMqBenchmark {
                         double rps = c.throughput(messages);
                         double clientPerMsg = (processCpuNanos() - clientCpu) / 1000.0 / messages;
                         long brokerUsed = brokerCpuNanos() - brokerCpu;
-                        String key = mode + "/" + (c == raw ? "raw" : c == rawProps ? "raw+properties" : "switchboard");
+                        String key = mode + "/" + (c == raw ? "raw" : c == rawProps ? "raw+same-work" : "switchboard");
                         results.computeIfAbsent(key, k -> new ArrayList<>()).add(rps);
                         System.out.printf("  %-24s trial %d: %,10.0f msg/s  (CPU per message: client %.1f us, broker %s)%n", key, r + 1, rps,
                                 clientPerMsg, brokerCpu < 0 ? "unknown" : String.format("%.1f us", brokerUsed / 1000.0 / messages));
@@ -143,25 +168,30 @@ public final class RabbitMqBenchmark {
                 }
                 double rawMedian = median(results.get(mode + "/raw"));
                 double sbMedian = median(results.get(mode + "/switchboard"));
-                double rawPropsMedian = median(results.get(mode + "/raw+properties"));
+                double rawPropsMedian = median(results.get(mode + "/raw+same-work"));
                 System.out.printf("%s throughput: raw %,.0f msg/s, switchboard %,.0f msg/s, ratio %.2f (medians)%n", mode, rawMedian,
                         sbMedian, sbMedian / rawMedian);
-                System.out.printf("%s throughput: raw+properties %,.0f msg/s, switchboard %,.0f msg/s, ratio %.2f (medians)%n", mode,
+                System.out.printf("%s throughput: raw+same-work %,.0f msg/s, switchboard %,.0f msg/s, ratio %.2f (medians)%n", mode,
                         rawPropsMedian, sbMedian, sbMedian / rawPropsMedian);
                 if (latency) {
                     List<long[]> rawLat = new ArrayList<>();
+                    List<long[]> propsLat = new ArrayList<>();
                     List<long[]> sbLat = new ArrayList<>();
                     for (int r = 0; r < Math.max(1, reps / 2 + 1); r++) {
-                        Client[] order = r % 2 == 0 ? new Client[] {raw, sb} : new Client[] {sb, raw};
+                        Client[] order = r % 2 == 0 ? new Client[] {raw, sb, rawProps} : new Client[] {rawProps, sb, raw};
                         for (Client c : order) {
-                            (c == raw ? rawLat : sbLat).add(c.latency(rate, latencySeconds));
+                            (c == raw ? rawLat : c == rawProps ? propsLat : sbLat).add(c.latency(rate, latencySeconds));
                         }
                     }
                     long[] rl = merge(rawLat);
+                    long[] pl = merge(propsLat);
                     long[] sl = merge(sbLat);
                     System.out.printf("%s latency at %,d msg/s: raw p50 %,d us p99 %,d us; switchboard p50 %,d us p99 %,d us; "
                             + "ratio p50 %.2f p99 %.2f%n", mode, rate, pct(rl, 50), pct(rl, 99), pct(sl, 50), pct(sl, 99),
                             (double) pct(sl, 50) / Math.max(1, pct(rl, 50)), (double) pct(sl, 99) / Math.max(1, pct(rl, 99)));
+                    System.out.printf("%s latency at %,d msg/s: raw+same-work p50 %,d us p99 %,d us; switchboard p50 %,d us p99 %,d us; "
+                            + "ratio p50 %.2f p99 %.2f%n", mode, rate, pct(pl, 50), pct(pl, 99), pct(sl, 50), pct(sl, 99),
+                            (double) pct(sl, 50) / Math.max(1, pct(pl, 50)), (double) pct(sl, 99) / Math.max(1, pct(pl, 99)));
                 }
             }
         }
@@ -222,10 +252,62 @@ public final class RabbitMqBenchmark {
         }
     }
 
+    /** What raw amqp-client adds to amqp-client's BASIC properties, towards what Switchboard sends. */
+    private enum Extra {
+        NONE, ID, ID_TIMESTAMP, HEADER, ALL
+    }
+
+    /**
+     * Raw amqp-client throughput and broker CPU per message as Switchboard's properties and its
+     * exchange-to-topic binding are added one at a time: what the broker pays for the wire format.
+     */
+    private void breakdown() throws Exception {
+        System.out.printf("RabbitMQ breakdown: raw amqp-client, %d messages of %d B per trial, confirm window %d, prefetch %d, acks every %d,"
+                + " %d reps, order reversed every rep%n", messages, size, window, prefetch, ackEvery, reps);
+        for (String mode : modes) {
+            boolean persistent = mode.equals("persistent");
+            Map<String, Client> variants = new java.util.LinkedHashMap<>();
+            try {
+                variants.put("bare (BASIC properties)", new Raw(persistent, Extra.NONE, false));
+                variants.put("+ message id", new Raw(persistent, Extra.ID, false));
+                variants.put("+ id, timestamp", new Raw(persistent, Extra.ID_TIMESTAMP, false));
+                variants.put("+ header only", new Raw(persistent, Extra.HEADER, false));
+                variants.put("+ id, timestamp, header", new Raw(persistent, Extra.ALL, false));
+                variants.put("+ topic binding only", new Raw(persistent, Extra.NONE, true));
+                variants.put("+ all (Switchboard's work)", new Raw(persistent, Extra.ALL, true));
+                Map<String, List<Double>> rate = new HashMap<>();
+                Map<String, List<Double>> broker = new HashMap<>();
+                List<String> order = new ArrayList<>(variants.keySet());
+                for (Client c : variants.values()) {
+                    c.throughput(Math.max(1000, messages / 10));
+                }
+                for (int r = 0; r < reps; r++) {
+                    java.util.Collections.reverse(order);
+                    for (String name : order) {
+                        long brokerCpu = brokerCpuNanos();
+                        rate.computeIfAbsent(name, k -> new ArrayList<>()).add(variants.get(name).throughput(messages));
+                        broker.computeIfAbsent(name, k -> new ArrayList<>()).add((brokerCpuNanos() - brokerCpu) / 1000.0 / messages);
+                    }
+                }
+                double bare = median(rate.get(order.get(0).startsWith("bare") ? order.get(0) : "bare (BASIC properties)"));
+                for (String name : variants.keySet()) {
+                    double m = median(rate.get(name));
+                    System.out.printf("%s %-28s %,8.0f msg/s  %.2fx bare  broker CPU %5.1f us/msg  (trials: %s)%n", mode, name, m, m / bare,
+                            median(broker.get(name)), rate.get(name).stream().map(v -> String.format("%,.0f", v)).toList());
+                }
+            } finally {
+                for (Client c : variants.values()) {
+                    c.close();
+                }
+            }
+        }
+    }
+
     /** Raw amqp-client: one connection, a confirm channel guarded by the publishing thread, a consumer channel. */
     private final class Raw implements Client {
         private final boolean persistent;
-        private final boolean withProperties;
+        private final Extra extra;
+        private final boolean topicBinding;
         private final Connection conn;
         private final Channel pub;
         private final Channel sub;
@@ -236,13 +318,16 @@ public final class RabbitMqBenchmark {
         private volatile Sink sink;
 
         /**
-         * @param withProperties whether each message carries what Switchboard's do (message id,
-         *     timestamp, content type, one header), which the broker must parse; otherwise only
-         *     the delivery mode and content type of amqp-client's BASIC properties
+         * @param extra what each message carries beyond the delivery mode and content type of
+         *     amqp-client's BASIC properties; {@link Extra#ALL} is what Switchboard's carry (message
+         *     id, timestamp, one header), which the broker must parse
+         * @param topicBinding whether the fan-out exchange is also bound to a topic exchange, as
+         *     Switchboard binds every channel's exchange for pattern subscriptions
          */
-        Raw(boolean persistent, boolean withProperties) throws Exception {
+        Raw(boolean persistent, Extra extra, boolean topicBinding) throws Exception {
             this.persistent = persistent;
-            this.withProperties = withProperties;
+            this.extra = extra;
+            this.topicBinding = topicBinding;
             ConnectionFactory f = new ConnectionFactory();
             f.setUri(uri);
             f.setAutomaticRecoveryEnabled(false);
@@ -262,6 +347,10 @@ public final class RabbitMqBenchmark {
             });
             sub = conn.createChannel();
             sub.exchangeDeclare(exchange, BuiltinExchangeType.FANOUT, persistent, true, null);
+            if (topicBinding) {
+                sub.exchangeDeclare(exchange + ".topic", BuiltinExchangeType.TOPIC, false, true, null);
+                sub.exchangeBind(exchange + ".topic", exchange, "");
+            }
             queue = persistent ? sub.queueDeclare("bench.raw.q." + UUID.randomUUID(), true, false, true, null).getQueue()
                     : sub.queueDeclare().getQueue();
             sub.queueBind(queue, exchange, "");
@@ -301,10 +390,19 @@ public final class RabbitMqBenchmark {
             permits.acquire();
             outstanding.add(pub.getNextPublishSeqNo());
             AMQP.BasicProperties props = persistent ? MessageProperties.PERSISTENT_BASIC : MessageProperties.BASIC;
-            if (withProperties) {
+            if (extra != Extra.NONE) {
                 long now = System.currentTimeMillis();
-                props = props.builder().messageId(UUID.randomUUID().toString()).timestamp(new java.util.Date(now))
-                        .headers(Map.of("sb-timestamp-ms", now)).build();
+                AMQP.BasicProperties.Builder b = props.builder();
+                if (extra != Extra.HEADER) {
+                    b.messageId(UUID.randomUUID().toString());
+                }
+                if (extra == Extra.ID_TIMESTAMP || extra == Extra.ALL) {
+                    b.timestamp(new java.util.Date(now));
+                }
+                if (extra == Extra.HEADER || extra == Extra.ALL) {
+                    b.headers(Map.of("sb-timestamp", now));
+                }
+                props = b.build();
             }
             pub.basicPublish(exchange, "bench", false, props, body);
         }
@@ -340,6 +438,9 @@ public final class RabbitMqBenchmark {
 
         @Override
         public void close() throws Exception {
+            if (topicBinding) {
+                sub.exchangeDelete(exchange + ".topic");
+            }
             conn.close();
         }
     }
@@ -360,6 +461,7 @@ public final class RabbitMqBenchmark {
             p.put("switchboard.rabbitmq.confirm-window", window);
             p.put("switchboard.rabbitmq.persistent", persistent);
             p.put("switchboard.subscriber.prefetch", prefetch);
+            p.putAll(extra);
             sb = Switchboard.open(p);
             SubscriptionOptions opts = SubscriptionOptions.defaults();
             durable = persistent ? "bench-" + UUID.randomUUID().toString().substring(0, 8) : null;
