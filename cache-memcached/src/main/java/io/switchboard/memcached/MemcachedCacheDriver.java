@@ -83,7 +83,8 @@ import org.slf4j.LoggerFactory;
  * throws {@link IllegalArgumentException} or {@link PayloadTooLargeException} at the call.
  * {@code null} arguments are refused with {@link NullPointerException}.
  *
- * <p>spymemcached settings chosen here (see {@code docs/memcached.md}): Ketama consistent hashing,
+ * <p>spymemcached settings chosen here (see {@code docs/memcached.md}): Ketama consistent hashing
+ * over two or more servers,
  * failure mode {@code cancel}, bounded operation queues that never block the caller, a reconnect
  * after 10 consecutive timeouts instead of about 1000, reconnection backoff capped at 1 s, Nagle
  * off, metrics off, and a transcoder that never deserializes Java objects.
