@@ -39,9 +39,14 @@ public final class Message {
     private final Instant timestamp;
 
     private Message(Builder b, byte[] payloadNoCopy) {
-        this(b.id != null ? b.id : MessageIds.next(), b.channel, payloadNoCopy,
+        this(b, payloadNoCopy, b.timestamp != null ? b.timestamp : Instant.now());
+    }
+
+    /** A default id carries the timestamp's millisecond, so that a transport may send the time once. */
+    private Message(Builder b, byte[] payloadNoCopy, Instant timestamp) {
+        this(b.id != null ? b.id : MessageIds.next(timestamp.toEpochMilli()), b.channel, payloadNoCopy,
                 b.headers == null || b.headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(b.headers)),
-                b.contentType, b.timestamp != null ? b.timestamp : Instant.now());
+                b.contentType, timestamp);
     }
 
     private Message(String id, String channel, byte[] payload, Map<String, String> headers, String contentType, Instant timestamp) {

@@ -21,10 +21,14 @@ public final class MessageIds {
     private MessageIds() {
     }
 
-    /** A new id, formatted as a UUID string. */
+    /** A new id for now, formatted as a UUID string. */
     public static String next() {
+        return next(System.currentTimeMillis());
+    }
+
+    /** A new id whose time field is {@code millis} (epoch milliseconds), formatted as a UUID string. */
+    public static String next(long millis) {
         long count = COUNTER.getAndIncrement();
-        long millis = System.currentTimeMillis();
         long msb = (millis << 16) | 0x7000L | ((count >>> 52) & 0x0FFFL);
         long lsb = (0x2L << 62) | ((NODE ^ (count * 0x9E3779B97F4A7C15L)) & 0x3FFFFFFFFFFFFFFFL);
         return new java.util.UUID(msb, lsb).toString();

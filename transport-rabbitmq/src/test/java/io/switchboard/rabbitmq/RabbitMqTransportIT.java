@@ -122,6 +122,29 @@ class RabbitMqTransportIT {
     }
 
     @Test
+    void aMessageWithoutHeadersSendsNoHeadersTableYetKeepsItsMillisecondTimestamp() throws Exception {
+        Switchboard sb = open();
+        String channel = unique("plain");
+        List<Delivery> got = new CopyOnWriteArrayList<>();
+        sb.subscriber().subscribe(channel, got::add);
+        sb.publisher().publishText(channel, "warm-up").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        try (Connection raw = RabbitMqTests.raw(5672); Channel ch = raw.createChannel()) {
+            String q = ch.queueDeclare().getQueue();
+            ch.queueBind(q, prefix + ".ch." + channel, "");
+            Message m = Message.builder().text("plain").timestamp(Instant.parse("2026-11-23T10:15:30.123456Z")).build();
+            sb.publisher().publish(channel, m).toCompletableFuture().get(10, TimeUnit.SECONDS);
+            GetResponse r = ch.basicGet(q, true);
+            assertNotNull(r, "message in a queue bound by a raw client");
+            assertEquals(null, r.getProps().getHeaders(), "the default id carries the millisecond: no headers table");
+            assertEquals(m.id(), r.getProps().getMessageId());
+            assertEquals(m.timestamp().getEpochSecond() * 1000, r.getProps().getTimestamp().getTime());
+            await(WAIT, () -> got.size() == 2, "both deliveries");
+            assertEquals(Instant.parse("2026-11-23T10:15:30.123Z"), got.get(1).message().timestamp());
+            assertEquals(Map.of(), got.get(1).message().headers());
+        }
+    }
+
+    @Test
     void otherAmqpClientsReadTheMessageNatively() throws Exception {
         Switchboard sb = open();
         String channel = unique("native");

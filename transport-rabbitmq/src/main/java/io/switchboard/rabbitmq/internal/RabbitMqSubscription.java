@@ -377,13 +377,25 @@ final class RabbitMqSubscription implements TransportSubscription {
         if (props.getContentType() != null && !props.getContentType().isEmpty()) {
             b.contentType(props.getContentType());
         }
-        Object ms = raw == null ? null : raw.get(RabbitMqTransport.TIMESTAMP_HEADER);
-        if (ms instanceof Number) {
-            b.timestamp(Instant.ofEpochMilli(((Number) ms).longValue()));
-        } else if (props.getTimestamp() != null) {
-            b.timestamp(props.getTimestamp().toInstant());
-        }
+        b.timestamp(timestampOf(props));
         return b.build();
+    }
+
+    /**
+     * The header's milliseconds; else those of a version 7 UUID message id, when they fall within
+     * the {@code timestamp} property's second; else that second; else now.
+     */
+    static Instant timestampOf(AMQP.BasicProperties props) {
+        Object ms = props.getHeaders() == null ? null : props.getHeaders().get(RabbitMqTransport.TIMESTAMP_HEADER);
+        if (ms instanceof Number) {
+            return Instant.ofEpochMilli(((Number) ms).longValue());
+        }
+        if (props.getTimestamp() == null) {
+            return Instant.now();
+        }
+        long second = Math.floorDiv(props.getTimestamp().getTime(), 1000);
+        long fromId = UuidTime.millis(props.getMessageId());
+        return fromId >= 0 && Math.floorDiv(fromId, 1000) == second ? Instant.ofEpochMilli(fromId) : Instant.ofEpochSecond(second);
     }
 
     private static int attemptOf(AMQP.BasicProperties props) {

@@ -356,9 +356,18 @@ public final class RabbitMqTransport implements Transport {
         } catch (ConnectionException e) {
             return CompletableFuture.failedFuture(e);
         }
-        Map<String, Object> headers = new HashMap<>(message.headers().size() + 2);
-        headers.putAll(message.headers());
-        headers.put(TIMESTAMP_HEADER, message.timestamp().toEpochMilli());
+        // The millisecond timestamp needs a header only when the id does not carry it (a default id
+        // does): a headers table costs the broker a decode on every publish.
+        long millis = message.timestamp().toEpochMilli();
+        boolean timeInId = UuidTime.millis(message.id()) == millis;
+        Map<String, Object> headers = null;
+        if (!timeInId || !message.headers().isEmpty()) {
+            headers = new HashMap<>(message.headers().size() + 2);
+            headers.putAll(message.headers());
+            if (!timeInId) {
+                headers.put(TIMESTAMP_HEADER, millis);
+            }
+        }
         AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
                 .messageId(message.id())
                 .timestamp(Date.from(message.timestamp()))

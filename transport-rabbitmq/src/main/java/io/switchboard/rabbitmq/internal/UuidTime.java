@@ -1,0 +1,39 @@
+package io.switchboard.rabbitmq.internal;
+
+/**
+ * Reads the time field of a UUID version 7 string (RFC 9562: the first 48 bits are milliseconds
+ * since the epoch). Switchboard's default message ids have this layout with the message's own
+ * millisecond, which lets a message carry its millisecond timestamp without a header. Stateless.
+ */
+final class UuidTime {
+    private UuidTime() {
+    }
+
+    /**
+     * The milliseconds in {@code id} if it is a canonical UUID string ({@code 8-4-4-4-12} hex
+     * digits) of version 7, else -1.
+     */
+    static long millis(String id) {
+        if (id == null || id.length() != 36 || id.charAt(8) != '-' || id.charAt(13) != '-' || id.charAt(18) != '-'
+                || id.charAt(23) != '-' || id.charAt(14) != '7') {
+            return -1;
+        }
+        long millis = 0;
+        for (int i = 0; i < 13; i++) {
+            if (i == 8) {
+                continue;
+            }
+            int d = Character.digit(id.charAt(i), 16);
+            if (d < 0) {
+                return -1;
+            }
+            millis = (millis << 4) | d;
+        }
+        for (int i = 15; i < 36; i++) {
+            if (i != 18 && i != 23 && Character.digit(id.charAt(i), 16) < 0) {
+                return -1;
+            }
+        }
+        return millis;
+    }
+}
