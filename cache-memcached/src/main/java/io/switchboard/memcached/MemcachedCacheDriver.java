@@ -211,11 +211,12 @@ public final class MemcachedCacheDriver implements CacheDriver {
     /** spymemcached's settings, in one place so that tests can build the same key locator. */
     static ConnectionFactory connectionFactory(MemcachedCacheProvider.Settings settings, ExecutorService callbackExecutor,
             ConnectionObserver observer) {
+        // Ketama costs an MD5 digest and a tree lookup per operation; with one server every key lands there anyway.
+        boolean ketama = settings.servers.size() > 1;
         ConnectionFactoryBuilder b = new ConnectionFactoryBuilder()
                 .setProtocol(settings.binary ? ConnectionFactoryBuilder.Protocol.BINARY : ConnectionFactoryBuilder.Protocol.TEXT)
-                // Ketama costs an MD5 digest and a tree lookup per operation; with one server every key lands there anyway.
-                .setHashAlg(settings.servers.size() == 1 ? DefaultHashAlgorithm.NATIVE_HASH : DefaultHashAlgorithm.KETAMA_HASH)
-                .setLocatorType(settings.servers.size() == 1 ? ConnectionFactoryBuilder.Locator.ARRAY_MOD : ConnectionFactoryBuilder.Locator.CONSISTENT)
+                .setHashAlg(ketama ? DefaultHashAlgorithm.KETAMA_HASH : DefaultHashAlgorithm.NATIVE_HASH)
+                .setLocatorType(ketama ? ConnectionFactoryBuilder.Locator.CONSISTENT : ConnectionFactoryBuilder.Locator.ARRAY_MOD)
                 .setFailureMode(failureMode(settings.failureMode))
                 .setOpTimeout(settings.timeout.toMillis())
                 .setOpQueueFactory(new ArrayOperationQueueFactory(settings.queueSize))
@@ -507,29 +508,46 @@ public final class MemcachedCacheDriver implements CacheDriver {
         }
     }
 
-    /** An operation on spymemcached's future-based path (counters, bulk reads), tracked for its deadline. */
-    private final class Pending extends Deadlines.Tracked {
-        private final String key;
-        private final String sk;
-        private final Future<?> operation;
-        private final CompletableFuture<?> result;
+    /** An operation on key {@code key} (sent as {@code sk}) whose stage fails when its deadline passes first. */
+    private abstract class Timed<R> extends Deadlines.Tracked {
+        final String key;
+        final String sk;
+        final CompletableFuture<R> result;
 
-        Pending(String key, String sk, Future<?> operation, CompletableFuture<?> result) {
+        Timed(String key, String sk, CompletableFuture<R> result) {
             this.key = key;
             this.sk = sk;
-            this.operation = operation;
             this.result = result;
         }
 
+        /** Cancels the operation in spymemcached, which may complete it (as cancelled) on this thread. */
+        abstract void cancel();
+
         @Override
-        protected boolean isDone() {
+        protected final boolean isDone() {
             return result.isDone();
         }
 
         @Override
-        protected void expire() {
+        protected final void expire() {
             // Fail first: cancelling completes the operation, which would report a cancellation instead.
             result.completeExceptionally(expired(key, sk));
+            cancel();
+        }
+    }
+
+    /** An operation on spymemcached's future-based path (counters, bulk reads), tracked for its deadline. */
+    private final class Pending extends Timed<Object> {
+        private final Future<?> operation;
+
+        @SuppressWarnings("unchecked")
+        Pending(String key, String sk, Future<?> operation, CompletableFuture<?> result) {
+            super(key, sk, (CompletableFuture<Object>) result);
+            this.operation = operation;
+        }
+
+        @Override
+        void cancel() {
             operation.cancel(false);
         }
     }
@@ -574,11 +592,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
      * caller's stage in one object. spymemcached calls it on its I/O thread, or on the thread that
      * cancels the operation; the first of reply, failure and expiry completes the stage.
      */
-    private final class Call<R> extends Deadlines.Tracked
-            implements StoreOperation.Callback, GetsOperation.Callback, DeleteOperation.Callback {
-        final String key;
-        final String sk;
-        final CompletableFuture<R> result;
+    private final class Call<R> extends Timed<R> implements StoreOperation.Callback, GetsOperation.Callback, DeleteOperation.Callback {
         private final Reply<R> reply;
         /** Set before the operation is enqueued, which publishes it to the I/O thread. */
         Operation operation;
@@ -589,9 +603,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
         byte[] data;
 
         Call(String key, String sk, CompletableFuture<R> result, Reply<R> reply) {
-            this.key = key;
-            this.sk = sk;
-            this.result = result;
+            super(key, sk, result);
             this.reply = reply;
         }
 
@@ -646,14 +658,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
         }
 
         @Override
-        protected boolean isDone() {
-            return result.isDone();
-        }
-
-        @Override
-        protected void expire() {
-            // Fail first: cancelling calls complete(), which would report a cancellation instead.
-            result.completeExceptionally(expired(key, sk));
+        void cancel() {
             operation.cancel();
         }
     }
