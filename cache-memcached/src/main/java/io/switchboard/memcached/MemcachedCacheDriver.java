@@ -279,15 +279,16 @@ public final class MemcachedCacheDriver implements CacheDriver {
         String first = byServerKey.keySet().iterator().next();
         String label = byServerKey.get(first) + (byServerKey.size() > 1 ? " (and " + (byServerKey.size() - 1) + " more keys)" : "");
         operations.increment();
-        CompletableFuture<Map<String, CacheEntry>> result = result(first, true);
+        int connection = connection(first);
+        CompletableFuture<Map<String, CacheEntry>> result = result(connection, true);
         BulkFuture<Map<String, Item>> f;
         try {
-            f = client(first).asyncGetBulk(byServerKey.keySet(), transcoder);
+            f = clients[connection].asyncGetBulk(byServerKey.keySet(), transcoder);
         } catch (RuntimeException e) {
             result.completeExceptionally(submitFailure(label, first, e));
             return result;
         }
-        deadlines.track(new Pending(label, first, f, result));
+        deadlines.track(new Pending<>(label, first, f, result));
         f.addListener(done -> finish(label, first, f, result, (Map<String, Item> found, OperationStatus s) -> {
             Map<String, CacheEntry> out = new HashMap<>();
             for (Map.Entry<String, Item> e : found.entrySet()) {
@@ -441,19 +442,15 @@ public final class MemcachedCacheDriver implements CacheDriver {
         return clients.length == 1 ? 0 : (serverKey.hashCode() & 0x7fffffff) % clients.length;
     }
 
-    private MemcachedClient client(String serverKey) {
-        return clients[connection(serverKey)];
-    }
-
     /**
      * The result of an operation: completed on the I/O thread (spymemcached calls back there),
      * callbacks handed to the connection's callback thread unless complete-on-io-thread is set.
      */
-    private <R> CompletableFuture<R> result(String serverKey, boolean read) {
+    private <R> CompletableFuture<R> result(int connection, boolean read) {
         if (settings.completeOnIoThread) {
             return new CompletableFuture<>();
         }
-        ExecutorService callback = callbacks[connection(serverKey)];
+        ExecutorService callback = callbacks[connection];
         return read ? new HandOffFuture.Inline<>(callback) : new HandOffFuture<>(callback);
     }
 
@@ -467,15 +464,16 @@ public final class MemcachedCacheDriver implements CacheDriver {
             throw new IllegalStateException("the memcached cache is closed");
         }
         operations.increment();
-        CompletableFuture<R> result = result(sk, false);
+        int connection = connection(sk);
+        CompletableFuture<R> result = result(connection, false);
         Future<V> f;
         try {
-            f = submission.submit(client(sk));
+            f = submission.submit(clients[connection]);
         } catch (RuntimeException e) {
             result.completeExceptionally(submitFailure(key, sk, e));
             return result;
         }
-        deadlines.track(new Pending(key, sk, f, result));
+        deadlines.track(new Pending<>(key, sk, f, result));
         if (f instanceof GetFuture) {
             ((GetFuture<V>) f).addListener(done -> finish(key, sk, f, result, adapter));
         } else {
@@ -537,12 +535,11 @@ public final class MemcachedCacheDriver implements CacheDriver {
     }
 
     /** An operation on spymemcached's future-based path (counters, bulk reads), tracked for its deadline. */
-    private final class Pending extends Timed<Object> {
+    private final class Pending<R> extends Timed<R> {
         private final Future<?> operation;
 
-        @SuppressWarnings("unchecked")
-        Pending(String key, String sk, Future<?> operation, CompletableFuture<?> result) {
-            super(key, sk, (CompletableFuture<Object>) result);
+        Pending(String key, String sk, Future<?> operation, CompletableFuture<R> result) {
+            super(key, sk, result);
             this.operation = operation;
         }
 
@@ -562,7 +559,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
         }
         operations.increment();
         int connection = connection(sk);
-        Call<R> call = new Call<>(key, sk, result(sk, read), reply);
+        Call<R> call = new Call<>(key, sk, result(connection, read), reply);
         try {
             Client client = clients[connection];
             call.operation = operator.create(client.operationFactory(), call);
