@@ -203,16 +203,17 @@ public final class RabbitMqBenchmark {
             long[] tl = merge(twinLat);
             long[] pl = merge(propsLat);
             long[] sl = merge(sbLat);
-            System.out.printf("%s latency at %,d msg/s: raw p50 %,d us p99 %,d us; identical second raw client p50 %,d us p99 %,d us; "
-                    + "ratio p50 %.2f p99 %.2f (noise floor)%n", mode, rate, pct(rl, 50), pct(rl, 99), pct(tl, 50), pct(tl, 99),
-                    (double) pct(tl, 50) / Math.max(1, pct(rl, 50)), (double) pct(tl, 99) / Math.max(1, pct(rl, 99)));
-            System.out.printf("%s latency at %,d msg/s: raw p50 %,d us p99 %,d us; switchboard p50 %,d us p99 %,d us; "
-                    + "ratio p50 %.2f p99 %.2f%n", mode, rate, pct(rl, 50), pct(rl, 99), pct(sl, 50), pct(sl, 99),
-                    (double) pct(sl, 50) / Math.max(1, pct(rl, 50)), (double) pct(sl, 99) / Math.max(1, pct(rl, 99)));
-            System.out.printf("%s latency at %,d msg/s: raw+same-work p50 %,d us p99 %,d us; switchboard p50 %,d us p99 %,d us; "
-                    + "ratio p50 %.2f p99 %.2f%n", mode, rate, pct(pl, 50), pct(pl, 99), pct(sl, 50), pct(sl, 99),
-                    (double) pct(sl, 50) / Math.max(1, pct(pl, 50)), (double) pct(sl, 99) / Math.max(1, pct(pl, 99)));
+            printLatency(mode, "raw", rl, "identical second raw client", tl, " (noise floor)");
+            printLatency(mode, "raw", rl, "switchboard", sl, "");
+            printLatency(mode, "raw+same-work", pl, "switchboard", sl, "");
         }
+    }
+
+    /** Prints p50/p99 of a reference and a contender (sorted latencies, us) and their ratios. */
+    private void printLatency(String mode, String refName, long[] ref, String name, long[] lat, String note) {
+        System.out.printf("%s latency at %,d msg/s: %s p50 %,d us p99 %,d us; %s p50 %,d us p99 %,d us; ratio p50 %.2f p99 %.2f%s%n",
+                mode, rate, refName, pct(ref, 50), pct(ref, 99), name, pct(lat, 50), pct(lat, 99),
+                (double) pct(lat, 50) / Math.max(1, pct(ref, 50)), (double) pct(lat, 99) / Math.max(1, pct(ref, 99)), note);
     }
 
     private static long[] merge(List<long[]> parts) {
@@ -280,13 +281,14 @@ public final class RabbitMqBenchmark {
      * exchange-to-topic binding are added one at a time: what the broker pays for the wire format.
      */
     private void breakdown() throws Exception {
+        String bareName = "bare (BASIC properties)";
         System.out.printf("RabbitMQ breakdown: raw amqp-client, %d messages of %d B per trial, confirm window %d, prefetch %d, acks every %d,"
                 + " %d reps, order reversed every rep%n", messages, size, window, prefetch, ackEvery, reps);
         for (String mode : modes) {
             boolean persistent = mode.equals("persistent");
             Map<String, Client> variants = new java.util.LinkedHashMap<>();
             try {
-                variants.put("bare (BASIC properties)", new Raw(persistent, Extra.NONE, false));
+                variants.put(bareName, new Raw(persistent, Extra.NONE, false));
                 variants.put("+ message id", new Raw(persistent, Extra.ID, false));
                 variants.put("+ id, timestamp", new Raw(persistent, Extra.ID_TIMESTAMP, false));
                 variants.put("+ header only", new Raw(persistent, Extra.HEADER, false));
@@ -308,7 +310,7 @@ public final class RabbitMqBenchmark {
                         broker.computeIfAbsent(name, k -> new ArrayList<>()).add((brokerCpuNanos() - brokerCpu) / 1000.0 / messages);
                     }
                 }
-                double bare = median(rate.get(order.get(0).startsWith("bare") ? order.get(0) : "bare (BASIC properties)"));
+                double bare = median(rate.get(bareName));
                 for (String name : variants.keySet()) {
                     double m = median(rate.get(name));
                     System.out.printf("%s %-28s %,8.0f msg/s  %.2fx bare  broker CPU %5.1f us/msg  (trials: %s)%n", mode, name, m, m / bare,
