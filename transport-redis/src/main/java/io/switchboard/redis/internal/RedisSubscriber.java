@@ -59,6 +59,7 @@ final class RedisSubscriber {
     private static final long TAKE_OVER_MILLIS = 1;
     private static final long ACTIVE_MILLIS = 1000;
     private static final long QUIET_NANOS = TimeUnit.MICROSECONDS.toNanos(QUIET_MICROS);
+    private static final long ACTIVE_NANOS = TimeUnit.MILLISECONDS.toNanos(ACTIVE_MILLIS);
 
     private final RedisSettings settings;
     private final RedisConnector connector;
@@ -75,7 +76,7 @@ final class RedisSubscriber {
      * When the previous message arrived (PING replies and confirmations do not count, so an idle
      * connection lets the waiting reader thread sleep); written by the reader, read by the waiting one.
      */
-    private volatile long lastMessageNanos = System.nanoTime() - TimeUnit.MILLISECONDS.toNanos(ACTIVE_MILLIS);
+    private volatile long lastMessageNanos = System.nanoTime() - ACTIVE_NANOS;
     /** Whether the message being handled came after a quiet spell; reader only. */
     private boolean quiet;
     private final ScheduledFuture<?> pinger;
@@ -272,7 +273,7 @@ final class RedisSubscriber {
             }
             waitingToRead.incrementAndGet();
             try {
-                if (System.nanoTime() - lastMessageNanos < TimeUnit.MILLISECONDS.toNanos(ACTIVE_MILLIS)) {
+                if (System.nanoTime() - lastMessageNanos < ACTIVE_NANOS) {
                     LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(TAKE_OVER_MILLIS));
                 } else {
                     sleeper = me;
