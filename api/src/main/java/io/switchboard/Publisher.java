@@ -34,9 +34,12 @@ public interface Publisher {
     /**
      * Publishes and waits until the stage of {@link #publish(String, Message)} completes.
      *
-     * @throws PublishException or {@link ConnectionException} as {@link #publish(String, Message)} fails,
-     *     or {@link PublishException} if {@code timeout} passes first (the message may still be delivered)
-     * @throws IllegalArgumentException, PayloadTooLargeException, IllegalStateException as for {@code publish}
+     * @throws PublishException as {@link #publish(String, Message)} fails, or if {@code timeout}
+     *     passes first (the message may still be delivered)
+     * @throws ConnectionException as {@link #publish(String, Message)} fails
+     * @throws IllegalArgumentException as for {@link #publish(String, Message)}
+     * @throws PayloadTooLargeException as for {@link #publish(String, Message)}
+     * @throws IllegalStateException as for {@link #publish(String, Message)}
      */
     void publishAndWait(String channel, Message message, Duration timeout);
 
