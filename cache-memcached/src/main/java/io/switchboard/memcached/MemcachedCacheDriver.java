@@ -55,7 +55,6 @@ import net.spy.memcached.MemcachedClient;
 import net.spy.memcached.MemcachedClientIF;
 import net.spy.memcached.OperationFactory;
 import net.spy.memcached.auth.AuthDescriptor;
-import net.spy.memcached.internal.BulkFuture;
 import net.spy.memcached.internal.GetFuture;
 import net.spy.memcached.internal.OperationFuture;
 import net.spy.memcached.metrics.MetricType;
@@ -63,6 +62,7 @@ import net.spy.memcached.ops.ArrayOperationQueueFactory;
 import net.spy.memcached.ops.CASOperationStatus;
 import net.spy.memcached.ops.CancelledOperationStatus;
 import net.spy.memcached.ops.DeleteOperation;
+import net.spy.memcached.ops.GetOperation;
 import net.spy.memcached.ops.GetsOperation;
 import net.spy.memcached.ops.Operation;
 import net.spy.memcached.ops.OperationException;
@@ -267,6 +267,12 @@ public final class MemcachedCacheDriver implements CacheDriver {
         return call(key, sk, true, (f, c) -> f.gets(sk, c), c -> c.found ? WireFormat.entry(key, new Item(c.flags, c.data), c.cas) : null);
     }
 
+    /**
+     * One get per key, each with its own deadline, so that spymemcached never hands a key to
+     * another server: its bulk get reads a key whose server is down from the next server in the
+     * ring, where it is absent, whatever the failure mode. With optimize-gets, consecutive gets to
+     * one server still go out as one multi-get. The first key that fails fails the whole read.
+     */
     @Override
     public CompletionStage<Map<String, CacheEntry>> getAll(Collection<String> keyList) {
         Map<String, String> byServerKey = new LinkedHashMap<>();
@@ -276,28 +282,54 @@ public final class MemcachedCacheDriver implements CacheDriver {
         if (byServerKey.isEmpty()) {
             return CompletableFuture.completedFuture(Map.of());
         }
-        String first = byServerKey.keySet().iterator().next();
-        String label = byServerKey.get(first) + (byServerKey.size() > 1 ? " (and " + (byServerKey.size() - 1) + " more keys)" : "");
-        operations.increment();
-        int connection = connection(first);
-        CompletableFuture<Map<String, CacheEntry>> result = result(connection, true);
-        BulkFuture<Map<String, Item>> f;
-        try {
-            f = clients[connection].asyncGetBulk(byServerKey.keySet(), transcoder);
-        } catch (RuntimeException e) {
-            result.completeExceptionally(submitFailure(label, first, e));
-            return result;
+        if (closed.get()) {
+            throw new IllegalStateException("the memcached cache is closed");
         }
-        deadlines.track(new Pending<>(label, first, f, result));
-        f.addListener(done -> finish(label, first, f, result, (Map<String, Item> found, OperationStatus s) -> {
-            Map<String, CacheEntry> out = new HashMap<>();
-            for (Map.Entry<String, Item> e : found.entrySet()) {
-                String original = byServerKey.get(e.getKey());
-                out.put(original, WireFormat.entry(original, e.getValue(), 0));
+        CompletableFuture<Map<String, CacheEntry>> result = result(connection(byServerKey.keySet().iterator().next()), true);
+        BulkRead bulk = new BulkRead(byServerKey.size(), result);
+        for (Map.Entry<String, String> e : byServerKey.entrySet()) {
+            String sk = e.getKey();
+            String key = e.getValue();
+            CompletableFuture<CacheEntry> part = new CompletableFuture<>();
+            part.whenComplete((entry, failure) -> bulk.add(key, entry, failure));
+            send(connection(sk), new Call<>(key, sk, part, c -> c.found ? WireFormat.entry(key, new Item(c.flags, c.data), 0) : null),
+                    (f, c) -> f.get(sk, new PlainGet(c)));
+            if (result.isDone()) {
+                break;
             }
-            return out;
-        }));
+        }
         return result;
+    }
+
+    /** Collects the parts of a {@link #getAll}; any part's failure fails the whole. Thread-safe. */
+    private static final class BulkRead {
+        private final CompletableFuture<Map<String, CacheEntry>> result;
+        private final Map<String, CacheEntry> found = new HashMap<>();
+        private int remaining;
+
+        BulkRead(int parts, CompletableFuture<Map<String, CacheEntry>> result) {
+            this.remaining = parts;
+            this.result = result;
+        }
+
+        void add(String key, CacheEntry entry, Throwable failure) {
+            if (failure != null) {
+                result.completeExceptionally(failure);
+                return;
+            }
+            Map<String, CacheEntry> done = null;
+            synchronized (this) {
+                if (entry != null) {
+                    found.put(key, entry);
+                }
+                if (--remaining == 0) {
+                    done = found;
+                }
+            }
+            if (done != null) {
+                result.complete(done);
+            }
+        }
     }
 
     @Override
@@ -534,7 +566,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
         }
     }
 
-    /** An operation on spymemcached's future-based path (counters, bulk reads), tracked for its deadline. */
+    /** An operation on spymemcached's future-based path (counters, and the text protocol's reads before an increment), tracked for its deadline. */
     private final class Pending<R> extends Timed<R> {
         private final Future<?> operation;
 
@@ -557,15 +589,18 @@ public final class MemcachedCacheDriver implements CacheDriver {
         if (closed.get()) {
             throw new IllegalStateException("the memcached cache is closed");
         }
-        operations.increment();
         int connection = connection(sk);
-        Call<R> call = new Call<>(key, sk, result(connection, read), reply);
+        return send(connection, new Call<>(key, sk, result(connection, read), reply), operator);
+    }
+
+    private <R> CompletableFuture<R> send(int connection, Call<R> call, Operator operator) {
+        operations.increment();
         try {
             Client client = clients[connection];
             call.operation = operator.create(client.operationFactory(), call);
-            client.enqueue(sk, call.operation);
+            client.enqueue(call.sk, call.operation);
         } catch (RuntimeException e) {
-            call.result.completeExceptionally(submitFailure(key, sk, e));
+            call.result.completeExceptionally(submitFailure(call.key, call.sk, e));
             return call.result;
         }
         deadlines.track(call);
@@ -657,6 +692,34 @@ public final class MemcachedCacheDriver implements CacheDriver {
         @Override
         void cancel() {
             operation.cancel();
+        }
+    }
+
+    /**
+     * A {@link Call}'s callback for a plain get, which spymemcached may merge with its neighbours
+     * into one multi-get; a separate type because spymemcached tells gets from get by the
+     * callback's interfaces, and would hand a {@link Call} the reply of a get without its CAS.
+     */
+    private static final class PlainGet implements GetOperation.Callback {
+        private final Call<?> call;
+
+        PlainGet(Call<?> call) {
+            this.call = call;
+        }
+
+        @Override
+        public void gotData(String k, int itemFlags, byte[] itemData) {
+            call.gotData(k, itemFlags, 0, itemData);
+        }
+
+        @Override
+        public void receivedStatus(OperationStatus s) {
+            call.receivedStatus(s);
+        }
+
+        @Override
+        public void complete() {
+            call.complete();
         }
     }
 

@@ -220,6 +220,20 @@ class MemcachedDriverIT {
     }
 
     @Test
+    void getAllReadsHundredsOfKeysInOneCall() {
+        List<String> keys = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            keys.add(key("bulk-many-" + i));
+        }
+        for (int i = 0; i < keys.size(); i += 2) {
+            join(driver.put(keys.get(i), utf8("v" + i), ValueFormat.TEXT, Duration.ofSeconds(30)));
+        }
+        Map<String, CacheEntry> found = join(driver.getAll(keys));
+        assertEquals(250, found.size());
+        assertEquals("v498", new String(found.get(keys.get(498)).value(), StandardCharsets.UTF_8));
+    }
+
+    @Test
     void subSecondTtlIsRoundedUpToOneSecondNotForever() {
         String k = key("ttl-short");
         join(driver.put(k, utf8("x"), ValueFormat.TEXT, Duration.ofMillis(1)));
