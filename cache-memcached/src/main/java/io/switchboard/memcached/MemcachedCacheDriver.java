@@ -95,6 +95,8 @@ public final class MemcachedCacheDriver implements CacheDriver {
     static final int ITEM_OVERHEAD = 1024;
     /** How often every server is sent a version request, so that health and reconnection work while idle. */
     static final long PROBE_MILLIS = 1000;
+    /** How often close checks whether the operations in flight have ended. */
+    private static final long CLOSE_POLL_MILLIS = 5;
 
     private final MemcachedCacheProvider.Settings settings;
     private final Client[] clients;
@@ -111,6 +113,8 @@ public final class MemcachedCacheDriver implements CacheDriver {
     private final LongAdder failures = new LongAdder();
     private final LongAdder timeouts = new LongAdder();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set when close stops waiting: operations still pending then fail as closed, not as timed out. */
+    private volatile boolean shutDown;
     private final AtomicBoolean lostReported = new AtomicBoolean();
     private final AtomicBoolean probing = new AtomicBoolean();
 
@@ -166,7 +170,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
         try {
             driver.start(addresses, context);
         } catch (RuntimeException | Error e) {
-            driver.close(Duration.ofSeconds(1));
+            driver.close(Duration.ZERO);
             throw e;
         }
         return driver;
@@ -725,11 +729,11 @@ public final class MemcachedCacheDriver implements CacheDriver {
 
     /** The failure of an operation whose deadline passed, or that was still pending at close. */
     private ConnectionException expired(String key, String sk) {
-        timeouts.increment();
-        if (closed.get()) {
+        if (shutDown) {
             return new ConnectionException("the memcached cache was closed before the operation on key '"
                     + Keys.printable(key) + "' completed", null);
         }
+        timeouts.increment();
         return new ConnectionException("memcached operation on key '" + Keys.printable(key)
                 + "' timed out after " + settings.timeout.toMillis() + " ms ('" + MemcachedCacheProvider.TIMEOUT.name() + "')"
                 + where(sk), null);
@@ -893,25 +897,34 @@ public final class MemcachedCacheDriver implements CacheDriver {
         return Health.of(status, details);
     }
 
+    /**
+     * Waits until every operation in flight has its reply or has timed out (each within
+     * {@code timeout} of being sent), at most {@code timeout} in all, then fails what is left and
+     * closes the connections without waiting. spymemcached's own graceful shutdown is not used: it
+     * waits for a marker to pass every server's queue, which on a server that is down or frozen
+     * takes the whole timeout even with nothing in flight.
+     */
     @Override
     public void close(Duration timeout) {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
         long deadline = System.nanoTime() + timeout.toNanos();
+        try {
+            while (!deadlines.allDone() && System.nanoTime() - deadline < 0) {
+                Thread.sleep(Math.max(1, Math.min(CLOSE_POLL_MILLIS, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        shutDown = true;
         timers.forEach(t -> t.cancel(false));
+        deadlines.expireAll();
         for (MemcachedClient c : clients) {
             if (c != null) {
-                long left = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
-                try {
-                    c.shutdown(left, TimeUnit.MILLISECONDS);
-                } catch (RuntimeException full) {
-                    // Waiting for the queues needs a queue slot; with a stalled server there is none, so stop at once.
-                    c.shutdown();
-                }
+                c.shutdown();
             }
         }
-        deadlines.expireAll();
         for (ExecutorService e : callbacks) {
             e.shutdown();
         }

@@ -40,6 +40,16 @@ public final class Deadlines {
         return pending.size();
     }
 
+    /** Whether every tracked operation has completed or expired (walks them all: for close, not hot paths). */
+    public boolean allDone() {
+        for (Tracked t : pending) {
+            if (!t.isDone()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Drops completed operations and expires overdue ones; called periodically. */
     public void sweep() {
         long now = System.nanoTime();
