@@ -7,6 +7,7 @@ import io.switchboard.PayloadTooLargeException;
 import io.switchboard.SwitchboardException;
 import io.switchboard.memcached.internal.Deadlines;
 import io.switchboard.memcached.internal.Expiry;
+import io.switchboard.memcached.internal.Handshake;
 import io.switchboard.memcached.internal.HandOffFuture;
 import io.switchboard.memcached.internal.Item;
 import io.switchboard.memcached.internal.ItemTranscoder;
@@ -53,6 +54,7 @@ import net.spy.memcached.DefaultHashAlgorithm;
 import net.spy.memcached.FailureMode;
 import net.spy.memcached.MemcachedClient;
 import net.spy.memcached.MemcachedClientIF;
+import net.spy.memcached.MemcachedNode;
 import net.spy.memcached.OperationFactory;
 import net.spy.memcached.auth.AuthDescriptor;
 import net.spy.memcached.internal.GetFuture;
@@ -65,6 +67,7 @@ import net.spy.memcached.ops.DeleteOperation;
 import net.spy.memcached.ops.GetOperation;
 import net.spy.memcached.ops.GetsOperation;
 import net.spy.memcached.ops.Operation;
+import net.spy.memcached.ops.OperationCallback;
 import net.spy.memcached.ops.OperationException;
 import net.spy.memcached.ops.OperationStatus;
 import net.spy.memcached.ops.StoreOperation;
@@ -115,18 +118,51 @@ public final class MemcachedCacheDriver implements CacheDriver {
     private final AtomicBoolean closed = new AtomicBoolean();
     /** Set when close stops waiting: operations still pending then fail as closed, not as timed out. */
     private volatile boolean shutDown;
-    private final AtomicBoolean lostReported = new AtomicBoolean();
     private final AtomicBoolean probing = new AtomicBoolean();
+    /** Every connection to every server; filled once at start. */
+    private final List<Link> links = new java.util.concurrent.CopyOnWriteArrayList<>();
+    /** Guards the transitions of {@link Server#answering} and {@link Server#lostReported}, and the events they send. */
+    private final Object transitions = new Object();
+    /** Whether a lost event was sent and no recovered event since; guarded by {@link #transitions}. */
+    private boolean lostOutstanding;
+    private final String name;
 
-    /** Per-server state for health and connection events. */
+    /**
+     * Per-server state for health and connection events. A server is available when it answers
+     * (its last version probe or the handshake at open was answered, and nothing since showed it
+     * silent) and every connection to it is up: a connected socket alone proves nothing, since
+     * the kernel of a frozen server still accepts connections.
+     */
     private static final class Server {
         final String label;
         final LongAdder errors = new LongAdder();
+        final List<Link> links = new java.util.concurrent.CopyOnWriteArrayList<>();
         volatile String version;
         volatile String lastError;
+        volatile boolean answering;
+        /** Guarded by {@link #transitions}. */
+        boolean lostReported;
 
         Server(String label) {
             this.label = label;
+        }
+    }
+
+    /** One connection (one spymemcached client's node) to one server, with its version probe. */
+    private static final class Link {
+        final int connection;
+        final MemcachedNode node;
+        final Server server;
+        volatile Probe probe;
+
+        Link(int connection, MemcachedNode node, Server server) {
+            this.connection = connection;
+            this.node = node;
+            this.server = server;
+        }
+
+        boolean up() {
+            return node.isActive() && node.isAuthenticated();
         }
     }
 
@@ -144,7 +180,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
         for (int i = 0; i < addresses.size(); i++) {
             servers.put(addresses.get(i), new Server(settings.labels.get(i)));
         }
-        String name = context.instanceName() + "-memcached";
+        this.name = context.instanceName() + "-memcached";
         this.callbacks = new ExecutorService[settings.connections];
         for (int i = 0; i < callbacks.length; i++) {
             // One thread per connection keeps callbacks in the order the server replied.
@@ -177,15 +213,33 @@ public final class MemcachedCacheDriver implements CacheDriver {
     }
 
     private void start(List<InetSocketAddress> addresses, ProviderContext context) {
+        long deadline = System.nanoTime() + settings.connectTimeout.toNanos();
         for (int i = 0; i < clients.length; i++) {
             try {
                 clients[i] = new Client(connectionFactory(settings, new DirectExecutor(), new Observer()), addresses);
             } catch (IOException e) {
                 throw new ConnectionException("cannot start the memcached client for " + settings.labels + ": " + e.getMessage(), e);
             }
+            for (MemcachedNode node : clients[i].nodes()) {
+                Server s = servers.get(node.getSocketAddress());
+                Link link = new Link(i, node, s);
+                s.links.add(link);
+                links.add(link);
+            }
         }
-        long deadline = System.nanoTime() + settings.connectTimeout.toNanos();
-        while (availableCount() < servers.size() && System.nanoTime() - deadline < 0) {
+        Map<SocketAddress, Handshake.Result> checks = handshakes(addresses, deadline);
+        List<String> wrong = new ArrayList<>();
+        for (Map.Entry<SocketAddress, Handshake.Result> c : checks.entrySet()) {
+            if (c.getValue().outcome() == Handshake.Outcome.NOT_MEMCACHED) {
+                wrong.add("'" + MemcachedCacheProvider.SERVERS.name() + "' lists " + servers.get(c.getKey()).label
+                        + ", which is not a memcached server: it answered " + c.getValue().detail() + "; check the host and port");
+            }
+        }
+        if (!wrong.isEmpty()) {
+            throw new io.switchboard.ConfigurationException(wrong, null);
+        }
+        // The handshake's own connection answered; spymemcached's connections are normally up by now.
+        while (System.nanoTime() - deadline < 0 && !connected(checks)) {
             try {
                 Thread.sleep(5);
             } catch (InterruptedException e) {
@@ -193,23 +247,80 @@ public final class MemcachedCacheDriver implements CacheDriver {
                 throw new ConnectionException("interrupted while connecting to memcached " + settings.labels, e);
             }
         }
-        int available = availableCount();
-        if (available == 0) {
-            throw new ConnectionException("no memcached server answered within " + settings.connectTimeout + " ('"
-                    + MemcachedCacheProvider.CONNECT_TIMEOUT.name() + "'): " + String.join(", ", settings.labels)
-                    + "; check that memcached runs there and '" + MemcachedCacheProvider.SERVERS.name() + "'", null);
+        List<String> down = new ArrayList<>();
+        for (Map.Entry<SocketAddress, Server> e : servers.entrySet()) {
+            Server s = e.getValue();
+            Handshake.Result r = checks.get(e.getKey());
+            if (r.outcome() == Handshake.Outcome.ANSWERED) {
+                s.version = r.detail();
+                s.answering = true;
+                if (!isAvailable(s)) {
+                    s.lastError = "answered the handshake, but the client's connection did not come up in time";
+                }
+            } else {
+                s.lastError = r.outcome() == Handshake.Outcome.SILENT ? "accepted the connection but did not answer a version request "
+                        + "(frozen or overloaded?)" : "could not be reached: " + r.detail();
+            }
+            if (!isAvailable(s)) {
+                down.add(s.label + " " + s.lastError);
+            }
         }
-        if (available < servers.size()) {
-            LOG.warn("memcached: only {} of {} servers answered within {}; operations on the others' keys fail until they return",
-                    available, servers.size(), settings.connectTimeout);
+        if (down.size() == servers.size()) {
+            throw new ConnectionException("no memcached server answered within " + settings.connectTimeout.toMillis() + " ms ('"
+                    + MemcachedCacheProvider.CONNECT_TIMEOUT.name() + "'): " + String.join("; ", down)
+                    + ". Check that memcached runs there and '" + MemcachedCacheProvider.SERVERS.name() + "'", null);
         }
-        refreshVersions();
+        if (!down.isEmpty()) {
+            LOG.warn("memcached: {} of {} servers did not answer within {} ms: {}; operations on their keys fail until they answer",
+                    down.size(), servers.size(), settings.connectTimeout.toMillis(), String.join("; ", down));
+        }
         long sweep = Math.max(5, Math.min(50, settings.timeout.toMillis() / 20));
         timers.add(context.scheduler().scheduleWithFixedDelay(deadlines::sweep, sweep, sweep, TimeUnit.MILLISECONDS));
-        // spymemcached notices a dead connection only when it sends something; an idle cache would look healthy forever.
-        timers.add(context.scheduler().scheduleWithFixedDelay(this::refreshVersions, PROBE_MILLIS, PROBE_MILLIS, TimeUnit.MILLISECONDS));
+        // spymemcached notices a dead connection only when it sends something, and a frozen server never: probe each one.
+        timers.add(context.scheduler().scheduleWithFixedDelay(this::probeSoon, PROBE_MILLIS, PROBE_MILLIS, TimeUnit.MILLISECONDS));
         events.connected();
         LOG.info("memcached cache connected: {}", settings);
+    }
+
+    /** Checks every server at once, each on a connection of its own, until the deadline. */
+    private Map<SocketAddress, Handshake.Result> handshakes(List<InetSocketAddress> addresses, long deadline) {
+        Map<SocketAddress, Handshake.Result> results = new LinkedHashMap<>();
+        if (addresses.size() == 1) {
+            results.put(addresses.get(0), Handshake.check(addresses.get(0), settings.binary, deadline));
+            return results;
+        }
+        ExecutorService pool = Executors.newFixedThreadPool(addresses.size(), daemon(name + "-handshake"));
+        try {
+            Map<SocketAddress, Future<Handshake.Result>> running = new LinkedHashMap<>();
+            for (InetSocketAddress a : addresses) {
+                running.put(a, pool.submit(() -> Handshake.check(a, settings.binary, deadline)));
+            }
+            for (Map.Entry<SocketAddress, Future<Handshake.Result>> r : running.entrySet()) {
+                results.put(r.getKey(), r.getValue().get());
+            }
+            return results;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConnectionException("interrupted while connecting to memcached " + settings.labels, e);
+        } catch (ExecutionException e) {
+            throw new ConnectionException("checking the memcached servers " + settings.labels + " failed: " + e.getCause(), e.getCause());
+        } finally {
+            pool.shutdownNow();
+        }
+    }
+
+    /** Whether spymemcached is connected to every server that answered the handshake. */
+    private boolean connected(Map<SocketAddress, Handshake.Result> checks) {
+        for (Map.Entry<SocketAddress, Handshake.Result> c : checks.entrySet()) {
+            if (c.getValue().outcome() == Handshake.Outcome.ANSWERED) {
+                for (Link l : servers.get(c.getKey()).links) {
+                    if (!l.up()) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
     }
 
     /** spymemcached's settings, in one place so that tests can build the same key locator. */
@@ -296,7 +407,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
             String key = e.getValue();
             CompletableFuture<CacheEntry> part = new CompletableFuture<>();
             part.whenComplete((entry, failure) -> bulk.add(key, entry, failure));
-            send(connection(sk), new Call<>(key, sk, part, c -> c.found ? WireFormat.entry(key, new Item(c.flags, c.data), 0) : null),
+            send(new Call<>(connection(sk), key, sk, part, c -> c.found ? WireFormat.entry(key, new Item(c.flags, c.data), 0) : null),
                     (f, c) -> f.get(sk, new PlainGet(c)));
             if (result.isDone()) {
                 break;
@@ -509,7 +620,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
             result.completeExceptionally(submitFailure(key, sk, e));
             return result;
         }
-        deadlines.track(new Pending<>(key, sk, f, result));
+        deadlines.track(new Pending<>(connection, key, sk, f, result));
         if (f instanceof GetFuture) {
             ((GetFuture<V>) f).addListener(done -> finish(key, sk, f, result, adapter));
         } else {
@@ -544,11 +655,13 @@ public final class MemcachedCacheDriver implements CacheDriver {
 
     /** An operation on key {@code key} (sent as {@code sk}) whose stage fails when its deadline passes first. */
     private abstract class Timed<R> extends Deadlines.Tracked {
+        final int connection;
         final String key;
         final String sk;
         final CompletableFuture<R> result;
 
-        Timed(String key, String sk, CompletableFuture<R> result) {
+        Timed(int connection, String key, String sk, CompletableFuture<R> result) {
+            this.connection = connection;
             this.key = key;
             this.sk = sk;
             this.result = result;
@@ -556,6 +669,11 @@ public final class MemcachedCacheDriver implements CacheDriver {
 
         /** Cancels the operation in spymemcached, which may complete it (as cancelled) on this thread. */
         abstract void cancel();
+
+        /** The node the operation was sent to, or null if it never was. */
+        MemcachedNode node() {
+            return clients[connection].node(sk);
+        }
 
         @Override
         protected final boolean isDone() {
@@ -567,6 +685,9 @@ public final class MemcachedCacheDriver implements CacheDriver {
             // Fail first: cancelling completes the operation, which would report a cancellation instead.
             result.completeExceptionally(expired(key, sk));
             cancel();
+            if (!shutDown) {
+                timedOut(node());
+            }
         }
     }
 
@@ -574,8 +695,8 @@ public final class MemcachedCacheDriver implements CacheDriver {
     private final class Pending<R> extends Timed<R> {
         private final Future<?> operation;
 
-        Pending(String key, String sk, Future<?> operation, CompletableFuture<R> result) {
-            super(key, sk, result);
+        Pending(int connection, String key, String sk, Future<?> operation, CompletableFuture<R> result) {
+            super(connection, key, sk, result);
             this.operation = operation;
         }
 
@@ -594,13 +715,13 @@ public final class MemcachedCacheDriver implements CacheDriver {
             throw new IllegalStateException("the memcached cache is closed");
         }
         int connection = connection(sk);
-        return send(connection, new Call<>(key, sk, result(connection, read), reply), operator);
+        return send(new Call<>(connection, key, sk, result(connection, read), reply), operator);
     }
 
-    private <R> CompletableFuture<R> send(int connection, Call<R> call, Operator operator) {
+    private <R> CompletableFuture<R> send(Call<R> call, Operator operator) {
         operations.increment();
         try {
-            Client client = clients[connection];
+            Client client = clients[call.connection];
             call.operation = operator.create(client.operationFactory(), call);
             client.enqueue(call.sk, call.operation);
         } catch (RuntimeException e) {
@@ -638,8 +759,8 @@ public final class MemcachedCacheDriver implements CacheDriver {
         long cas;
         byte[] data;
 
-        Call(String key, String sk, CompletableFuture<R> result, Reply<R> reply) {
-            super(key, sk, result);
+        Call(int connection, String key, String sk, CompletableFuture<R> result, Reply<R> reply) {
+            super(connection, key, sk, result);
             this.reply = reply;
         }
 
@@ -684,6 +805,10 @@ public final class MemcachedCacheDriver implements CacheDriver {
                 } else if (operation.hasErrored()) {
                     result.completeExceptionally(failure(key, sk, operation.getException()));
                 } else {
+                    MemcachedNode node = operation.getHandlingNode();
+                    if (node != null && node.getContinuousTimeout() != 0) {
+                        node.setContinuousTimeout(false);
+                    }
                     result.complete(reply.apply(this));
                 }
             } catch (SwitchboardException | IllegalArgumentException e) {
@@ -696,6 +821,11 @@ public final class MemcachedCacheDriver implements CacheDriver {
         @Override
         void cancel() {
             operation.cancel();
+        }
+
+        @Override
+        MemcachedNode node() {
+            return operation.getHandlingNode();
         }
     }
 
@@ -751,6 +881,21 @@ public final class MemcachedCacheDriver implements CacheDriver {
 
         void enqueue(String key, Operation operation) {
             mconn.enqueueOperation(key, operation);
+        }
+
+        /** The connection's own nodes (the client's locator hands out read-only copies). */
+        Collection<MemcachedNode> nodes() {
+            return mconn.getLocator().getAll();
+        }
+
+        /** The node that holds {@code key}. */
+        MemcachedNode node(String key) {
+            return mconn.getLocator().getPrimary(key);
+        }
+
+        /** Sends {@code operation} to {@code node}, whichever key it would hash to. */
+        void send(MemcachedNode node, Operation operation) {
+            mconn.broadcastOperation((n, latch) -> operation, List.of(node));
         }
     }
 
@@ -819,47 +964,169 @@ public final class MemcachedCacheDriver implements CacheDriver {
 
     private int availableCount() {
         int n = 0;
-        for (SocketAddress a : servers.keySet()) {
-            if (isAvailable(a)) {
+        for (Server s : servers.values()) {
+            if (isAvailable(s)) {
                 n++;
             }
         }
         return n;
     }
 
-    private boolean isAvailable(SocketAddress address) {
-        for (MemcachedClient c : clients) {
-            if (c == null || !c.getAvailableServers().contains(address)) {
+    private boolean isAvailable(Server s) {
+        if (!s.answering || s.links.size() < clients.length) {
+            return false;
+        }
+        for (Link l : s.links) {
+            if (!l.up()) {
                 return false;
             }
         }
         return true;
     }
 
-    private void refreshVersions() {
+    /** Sends the version probes from the admin thread (sending may wait briefly for a connection's authentication). */
+    private void probeSoon() {
         if (!probing.compareAndSet(false, true)) {
             return;
         }
         try {
             admin.execute(() -> {
                 try {
-                    for (MemcachedClient c : clients) {
-                        for (Map.Entry<SocketAddress, String> v : c.getVersions().entrySet()) {
-                            Server s = servers.get(v.getKey());
-                            if (s != null && v.getValue() != null) {
-                                s.version = v.getValue();
-                            }
-                        }
-                    }
-                } catch (RuntimeException e) {
-                    LOG.debug("memcached: reading server versions failed", e);
+                    probeAll();
                 } finally {
                     probing.set(false);
                 }
             });
         } catch (java.util.concurrent.RejectedExecutionException closing) {
             probing.set(false);
-            LOG.trace("memcached: not reading versions while closing");
+            LOG.trace("memcached: not probing while closing");
+        }
+    }
+
+    /** A version request on every connection that is up and has no probe pending; each is tracked for its deadline. */
+    private void probeAll() {
+        for (Link l : links) {
+            Probe last = l.probe;
+            if (closed.get() || (last != null && !last.isDone()) || !l.up()) {
+                continue;
+            }
+            Probe p = new Probe(l);
+            l.probe = p;
+            try {
+                Client client = clients[l.connection];
+                p.operation = client.operationFactory().version(p);
+                client.send(l.node, p.operation);
+                deadlines.track(p);
+            } catch (RuntimeException e) {
+                // A full queue or a connection going down: the operations' own timeouts and the observer report it.
+                p.finish();
+                LOG.debug("memcached: probing server {} failed", l.server.label, e);
+            }
+        }
+    }
+
+    /**
+     * A version request to one connection. A reply marks the server as answering; no reply within
+     * {@code timeout} marks it silent (frozen, overloaded or cut off), though its socket is open.
+     */
+    private final class Probe extends Deadlines.Tracked implements OperationCallback {
+        private final Link link;
+        private final AtomicBoolean done = new AtomicBoolean();
+        Operation operation;
+        private volatile OperationStatus status;
+
+        Probe(Link link) {
+            this.link = link;
+        }
+
+        boolean finish() {
+            return done.compareAndSet(false, true);
+        }
+
+        @Override
+        public void receivedStatus(OperationStatus s) {
+            status = s;
+        }
+
+        @Override
+        public void complete() {
+            OperationStatus s = status;
+            if (finish() && s != null && s.isSuccess()) {
+                answered(link.server, s.getMessage());
+            }
+        }
+
+        @Override
+        protected boolean isDone() {
+            return done.get();
+        }
+
+        @Override
+        protected void expire() {
+            if (finish()) {
+                silent(link.server, "did not answer a version request within " + settings.timeout.toMillis() + " ms ('"
+                        + MemcachedCacheProvider.TIMEOUT.name() + "'; frozen or overloaded?)");
+                operation.cancel();
+            }
+        }
+    }
+
+    /** The server answered: available again once all its connections are up; recovered when every server is. */
+    private void answered(Server s, String version) {
+        if (version != null && !version.isEmpty()) {
+            s.version = version;
+        }
+        synchronized (transitions) {
+            if (!s.answering) {
+                s.answering = true;
+                if (!closed.get()) {
+                    LOG.info("memcached server {} answers again", s.label);
+                }
+            }
+            if (lostOutstanding && availableCount() == servers.size()) {
+                lostOutstanding = false;
+                for (Server each : servers.values()) {
+                    each.lostReported = false;
+                }
+                if (!closed.get()) {
+                    events.recovered(false);
+                }
+            }
+        }
+    }
+
+    /** The server stopped answering or its connection was lost: unavailable, with one lost event per outage. */
+    private void silent(Server s, String why) {
+        s.lastError = why;
+        synchronized (transitions) {
+            if (!s.answering || closed.get()) {
+                s.answering = false;
+                return;
+            }
+            s.answering = false;
+            LOG.warn("memcached server {} {}; operations on its keys fail until it answers again", s.label, why);
+            if (!s.lostReported) {
+                s.lostReported = true;
+                lostOutstanding = true;
+                events.lost(new ConnectionException("memcached server " + s.label + " " + why, null));
+            }
+        }
+    }
+
+    /**
+     * An operation sent on {@code node} timed out: it counts toward spymemcached's
+     * {@code timeout-threshold} (a reply resets the count), and when the server sent nothing at
+     * all for a whole timeout, it is silent.
+     */
+    private void timedOut(MemcachedNode node) {
+        if (node == null) {
+            return;
+        }
+        node.setContinuousTimeout(true);
+        Server s = servers.get(node.getSocketAddress());
+        if (s != null && node.lastReadDelta() >= settings.timeout.toMillis()) {
+            silent(s, "answered nothing for " + node.lastReadDelta() + " ms, more than the " + settings.timeout.toMillis() + " ms of '"
+                    + MemcachedCacheProvider.TIMEOUT.name() + "'");
         }
     }
 
@@ -877,7 +1144,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
         int available = 0;
         for (Map.Entry<SocketAddress, Server> e : servers.entrySet()) {
             Server s = e.getValue();
-            boolean up = isAvailable(e.getKey());
+            boolean up = isAvailable(s);
             available += up ? 1 : 0;
             details.put(s.label + ".available", up);
             details.put(s.label + ".version", s.version == null ? "unknown" : s.version);
@@ -951,28 +1218,19 @@ public final class MemcachedCacheDriver implements CacheDriver {
         @Override
         public void connectionEstablished(SocketAddress address, int reconnectCount) {
             Server s = servers.get(address);
-            if (s == null) {
-                return;
-            }
-            if (reconnectCount > 0 || s.version == null) {
-                LOG.info("memcached server {} connected", s.label);
-                refreshVersions();
-            }
-            if (availableCount() == servers.size() && lostReported.compareAndSet(true, false)) {
-                events.recovered(false);
+            if (s != null && reconnectCount > 0 && !closed.get()) {
+                // Connected is not answering: a frozen server's kernel accepts too. The probe decides.
+                LOG.info("memcached server {} connected again; checking that it answers", s.label);
+                probeSoon();
             }
         }
 
         @Override
         public void connectionLost(SocketAddress address) {
             Server s = servers.get(address);
-            if (s == null || closed.get()) {
-                return;
+            if (s != null) {
+                silent(s, "lost its connection; reconnecting");
             }
-            s.lastError = "connection lost";
-            LOG.warn("memcached server {} lost; reconnecting (operations on its keys fail meanwhile)", s.label);
-            lostReported.set(true);
-            events.lost(new ConnectionException("memcached server " + s.label + " lost", null));
         }
     }
 

@@ -100,9 +100,10 @@ public final class MemcachedCacheProvider implements CacheProvider {
     }
 
     /**
-     * Connects to the configured servers.
+     * Connects to the configured servers, checking on a connection of its own that each one
+     * answers as memcached.
      *
-     * @throws ConfigurationException listing every malformed setting
+     * @throws ConfigurationException listing every malformed setting, and every server that answers but is not memcached
      * @throws io.switchboard.ConnectionException if no server answers within {@code switchboard.memcached.connect-timeout}
      */
     @Override
