@@ -57,6 +57,7 @@ import net.spy.memcached.MemcachedClientIF;
 import net.spy.memcached.MemcachedNode;
 import net.spy.memcached.OperationFactory;
 import net.spy.memcached.auth.AuthDescriptor;
+import net.spy.memcached.auth.PlainCallbackHandler;
 import net.spy.memcached.internal.GetFuture;
 import net.spy.memcached.internal.OperationFuture;
 import net.spy.memcached.metrics.MetricType;
@@ -230,9 +231,9 @@ public final class MemcachedCacheDriver implements CacheDriver {
         Map<SocketAddress, Handshake.Result> checks = handshakes(addresses, deadline);
         List<String> wrong = new ArrayList<>();
         for (Map.Entry<SocketAddress, Handshake.Result> c : checks.entrySet()) {
-            if (c.getValue().outcome() == Handshake.Outcome.NOT_MEMCACHED) {
-                wrong.add("'" + MemcachedCacheProvider.SERVERS.name() + "' lists " + servers.get(c.getKey()).label
-                        + ", which is not a memcached server: it answered " + c.getValue().detail() + "; check the host and port");
+            String problem = misconfigured(servers.get(c.getKey()).label, c.getValue());
+            if (problem != null) {
+                wrong.add(problem);
             }
         }
         if (!wrong.isEmpty()) {
@@ -282,18 +283,49 @@ public final class MemcachedCacheDriver implements CacheDriver {
         LOG.info("memcached cache connected: {}", settings);
     }
 
+    /** The configuration problem a handshake found, one sentence naming the server and what to set; null if none. */
+    private String misconfigured(String label, Handshake.Result r) {
+        String servers = "'" + MemcachedCacheProvider.SERVERS.name() + "'";
+        String username = "'" + MemcachedCacheProvider.USERNAME.name() + "'";
+        String password = "'" + MemcachedCacheProvider.PASSWORD.name() + "'";
+        String mechanism = "'" + MemcachedCacheProvider.SASL_MECHANISM.name() + "'";
+        switch (r.outcome()) {
+            case NOT_MEMCACHED:
+                return servers + " lists " + label + ", which is not a memcached server: it answered " + r.detail()
+                        + "; check the host and port";
+            case TEXT_ONLY:
+                return "memcached server " + label + " (version " + r.detail() + ") answers only the text protocol (memcached -B ascii); set '"
+                        + MemcachedCacheProvider.PROTOCOL.name() + "' to text, or start memcached without -B ascii";
+            case AUTH_REQUIRED:
+                return "memcached server " + label + " requires SASL authentication (it runs with -S) and none is configured; set "
+                        + username + " and " + password;
+            case NO_SASL:
+                return username + " is set, but memcached server " + label + " does not support SASL authentication (it answered '"
+                        + r.detail() + "'; it runs without -S); unset " + username + " and " + password + ", or start memcached with -S";
+            case MECHANISM_NOT_OFFERED:
+                return "memcached server " + label + " does not offer the SASL mechanism " + settings.mechanism + " (" + mechanism
+                        + "); it offers " + r.detail() + "; set " + mechanism + " to plain or cram-md5 as the server offers, or add "
+                        + settings.mechanism + " to its mech_list";
+            case AUTH_REFUSED:
+                return "memcached server " + label + " refused the credentials of user '" + settings.username + "' (SASL "
+                        + settings.mechanism + ": " + r.detail() + "); check " + username + " and " + password;
+            default:
+                return null;
+        }
+    }
+
     /** Checks every server at once, each on a connection of its own, until the deadline. */
     private Map<SocketAddress, Handshake.Result> handshakes(List<InetSocketAddress> addresses, long deadline) {
         Map<SocketAddress, Handshake.Result> results = new LinkedHashMap<>();
         if (addresses.size() == 1) {
-            results.put(addresses.get(0), Handshake.check(addresses.get(0), settings.binary, deadline));
+            results.put(addresses.get(0), Handshake.check(addresses.get(0), settings.binary, credentials(), deadline));
             return results;
         }
         ExecutorService pool = Executors.newFixedThreadPool(addresses.size(), daemon(name + "-handshake"));
         try {
             Map<SocketAddress, Future<Handshake.Result>> running = new LinkedHashMap<>();
             for (InetSocketAddress a : addresses) {
-                running.put(a, pool.submit(() -> Handshake.check(a, settings.binary, deadline)));
+                running.put(a, pool.submit(() -> Handshake.check(a, settings.binary, credentials(), deadline)));
             }
             for (Map.Entry<SocketAddress, Future<Handshake.Result>> r : running.entrySet()) {
                 results.put(r.getKey(), r.getValue().get());
@@ -307,6 +339,10 @@ public final class MemcachedCacheDriver implements CacheDriver {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    private Handshake.Credentials credentials() {
+        return settings.username == null ? null : new Handshake.Credentials(settings.username, settings.password, settings.mechanism);
     }
 
     /** Whether spymemcached is connected to every server that answered the handshake. */
@@ -350,7 +386,9 @@ public final class MemcachedCacheDriver implements CacheDriver {
                 .setListenerExecutorService(callbackExecutor)
                 .setInitialObservers(List.of(observer));
         if (settings.username != null) {
-            b.setAuthDescriptor(AuthDescriptor.typical(settings.username, settings.password));
+            // AuthDescriptor.typical would try CRAM-MD5 first, whatever the server offers.
+            b.setAuthDescriptor(new AuthDescriptor(new String[] {settings.mechanism},
+                    new PlainCallbackHandler(settings.username, settings.password)));
         }
         return b.build();
     }

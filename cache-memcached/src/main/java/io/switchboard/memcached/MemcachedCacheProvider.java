@@ -30,7 +30,8 @@ public final class MemcachedCacheProvider implements CacheProvider {
             "Longest wait for a reply; an operation not answered in time fails with ConnectionException.");
     /** Wait for the first connection. */
     public static final ConfigKey<Duration> CONNECT_TIMEOUT = ConfigKey.duration(PREFIX + "connect-timeout", Duration.ofSeconds(5),
-            "How long open() waits for the servers; it fails if none answers in time, and starts DEGRADED if some do.");
+            "How long open() waits for the servers; each must answer a memcached version request (and accept the SASL "
+                    + "credentials, if set); it fails if none answers in time, and starts DEGRADED if some do.");
     /** Protocol. */
     public static final ConfigKey<String> PROTOCOL = ConfigKey.oneOf(PREFIX + "protocol", "binary", List.of("binary", "text"),
             "Wire protocol: binary (default: atomic increment with initial value, SASL, and an error reply never costs the "
@@ -38,10 +39,14 @@ public final class MemcachedCacheProvider implements CacheProvider {
                     + "failing the other operations in flight on that server; no SASL).");
     /** SASL user. */
     public static final ConfigKey<String> USERNAME = ConfigKey.string(PREFIX + "username", null,
-            "SASL username (PLAIN mechanism, binary protocol); unset for no authentication.");
+            "SASL username (binary protocol; the mechanism is sasl-mechanism); unset for no authentication.");
     /** SASL password. */
     public static final ConfigKey<String> PASSWORD = ConfigKey.secret(PREFIX + "password", null,
             "SASL password; masked in every message.");
+    /** SASL mechanism. */
+    public static final ConfigKey<String> SASL_MECHANISM = ConfigKey.oneOf(PREFIX + "sasl-mechanism", "plain", List.of("plain", "cram-md5"),
+            "SASL mechanism used with username and password: plain (default; the password crosses the network in clear, so "
+                    + "keep memcached on a trusted network) or cram-md5 (the server's SASL database must hold the password).");
     /** The server's item size limit. */
     public static final ConfigKey<Long> ITEM_SIZE_MAX = ConfigKey.size(PREFIX + "item-size-max", 1024L * 1024,
             "The servers' item size limit (memcached -I, 1MiB by default); values over it minus 1KiB of item overhead "
@@ -81,7 +86,7 @@ public final class MemcachedCacheProvider implements CacheProvider {
     public static final ConfigKey<Long> READ_BUFFER = ConfigKey.size(PREFIX + "read-buffer", 16L * 1024,
             "Read buffer per connection.");
 
-    private static final List<ConfigKey<?>> KEYS = List.of(SERVERS, TIMEOUT, CONNECT_TIMEOUT, PROTOCOL, USERNAME, PASSWORD,
+    private static final List<ConfigKey<?>> KEYS = List.of(SERVERS, TIMEOUT, CONNECT_TIMEOUT, PROTOCOL, USERNAME, PASSWORD, SASL_MECHANISM,
             ITEM_SIZE_MAX, KEY_MODE, FAILURE_MODE, RECONNECT_MAX_DELAY, TIMEOUT_THRESHOLD, QUEUE_SIZE, CONNECTIONS,
             OPTIMIZE_GETS, COMPLETE_ON_IO_THREAD, READ_BUFFER);
 
@@ -159,6 +164,10 @@ public final class MemcachedCacheProvider implements CacheProvider {
         if (!sasl && password != null) {
             problems.add("'" + PASSWORD.name() + "' is set but '" + USERNAME.name() + "' is not; set both or neither.");
         }
+        if (!sasl && config.isSet(SASL_MECHANISM)) {
+            problems.add("'" + SASL_MECHANISM.name() + "' is set but '" + USERNAME.name() + "' is not; it applies only with SASL "
+                    + "authentication: set username and password, or unset it.");
+        }
         long item = config.get(ITEM_SIZE_MAX);
         if (item < 2048 || item > 1024L * 1024 * 1024) {
             problems.add("'" + ITEM_SIZE_MAX.name() + "' is " + item + " bytes but must be between 2KiB and 1GiB (memcached -I).");
@@ -174,7 +183,7 @@ public final class MemcachedCacheProvider implements CacheProvider {
             throw new ConfigurationException(problems, null);
         }
         return new Settings(servers, labels, config.get(TIMEOUT), config.get(CONNECT_TIMEOUT), binary, sasl ? user : null,
-                sasl ? password : null, (int) item, "hash".equals(config.get(KEY_MODE)), config.get(FAILURE_MODE),
+                sasl ? password : null, config.get(SASL_MECHANISM).toUpperCase(java.util.Locale.ROOT), (int) item, "hash".equals(config.get(KEY_MODE)), config.get(FAILURE_MODE),
                 config.get(RECONNECT_MAX_DELAY), config.get(TIMEOUT_THRESHOLD), config.get(QUEUE_SIZE), config.get(CONNECTIONS),
                 config.get(OPTIMIZE_GETS), config.get(COMPLETE_ON_IO_THREAD), (int) readBuffer);
     }
@@ -202,6 +211,8 @@ public final class MemcachedCacheProvider implements CacheProvider {
         final boolean binary;
         final String username;
         final String password;
+        /** The SASL mechanism's name as SASL spells it: PLAIN or CRAM-MD5. */
+        final String mechanism;
         final int itemSizeMax;
         final boolean hashKeys;
         final String failureMode;
@@ -214,7 +225,7 @@ public final class MemcachedCacheProvider implements CacheProvider {
         final int readBuffer;
 
         Settings(List<InetSocketAddress> servers, List<String> labels, Duration timeout, Duration connectTimeout, boolean binary,
-                String username, String password, int itemSizeMax, boolean hashKeys, String failureMode, Duration reconnectMaxDelay,
+                String username, String password, String mechanism, int itemSizeMax, boolean hashKeys, String failureMode, Duration reconnectMaxDelay,
                 int timeoutThreshold, int queueSize, int connections, boolean optimizeGets, boolean completeOnIoThread, int readBuffer) {
             this.servers = List.copyOf(servers);
             this.labels = List.copyOf(labels);
@@ -223,6 +234,7 @@ public final class MemcachedCacheProvider implements CacheProvider {
             this.binary = binary;
             this.username = username;
             this.password = password;
+            this.mechanism = mechanism;
             this.itemSizeMax = itemSizeMax;
             this.hashKeys = hashKeys;
             this.failureMode = failureMode;
@@ -238,7 +250,7 @@ public final class MemcachedCacheProvider implements CacheProvider {
         @Override
         public String toString() {
             return "memcached " + labels + " (" + (binary ? "binary" : "text") + (username != null ? ", user " + username
-                    + ", password ****" : "") + ", timeout " + timeout + ", failure-mode " + failureMode + ")";
+                    + ", password ****, " + mechanism : "") + ", timeout " + timeout + ", failure-mode " + failureMode + ")";
         }
     }
 }
