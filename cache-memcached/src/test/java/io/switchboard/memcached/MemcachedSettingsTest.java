@@ -46,6 +46,36 @@ class MemcachedSettingsTest {
     }
 
     @Test
+    void refusesUserInfoInServersWithoutShowingIt() {
+        String secret = "s3cr3t-pa55";
+        for (String entry : List.of("app:" + secret + "@10.0.0.5:11211", "memcached://app:" + secret + "@10.0.0.5:11211",
+                "app:" + secret + "@10.0.0.5", "app:p@ss:" + secret + "@10.0.0.5:11211")) {
+            try (TestContext ctx = TestContext.servers("127.0.0.1:11211," + entry)) {
+                ConfigurationException e = assertThrows(ConfigurationException.class, () -> MemcachedCacheProvider.settings(ctx.config()),
+                        entry);
+                assertEquals(1, e.problems().size(), e.getMessage());
+                String m = e.getMessage();
+                assertFalse(m.contains(secret) || m.contains("app:"), "the user info must be masked: " + m);
+                assertTrue(m.contains("****@10.0.0.5") && m.contains(MemcachedCacheProvider.SERVERS.name())
+                        && m.contains(MemcachedCacheProvider.USERNAME.name()) && m.contains(MemcachedCacheProvider.PASSWORD.name()), m);
+            }
+        }
+        try (TestContext ctx = TestContext.servers("app@10.0.0.5:11211")) {
+            String m = assertThrows(ConfigurationException.class, () -> MemcachedCacheProvider.settings(ctx.config())).getMessage();
+            assertTrue(m.contains("****@10.0.0.5:11211") && !m.contains("app@"), m);
+        }
+    }
+
+    @Test
+    void refusesASaslMechanismWithoutAUsername() {
+        try (TestContext ctx = TestContext.servers("127.0.0.1:11211", MemcachedCacheProvider.SASL_MECHANISM.name(), "cram-md5")) {
+            ConfigurationException e = assertThrows(ConfigurationException.class, () -> MemcachedCacheProvider.settings(ctx.config()));
+            assertTrue(e.getMessage().contains(MemcachedCacheProvider.SASL_MECHANISM.name())
+                    && e.getMessage().contains(MemcachedCacheProvider.USERNAME.name()), e.getMessage());
+        }
+    }
+
+    @Test
     void convertsTtlsToMemcachedExpirations() {
         assertEquals(0, Expiry.of(Duration.ZERO, NOW));
         assertEquals(2, Expiry.of(Duration.ofMillis(1), NOW), "rounded up, plus the tick of memcached's clock");
