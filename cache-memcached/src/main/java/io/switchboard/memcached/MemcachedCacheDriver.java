@@ -91,7 +91,14 @@ import org.slf4j.LoggerFactory;
  * over two or more servers,
  * failure mode {@code cancel}, bounded operation queues that never block the caller, a reconnect
  * after 10 consecutive timeouts instead of about 1000, reconnection backoff capped at 1 s, Nagle
- * off, metrics off, and a transcoder that never deserializes Java objects.
+ * off, metrics off, the configured SASL mechanism only, and a transcoder that never deserializes
+ * Java objects.
+ *
+ * <p>A server counts as available only while it answers, not while its socket is connected:
+ * {@link #connect} checks each one on a connection of its own ({@link Handshake}), a version
+ * request goes to every connection each second, and an operation that times out after nothing at
+ * all was read from its server for a whole timeout marks that server silent at once. Health and
+ * connection events follow from that.
  */
 public final class MemcachedCacheDriver implements CacheDriver {
     private static final Logger LOG = LoggerFactory.getLogger(MemcachedCacheDriver.class);
