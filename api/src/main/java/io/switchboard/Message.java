@@ -21,7 +21,9 @@ import java.util.Objects;
  *
  * <p>Header names are non-empty, at most 255 characters, without control characters; names
  * starting with {@code sb-} are reserved for Switchboard. Values are any string without
- * {@code \0}. No argument may be {@code null}.
+ * {@code \0}. Every string must be well-formed UTF-16 (no unpaired surrogate, which has no UTF-8
+ * form and would reach the wire changed): the builder refuses one with
+ * {@link IllegalArgumentException}. No argument may be {@code null}.
  */
 public final class Message {
     /** Content type of {@link #ofBytes(byte[])} messages. */
@@ -37,6 +39,8 @@ public final class Message {
     private final Map<String, String> headers;
     private final String contentType;
     private final Instant timestamp;
+    /** UTF-8 bytes of header names and values, counted as the builder checked them. */
+    private final long headerBytes;
 
     private Message(Builder b, byte[] payloadNoCopy) {
         this(b, payloadNoCopy, b.timestamp != null ? b.timestamp : Instant.now());
@@ -46,16 +50,18 @@ public final class Message {
     private Message(Builder b, byte[] payloadNoCopy, Instant timestamp) {
         this(b.id != null ? b.id : MessageIds.next(timestamp.toEpochMilli()), b.channel, payloadNoCopy,
                 b.headers == null || b.headers.isEmpty() ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(b.headers)),
-                b.contentType, timestamp);
+                b.contentType, timestamp, b.headers == null || b.headers.isEmpty() ? 0 : b.headerBytes);
     }
 
-    private Message(String id, String channel, byte[] payload, Map<String, String> headers, String contentType, Instant timestamp) {
+    private Message(String id, String channel, byte[] payload, Map<String, String> headers, String contentType, Instant timestamp,
+            long headerBytes) {
         this.id = id;
         this.channel = channel;
         this.payload = payload;
         this.headers = headers;
         this.contentType = contentType;
         this.timestamp = timestamp;
+        this.headerBytes = headerBytes;
     }
 
     /** A message with a binary payload (copied) and content type {@value #OCTET_STREAM}. */
@@ -91,6 +97,7 @@ public final class Message {
         b.payload = payload;
         if (!headers.isEmpty()) {
             b.headers = new LinkedHashMap<>(headers);
+            b.headerBytes = headerBytes;
         }
         b.contentType = contentType;
         b.timestamp = timestamp;
@@ -165,11 +172,7 @@ public final class Message {
      * every header name and value.
      */
     public long size() {
-        long size = payload.length;
-        for (Map.Entry<String, String> e : headers.entrySet()) {
-            size += Utf8.length(e.getKey()) + Utf8.length(e.getValue());
-        }
-        return size;
+        return payload.length + headerBytes;
     }
 
     /** This message with its channel set; the id, payload and everything else are kept. */
@@ -177,7 +180,7 @@ public final class Message {
         if (Objects.equals(channel, this.channel)) {
             return this;
         }
-        return new Message(id, channel, payload, headers, contentType, timestamp);
+        return new Message(id, channel, payload, headers, contentType, timestamp, headerBytes);
     }
 
     /** Whether the payloads are equal (without copying). */
@@ -219,6 +222,7 @@ public final class Message {
         private byte[] payload = EMPTY;
         /** Allocated by the first header: most messages have none. */
         private Map<String, String> headers;
+        private long headerBytes;
         private String contentType = OCTET_STREAM;
         private Instant timestamp;
 
@@ -228,14 +232,16 @@ public final class Message {
         /**
          * Sets the id (default: a new unique id).
          *
-         * @throws IllegalArgumentException if empty, longer than 255 characters or holding control characters
+         * @throws IllegalArgumentException if empty, longer than 255 characters, holding control
+         *     characters or not well-formed UTF-16
          */
         public Builder id(String id) {
             Objects.requireNonNull(id, "id");
-            if (id.isEmpty() || id.length() > 255 || hasControl(id)) {
-                throw new IllegalArgumentException("message id '" + printable(id)
+            if (id.isEmpty() || id.length() > 255) {
+                throw new IllegalArgumentException("message id '" + Utf8.printable(id, 80)
                         + "' must be 1 to 255 characters without control characters");
             }
+            Utf8.checkedNameLength(id, "message id");
             this.id = id;
             return this;
         }
@@ -267,9 +273,14 @@ public final class Message {
             return this;
         }
 
-        /** Sets a UTF-8 text payload and content type {@value #TEXT}. */
+        /**
+         * Sets a UTF-8 text payload and content type {@value #TEXT}.
+         *
+         * @throws IllegalArgumentException if the text is not well-formed UTF-16
+         */
         public Builder text(String text) {
-            this.payload = Objects.requireNonNull(text, "text").getBytes(StandardCharsets.UTF_8);
+            Utf8.checkedValueLength(Objects.requireNonNull(text, "text"), "text payload", null);
+            this.payload = text.getBytes(StandardCharsets.UTF_8);
             this.contentType = TEXT;
             return this;
         }
@@ -290,22 +301,25 @@ public final class Message {
          * Adds or replaces a header.
          *
          * @throws IllegalArgumentException if the name is empty, longer than 255 characters or has
-         *     control characters, or the value contains {@code \0}
+         *     control characters, the value contains {@code \0}, or either is not well-formed UTF-16
          */
         public Builder header(String name, String value) {
             Objects.requireNonNull(name, "header name");
             Objects.requireNonNull(value, "value of header " + name);
-            if (name.isEmpty() || name.length() > 255 || hasControl(name)) {
-                throw new IllegalArgumentException("header name '" + printable(name)
+            if (name.isEmpty() || name.length() > 255) {
+                throw new IllegalArgumentException("header name '" + Utf8.printable(name, 80)
                         + "' must be 1 to 255 characters without control characters");
             }
+            int nameBytes = Utf8.checkedNameLength(name, "header name");
             if (value.indexOf('\0') >= 0) {
                 throw new IllegalArgumentException("value of header '" + name + "' contains a NUL character");
             }
+            int valueBytes = Utf8.checkedValueLength(value, "value of header", name);
             if (headers == null) {
                 headers = new LinkedHashMap<>();
             }
-            headers.put(name, value);
+            String previous = headers.put(name, value);
+            headerBytes += nameBytes + valueBytes - (previous == null ? 0 : nameBytes + Utf8.length(previous));
             return this;
         }
 
@@ -317,8 +331,9 @@ public final class Message {
 
         /** Removes a header. */
         public Builder removeHeader(String name) {
-            if (headers != null) {
-                headers.remove(name);
+            String previous = headers == null ? null : headers.remove(name);
+            if (previous != null) {
+                headerBytes -= Utf8.length(name) + Utf8.length(previous);
             }
             return this;
         }
@@ -326,13 +341,15 @@ public final class Message {
         /**
          * Sets the content type, a MIME type such as {@code application/json}.
          *
-         * @throws IllegalArgumentException if empty, longer than 255 characters or holding control characters
+         * @throws IllegalArgumentException if empty, longer than 255 characters, holding control
+         *     characters or not well-formed UTF-16
          */
         public Builder contentType(String contentType) {
             Objects.requireNonNull(contentType, "contentType");
-            if (contentType.isEmpty() || contentType.length() > 255 || hasControl(contentType)) {
-                throw new IllegalArgumentException("content type '" + printable(contentType) + "' is not valid");
+            if (contentType.isEmpty() || contentType.length() > 255) {
+                throw new IllegalArgumentException("content type '" + Utf8.printable(contentType, 80) + "' is not valid");
             }
+            Utf8.checkedNameLength(contentType, "content type");
             this.contentType = contentType;
             return this;
         }
@@ -346,24 +363,6 @@ public final class Message {
         /** Builds the message. */
         public Message build() {
             return new Message(this, payload);
-        }
-
-        private static boolean hasControl(String s) {
-            for (int i = 0; i < s.length(); i++) {
-                if (Character.isISOControl(s.charAt(i))) {
-                    return true;
-                }
-            }
-            return false;
-        }
-
-        private static String printable(String s) {
-            StringBuilder sb = new StringBuilder();
-            for (int i = 0; i < s.length() && i < 80; i++) {
-                char c = s.charAt(i);
-                sb.append(Character.isISOControl(c) ? String.format("\\u%04x", (int) c) : String.valueOf(c));
-            }
-            return s.length() > 80 ? sb + "..." : sb.toString();
         }
     }
 }

@@ -24,7 +24,9 @@ import java.util.concurrent.Callable;
  *
  * <p><b>Values</b> are encoded as by {@link SharedCache} ({@code byte[]} raw, {@code String} UTF-8,
  * else JSON). The same local object is returned to every caller: treat values as immutable.
- * {@code null} keys, values and loaders are refused with {@link NullPointerException}.
+ * {@code null} keys, values and loaders are refused with {@link NullPointerException}. Keys follow
+ * {@link SharedCache}'s rules; one that is not well-formed UTF-16 (an unpaired surrogate) is
+ * refused with {@link IllegalArgumentException} by every method, {@link #peek} included.
  *
  * <p><b>Blocking and errors.</b> Methods that reach the shared cache block for at most its
  * operation timeout and throw what {@link SharedCache}'s blocking forms throw

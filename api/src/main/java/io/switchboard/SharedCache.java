@@ -16,8 +16,9 @@ import java.util.concurrent.CompletionStage;
  * ({@code docs/wire-format.md}). Java serialization is never used. {@code null} values are refused.
  *
  * <p><b>Keys.</b> 1 to {@link #maxKeyLength()} bytes of UTF-8 (namespace included), without
- * spaces or control characters; anything else is refused with {@link IllegalArgumentException}
- * naming the key. Values over {@link #maxValueSize()} bytes are refused with
+ * spaces or control characters, well-formed UTF-16 (no unpaired surrogate); anything else is
+ * refused with {@link IllegalArgumentException} naming the key. A {@code String} value that is not
+ * well-formed UTF-16 is refused the same way. Values over {@link #maxValueSize()} bytes are refused with
  * {@link PayloadTooLargeException} before anything is sent.
  *
  * <p><b>Expiry.</b> A TTL is positive, or {@link Duration#ZERO} for no expiry; methods without a

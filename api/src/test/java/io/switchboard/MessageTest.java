@@ -59,6 +59,36 @@ class MessageTest {
     }
 
     @Test
+    void refusesUnpairedSurrogatesInEveryStringThatGoesToTheWire() {
+        String lone = "ab\uD800c";
+        IllegalArgumentException name = assertThrows(IllegalArgumentException.class, () -> Message.builder().header(lone, "v"));
+        assertTrue(name.getMessage().contains("header name") && name.getMessage().contains("unpaired surrogate U+D800 at position 3"),
+                name.getMessage());
+        assertTrue(name.getMessage().contains("'ab\\ud800c'"), "the culprit is shown escaped: " + name.getMessage());
+        IllegalArgumentException value = assertThrows(IllegalArgumentException.class, () -> Message.builder().header("trace", "\uDC00"));
+        assertTrue(value.getMessage().contains("value of header 'trace'") && value.getMessage().contains("U+DC00"), value.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Message.builder().header("h", "x\uD83D"), "high surrogate at the end");
+        assertThrows(IllegalArgumentException.class, () -> Message.builder().header("h", "\uDE00\uD83D"), "pair in the wrong order");
+        IllegalArgumentException text = assertThrows(IllegalArgumentException.class, () -> Message.ofText("caf\uD800"));
+        assertTrue(text.getMessage().contains("text payload"), text.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> Message.builder().id("id-\uD800"));
+        assertThrows(IllegalArgumentException.class, () -> Message.builder().contentType("text/\uDFFF"));
+        Message ok = Message.builder().header("emoji-\uD83D\uDE00", "\uD83D\uDE00").text("\uD83D\uDE00").build();
+        assertEquals("\uD83D\uDE00", ok.text(), "a well-formed pair is kept");
+    }
+
+    @Test
+    void sizeIsKeptRightWhenHeadersAreReplacedOrRemoved() {
+        Message.Builder b = Message.builder().payload(new byte[3]).header("a", "12345").header("b", "é");
+        b.header("a", "1");
+        b.removeHeader("b");
+        Message m = b.build();
+        assertEquals(3 + 1 + 1, m.size());
+        assertEquals(3 + 1 + 1 + 1 + 2, m.toBuilder().header("c", "é").build().size());
+        assertEquals(m.size(), m.withChannel("x").size());
+    }
+
+    @Test
     void sizeCountsPayloadAndUtf8HeaderBytes() {
         Message m = Message.builder().payload(new byte[10]).header("ab", "é€😀").build();
         assertEquals(10 + 2 + 2 + 3 + 4, m.size());

@@ -88,6 +88,28 @@ class SharedCacheTest {
     }
 
     @Test
+    void refusesKeysAndTextValuesWithUnpairedSurrogates() {
+        SharedCache c = open().cache();
+        IllegalArgumentException key = assertThrows(IllegalArgumentException.class, () -> c.put("user:\uD800", "v"));
+        assertTrue(key.getMessage().contains("cache key 'user:\\ud800'") && key.getMessage().contains("unpaired surrogate U+D800"),
+                key.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> c.get("user:\uDC00", String.class));
+        assertThrows(IllegalArgumentException.class, () -> c.getAll(List.of("ok", "\uDC00"), String.class));
+        assertThrows(IllegalArgumentException.class, () -> c.delete("\uD800x"));
+        IllegalArgumentException value = assertThrows(IllegalArgumentException.class, () -> c.put("k", "caf\uD800"));
+        assertTrue(value.getMessage().contains("value for cache key 'k'"), value.getMessage());
+        assertNull(c.get("k", String.class), "nothing was stored");
+        c.put("smile:\uD83D\uDE00", "\uD83D\uDE00");
+        assertEquals("\uD83D\uDE00", c.get("smile:\uD83D\uDE00", String.class));
+    }
+
+    @Test
+    void refusesANamespaceWithAnUnpairedSurrogateAtOpen() {
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> open("switchboard.cache.namespace", "app\uD800:"));
+        assertTrue(e.getMessage().contains("switchboard.cache.namespace") && e.getMessage().contains("unpaired surrogate"), e.getMessage());
+    }
+
+    @Test
     void oversizeValueIsRefusedBeforeAnythingIsStored() {
         SharedCache c = open("switchboard.cache.max-value-size", "10").cache();
         PayloadTooLargeException e = assertThrows(PayloadTooLargeException.class, () -> c.put("big", "x".repeat(11)));

@@ -223,4 +223,19 @@ class SubscriptionBehaviourTest {
         sb.close();
         await(() -> seen.equals(List.of("result")), "the handler's publish during the drain went through");
     }
+
+    @Test
+    void aFailureMessageWithAnUnpairedSurrogateIsStillDeadLettered() {
+        Switchboard sb = open();
+        List<Message> dead = new CopyOnWriteArrayList<>();
+        sb.subscriber().subscribe("poison.dead", d -> dead.add(d.message()));
+        sb.subscriber().subscribe("poison", SubscriptionOptions.defaults().retry(RetryPolicy.none()).deadLetterChannel("poison.dead"), d -> {
+            throw new IllegalStateException("bad \uD800 input" + "x".repeat(476) + "\uD83D\uDE00");
+        });
+        sb.publisher().publishText("poison", "p");
+        await(() -> dead.size() == 1, "dead-lettered");
+        String reason = dead.get(0).header("sb-dead-letter-reason");
+        assertTrue(reason.contains("bad \uFFFD input"), reason);
+        assertTrue(reason.endsWith("x..."), "cut before the pair, never inside it: " + reason);
+    }
 }

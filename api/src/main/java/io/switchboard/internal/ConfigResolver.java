@@ -188,10 +188,12 @@ public final class ConfigResolver {
                 continue;
             }
             try {
+                // Every value may end up on the wire (a prefix, a client name, a user name).
+                Utf8.checkedValueLength(value, "the value", null);
                 parsed.put(key.name(), parse(key, value));
                 parsedSources.put(key.name(), sources.get(key.name()));
             } catch (IllegalArgumentException e) {
-                String shown = key.isSecret() ? Masking.maskSecret(value) : Masking.maskUriPasswords(value);
+                String shown = Utf8.printable(key.isSecret() ? Masking.maskSecret(value) : Masking.maskUriPasswords(value), 200);
                 problems.add("'" + key.name() + "' (from " + sources.get(key.name()) + ") is '" + shown + "', but must be "
                         + key.type().form() + (key.allowed().isEmpty() ? "" : " (" + String.join(", ", key.allowed()) + ")")
                         + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ".");

@@ -89,15 +89,7 @@ final class DefaultSharedCache implements SharedCache {
         if (key.isEmpty()) {
             throw new IllegalArgumentException("cache key must not be empty");
         }
-        for (int i = 0; i < key.length(); i++) {
-            char c = key.charAt(i);
-            if (Character.isWhitespace(c) || Character.isISOControl(c) || Character.isSpaceChar(c)) {
-                throw new IllegalArgumentException("cache key '" + printable(key) + "' contains "
-                        + (Character.isISOControl(c) ? "control character " + String.format("U+%04X", (int) c) : "white space")
-                        + " at position " + (i + 1) + "; keys must not contain spaces or control characters");
-            }
-        }
-        int bytes = Utf8.length(key);
+        int bytes = Utf8.checkedKeyLength(key, "cache key");
         if (bytes > maxKeyLength) {
             throw new IllegalArgumentException("cache key '" + printable(key) + "' is " + bytes + " bytes"
                     + (prefixBytes > 0 ? " (plus " + prefixBytes + " bytes of namespace '" + prefix + "')" : "")
@@ -107,12 +99,7 @@ final class DefaultSharedCache implements SharedCache {
     }
 
     private static String printable(String s) {
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < s.length() && i < 60; i++) {
-            char c = s.charAt(i);
-            sb.append(Character.isISOControl(c) ? String.format("\\u%04x", (int) c) : String.valueOf(c));
-        }
-        return s.length() > 60 ? sb + "...(" + s.length() + " chars)" : sb.toString();
+        return Utf8.printable(s, 60);
     }
 
     private Duration ttl(Duration ttl) {
@@ -130,11 +117,16 @@ final class DefaultSharedCache implements SharedCache {
 
     private byte[] encode(String key, Object value, ValueFormat format) {
         byte[] bytes = format == ValueFormat.BYTES ? ((byte[]) value).clone()
-                : format == ValueFormat.TEXT ? ((String) value).getBytes(StandardCharsets.UTF_8) : codec.encode(value);
+                : format == ValueFormat.TEXT ? text(key, (String) value) : codec.encode(value);
         if (bytes.length > maxValueSize) {
             throw new PayloadTooLargeException("value for cache key '" + printable(key) + "'", bytes.length, maxValueSize, maxValueSource);
         }
         return bytes;
+    }
+
+    private static byte[] text(String key, String value) {
+        Utf8.checkedValueLength(value, "value for cache key", key);
+        return value.getBytes(StandardCharsets.UTF_8);
     }
 
     @SuppressWarnings("unchecked")

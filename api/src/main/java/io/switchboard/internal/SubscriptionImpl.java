@@ -371,10 +371,14 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         return request.durableName() != null ? request.durableName() + " (" + request.channelOrPattern() + ")" : request.channelOrPattern();
     }
 
-    private static String oneLine(Throwable t) {
+    /** The failure as the dead-letter reason header: one line, well-formed (the builder refuses anything else). */
+    static String oneLine(Throwable t) {
         String s = t.getClass().getName() + (t.getMessage() == null ? "" : ": " + t.getMessage());
         s = s.replace('\r', ' ').replace('\n', ' ');
-        return s.length() > 500 ? s.substring(0, 500) + "..." : s;
+        if (s.length() > 500) {
+            s = s.substring(0, Character.isHighSurrogate(s.charAt(499)) ? 499 : 500) + "...";
+        }
+        return Utf8.wellFormed(s);
     }
 
     @Override

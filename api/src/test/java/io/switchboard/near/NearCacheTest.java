@@ -48,6 +48,19 @@ class NearCacheTest {
     }
 
     @Test
+    void refusesKeysWithUnpairedSurrogatesOnEveryOperation() {
+        NearCache<String> near = fx.near(fx.open(), String.class, DEFAULTS);
+        for (String key : List.of("\uD800", "k\uDC00")) {
+            assertThrows(IllegalArgumentException.class, () -> near.put(key, "v"), key);
+            assertThrows(IllegalArgumentException.class, () -> near.get(key));
+            assertThrows(IllegalArgumentException.class, () -> near.peek(key));
+            assertThrows(IllegalArgumentException.class, () -> near.remove(key));
+            assertThrows(IllegalArgumentException.class, () -> near.getOrLoad(key, () -> "v"));
+        }
+        assertEquals(0, near.stats().invalidationsSent(), "nothing announced");
+    }
+
+    @Test
     void servesRepeatedReadsFromLocalMemory() {
         NearCache<String> a = fx.near(fx.open(), String.class, DEFAULTS);
         a.put("k", "v1");

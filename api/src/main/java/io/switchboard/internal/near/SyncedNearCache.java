@@ -14,6 +14,7 @@ import io.switchboard.PayloadTooLargeException;
 import io.switchboard.SharedCache;
 import io.switchboard.Subscription;
 import io.switchboard.Switchboard;
+import io.switchboard.internal.Utf8;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashSet;
@@ -217,6 +218,8 @@ public final class SyncedNearCache<V> implements NearCache<V> {
     @Override
     public V peek(String key) {
         Objects.requireNonNull(key, "key");
+        // The other methods leave key checks to the shared cache; a key it refuses is never held here.
+        Utf8.checkedLength(key, "near cache key");
         ensureOpen();
         synchronized (lock) {
             Entry<V> e = local.get(key);
