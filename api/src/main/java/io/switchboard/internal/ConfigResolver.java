@@ -193,7 +193,7 @@ public final class ConfigResolver {
                 parsed.put(key.name(), parse(key, value));
                 parsedSources.put(key.name(), sources.get(key.name()));
             } catch (IllegalArgumentException e) {
-                String shown = Utf8.printable(key.isSecret() ? Masking.maskSecret(value) : Masking.maskUriPasswords(value), 200);
+                String shown = Utf8.printable(Masking.maskValue(key, value), 200);
                 problems.add("'" + key.name() + "' (from " + sources.get(key.name()) + ") is '" + shown + "', but must be "
                         + key.type().form() + (key.allowed().isEmpty() ? "" : " (" + String.join(", ", key.allowed()) + ")")
                         + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ".");

@@ -53,7 +53,7 @@ final class ResolvedConfig implements Config {
         for (Map.Entry<String, Object> e : parsed.entrySet()) {
             ConfigKey<?> key = declared.get(e.getKey());
             String value = String.valueOf(e.getValue());
-            shown.put(e.getKey(), key != null && key.isSecret() ? Masking.maskSecret(value) : Masking.maskUriPasswords(value));
+            shown.put(e.getKey(), key != null ? Masking.maskValue(key, value) : Masking.maskUserInfo(value));
         }
         return "Config" + shown;
     }

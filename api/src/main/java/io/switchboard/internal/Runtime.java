@@ -257,7 +257,7 @@ public final class Runtime {
         P p = providers.get(wanted);
         if (p == null) {
             String artifact = ProviderHints.artifactHint(wanted);
-            problems.add("'" + key.name() + "' is '" + wanted + "' (from " + resolver.source(key.name()) + ") but no " + kind
+            problems.add("'" + key.name() + "' is '" + Masking.maskUserInfo(wanted) + "' (from " + resolver.source(key.name()) + ") but no " + kind
                     + " has that name; available: " + names(providers.keySet()) + "."
                     + Suggestions.didYouMean(wanted, providers.keySet())
                     + (artifact.isEmpty() ? "" : " Add " + artifact.substring(2, artifact.length() - 1) + " to the classpath."));

@@ -165,6 +165,25 @@ class ConfigResolverTest {
     }
 
     @Test
+    void passwordsInAddressListsWithoutSchemeAreMaskedInProblemsAndToString() {
+        ConfigKey<List<String>> servers = ConfigKey.list("switchboard.fake.servers", List.of(), "servers");
+        List<ConfigKey<?>> keys = new ArrayList<>(declared());
+        keys.add(servers);
+        Config c = ConfigResolver.collect(Map.of("switchboard.fake.servers", "a:11211,app:hunter2@b:11211"), new Properties(), Map.of(),
+                null, problems).resolve(keys, problems);
+        assertEquals(List.of(), problems);
+        assertFalse(c.toString().contains("hunter2"), c.toString());
+        assertTrue(c.toString().contains("app:****@b:11211"), c.toString());
+        assertEquals(List.of("a:11211", "app:hunter2@b:11211"), c.get(servers), "the provider still gets the real value");
+
+        List<String> bad = new ArrayList<>();
+        ConfigResolver.collect(Map.of("switchboard.fake.count", "app:pw123@b:11211"), new Properties(), Map.of(), null, bad)
+                .resolve(declared(), bad);
+        assertEquals(1, bad.size());
+        assertFalse(bad.get(0).contains("pw123"), bad.get(0));
+    }
+
+    @Test
     void nullValueInTheMapIsAProblemNotACrash() {
         Map<String, Object> map = new java.util.HashMap<>();
         map.put("switchboard.fake.count", null);

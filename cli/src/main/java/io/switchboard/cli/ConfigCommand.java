@@ -79,7 +79,12 @@ final class ConfigCommand implements Callable<Integer> {
         return k.isSecret() ? t + ", secret" : t;
     }
 
+    /** The default as a user would write it, with any credential in it masked. */
     private static String show(ConfigKey<?> k) {
+        return io.switchboard.internal.Masking.maskValue(k, written(k));
+    }
+
+    private static String written(ConfigKey<?> k) {
         Object v = k.defaultValue();
         if (v instanceof Duration) {
             Duration d = (Duration) v;
@@ -95,7 +100,7 @@ final class ConfigCommand implements Callable<Integer> {
             long b = (Long) v;
             return b % (1024 * 1024) == 0 ? b / (1024 * 1024) + "MiB" : b % 1024 == 0 ? b / 1024 + "KiB" : String.valueOf(b);
         }
-        return k.isSecret() ? io.switchboard.internal.Masking.maskSecret(String.valueOf(v)) : String.valueOf(v);
+        return String.valueOf(v);
     }
 
     @SuppressWarnings("unchecked")
