@@ -1,14 +1,17 @@
 package io.switchboard;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonFactoryBuilder;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamWriteConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.switchboard.internal.JsonWriteLimits;
 import java.io.IOException;
 import java.lang.reflect.Type;
 
@@ -20,9 +23,12 @@ import java.lang.reflect.Type;
  * payload cannot choose which class gets instantiated, and parsing is bounded. Defaults:
  * documents up to {@value #DEFAULT_MAX_DOCUMENT_LENGTH} bytes, nesting up to
  * {@value #DEFAULT_MAX_NESTING_DEPTH} levels, strings up to {@value #DEFAULT_MAX_STRING_LENGTH}
- * characters, numbers up to {@value #DEFAULT_MAX_NUMBER_LENGTH} digits. A payload over a limit
- * fails with {@link CodecException}. Unknown properties are ignored, so a newer writer does not
- * break an older reader.
+ * characters, numbers up to {@value #DEFAULT_MAX_NUMBER_LENGTH} digits, property names up to
+ * {@value #DEFAULT_MAX_NAME_LENGTH} characters. The same limits hold for writing and for reading,
+ * so whatever this codec encodes it decodes: a value over a limit fails at {@link #encode} with
+ * {@link CodecException} naming the limit, before anything is sent or stored, and a payload over a
+ * limit fails at {@link #decode}. Unknown properties are ignored, so a newer writer does not break
+ * an older reader.
  *
  * <p>{@code byte[]} and {@link String} are not JSON-encoded by {@link SharedCache}: see there.
  */
@@ -35,27 +41,36 @@ public final class JsonCodec {
     public static final int DEFAULT_MAX_STRING_LENGTH = 16 * 1024 * 1024;
     /** Default maximum number length in digits. */
     public static final int DEFAULT_MAX_NUMBER_LENGTH = 1000;
+    /** Default maximum property name length in characters (Jackson's own default). */
+    public static final int DEFAULT_MAX_NAME_LENGTH = StreamReadConstraints.DEFAULT_MAX_NAME_LEN;
 
     private static final JsonCodec DEFAULTS = builder().build();
 
     private final ObjectMapper mapper;
     private final long maxDocumentLength;
-    private final int maxNestingDepth;
+    private final String limits;
 
     private JsonCodec(Builder b) {
-        StreamReadConstraints constraints = StreamReadConstraints.builder()
+        StreamReadConstraints read = StreamReadConstraints.builder()
                 .maxDocumentLength(b.maxDocumentLength)
                 .maxNestingDepth(b.maxNestingDepth)
                 .maxStringLength(b.maxStringLength)
                 .maxNumberLength(b.maxNumberLength)
+                .maxNameLength(b.maxNameLength)
                 .build();
-        JsonFactory factory = new JsonFactoryBuilder().streamReadConstraints(constraints).build();
+        StreamWriteConstraints write = StreamWriteConstraints.builder().maxNestingDepth(b.maxNestingDepth).build();
+        JsonFactory factory = new JsonFactoryBuilder()
+                .streamReadConstraints(read)
+                .streamWriteConstraints(write)
+                .addDecorator(new JsonWriteLimits(read, new JsonFactoryBuilder().streamReadConstraints(read).build()))
+                .build();
         this.mapper = JsonMapper.builder(factory)
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
                 .build();
         this.maxDocumentLength = b.maxDocumentLength;
-        this.maxNestingDepth = b.maxNestingDepth;
+        this.limits = "maxDocumentLength=" + b.maxDocumentLength + ", maxNestingDepth=" + b.maxNestingDepth
+                + ", maxStringLength=" + b.maxStringLength + ", maxNumberLength=" + b.maxNumberLength + ", maxNameLength=" + b.maxNameLength;
     }
 
     /** The codec with the documented default limits. */
@@ -71,15 +86,40 @@ public final class JsonCodec {
     /**
      * Encodes a value as UTF-8 JSON.
      *
-     * @throws CodecException if the value cannot be encoded
+     * @throws CodecException if the value cannot be encoded, or its JSON would be over one of this
+     *     codec's limits (and so could not be decoded); the message names the limit
      */
     public byte[] encode(Object value) {
+        byte[] json;
         try {
-            return mapper.writeValueAsBytes(value);
+            json = mapper.writeValueAsBytes(value);
         } catch (JsonProcessingException e) {
-            throw new CodecException("cannot encode a " + (value == null ? "null" : value.getClass().getName())
-                    + " as JSON: " + e.getOriginalMessage(), e);
+            StreamConstraintsException limit = limitIn(e);
+            throw new CodecException(cannotEncode(value) + (limit != null ? limit.getOriginalMessage() + "; " + whyLimited()
+                    : e.getOriginalMessage()), e);
         }
+        if (json.length > maxDocumentLength) {
+            throw new CodecException(cannotEncode(value) + "the document is " + json.length + " bytes, over maxDocumentLength="
+                    + maxDocumentLength + "; " + whyLimited(), null);
+        }
+        return json;
+    }
+
+    private static String cannotEncode(Object value) {
+        return "cannot encode a " + (value == null ? "null" : value.getClass().getName()) + " as JSON: ";
+    }
+
+    private String whyLimited() {
+        return "this codec writes only what it can read back (" + limits + ")";
+    }
+
+    private static StreamConstraintsException limitIn(Throwable t) {
+        for (; t != null; t = t.getCause()) {
+            if (t instanceof StreamConstraintsException) {
+                return (StreamConstraintsException) t;
+            }
+        }
+        return null;
     }
 
     /**
@@ -99,7 +139,7 @@ public final class JsonCodec {
     public <T> T decode(byte[] json, Type type) {
         if (json.length > maxDocumentLength) {
             throw new CodecException("JSON document of " + json.length + " bytes is over the limit of "
-                    + maxDocumentLength + " bytes", null);
+                    + maxDocumentLength + " bytes (maxDocumentLength)", null);
         }
         JavaType javaType = mapper.getTypeFactory().constructType(type);
         try {
@@ -114,15 +154,16 @@ public final class JsonCodec {
 
     @Override
     public String toString() {
-        return "JsonCodec[maxDocumentLength=" + maxDocumentLength + ", maxNestingDepth=" + maxNestingDepth + "]";
+        return "JsonCodec[" + limits + "]";
     }
 
-    /** Builds a {@link JsonCodec}. Not thread-safe. */
+    /** Builds a {@link JsonCodec}. Each limit holds for writes and reads alike. Not thread-safe. */
     public static final class Builder {
         private long maxDocumentLength = DEFAULT_MAX_DOCUMENT_LENGTH;
         private int maxNestingDepth = DEFAULT_MAX_NESTING_DEPTH;
         private int maxStringLength = DEFAULT_MAX_STRING_LENGTH;
         private int maxNumberLength = DEFAULT_MAX_NUMBER_LENGTH;
+        private int maxNameLength = DEFAULT_MAX_NAME_LENGTH;
 
         private Builder() {
         }
@@ -148,6 +189,12 @@ public final class JsonCodec {
         /** Maximum length of one number, in digits; positive. */
         public Builder maxNumberLength(int digits) {
             this.maxNumberLength = (int) positive(digits, "maxNumberLength");
+            return this;
+        }
+
+        /** Maximum length of one property name, in characters; positive. */
+        public Builder maxNameLength(int chars) {
+            this.maxNameLength = (int) positive(chars, "maxNameLength");
             return this;
         }
 

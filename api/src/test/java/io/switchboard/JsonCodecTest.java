@@ -5,8 +5,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.math.BigDecimal;
+import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class JsonCodecTest {
@@ -64,5 +70,92 @@ class JsonCodecTest {
     void unknownPropertiesAreIgnored() {
         Holder h = JsonCodec.defaults().decode("{\"name\":\"a\",\"added\":1}".getBytes(StandardCharsets.UTF_8), Holder.class);
         assertEquals("a", h.name);
+    }
+
+    private static Object nested(int depth) {
+        Object v = "leaf";
+        for (int i = 0; i < depth; i++) {
+            v = List.of(v);
+        }
+        return v;
+    }
+
+    private static String encodeFailure(JsonCodec codec, Object value) {
+        return assertThrows(CodecException.class, () -> codec.encode(value), "must fail at the write").getMessage();
+    }
+
+    @Test
+    void nestingDeeperThanTheReadLimitFailsAtTheWrite() {
+        JsonCodec codec = JsonCodec.defaults();
+        Object deepest = nested(JsonCodec.DEFAULT_MAX_NESTING_DEPTH);
+        assertEquals(deepest, codec.decode(codec.encode(deepest), Object.class), "the deepest writable value reads back");
+        String m = encodeFailure(codec, nested(300));
+        assertTrue(m.contains("depth") && m.contains("maxNestingDepth=200"), m);
+    }
+
+    @Test
+    void everyLimitHoldsForWritesAsForReads() {
+        JsonCodec codec = JsonCodec.builder().maxStringLength(10).maxNumberLength(5).maxNameLength(4).maxDocumentLength(60)
+                .maxNestingDepth(3).build();
+        for (Object ok : List.of("x".repeat(10), new BigInteger("99999"), new BigDecimal("-1.2345"), Map.of("abcd", 1),
+                List.of(List.of(List.of())), new byte[6])) {
+            byte[] json = codec.encode(ok);
+            codec.decode(json, Object.class);
+        }
+        assertTrue(encodeFailure(codec, "x".repeat(11)).contains("maxStringLength=10"));
+        assertTrue(encodeFailure(codec, new BigInteger("123456")).contains("maxNumberLength=5"));
+        assertTrue(encodeFailure(codec, new BigDecimal("1.23456")).contains("maxNumberLength=5"));
+        assertTrue(encodeFailure(codec, Map.of("abcde", 1)).contains("maxNameLength=4"));
+        assertTrue(encodeFailure(codec, List.of(List.of(List.of(List.of())))).contains("maxNestingDepth=3"));
+        assertTrue(encodeFailure(codec, new byte[7]).contains("maxStringLength=10"), "base64 of 7 bytes is 12 characters");
+        assertTrue(encodeFailure(codec, List.of("0123456789", "0123456789", "0123456789", "0123456789", "0123456789"))
+                .contains("maxDocumentLength=60"));
+    }
+
+    @Test
+    void anythingTheCodecWritesItReadsBack() {
+        JsonCodec codec = JsonCodec.builder().maxStringLength(12).maxNumberLength(6).maxNameLength(5).maxDocumentLength(200)
+                .maxNestingDepth(4).build();
+        Random random = new Random(42);
+        int written = 0;
+        int refused = 0;
+        for (int i = 0; i < 5000; i++) {
+            Object value = randomValue(random, 0);
+            byte[] json;
+            try {
+                json = codec.encode(value);
+            } catch (CodecException e) {
+                refused++;
+                continue;
+            }
+            written++;
+            codec.decode(json, Object.class);
+        }
+        assertTrue(written > 500 && refused > 500, "both sides exercised: " + written + " written, " + refused + " refused");
+    }
+
+    private static Object randomValue(Random r, int depth) {
+        switch (r.nextInt(depth > 5 ? 4 : 6)) {
+            case 0:
+                return "s".repeat(r.nextInt(16));
+            case 1:
+                return new BigInteger(r.nextInt(30) + 1, r).negate();
+            case 2:
+                return new BigDecimal(new BigInteger(r.nextInt(30) + 1, r), r.nextInt(10) - 5);
+            case 3:
+                return r.nextLong();
+            case 4:
+                List<Object> list = new ArrayList<>();
+                for (int i = r.nextInt(4); i > 0; i--) {
+                    list.add(randomValue(r, depth + 1));
+                }
+                return list;
+            default:
+                Map<String, Object> map = new LinkedHashMap<>();
+                for (int i = r.nextInt(3); i > 0; i--) {
+                    map.put("k".repeat(r.nextInt(8) + 1), randomValue(r, depth + 1));
+                }
+                return map;
+        }
     }
 }

@@ -110,6 +110,19 @@ class SharedCacheTest {
     }
 
     @Test
+    void aValueTooDeepToReadBackIsRefusedAtThePutNamingTheKeyAndTheLimit() {
+        SharedCache c = open().cache();
+        Object deep = "leaf";
+        for (int i = 0; i < 300; i++) {
+            deep = List.of(deep);
+        }
+        Object value = deep;
+        CodecException e = assertThrows(CodecException.class, () -> c.put("deep", value));
+        assertTrue(e.getMessage().contains("cache key 'deep'") && e.getMessage().contains("maxNestingDepth=200"), e.getMessage());
+        assertNull(c.get("deep", String.class), "nothing was stored");
+    }
+
+    @Test
     void oversizeValueIsRefusedBeforeAnythingIsStored() {
         SharedCache c = open("switchboard.cache.max-value-size", "10").cache();
         PayloadTooLargeException e = assertThrows(PayloadTooLargeException.class, () -> c.put("big", "x".repeat(11)));

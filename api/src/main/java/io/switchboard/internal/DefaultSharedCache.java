@@ -117,11 +117,19 @@ final class DefaultSharedCache implements SharedCache {
 
     private byte[] encode(String key, Object value, ValueFormat format) {
         byte[] bytes = format == ValueFormat.BYTES ? ((byte[]) value).clone()
-                : format == ValueFormat.TEXT ? text(key, (String) value) : codec.encode(value);
+                : format == ValueFormat.TEXT ? text(key, (String) value) : json(key, value);
         if (bytes.length > maxValueSize) {
             throw new PayloadTooLargeException("value for cache key '" + printable(key) + "'", bytes.length, maxValueSize, maxValueSource);
         }
         return bytes;
+    }
+
+    private byte[] json(String key, Object value) {
+        try {
+            return codec.encode(value);
+        } catch (io.switchboard.CodecException e) {
+            throw new io.switchboard.CodecException("value for cache key '" + printable(key) + "' cannot be stored: " + e.getMessage(), e);
+        }
     }
 
     private static byte[] text(String key, String value) {
