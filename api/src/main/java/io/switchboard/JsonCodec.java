@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.datatype.jdk8.Jdk8Module;
+import com.fasterxml.jackson.datatype.jsr310.JavaTimeModule;
 import io.switchboard.internal.JsonWriteLimits;
 import java.io.IOException;
 import java.lang.reflect.Type;
@@ -29,6 +31,11 @@ import java.lang.reflect.Type;
  * {@link CodecException} naming the limit, before anything is sent or stored, and a payload over a
  * limit fails at {@link #decode}. Unknown properties are ignored, so a newer writer does not break
  * an older reader.
+ *
+ * <p>{@code java.time} values are ISO-8601 strings ({@code Instant} {@code "2024-05-01T12:30:00Z"},
+ * {@code LocalDate} {@code "2024-05-01"}, {@code Duration} {@code "PT1M30S"}; an
+ * {@code OffsetDateTime} keeps its offset when read back); an {@code Optional} is its value or
+ * {@code null}, and reads back empty when absent or {@code null}. See {@code docs/wire-format.md}.
  *
  * <p>{@code byte[]} and {@link String} are not JSON-encoded by {@link SharedCache}: see there.
  */
@@ -67,6 +74,13 @@ public final class JsonCodec {
         this.mapper = JsonMapper.builder(factory)
                 .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS)
+                .addModule(new JavaTimeModule())
+                .addModule(new Jdk8Module())
+                // ISO-8601 text, which every language parses; numeric timestamps are ambiguous (seconds or millis?).
+                .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
+                .disable(SerializationFeature.WRITE_DURATIONS_AS_TIMESTAMPS)
+                // An offset written by another service is kept as written, not shifted to UTC.
+                .disable(DeserializationFeature.ADJUST_DATES_TO_CONTEXT_TIME_ZONE)
                 .build();
         this.maxDocumentLength = b.maxDocumentLength;
         this.limits = "maxDocumentLength=" + b.maxDocumentLength + ", maxNestingDepth=" + b.maxNestingDepth

@@ -8,10 +8,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -29,6 +34,26 @@ class JsonCodecTest {
     public static final class Holder {
         public Object value;
         public String name;
+    }
+
+    /** What a first-week user stores: java.time values and Optionals. */
+    public record Booking(Instant at, LocalDate day, Duration length, OffsetDateTime local, Optional<String> note,
+            Optional<Integer> seats) {
+    }
+
+    @Test
+    void javaTimeAndOptionalWorkOutOfTheBoxAsIso8601Strings() {
+        Booking b = new Booking(Instant.parse("2024-05-01T12:30:00.123Z"), LocalDate.of(2024, 5, 1), Duration.ofSeconds(90),
+                OffsetDateTime.parse("2024-05-01T14:30:00+02:00"), Optional.of("window"), Optional.empty());
+        String json = new String(JsonCodec.defaults().encode(b), StandardCharsets.UTF_8);
+        assertEquals("{\"at\":\"2024-05-01T12:30:00.123Z\",\"day\":\"2024-05-01\",\"length\":\"PT1M30S\","
+                + "\"local\":\"2024-05-01T14:30:00+02:00\",\"note\":\"window\",\"seats\":null}", json);
+        assertEquals(b, JsonCodec.defaults().decode(json.getBytes(StandardCharsets.UTF_8), Booking.class), "reads back equal, offset kept");
+        Booking fromNode = JsonCodec.defaults().decode(
+                "{\"at\":\"2024-05-01T12:30:00.123Z\",\"day\":\"2024-05-01\",\"length\":\"PT1M30S\"}".getBytes(StandardCharsets.UTF_8),
+                Booking.class);
+        assertEquals(Optional.empty(), fromNode.note(), "an absent Optional reads as empty, never null");
+        assertEquals(Instant.parse("2024-05-01T12:30:00.123Z"), fromNode.at());
     }
 
     @Test
