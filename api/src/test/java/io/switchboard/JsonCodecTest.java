@@ -5,6 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
@@ -54,6 +60,88 @@ class JsonCodecTest {
                 Booking.class);
         assertEquals(Optional.empty(), fromNode.note(), "an absent Optional reads as empty, never null");
         assertEquals(Instant.parse("2024-05-01T12:30:00.123Z"), fromNode.at());
+    }
+
+    /** A type whose JSON form a user's module decides. */
+    public record Money(long cents) {
+    }
+
+    private static SimpleModule moneyAsText() {
+        SimpleModule m = new SimpleModule("money");
+        m.addSerializer(Money.class, new com.fasterxml.jackson.databind.JsonSerializer<Money>() {
+            @Override
+            public void serialize(Money v, com.fasterxml.jackson.core.JsonGenerator g, com.fasterxml.jackson.databind.SerializerProvider p)
+                    throws java.io.IOException {
+                g.writeString(v.cents() / 100 + "." + String.format("%02d", v.cents() % 100));
+            }
+        });
+        return m;
+    }
+
+    @Test
+    void aUsersModulesAddToTheDefaults() {
+        JsonCodec codec = JsonCodec.builder().modules(moneyAsText()).build();
+        Map<String, Object> value = new LinkedHashMap<>();
+        value.put("price", new Money(1999));
+        value.put("at", Instant.parse("2024-05-01T00:00:00Z"));
+        assertEquals("{\"price\":\"19.99\",\"at\":\"2024-05-01T00:00:00Z\"}", new String(codec.encode(value), StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void aUsersObjectMapperIsUsedWithTheCodecsLimitsAndLeftUnchanged() {
+        ObjectMapper mine = JsonMapper.builder().addModule(moneyAsText()).enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+                .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
+        mine.getFactory().setStreamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(5000).build());
+        JsonCodec codec = JsonCodec.builder().objectMapper(mine).maxNestingDepth(10).build();
+        assertEquals("{\"a\":\"0.05\",\"b\":1}", new String(codec.encode(Map.of("b", 1, "a", new Money(5))), StandardCharsets.UTF_8),
+                "the user's module and features apply");
+        assertThrows(CodecException.class, () -> codec.decode("{\"name\":\"a\",\"added\":1}".getBytes(StandardCharsets.UTF_8), Holder.class),
+                "the user's FAIL_ON_UNKNOWN_PROPERTIES applies");
+        byte[] deep = ("[".repeat(11) + "]".repeat(11)).getBytes(StandardCharsets.UTF_8);
+        CodecException read = assertThrows(CodecException.class, () -> codec.decode(deep, Object.class));
+        assertTrue(read.getMessage().contains("depth"), "the codec's read limit holds, not the mapper's 5000: " + read.getMessage());
+        assertTrue(encodeFailure(codec, nested(11)).contains("maxNestingDepth=10"), "the codec's write limit holds");
+        assertEquals(5000, mine.getFactory().streamReadConstraints().getMaxNestingDepth(), "the user's mapper is not changed");
+    }
+
+    @Test
+    void refusesAMapperWithDefaultTyping() {
+        ObjectMapper typed = JsonMapper.builder().build();
+        typed.activateDefaultTyping(typed.getPolymorphicTypeValidator(), ObjectMapper.DefaultTyping.NON_FINAL);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JsonCodec.builder().objectMapper(typed));
+        assertTrue(e.getMessage().contains("default typing"), e.getMessage());
+        ObjectMapper legacy = new ObjectMapper();
+        legacy.activateDefaultTyping(legacy.getPolymorphicTypeValidator(), ObjectMapper.DefaultTyping.JAVA_LANG_OBJECT,
+                com.fasterxml.jackson.annotation.JsonTypeInfo.As.PROPERTY);
+        assertThrows(IllegalArgumentException.class, () -> JsonCodec.builder().objectMapper(legacy));
+    }
+
+    @Test
+    void refusesAModuleThatTurnsOnDefaultTyping() {
+        SimpleModule sneaky = new SimpleModule("sneaky") {
+            @Override
+            public void setupModule(SetupContext context) {
+                super.setupModule(context);
+                ObjectMapper owner = context.getOwner();
+                owner.activateDefaultTyping(owner.getPolymorphicTypeValidator());
+            }
+        };
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JsonCodec.builder().modules(sneaky).build());
+        assertTrue(e.getMessage().contains("default typing"), e.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> JsonCodec.builder().objectMapper(JsonMapper.builder().build()).modules(sneaky).build());
+    }
+
+    @Test
+    void refusesAMapperForAnotherFormat() {
+        ObjectMapper notJson = new ObjectMapper(new com.fasterxml.jackson.core.JsonFactory() {
+            @Override
+            public String getFormatName() {
+                return "YAML";
+            }
+        });
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> JsonCodec.builder().objectMapper(notJson));
+        assertTrue(e.getMessage().contains("YAML"), e.getMessage());
     }
 
     @Test
