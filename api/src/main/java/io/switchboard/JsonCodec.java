@@ -177,6 +177,15 @@ public final class JsonCodec {
     }
 
     /**
+     * Decodes UTF-8 JSON into a value of a generic type, such as {@code new TypeRef<List<Order>>() {}}.
+     *
+     * @throws CodecException if the bytes are not valid JSON for that type or exceed a limit
+     */
+    public <T> T decode(byte[] json, TypeRef<T> type) {
+        return decode(json, type.type());
+    }
+
+    /**
      * Decodes UTF-8 JSON into a value of the given (possibly generic) type.
      *
      * @throws CodecException if the bytes are not valid JSON for that type or exceed a limit

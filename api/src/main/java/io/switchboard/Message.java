@@ -147,6 +147,25 @@ public final class Message {
         return codec.decode(payload, type);
     }
 
+    /**
+     * The payload decoded as JSON by {@link JsonCodec#defaults()} into a generic type, such as
+     * {@code new TypeRef<List<Order>>() {}}.
+     *
+     * @throws CodecException if the payload is not JSON for that type
+     */
+    public <T> T json(TypeRef<T> type) {
+        return JsonCodec.defaults().decode(payload, type);
+    }
+
+    /**
+     * The payload decoded as JSON by the given codec into a generic type.
+     *
+     * @throws CodecException if the payload is not JSON for that type
+     */
+    public <T> T json(TypeRef<T> type, JsonCodec codec) {
+        return codec.decode(payload, type);
+    }
+
     /** The headers, unmodifiable, in insertion order. */
     public Map<String, String> headers() {
         return headers;

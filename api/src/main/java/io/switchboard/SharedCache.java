@@ -30,6 +30,10 @@ import java.util.concurrent.CompletionStage;
  * type); blocking forms throw the same exceptions. Argument errors are thrown at the call. After
  * the {@link Switchboard} is closed every method throws {@link IllegalStateException}.
  *
+ * <p><b>Generic types.</b> Every read that takes a {@code Class} also takes a {@link TypeRef},
+ * for values such as {@code List<Order>} that a class alone would read as maps and lists:
+ * {@code cache.get("orders", new TypeRef<List<Order>>() {})}.
+ *
  * <p>Asynchronous forms never block for a round trip, so a caller can keep many operations in
  * flight; the blocking forms wait at most the provider's operation timeout.
  */
@@ -46,11 +50,20 @@ public interface SharedCache {
     /** Reads a value, or {@code null} if absent. */
     <T> CompletionStage<T> getAsync(String key, Class<T> type);
 
+    /** As {@link #getAsync(String, Class)}, for a generic type. */
+    <T> CompletionStage<T> getAsync(String key, TypeRef<T> type);
+
     /** Reads many values at once; absent keys are missing from the map. */
     <T> CompletionStage<Map<String, T>> getAllAsync(Collection<String> keys, Class<T> type);
 
+    /** As {@link #getAllAsync(Collection, Class)}, for a generic type. */
+    <T> CompletionStage<Map<String, T>> getAllAsync(Collection<String> keys, TypeRef<T> type);
+
     /** Reads a value with its version token for {@link #compareAndSetAsync}, or {@code null} if absent. */
     <T> CompletionStage<Versioned<T>> getVersionedAsync(String key, Class<T> type);
+
+    /** As {@link #getVersionedAsync(String, Class)}, for a generic type. */
+    <T> CompletionStage<Versioned<T>> getVersionedAsync(String key, TypeRef<T> type);
 
     /** Writes a value with the default TTL. */
     CompletionStage<Void> putAsync(String key, Object value);
@@ -86,14 +99,26 @@ public interface SharedCache {
      */
     <T> CompletionStage<T> getOrLoadAsync(String key, Class<T> type, Duration ttl, Callable<? extends T> loader);
 
-    /** Blocking {@link #getAsync}. */
+    /** As {@link #getOrLoadAsync(String, Class, Duration, Callable)}, for a generic type. */
+    <T> CompletionStage<T> getOrLoadAsync(String key, TypeRef<T> type, Duration ttl, Callable<? extends T> loader);
+
+    /** Blocking {@link #getAsync(String, Class)}. */
     <T> T get(String key, Class<T> type);
 
-    /** Blocking {@link #getAllAsync}. */
+    /** Blocking {@link #getAsync(String, TypeRef)}. */
+    <T> T get(String key, TypeRef<T> type);
+
+    /** Blocking {@link #getAllAsync(Collection, Class)}. */
     <T> Map<String, T> getAll(Collection<String> keys, Class<T> type);
 
-    /** Blocking {@link #getVersionedAsync}. */
+    /** Blocking {@link #getAllAsync(Collection, TypeRef)}. */
+    <T> Map<String, T> getAll(Collection<String> keys, TypeRef<T> type);
+
+    /** Blocking {@link #getVersionedAsync(String, Class)}. */
     <T> Versioned<T> getVersioned(String key, Class<T> type);
+
+    /** Blocking {@link #getVersionedAsync(String, TypeRef)}. */
+    <T> Versioned<T> getVersioned(String key, TypeRef<T> type);
 
     /** Blocking {@link #putAsync(String, Object)}. */
     void put(String key, Object value);
@@ -116,8 +141,11 @@ public interface SharedCache {
     /** Blocking {@code increment(key, delta, 0, default TTL)}. */
     long increment(String key, long delta);
 
-    /** Blocking {@link #getOrLoadAsync}. */
+    /** Blocking {@link #getOrLoadAsync(String, Class, Duration, Callable)}. */
     <T> T getOrLoad(String key, Class<T> type, Duration ttl, Callable<? extends T> loader);
+
+    /** Blocking {@link #getOrLoadAsync(String, TypeRef, Duration, Callable)}. */
+    <T> T getOrLoad(String key, TypeRef<T> type, Duration ttl, Callable<? extends T> loader);
 
     /**
      * The provider's native client, for what this interface does not offer.

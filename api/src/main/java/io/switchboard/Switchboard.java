@@ -115,6 +115,14 @@ public final class Switchboard implements AutoCloseable {
      * @throws ConnectionException if the transport cannot establish the subscription
      */
     public <V> NearCache<V> nearCache(String name, Class<V> type, NearCacheOptions options) {
+        return nearCache(name, TypeRef.of(Objects.requireNonNull(type, "type")), options);
+    }
+
+    /**
+     * As {@link #nearCache(String, Class, NearCacheOptions)}, for a generic value type such as
+     * {@code new TypeRef<List<Price>>() {}}.
+     */
+    public <V> NearCache<V> nearCache(String name, TypeRef<V> type, NearCacheOptions options) {
         io.switchboard.internal.near.SyncedNearCache<V> near = new io.switchboard.internal.near.SyncedNearCache<>(this, name, type, options);
         runtime.addHealthComponent("near-cache:" + name, () -> near.isClosed() ? null : near.health());
         return near;

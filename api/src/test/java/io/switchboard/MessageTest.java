@@ -115,6 +115,16 @@ class MessageTest {
     }
 
     @Test
+    void typedJsonReadsOfGenericPayloads() {
+        Message m = Message.ofJson(Map.of("eu", List.of(1L, 2L)));
+        Map<String, List<Long>> got = m.json(new TypeRef<Map<String, List<Long>>>() {
+        });
+        assertEquals(2L, got.get("eu").get(1), "Long, not the Integer an untyped read gives");
+        assertEquals(got, m.json(new TypeRef<Map<String, List<Long>>>() {
+        }, JsonCodec.defaults()));
+    }
+
+    @Test
     void jsonRoundTrip() {
         Message m = Message.ofJson(Map.of("n", 1, "list", List.of("a")));
         assertEquals(Message.JSON, m.contentType());

@@ -76,6 +76,33 @@ class SharedCacheTest {
     }
 
     @Test
+    void typedReadsGiveGenericValuesTheirElementTypes() throws Exception {
+        SharedCache c = open().cache();
+        TypeRef<List<Point>> points = new TypeRef<>() {
+        };
+        c.put("pts", List.of(new Point(1, 2), new Point(3, 4)));
+        assertTrue(c.get("pts", List.class).get(0) instanceof Map, "a Class reads elements as maps: why TypeRef exists");
+        List<Point> got = c.get("pts", points);
+        assertEquals(4, got.get(1).y);
+        assertEquals(3, c.getAsync("pts", points).toCompletableFuture().get().get(1).x);
+        assertEquals(1, c.getAll(List.of("pts", "absent"), points).get("pts").get(0).x);
+        Versioned<List<Point>> v = c.getVersioned("pts", points);
+        assertEquals(2, v.value().get(0).y);
+        assertTrue(c.compareAndSet("pts", v.version(), List.of(new Point(5, 6)), Duration.ZERO));
+        assertEquals(5, c.getOrLoad("pts", points, Duration.ZERO, () -> List.of()).get(0).x);
+        List<Point> loaded = c.getOrLoadAsync("fresh", points, Duration.ZERO, () -> List.of(new Point(7, 8))).toCompletableFuture().get();
+        assertEquals(8, loaded.get(0).y);
+        assertEquals(7, c.get("fresh", points).get(0).x);
+        TypeRef<Map<String, List<Point>>> byName = new TypeRef<>() {
+        };
+        c.put("byName", Map.of("a", List.of(new Point(9, 9))));
+        assertEquals(9, c.get("byName", byName).get("a").get(0).x);
+        assertEquals("{\"x\":5,\"y\":6}", c.get("pts", TypeRef.of(String.class)).substring(1, 14), "String still reads the stored text");
+        CodecException e = assertThrows(CodecException.class, () -> c.get("byName", points));
+        assertTrue(e.getMessage().contains("cache key 'byName'") && e.getMessage().contains("java.util.List<"), e.getMessage());
+    }
+
+    @Test
     void badKeysAreRefusedNamingTheKey() {
         SharedCache c = open().cache();
         IllegalArgumentException space = assertThrows(IllegalArgumentException.class, () -> c.put("a b", "v"));

@@ -6,10 +6,12 @@ import io.switchboard.JsonCodec;
 import io.switchboard.PayloadTooLargeException;
 import io.switchboard.SharedCache;
 import io.switchboard.SwitchboardException;
+import io.switchboard.TypeRef;
 import io.switchboard.Versioned;
 import io.switchboard.spi.CacheDriver;
 import io.switchboard.spi.CacheEntry;
 import io.switchboard.spi.ValueFormat;
+import java.lang.reflect.Type;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -138,7 +140,8 @@ final class DefaultSharedCache implements SharedCache {
     }
 
     @SuppressWarnings("unchecked")
-    private <T> T decode(String key, byte[] bytes, Class<T> type) {
+    private <T> T decode(String key, byte[] bytes, TypeRef<T> ref) {
+        Type type = ref.type();
         if (type == byte[].class) {
             return (T) bytes.clone();
         }
@@ -149,12 +152,17 @@ final class DefaultSharedCache implements SharedCache {
             return codec.decode(bytes, type);
         } catch (SwitchboardException e) {
             throw new io.switchboard.CodecException("cache key '" + printable(key) + "' holds a value that is not "
-                    + type.getSimpleName() + ": " + e.getMessage(), e);
+                    + (type instanceof Class ? ((Class<?>) type).getSimpleName() : type.getTypeName()) + ": " + e.getMessage(), e);
         }
     }
 
     @Override
     public <T> CompletionStage<T> getAsync(String key, Class<T> type) {
+        return getAsync(key, TypeRef.of(Objects.requireNonNull(type, "type")));
+    }
+
+    @Override
+    public <T> CompletionStage<T> getAsync(String key, TypeRef<T> type) {
         Objects.requireNonNull(type, "type");
         String k = key(key);
         return driver.get(k).thenApply(e -> e == null ? null : decode(key, e.value(), type));
@@ -162,6 +170,11 @@ final class DefaultSharedCache implements SharedCache {
 
     @Override
     public <T> CompletionStage<Map<String, T>> getAllAsync(Collection<String> keys, Class<T> type) {
+        return getAllAsync(keys, TypeRef.of(Objects.requireNonNull(type, "type")));
+    }
+
+    @Override
+    public <T> CompletionStage<Map<String, T>> getAllAsync(Collection<String> keys, TypeRef<T> type) {
         Objects.requireNonNull(keys, "keys");
         Objects.requireNonNull(type, "type");
         Map<String, String> full = new LinkedHashMap<>();
@@ -185,6 +198,11 @@ final class DefaultSharedCache implements SharedCache {
 
     @Override
     public <T> CompletionStage<Versioned<T>> getVersionedAsync(String key, Class<T> type) {
+        return getVersionedAsync(key, TypeRef.of(Objects.requireNonNull(type, "type")));
+    }
+
+    @Override
+    public <T> CompletionStage<Versioned<T>> getVersionedAsync(String key, TypeRef<T> type) {
         Objects.requireNonNull(type, "type");
         String k = key(key);
         return driver.get(k).thenApply(e -> e == null ? null : new Versioned<>(decode(key, e.value(), type), e.version()));
@@ -227,8 +245,13 @@ final class DefaultSharedCache implements SharedCache {
     }
 
     @Override
-    @SuppressWarnings("unchecked")
     public <T> CompletionStage<T> getOrLoadAsync(String key, Class<T> type, Duration ttl, Callable<? extends T> loader) {
+        return getOrLoadAsync(key, TypeRef.of(Objects.requireNonNull(type, "type")), ttl, loader);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <T> CompletionStage<T> getOrLoadAsync(String key, TypeRef<T> type, Duration ttl, Callable<? extends T> loader) {
         Objects.requireNonNull(type, "type");
         Objects.requireNonNull(loader, "loader");
         String k = key(key);
@@ -311,12 +334,27 @@ final class DefaultSharedCache implements SharedCache {
     }
 
     @Override
+    public <T> T get(String key, TypeRef<T> type) {
+        return join(getAsync(key, type));
+    }
+
+    @Override
     public <T> Map<String, T> getAll(Collection<String> keys, Class<T> type) {
         return join(getAllAsync(keys, type));
     }
 
     @Override
+    public <T> Map<String, T> getAll(Collection<String> keys, TypeRef<T> type) {
+        return join(getAllAsync(keys, type));
+    }
+
+    @Override
     public <T> Versioned<T> getVersioned(String key, Class<T> type) {
+        return join(getVersionedAsync(key, type));
+    }
+
+    @Override
+    public <T> Versioned<T> getVersioned(String key, TypeRef<T> type) {
         return join(getVersionedAsync(key, type));
     }
 
@@ -357,6 +395,11 @@ final class DefaultSharedCache implements SharedCache {
 
     @Override
     public <T> T getOrLoad(String key, Class<T> type, Duration ttl, Callable<? extends T> loader) {
+        return join(getOrLoadAsync(key, type, ttl, loader));
+    }
+
+    @Override
+    public <T> T getOrLoad(String key, TypeRef<T> type, Duration ttl, Callable<? extends T> loader) {
         return join(getOrLoadAsync(key, type, ttl, loader));
     }
 

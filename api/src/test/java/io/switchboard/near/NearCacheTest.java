@@ -61,6 +61,23 @@ class NearCacheTest {
     }
 
     @Test
+    void aTypeRefGivesLocalCopiesTheirFullGenericType() {
+        io.switchboard.TypeRef<List<Long>> longs = new io.switchboard.TypeRef<>() {
+        };
+        Switchboard writer = fx.open();
+        Switchboard reader = fx.open();
+        NearCache<List<Long>> a = writer.nearCache("typed", longs, NearCacheOptions.defaults().sync(NearCacheOptions.Sync.UPDATE));
+        NearCache<List<Long>> b = reader.nearCache("typed", longs, NearCacheOptions.defaults().sync(NearCacheOptions.Sync.UPDATE));
+        a.put("k", List.of(1L, 2L));
+        assertEquals(Long.valueOf(2), b.get("k").get(1));
+        a.put("k", List.of(3L));
+        await(() -> List.of(3L).equals(b.peek("k")), "the update announcement decodes to List<Long>: " + b.peek("k"));
+        assertEquals(Long.class, b.peek("k").get(0).getClass());
+        a.close();
+        b.close();
+    }
+
+    @Test
     void servesRepeatedReadsFromLocalMemory() {
         NearCache<String> a = fx.near(fx.open(), String.class, DEFAULTS);
         a.put("k", "v1");

@@ -14,6 +14,7 @@ import io.switchboard.PayloadTooLargeException;
 import io.switchboard.SharedCache;
 import io.switchboard.Subscription;
 import io.switchboard.Switchboard;
+import io.switchboard.TypeRef;
 import io.switchboard.internal.Utf8;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -67,7 +68,7 @@ public final class SyncedNearCache<V> implements NearCache<V> {
 
     private final Switchboard switchboard;
     private final String name;
-    private final Class<V> type;
+    private final TypeRef<V> type;
     private final NearCacheOptions options;
     private final SharedCache shared;
     private final String channel;
@@ -114,7 +115,7 @@ public final class SyncedNearCache<V> implements NearCache<V> {
      * Opens a near cache: takes {@code switchboard.cache(name)}, listens for connection events and
      * subscribes to the channel.
      */
-    public SyncedNearCache(Switchboard switchboard, String name, Class<V> type, NearCacheOptions options) {
+    public SyncedNearCache(Switchboard switchboard, String name, TypeRef<V> type, NearCacheOptions options) {
         this.switchboard = Objects.requireNonNull(switchboard, "switchboard");
         this.name = Objects.requireNonNull(name, "near cache name");
         this.type = Objects.requireNonNull(type, "type");
@@ -529,10 +530,10 @@ public final class SyncedNearCache<V> implements NearCache<V> {
 
     @SuppressWarnings("unchecked")
     private V decode(Message m) {
-        if (type == byte[].class) {
+        if (type.type() == byte[].class) {
             return (V) m.payload();
         }
-        if (type == String.class) {
+        if (type.type() == String.class) {
             return (V) m.text();
         }
         return m.json(type, switchboard.codec());
