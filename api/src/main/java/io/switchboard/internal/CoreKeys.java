@@ -29,6 +29,16 @@ public final class CoreKeys {
     /** Buffer per subscription. */
     public static final ConfigKey<Integer> SUBSCRIBER_BUFFER = ConfigKey.integer("switchboard.subscriber.buffer-size", 10_000,
             "Messages buffered per subscription waiting for its handler on an at-most-once transport; beyond it new messages are dropped and counted.");
+    /**
+     * Bytes buffered per subscription. Unset, it is the smaller of 64 MiB and an eighth of the
+     * maximum heap: 64 MiB still holds the whole count bound of 6 KiB messages, so the count stays
+     * the bound for ordinary traffic, while a small heap keeps room for several stalled subscriptions.
+     */
+    public static final ConfigKey<Long> SUBSCRIBER_BUFFER_BYTES = ConfigKey.size("switchboard.subscriber.buffer-bytes", null,
+            "Bytes of messages (payload and headers) buffered per subscription waiting for its handler on an at-most-once transport; "
+                    + "beyond it new messages are dropped and counted (one message is buffered whatever its size when nothing else is). "
+                    + "Default: the smaller of 64MiB and an eighth of the maximum heap.");
+
     /** Prefetch per subscription. */
     public static final ConfigKey<Integer> SUBSCRIBER_PREFETCH = ConfigKey.integer("switchboard.subscriber.prefetch", 256,
             "Most unacknowledged messages an at-least-once transport hands to one subscription at a time.");
@@ -44,9 +54,15 @@ public final class CoreKeys {
 
     /** Every core key. */
     public static final List<ConfigKey<?>> ALL = List.of(TRANSPORT, CACHE, REQUIRE_DELIVERY, REQUIRE_CAPABILITIES,
-            MESSAGE_MAX_SIZE, CLOSE_TIMEOUT, SUBSCRIBER_BUFFER, SUBSCRIBER_PREFETCH, CACHE_NAMESPACE, CACHE_DEFAULT_TTL,
+            MESSAGE_MAX_SIZE, CLOSE_TIMEOUT, SUBSCRIBER_BUFFER, SUBSCRIBER_BUFFER_BYTES, SUBSCRIBER_PREFETCH, CACHE_NAMESPACE, CACHE_DEFAULT_TTL,
             CACHE_MAX_VALUE_SIZE);
 
     private CoreKeys() {
+    }
+
+    /** {@link #SUBSCRIBER_BUFFER_BYTES} as configured, or its default for this JVM. */
+    static long subscriberBufferBytes(io.switchboard.spi.Config config) {
+        Long set = config.get(SUBSCRIBER_BUFFER_BYTES);
+        return set != null ? set : Math.min(64L * 1024 * 1024, java.lang.Runtime.getRuntime().maxMemory() / 8);
     }
 }

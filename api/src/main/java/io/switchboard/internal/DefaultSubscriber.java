@@ -23,8 +23,11 @@ final class DefaultSubscriber implements Subscriber {
     private final Runtime runtime;
     private final Set<SubscriptionImpl> open = ConcurrentHashMap.newKeySet();
 
+    private final long bufferBytes;
+
     DefaultSubscriber(Runtime runtime) {
         this.runtime = runtime;
+        this.bufferBytes = CoreKeys.subscriberBufferBytes(runtime.config());
     }
 
     @Override
@@ -56,7 +59,7 @@ final class DefaultSubscriber implements Subscriber {
         int prefetch = Math.max(runtime.config().get(CoreKeys.SUBSCRIBER_PREFETCH), options.concurrency());
         SubscriptionRequest request = new SubscriptionRequest(channelOrPattern, options, prefetch);
         SubscriptionImpl sub = new SubscriptionImpl(this, request, handler, caps.has(Capability.AT_LEAST_ONCE),
-                runtime.config().get(CoreKeys.SUBSCRIBER_BUFFER));
+                runtime.config().get(CoreKeys.SUBSCRIBER_BUFFER), bufferBytes);
         open.add(sub);
         try {
             TransportSubscription ts = runtime.transport().subscribe(request, sub);

@@ -120,6 +120,11 @@ public final class Runtime {
             problems.add("'" + CoreKeys.MESSAGE_MAX_SIZE.name() + "' is " + maxSize + " bytes but must be between 1 and "
                     + Integer.MAX_VALUE + ".");
         }
+        Long bufferBytes = problems.isEmpty() ? config.get(CoreKeys.SUBSCRIBER_BUFFER_BYTES) : null;
+        if (bufferBytes != null && bufferBytes <= 0) {
+            problems.add("'" + CoreKeys.SUBSCRIBER_BUFFER_BYTES.name() + "' is " + bufferBytes + " bytes but must be positive; "
+                    + "unset it for the default (the smaller of 64MiB and an eighth of the maximum heap).");
+        }
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems, null);
         }

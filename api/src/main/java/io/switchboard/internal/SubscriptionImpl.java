@@ -44,10 +44,13 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
     private final MessageHandler handler;
     private final boolean atLeastOnce;
     private final int bufferSize;
+    private final long bufferBytes;
     private final int concurrency;
     private final RetryPolicy retry;
     private final Queue<InboundDelivery> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
+    /** Bytes of the queued deliveries, by {@link InboundDelivery#sizeHint()}; at-most-once only. */
+    private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicInteger active = new AtomicInteger();
     private final AtomicBoolean intakeStopped = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -65,12 +68,14 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
     private volatile long lastOverflowNanos;
     private volatile long lastOverflowLogNanos;
 
-    SubscriptionImpl(DefaultSubscriber owner, SubscriptionRequest request, MessageHandler handler, boolean atLeastOnce, int bufferSize) {
+    SubscriptionImpl(DefaultSubscriber owner, SubscriptionRequest request, MessageHandler handler, boolean atLeastOnce, int bufferSize,
+            long bufferBytes) {
         this.owner = owner;
         this.request = request;
         this.handler = handler;
         this.atLeastOnce = atLeastOnce;
         this.bufferSize = bufferSize;
+        this.bufferBytes = bufferBytes;
         this.concurrency = request.options().concurrency();
         this.retry = request.options().retryPolicy();
     }
@@ -97,14 +102,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         }
         received.incrementAndGet();
         if (!atLeastOnce && queued.get() >= bufferSize) {
-            overflowed.incrementAndGet();
-            long now = System.nanoTime();
-            lastOverflowNanos = now;
-            if (now - lastOverflowLogNanos > TimeUnit.SECONDS.toNanos(10)) {
-                lastOverflowLogNanos = now;
-                LOG.warn("subscription '{}' cannot keep up: {} messages buffered (switchboard.subscriber.buffer-size), "
-                        + "dropping new ones; {} dropped so far", describe(), queued.get(), overflowed.get());
-            }
+            overflow(CoreKeys.SUBSCRIBER_BUFFER.name());
             return;
         }
         if (concurrency == 1 && queue.isEmpty() && active.compareAndSet(0, 1)) {
@@ -114,6 +112,17 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
             }
             active.decrementAndGet();
         }
+        if (!atLeastOnce) {
+            // Reserve first, so that concurrent deliveries never overshoot together; one message
+            // is let in whatever its size when nothing is buffered, or a large one could never pass.
+            long size = size(delivery);
+            long after = queuedBytes.addAndGet(size);
+            if (after > bufferBytes && after != size) {
+                queuedBytes.addAndGet(-size);
+                overflow(CoreKeys.SUBSCRIBER_BUFFER_BYTES.name());
+                return;
+            }
+        }
         queued.incrementAndGet();
         queue.add(delivery);
         if (intakeStopped.get()) {
@@ -121,6 +130,38 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         } else {
             startWorkers();
         }
+    }
+
+    private void overflow(String bound) {
+        overflowed.incrementAndGet();
+        long now = System.nanoTime();
+        lastOverflowNanos = now;
+        if (now - lastOverflowLogNanos > TimeUnit.SECONDS.toNanos(10)) {
+            lastOverflowLogNanos = now;
+            LOG.warn("subscription '{}' cannot keep up: {} messages of {} bytes buffered, {} reached; dropping new ones; "
+                    + "{} dropped so far", describe(), queued.get(), queuedBytes.get(), bound, overflowed.get());
+        }
+    }
+
+    private long size(InboundDelivery d) {
+        try {
+            return Math.max(0, d.sizeHint());
+        } catch (RuntimeException e) {
+            LOG.warn("subscription '{}': the transport failed to size a delivery: {}", describe(), e.toString());
+            return 0;
+        }
+    }
+
+    /** Takes one delivery out of the queue, giving back its bytes. */
+    private InboundDelivery poll() {
+        InboundDelivery d = queue.poll();
+        if (d != null) {
+            queued.decrementAndGet();
+            if (!atLeastOnce) {
+                queuedBytes.addAndGet(-size(d));
+            }
+        }
+        return d;
     }
 
     /** The runtime whose handler is running on this thread, or {@code null}. */
@@ -175,8 +216,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
                 }
             }
             InboundDelivery d;
-            while (!intakeStopped.get() && (d = queue.poll()) != null) {
-                queued.decrementAndGet();
+            while (!intakeStopped.get() && (d = poll()) != null) {
                 process(d);
             }
         } finally {
@@ -290,8 +330,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
 
     private void releaseQueued() {
         InboundDelivery d;
-        while ((d = queue.poll()) != null) {
-            queued.decrementAndGet();
+        while ((d = poll()) != null) {
             release(d);
         }
     }
@@ -362,6 +401,9 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         d.put("droppedAfterRetries", exhausted.get());
         d.put("droppedOverflow", overflowed.get());
         d.put("buffered", queued.get());
+        if (!atLeastOnce) {
+            d.put("bufferedBytes", queuedBytes.get());
+        }
         d.put("running", active.get());
         boolean recentOverflow = overflowed.get() > 0 && System.nanoTime() - lastOverflowNanos < TimeUnit.MINUTES.toNanos(1);
         return Health.of(recentOverflow ? Health.Status.DEGRADED : Health.Status.UP, d);

@@ -279,6 +279,11 @@ final class MemoryQueue {
         }
 
         @Override
+        public long sizeHint() {
+            return envelope.message.size();
+        }
+
+        @Override
         public int attempt() {
             return envelope.attempt;
         }

@@ -68,6 +68,19 @@ public interface InboundDelivery {
     }
 
     /**
+     * About how many bytes this delivery holds in memory. On an at-most-once transport the facade
+     * bounds what it buffers for a subscription by this sum ({@code switchboard.subscriber.buffer-bytes}),
+     * as well as by count. The facade calls it on the delivering thread for each delivery it
+     * buffers, and again when it takes that delivery out: it must be cheap, must not block, and
+     * must return the same value every time. The default is {@code message().size()} (payload and
+     * headers), which decodes the message: a transport that decodes lazily should return the
+     * length of the raw frame it holds instead, which is as good a measure and costs nothing.
+     */
+    default long sizeHint() {
+        return message().size();
+    }
+
+    /**
      * A delivery for an at-most-once transport: attempt 1, not redelivered; {@link #ack()} and
      * {@link #release()} do nothing (the message is gone either way); {@link #retry(Duration)}
      * and {@link #deadLetter(String, int)} throw {@link IllegalStateException}, since the facade
@@ -78,7 +91,7 @@ public interface InboundDelivery {
      */
     static InboundDelivery atMostOnce(Message message) {
         java.util.Objects.requireNonNull(message, "message");
-        return atMostOnce(() -> message);
+        return lazy(() -> message, null, message.size());
     }
 
     /**
@@ -96,15 +109,46 @@ public interface InboundDelivery {
 
     /**
      * As {@link #atMostOnce(java.util.function.Supplier)}, with {@link #claimDeliveryThread()}
-     * answered by {@code claim} ({@code null}: never granted).
+     * answered by {@code claim} ({@code null}: never granted). Without a size, {@link #sizeHint()}
+     * decodes the message, on the delivering thread, when the facade buffers it: prefer
+     * {@link #atMostOnce(java.util.function.Supplier, java.util.function.BooleanSupplier, long)}.
      *
      * @param decoder produces the received message, its channel set
      * @param claim called, on the delivering thread, when the facade asks for that thread
      */
     static InboundDelivery atMostOnce(java.util.function.Supplier<Message> decoder, java.util.function.BooleanSupplier claim) {
+        return lazy(decoder, claim, -1);
+    }
+
+    /**
+     * As {@link #atMostOnce(java.util.function.Supplier, java.util.function.BooleanSupplier)},
+     * with {@link #sizeHint()} answered by {@code sizeHint}, so that measuring never decodes:
+     * for example the length of the raw frame the decoder will read.
+     *
+     * @param decoder produces the received message, its channel set
+     * @param claim called, on the delivering thread, when the facade asks for that thread ({@code null}: never granted)
+     * @param sizeHint about how many bytes the message takes, 0 or more
+     * @throws IllegalArgumentException if {@code sizeHint} is negative
+     */
+    static InboundDelivery atMostOnce(java.util.function.Supplier<Message> decoder, java.util.function.BooleanSupplier claim,
+            long sizeHint) {
+        if (sizeHint < 0) {
+            throw new IllegalArgumentException("sizeHint must be 0 or more, got " + sizeHint);
+        }
+        return lazy(decoder, claim, sizeHint);
+    }
+
+    /** {@code size} negative: measured by decoding. */
+    private static InboundDelivery lazy(java.util.function.Supplier<Message> decoder, java.util.function.BooleanSupplier claim,
+            long size) {
         java.util.Objects.requireNonNull(decoder, "decoder");
         return new InboundDelivery() {
             private Message message;
+
+            @Override
+            public long sizeHint() {
+                return size >= 0 ? size : message().size();
+            }
 
             @Override
             public boolean claimDeliveryThread() {

@@ -89,6 +89,17 @@ class MemoryTransportSpiTest {
     }
 
     @Test
+    void deliveriesAreSizedByTheirMessageWithoutCopying() throws Exception {
+        BlockingQueue<InboundDelivery> got = new LinkedBlockingQueue<>();
+        transport.subscribe(request("sized", 2), got::add);
+        publish("sized", "twelve bytes");
+        InboundDelivery d = got.take();
+        assertEquals(d.message().size(), d.sizeHint());
+        assertEquals(12, d.sizeHint());
+        d.ack();
+    }
+
+    @Test
     void releaseFromInsideTheListenerRedeliversWithoutCountingAnAttempt() {
         List<InboundDelivery> got = new CopyOnWriteArrayList<>();
         AtomicBoolean releasedOnce = new AtomicBoolean();
