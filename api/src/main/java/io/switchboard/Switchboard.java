@@ -66,7 +66,7 @@ public final class Switchboard implements AutoCloseable {
         return open(map);
     }
 
-    /** Starts a builder, for settings that are not strings (a custom {@link JsonCodec}, listeners). */
+    /** Starts a builder, for settings that are not strings (a custom {@link JsonCodec}, connection and drop listeners). */
     public static Builder builder() {
         return new Builder();
     }
@@ -164,6 +164,20 @@ public final class Switchboard implements AutoCloseable {
     }
 
     /**
+     * Adds a listener for every message a subscription drops (buffer full, retries exhausted
+     * without a dead-letter channel, closed with messages buffered on an at-most-once transport).
+     * See {@link DropListener} for its thread and ordering; {@link #health()} counts the same drops.
+     */
+    public void addDropListener(DropListener listener) {
+        runtime.addDropListener(Objects.requireNonNull(listener, "listener"));
+    }
+
+    /** Removes a drop listener. */
+    public void removeDropListener(DropListener listener) {
+        runtime.removeDropListener(listener);
+    }
+
+    /**
      * The transport's native client (for example {@code redis.clients.jedis.JedisPooled} or
      * {@code com.rabbitmq.client.Connection}), for what Switchboard does not offer.
      *
@@ -205,6 +219,7 @@ public final class Switchboard implements AutoCloseable {
         private final Map<String, Object> properties = new LinkedHashMap<>();
         private JsonCodec codec = JsonCodec.defaults();
         private final java.util.List<ConnectionListener> listeners = new java.util.ArrayList<>();
+        private final java.util.List<DropListener> dropListeners = new java.util.ArrayList<>();
 
         private Builder() {
         }
@@ -233,6 +248,12 @@ public final class Switchboard implements AutoCloseable {
             return this;
         }
 
+        /** Adds a drop listener that hears about drops from the first subscription on; see {@link DropListener}. */
+        public Builder dropListener(DropListener listener) {
+            dropListeners.add(Objects.requireNonNull(listener, "listener"));
+            return this;
+        }
+
         /**
          * Opens.
          *
@@ -240,7 +261,7 @@ public final class Switchboard implements AutoCloseable {
          * @throws ConnectionException if a server cannot be reached within its timeout
          */
         public Switchboard open() {
-            return new Switchboard(Runtime.open(properties, codec, listeners));
+            return new Switchboard(Runtime.open(properties, codec, listeners, dropListeners));
         }
     }
 }

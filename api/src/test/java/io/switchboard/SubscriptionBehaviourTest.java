@@ -238,4 +238,21 @@ class SubscriptionBehaviourTest {
         assertTrue(reason.contains("bad \uFFFD input"), reason);
         assertTrue(reason.endsWith("x..."), "cut before the pair, never inside it: " + reason);
     }
+
+    @SuppressWarnings("unchecked")
+    @Test
+    void exhaustedRetriesWithoutADeadLetterChannelDegradeTheSubscriptionsHealth() {
+        Switchboard sb = open();
+        AtomicInteger calls = new AtomicInteger();
+        sb.subscriber().subscribe("doomed", SubscriptionOptions.defaults().retry(RetryPolicy.none()), d -> {
+            calls.incrementAndGet();
+            throw new IllegalStateException("always fails");
+        });
+        sb.publisher().publishText("doomed", "x");
+        await(() -> calls.get() == 1, "handled once");
+        await(() -> sb.health().components().get("subscriptions").status() == Health.Status.DEGRADED,
+                "a dropped message must not leave the health UP: " + sb.health());
+        Map<String, Object> details = (Map<String, Object>) sb.health().components().get("subscriptions").details().get("doomed#1");
+        assertEquals(1L, details.get("droppedAfterRetries"), details.toString());
+    }
 }

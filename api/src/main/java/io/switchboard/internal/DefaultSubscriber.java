@@ -24,6 +24,8 @@ final class DefaultSubscriber implements Subscriber {
     private final Set<SubscriptionImpl> open = ConcurrentHashMap.newKeySet();
 
     private final long bufferBytes;
+    /** Messages at-most-once subscriptions dropped because they closed (they leave the health report then). */
+    private final java.util.concurrent.atomic.AtomicLong droppedAtClose = new java.util.concurrent.atomic.AtomicLong();
 
     DefaultSubscriber(Runtime runtime) {
         this.runtime = runtime;
@@ -88,6 +90,10 @@ final class DefaultSubscriber implements Subscriber {
         open.remove(sub);
     }
 
+    void droppedAtClose() {
+        droppedAtClose.incrementAndGet();
+    }
+
     void closeAll(long deadlineNanos) {
         List<SubscriptionImpl> subs = new ArrayList<>(open);
         for (SubscriptionImpl s : subs) {
@@ -110,6 +116,8 @@ final class DefaultSubscriber implements Subscriber {
             }
         }
         details.put("open", open.size());
+        details.put("droppedAtClose", droppedAtClose.get());
+        details.put("dropEventsMissed", runtime.drops().missed());
         return Health.of(status, details);
     }
 }

@@ -5,6 +5,7 @@ import io.switchboard.Capability;
 import io.switchboard.ConfigurationException;
 import io.switchboard.ConnectionListener;
 import io.switchboard.DeliveryGuarantee;
+import io.switchboard.DropListener;
 import io.switchboard.Health;
 import io.switchboard.JsonCodec;
 import io.switchboard.Publisher;
@@ -52,6 +53,7 @@ public final class Runtime {
     private final Config config;
     private final JsonCodec codec;
     private final EventBus events;
+    private final DropBus drops;
     private final ScheduledExecutorService scheduler;
     private final ExecutorService handlerPool;
     private final String transportName;
@@ -75,6 +77,7 @@ public final class Runtime {
         this.config = config;
         this.codec = codec;
         this.events = events;
+        this.drops = new DropBus(instanceName);
         this.transportName = transportName;
         this.capabilities = capabilities;
         this.cacheProviderName = cacheProviderName;
@@ -85,7 +88,8 @@ public final class Runtime {
     }
 
     /** Selects providers, validates the configuration, and connects. */
-    public static Runtime open(Map<String, ?> explicit, JsonCodec codec, List<ConnectionListener> listeners) {
+    public static Runtime open(Map<String, ?> explicit, JsonCodec codec, List<ConnectionListener> listeners,
+            List<DropListener> dropListeners) {
         List<String> problems = new ArrayList<>();
         ConfigResolver resolver = ConfigResolver.collect(explicit, System.getProperties(), System.getenv(),
                 Thread.currentThread().getContextClassLoader(), problems);
@@ -134,6 +138,7 @@ public final class Runtime {
         listeners.forEach(events::add);
         Runtime rt = new Runtime(instanceName, config, codec, events, transportProvider.name(), capabilities,
                 cacheProvider == null ? null : cacheProvider.name());
+        dropListeners.forEach(rt.drops::add);
         rt.noCacheReason = noCacheReason(caches.keySet());
         if (cacheProvider != null) {
             rt.cacheScope = cacheScope(cacheProvider, config);
@@ -329,6 +334,10 @@ public final class Runtime {
         return events;
     }
 
+    DropBus drops() {
+        return drops;
+    }
+
     /** Throws if closing or closed. */
     void ensureOpen() {
         if (closing.get()) {
@@ -388,6 +397,14 @@ public final class Runtime {
 
     public void removeConnectionListener(ConnectionListener l) {
         events.remove(l);
+    }
+
+    public void addDropListener(DropListener l) {
+        drops.add(l);
+    }
+
+    public void removeDropListener(DropListener l) {
+        drops.remove(l);
     }
 
     public <T> T unwrapTransport(Class<T> type) {
@@ -461,6 +478,7 @@ public final class Runtime {
             handlerPool.shutdown();
             scheduler.shutdownNow();
             events.close();
+            drops.close();
             LOG.info("Switchboard {} closed", instanceName);
         }
     }

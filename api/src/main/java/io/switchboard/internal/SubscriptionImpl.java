@@ -1,6 +1,7 @@
 package io.switchboard.internal;
 
 import io.switchboard.Delivery;
+import io.switchboard.DropEvent;
 import io.switchboard.Health;
 import io.switchboard.Message;
 import io.switchboard.MessageHandler;
@@ -65,7 +66,8 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
     private final AtomicLong deadLettered = new AtomicLong();
     private final AtomicLong exhausted = new AtomicLong();
     private final AtomicLong overflowed = new AtomicLong();
-    private volatile long lastOverflowNanos;
+    /** When the last message was dropped (overflow or exhausted retries): health is DEGRADED for a minute after. */
+    private volatile long lastDropNanos;
     private volatile long lastOverflowLogNanos;
 
     SubscriptionImpl(DefaultSubscriber owner, SubscriptionRequest request, MessageHandler handler, boolean atLeastOnce, int bufferSize,
@@ -97,7 +99,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
     @Override
     public void onDelivery(InboundDelivery delivery) {
         if (intakeStopped.get()) {
-            release(delivery);
+            handBack(delivery);
             return;
         }
         received.incrementAndGet();
@@ -135,7 +137,8 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
     private void overflow(String bound) {
         overflowed.incrementAndGet();
         long now = System.nanoTime();
-        lastOverflowNanos = now;
+        lastDropNanos = now;
+        dropped(DropEvent.Reason.BUFFER_FULL, null, 0, null);
         if (now - lastOverflowLogNanos > TimeUnit.SECONDS.toNanos(10)) {
             lastOverflowLogNanos = now;
             LOG.warn("subscription '{}' cannot keep up: {} messages of {} bytes buffered, {} reached; dropping new ones; "
@@ -210,7 +213,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         try {
             if (first != null) {
                 if (intakeStopped.get()) {
-                    release(first);
+                    handBack(first);
                 } else {
                     process(first);
                 }
@@ -268,30 +271,36 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
                     settle(() -> d.deadLetter(reason, attempts), "dead-letter");
                 } else {
                     exhausted.incrementAndGet();
+                    lastDropNanos = System.nanoTime();
                     LOG.warn("handler of subscription '{}' failed on message {} after {} attempts; dropped (no dead-letter channel): {}",
                             describe(), d.message().id(), attempt, reason, failure);
                     settle(d::ack, "acknowledge");
+                    dropped(DropEvent.Reason.RETRIES_EXHAUSTED, d.message(), attempt, reason);
                 }
                 return;
             }
-            if (again && !closed.get()) {
-                retried.incrementAndGet();
-                LOG.warn("handler of subscription '{}' failed on message {} (attempt {} of {}); retrying in this process: {}",
-                        describe(), d.message().id(), attempt, retry.maxAttempts(), reason, failure);
-                try {
-                    if (closeSignal.await(retry.backoff(attempt).toNanos(), TimeUnit.NANOSECONDS)) {
-                        return;
+            if (again) {
+                if (!closed.get()) {
+                    retried.incrementAndGet();
+                    LOG.warn("handler of subscription '{}' failed on message {} (attempt {} of {}); retrying in this process: {}",
+                            describe(), d.message().id(), attempt, retry.maxAttempts(), reason, failure);
+                    try {
+                        if (!closeSignal.await(retry.backoff(attempt).toNanos(), TimeUnit.NANOSECONDS)) {
+                            attempt++;
+                            continue;
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
                     }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
                 }
-                attempt++;
-                continue;
+                closedDrop(d.message(), attempt, reason);
+                return;
             }
             exhausted.incrementAndGet();
+            lastDropNanos = System.nanoTime();
             LOG.warn("handler of subscription '{}' failed on message {} after {} attempts; dropped: {}", describe(),
                     d.message().id(), attempt, reason, failure);
+            dropped(DropEvent.Reason.RETRIES_EXHAUSTED, d.message(), attempt, reason);
             return;
         }
     }
@@ -309,6 +318,29 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
             d.release();
         } catch (RuntimeException e) {
             LOG.debug("could not hand back a delivery of subscription '{}': {}", describe(), e.toString());
+        }
+    }
+
+    /** Gives back a delivery the handler never saw because the subscription closed: on at-most-once, a drop. */
+    private void handBack(InboundDelivery d) {
+        release(d);
+        if (!atLeastOnce) {
+            closedDrop(null, 0, null);
+        }
+    }
+
+    /** At-most-once: the subscription closed with the message buffered, arriving, or waiting for a retry. */
+    private void closedDrop(Message m, int attempts, String failure) {
+        owner.droppedAtClose();
+        dropped(DropEvent.Reason.CLOSED, m, attempts, failure);
+    }
+
+    /** Tells the drop listeners; {@code m} null for a message dropped unread. */
+    private void dropped(DropEvent.Reason reason, Message m, int attempts, String failure) {
+        DropBus drops = owner.runtime().drops();
+        if (drops.hasListeners()) {
+            String channel = m != null ? m.channel() : request.isPattern() ? null : request.channelOrPattern();
+            drops.publish(new DropEvent(this, reason, channel, m == null ? null : m.id(), attempts, failure));
         }
     }
 
@@ -331,7 +363,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
     private void releaseQueued() {
         InboundDelivery d;
         while ((d = poll()) != null) {
-            release(d);
+            handBack(d);
         }
     }
 
@@ -405,8 +437,8 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
             d.put("bufferedBytes", queuedBytes.get());
         }
         d.put("running", active.get());
-        boolean recentOverflow = overflowed.get() > 0 && System.nanoTime() - lastOverflowNanos < TimeUnit.MINUTES.toNanos(1);
-        return Health.of(recentOverflow ? Health.Status.DEGRADED : Health.Status.UP, d);
+        boolean recentDrop = overflowed.get() + exhausted.get() > 0 && System.nanoTime() - lastDropNanos < TimeUnit.MINUTES.toNanos(1);
+        return Health.of(recentDrop ? Health.Status.DEGRADED : Health.Status.UP, d);
     }
 
     private String describe() {
