@@ -293,6 +293,8 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
                         Thread.currentThread().interrupt();
                     }
                 }
+                LOG.warn("subscription '{}' closed while message {} waited for attempt {} of {}; dropped: {}", describe(),
+                        d.message().id(), attempt + 1, retry.maxAttempts(), reason);
                 closedDrop(d.message(), attempt, reason);
                 return;
             }
