@@ -167,6 +167,28 @@ class DropListenerTest {
     }
 
     @Test
+    void closingDuringAnInProcessRetryBackoffReportsTheMessage() throws Exception {
+        Switchboard sb = fake();
+        AtomicInteger calls = new AtomicInteger();
+        Subscription s = sb.subscriber().subscribe("backoff", SubscriptionOptions.defaults().retry(RetryPolicy.fixed(3, Duration.ofMinutes(1))),
+                d -> {
+                    calls.incrementAndGet();
+                    throw new IllegalStateException("not yet");
+                });
+        Message m = Message.ofText("x");
+        sb.publisher().publish("backoff", m);
+        await(() -> calls.get() == 1, "first attempt made");
+        long start = System.nanoTime();
+        s.close();
+        assertTrue(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) < 5, "close does not wait out the backoff");
+        DropEvent e = awaitEvents(1).get(0);
+        assertEquals(DropEvent.Reason.CLOSED, e.reason());
+        assertEquals(Optional.of(m.id()), e.messageId());
+        assertEquals(1, e.attempts());
+        assertEquals(Optional.of("java.lang.IllegalStateException: not yet"), e.failure());
+    }
+
+    @Test
     void aThrowingListenerBreaksNeitherDeliveryNorTheOtherListeners() throws Exception {
         AtomicInteger thrown = new AtomicInteger();
         Map<String, Object> props = Map.of("switchboard.subscriber.buffer-size", "1");
