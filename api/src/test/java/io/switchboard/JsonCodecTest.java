@@ -226,6 +226,18 @@ class JsonCodecTest {
     }
 
     @Test
+    void refusesUnpairedSurrogatesInJsonStringsAndNamesAtTheWrite() {
+        JsonCodec codec = JsonCodec.defaults();
+        String name = encodeFailure(codec, Map.of("a\uDC00", 1));
+        assertTrue(name.contains("property name") && name.contains("unpaired surrogate U+DC00 at position 2"), name);
+        String value = encodeFailure(codec, Map.of("k", "a\uD800b"));
+        assertTrue(value.contains("string") && value.contains("U+D800"), value);
+        encodeFailure(codec, List.of("x\uD83D"));
+        encodeFailure(codec, new String[] {"ok", "\uDE00"});
+        assertEquals(List.of("\uD83D\uDE00"), codec.decode(codec.encode(List.of("\uD83D\uDE00")), Object.class), "a pair is kept");
+    }
+
+    @Test
     void anythingTheCodecWritesItReadsBack() {
         JsonCodec codec = JsonCodec.builder().maxStringLength(12).maxNumberLength(6).maxNameLength(5).maxDocumentLength(200)
                 .maxNestingDepth(4).build();

@@ -2,6 +2,7 @@ package io.switchboard.internal;
 
 import com.fasterxml.jackson.core.Base64Variant;
 import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerationException;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
@@ -21,7 +22,9 @@ import java.math.BigInteger;
  * whatever {@link io.switchboard.JsonCodec} writes it can read back. Jackson limits only the
  * nesting depth of writes; this decorator adds string, number and property-name lengths (counted
  * as the parser counts them: characters, and digits), and checks raw JSON values by parsing them.
- * The document length is checked by the codec on the finished bytes.
+ * The document length is checked by the codec on the finished bytes. Strings and names must also
+ * be well-formed UTF-16: Jackson writes a property name with an unpaired surrogate that its own
+ * parser then refuses, and a value as an escape that other languages read differently.
  */
 public final class JsonWriteLimits implements JsonGeneratorDecorator {
     /** A double or a long never has more digits than this, so shorter limits need a check for them too. */
@@ -48,6 +51,14 @@ public final class JsonWriteLimits implements JsonGeneratorDecorator {
         /** {@code false}: writeObject and writeTree come back through this delegate instead of bypassing it. */
         Checked(JsonGenerator d) {
             super(d, false);
+        }
+
+        private void wellFormed(CharSequence text, String what) throws JsonGenerationException {
+            int at = Utf8.unpairedSurrogate(text);
+            if (at >= 0) {
+                throw new JsonGenerationException(what + " is not well-formed UTF-16: unpaired surrogate "
+                        + String.format("U+%04X", (int) text.charAt(at)) + " at position " + (at + 1), this);
+            }
         }
 
         private void string(long chars) throws StreamConstraintsException {
@@ -125,12 +136,14 @@ public final class JsonWriteLimits implements JsonGeneratorDecorator {
         @Override
         public void writeFieldName(String name) throws IOException {
             name(name.length());
+            wellFormed(name, "a property name");
             super.writeFieldName(name);
         }
 
         @Override
         public void writeFieldName(SerializableString name) throws IOException {
             name(name.charLength());
+            wellFormed(name.getValue(), "a property name");
             super.writeFieldName(name);
         }
 
@@ -138,6 +151,7 @@ public final class JsonWriteLimits implements JsonGeneratorDecorator {
         public void writeString(String text) throws IOException {
             if (text != null) {
                 string(text.length());
+                wellFormed(text, "a string");
             }
             super.writeString(text);
         }
@@ -145,12 +159,14 @@ public final class JsonWriteLimits implements JsonGeneratorDecorator {
         @Override
         public void writeString(char[] text, int offset, int len) throws IOException {
             string(len);
+            wellFormed(java.nio.CharBuffer.wrap(text, offset, len), "a string");
             super.writeString(text, offset, len);
         }
 
         @Override
         public void writeString(SerializableString text) throws IOException {
             string(text.charLength());
+            wellFormed(text.getValue(), "a string");
             super.writeString(text);
         }
 
@@ -181,6 +197,7 @@ public final class JsonWriteLimits implements JsonGeneratorDecorator {
             for (int i = offset; i < offset + length; i++) {
                 if (array[i] != null) {
                     string(array[i].length());
+                    wellFormed(array[i], "a string");
                 }
             }
             super.writeArray(array, offset, length);

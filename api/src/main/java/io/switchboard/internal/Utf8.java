@@ -116,6 +116,21 @@ public final class Utf8 {
                 + (Character.isISOControl(c) ? "control characters" : "spaces or control characters"));
     }
 
+    /** The index of the first unpaired surrogate in {@code s}, or -1 when it is well-formed UTF-16. */
+    public static int unpairedSurrogate(CharSequence s) {
+        int len = s.length();
+        for (int i = 0; i < len; i++) {
+            char c = s.charAt(i);
+            if (Character.isSurrogate(c)) {
+                if (!Character.isHighSurrogate(c) || i + 1 >= len || !Character.isLowSurrogate(s.charAt(i + 1))) {
+                    return i;
+                }
+                i++;
+            }
+        }
+        return -1;
+    }
+
     /**
      * {@code s} with every unpaired surrogate replaced by U+FFFD (the replacement character); for
      * text the facade itself puts on the wire from outside input (an exception message in a
