@@ -197,7 +197,9 @@ public final class MemcachedCacheProvider implements CacheProvider {
     /**
      * An address-like value with any user info ({@code user:password@}, after an optional
      * {@code scheme://}) replaced by {@code ****}, so that a password put in the wrong key is not
-     * echoed. Kept here until the facade's {@code Masking} offers the same for every provider.
+     * echoed. Stricter than {@code Masking.maskUserInfo}, which leaves {@code name@host} alone
+     * (it cannot tell a password from an e-mail address in free text): a server entry has no
+     * reason to hold an {@code @} at all, so everything before it is masked.
      */
     static String maskUserInfo(String value) {
         int at = value.lastIndexOf('@');
