@@ -14,10 +14,10 @@ public final class RedisConfigKeys {
             "Redis server: redis://[user:password@]host:port[/db], or rediss:// for TLS; percent-encode special characters in the password.");
     /** TCP connect timeout. */
     public static final ConfigKey<Duration> CONNECT_TIMEOUT = ConfigKey.duration("switchboard.redis.connect-timeout",
-            Duration.ofSeconds(2), "How long to wait for a TCP connection (and TLS handshake) to Redis.");
-    /** Socket read timeout for every command, including the connection handshake. */
+            Duration.ofSeconds(2), "How long to wait for a TCP connection to Redis; the TLS handshake and connection setup count against command-timeout.");
+    /** How long Redis may take to answer a command, the connection setup included. */
     public static final ConfigKey<Duration> COMMAND_TIMEOUT = ConfigKey.duration("switchboard.redis.command-timeout",
-            Duration.ofSeconds(2), "How long to wait for Redis to answer a command (socket read timeout); a publish or cache operation fails after it.");
+            Duration.ofSeconds(2), "How long Redis may take to answer a command, connection setup included; a publish or cache operation without a reply by then fails.");
     /** Prefix added to every Redis channel name and removed on receipt. */
     public static final ConfigKey<String> CHANNEL_PREFIX = ConfigKey.string("switchboard.redis.channel-prefix", "",
             "Prefix prepended to every Redis channel (for example 'orders-app:'), so several applications can share one Redis.");

@@ -3,6 +3,7 @@ package io.switchboard.redis.internal;
 import io.switchboard.CacheException;
 import io.switchboard.ConnectionException;
 import io.switchboard.Health;
+import io.switchboard.redis.RedisConfigKeys;
 import io.switchboard.spi.CacheDriver;
 import io.switchboard.spi.CacheEntry;
 import io.switchboard.spi.ProviderContext;
@@ -18,9 +19,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -42,7 +44,13 @@ import redis.clients.jedis.params.SetParams;
  * extra key is needed (ABA caveat: a value changed and changed back has the same version).
  *
  * <p>Thread-safe. Operations run on {@code cache.pool-size} threads sharing Jedis's pooled
- * {@code RedisClient} of as many connections; every stage completes within the command timeout (plus queueing).
+ * {@code RedisClient} of as many connections. A sweeper on the provider's scheduler bounds each
+ * operation by {@code command-timeout}: it fails that long after the call if Redis answered no
+ * operation of this cache meanwhile, and that long after it started in any case (under load that
+ * Redis keeps answering, operations queue as long as needed). The
+ * socket timeout alone bounds one read of a running operation, not the wait for a thread or a
+ * connection behind operations stuck on a silent server. A queued operation that timed out is
+ * never started.
  */
 public final class RedisCacheDriver implements CacheDriver {
     /** Longest key accepted, in UTF-8 bytes. Redis allows far more; long keys cost memory on every node. */
@@ -75,6 +83,11 @@ public final class RedisCacheDriver implements CacheDriver {
     private final RedisConnector connector;
     private final RedisClient client;
     private final ThreadPoolExecutor executor;
+    /** Operations not yet completed, in call order (which is the order the pool starts them in). */
+    private final ConcurrentLinkedQueue<Operation<?>> open = new ConcurrentLinkedQueue<>();
+    /** When an operation last got an answer from Redis (a value or an error reply). */
+    private volatile long lastAnswerNanos = System.nanoTime();
+    private volatile ScheduledFuture<?> sweeper;
     private final String serverVersion;
     private final AtomicLong operations = new AtomicLong();
     private final AtomicLong errors = new AtomicLong();
@@ -129,7 +142,51 @@ public final class RedisCacheDriver implements CacheDriver {
                     return t;
                 });
         executor.allowCoreThreadTimeOut(true);
-        return new RedisCacheDriver(settings, connector, client, executor, version);
+        RedisCacheDriver driver = new RedisCacheDriver(settings, connector, client, executor, version);
+        long period = Math.max(5, Math.min(50, settings.commandTimeout.toMillis() / 20));
+        driver.sweeper = context.scheduler().scheduleWithFixedDelay(driver::sweep, period, period, TimeUnit.MILLISECONDS);
+        return driver;
+    }
+
+    /** One call: its future, and when it was called and started. */
+    private static final class Operation<T> extends CompletableFuture<T> {
+        final String name;
+        final String key;
+        final long calledNanos;
+        volatile long startedNanos;
+        volatile boolean started;
+
+        Operation(String name, String key, long calledNanos) {
+            this.name = name;
+            this.key = key;
+            this.calledNanos = calledNanos;
+        }
+    }
+
+    /**
+     * Drops completed operations from the head and fails the overdue ones. Stops at the first
+     * operation not overdue: the pool starts operations in call order, so those behind it are
+     * not overdue either.
+     */
+    private void sweep() {
+        long now = System.nanoTime();
+        long timeout = settings.commandTimeout.toNanos();
+        boolean silent = now - lastAnswerNanos >= timeout;
+        Operation<?> op;
+        while ((op = open.peek()) != null) {
+            boolean overdue = silent && now - op.calledNanos >= timeout || op.started && now - op.startedNanos >= timeout;
+            if (!op.isDone() && !overdue) {
+                return;
+            }
+            open.poll();
+            if (op.completeExceptionally(new ConnectionException("Redis cache " + op.name + " of key '" + op.key + "' got no reply from "
+                    + settings.describe() + " within " + RedisConfigKeys.COMMAND_TIMEOUT.name() + "=" + settings.commandTimeout.toMillis()
+                    + "ms" + (op.started ? " (a write may or may not have been applied)" : " (not sent: Redis answered nothing meanwhile)"),
+                    null))) {
+                errors.incrementAndGet();
+                lastError = op.name + ": no reply within " + settings.commandTimeout.toMillis() + "ms";
+            }
+        }
     }
 
     @Override
@@ -234,28 +291,38 @@ public final class RedisCacheDriver implements CacheDriver {
     }
 
     private <T> CompletionStage<T> run(String operation, String key, Function<RedisClient, T> body) {
-        CompletableFuture<T> f = new CompletableFuture<>();
+        Operation<T> f = new Operation<>(operation, key, System.nanoTime());
+        open.add(f);
         try {
             executor.execute(() -> {
+                if (f.isDone()) {
+                    // Timed out while queued: never started, so certainly not applied.
+                    return;
+                }
+                f.startedNanos = System.nanoTime();
+                f.started = true;
                 operations.incrementAndGet();
+                RuntimeException failure;
                 try {
-                    f.complete(body.apply(client));
+                    T result = body.apply(client);
+                    lastAnswerNanos = System.nanoTime();
+                    f.complete(result);
+                    return;
                 } catch (JedisDataException e) {
-                    errors.incrementAndGet();
-                    lastError = operation + ": " + e.getMessage();
-                    f.completeExceptionally(new CacheException("Redis refused " + operation + " of cache key '" + key + "': "
-                            + e.getMessage(), null, false));
+                    lastAnswerNanos = System.nanoTime();
+                    failure = new CacheException("Redis refused " + operation + " of cache key '" + key + "': " + e.getMessage(), null, false);
                 } catch (JedisConnectionException e) {
-                    errors.incrementAndGet();
                     RuntimeException t = connector.translate(e);
-                    lastError = operation + ": " + t.getMessage();
-                    f.completeExceptionally(t instanceof ConnectionException ? t
-                            : new ConnectionException("Redis cache " + operation + " failed: " + t.getMessage(), t));
+                    failure = t instanceof ConnectionException ? t
+                            : new ConnectionException("Redis cache " + operation + " failed: " + t.getMessage(), t);
                 } catch (JedisException | NumberFormatException | ClassCastException e) {
+                    failure = new CacheException("Redis cache " + operation + " of key '" + key + "' failed: " + e.getMessage(), null, true);
+                }
+                if (!f.isDone()) {
+                    // Counted before completing, so a caller woken by the failure already sees it in health.
                     errors.incrementAndGet();
-                    lastError = operation + ": " + e.getMessage();
-                    f.completeExceptionally(new CacheException("Redis cache " + operation + " of key '" + key + "' failed: "
-                            + e.getMessage(), null, true));
+                    lastError = operation + ": " + failure.getMessage();
+                    f.completeExceptionally(failure);
                 }
             });
         } catch (RejectedExecutionException e) {
@@ -291,11 +358,17 @@ public final class RedisCacheDriver implements CacheDriver {
         }
         executor.shutdown();
         try {
-            executor.awaitTermination(Math.max(0, timeout.toMillis()), TimeUnit.MILLISECONDS);
+            executor.awaitTermination(Math.max(0, timeout.toNanos()), TimeUnit.NANOSECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        sweeper.cancel(false);
         executor.shutdownNow();
+        Operation<?> op;
+        while ((op = open.poll()) != null) {
+            op.completeExceptionally(new ConnectionException("the Redis cache closed before " + op.name + " of key '" + op.key
+                    + "' completed (a write may or may not have been applied)", null));
+        }
         client.close();
     }
 

@@ -128,10 +128,21 @@ final class RedisConnector {
         return m;
     }
 
+    /**
+     * The innermost cause; where the chain ends in an exception that only carries suppressed ones
+     * (Jedis's "Failed to connect to host:port" holds each address's failure that way), the
+     * innermost cause of the first of those, so a connect timeout is told from a refused port.
+     */
     private static Throwable rootCause(Throwable e) {
         Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
+        for (int hops = 0; hops < 32; hops++) {
+            if (t.getCause() != null && t.getCause() != t) {
+                t = t.getCause();
+            } else if (t.getSuppressed().length > 0) {
+                t = t.getSuppressed()[0];
+            } else {
+                break;
+            }
         }
         return t;
     }

@@ -12,14 +12,15 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -39,6 +40,16 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
  * {@link ConnectionException} when the connection broke before the reply (it may or may not have
  * been delivered) or Redis is unreachable, and with {@link PublishException} when Redis answered
  * with an error or the in-flight bound refused it.
+ *
+ * <p>Timeouts. No thread waits for a reply with a timer of its own: the reply thread sets the
+ * socket's read timeout before each read to the time left until the oldest publish in flight has
+ * waited {@code command-timeout} since it was written (with only PINGs in flight, the oldest
+ * PING), and then declares the connection dead, failing everything in flight on it. So a publish
+ * fails exactly {@code command-timeout} after it was written when Redis stays silent, however the
+ * reads fall; one written later on the same dead connection fails with it, sooner. Publishes
+ * queued while Redis is unreachable are failed by a reaper task on the provider's scheduler, so
+ * the writer thread may block in a reconnection attempt without holding them past
+ * {@code outage-wait}.
  */
 final class RedisPublisher {
     static final int MAX_BATCH = 512;
@@ -86,11 +97,18 @@ final class RedisPublisher {
     private volatile boolean suspect;
     private volatile boolean closing;
     private volatile String lastError;
-    /** A publish taken from the queue while its connection died; writer thread only. */
-    private Pending carry;
+    /** Set by {@link #close} before {@link #closing}: until when the writer may wait for replies. */
+    private volatile long closeDeadline;
+    /**
+     * A publish taken from the queue while its connection died, written on the next one; taken
+     * by the writer or, once it has waited {@code outage-wait}, by the reaper (each takes it
+     * atomically, so a failed publish is never written afterwards).
+     */
+    private final AtomicReference<Pending> carry = new AtomicReference<>();
+    private final ScheduledFuture<?> reaper;
 
-    /** Connects (throwing if Redis is unusable) and starts the writer thread. */
-    RedisPublisher(RedisSettings settings, RedisConnector connector, String instanceName) {
+    /** Connects (throwing if Redis is unusable) and starts the writer thread and the reaper. */
+    RedisPublisher(RedisSettings settings, RedisConnector connector, String instanceName, ScheduledExecutorService scheduler) {
         this.settings = settings;
         this.connector = connector;
         this.instanceName = instanceName;
@@ -109,6 +127,15 @@ final class RedisPublisher {
         this.writer = new Thread(this::run, instanceName + "-redis-publisher");
         writer.setDaemon(true);
         writer.start();
+        long period = reapPeriodMillis(settings);
+        this.reaper = scheduler.scheduleWithFixedDelay(this::reap, period, period, TimeUnit.MILLISECONDS);
+    }
+
+    /** A twentieth of the shortest bound the reaper enforces, so it holds within 5%; 5 to 50 ms. */
+    static long reapPeriodMillis(RedisSettings settings) {
+        long bound = settings.outageWait.isZero() ? settings.commandTimeout.toMillis()
+                : Math.min(settings.commandTimeout.toMillis(), settings.outageWait.toMillis());
+        return Math.max(5, Math.min(50, bound / 20));
     }
 
     CompletionStage<Void> publish(String channel, Message message) {
@@ -123,16 +150,15 @@ final class RedisPublisher {
                     + "=0 fails publishes at once; set it to wait)", null));
         }
         byte[] payload = settings.envelope ? RedisEnvelope.encode(message) : message.payload();
-        Pending p = new Pending(channelBytes(channel), payload, channel, message.id(), System.nanoTime());
         if (!permits.tryAcquire() && !acquireWhenFull()) {
             refusedFull.incrementAndGet();
             failed.incrementAndGet();
-            p.completeExceptionally(new PublishException(channel, message.id(), settings.maxInFlight
+            return CompletableFuture.failedFuture(new PublishException(channel, message.id(), settings.maxInFlight
                     + " publishes are already in flight (" + RedisConfigKeys.PUBLISH_MAX_IN_FLIGHT.name() + ", "
                     + RedisConfigKeys.PUBLISH_WHEN_FULL.name() + "=" + (settings.blockWhenFull ? "block, waited "
                     + settings.commandTimeout.toMillis() + "ms" : "fail") + ")", null, true));
-            return p;
         }
+        Pending p = new Pending(channelBytes(channel), payload, channel, message.id(), System.nanoTime());
         Link l = link;
         if (l != null && !l.dead && !suspect && unwritten.get() == 0 && l.inFlight.isEmpty() && writeLock.tryLock()) {
             try {
@@ -150,7 +176,7 @@ final class RedisPublisher {
         unwritten.incrementAndGet();
         queue.add(p);
         if (closing) {
-            failQueued(new ConnectionException("the Redis transport is closed", null));
+            failUnwritten(new ConnectionException("the Redis transport is closed", null));
         }
         return p;
     }
@@ -189,18 +215,17 @@ final class RedisPublisher {
             Link l = link;
             if (l == null || l.dead) {
                 connected = false;
-                if (carry != null && (closing || settings.outageWait.isZero()
-                        || System.nanoTime() - carry.enqueuedNanos >= settings.outageWait.toNanos())) {
-                    unwritten.decrementAndGet();
-                    settle(carry, new ConnectionException("publish of message " + carry.messageId + " to channel '"
-                            + carry.channelName + "' failed: Redis at " + settings.describe() + " is unreachable", null));
-                    carry = null;
-                }
-                if (closing && queue.isEmpty() && carry == null) {
+                if (closing) {
+                    // Closing during an outage: close() fails what is queued; no reconnection for it.
                     break;
                 }
                 try {
-                    Link fresh = new Link(connector.open());
+                    RedisWire w = connector.open();
+                    if (closing) {
+                        RedisConnector.closeQuietly(w);
+                        break;
+                    }
+                    Link fresh = new Link(w);
                     fresh.reader.start();
                     link = fresh;
                     suspect = false;
@@ -209,7 +234,7 @@ final class RedisPublisher {
                     LOG.info("Redis publisher connection to {} re-established", settings.describe());
                 } catch (RuntimeException e) {
                     lastError = e.getMessage();
-                    pauseDuringOutage(backoffMillis, e);
+                    pause(backoffMillis);
                     backoffMillis = Math.min(settings.maxBackoff.toMillis(), backoffMillis * 2);
                 }
                 continue;
@@ -219,8 +244,7 @@ final class RedisPublisher {
                 ping(l);
                 continue;
             }
-            Pending first = carry;
-            carry = null;
+            Pending first = carry.getAndSet(null);
             if (first == null) {
                 try {
                     first = queue.poll(settings.pingInterval.toMillis(), TimeUnit.MILLISECONDS);
@@ -244,20 +268,21 @@ final class RedisPublisher {
         if (l != null) {
             l.kill(new JedisConnectionException("the transport is closing"));
         }
+        failUnwritten(new ConnectionException("the Redis transport closed before this publish was sent", null));
     }
 
     private void writeBatch(Link l, Pending first) {
         writeLock.lock();
         try {
             if (!l.write(first)) {
-                carry = first;
+                carry.set(first);
                 return;
             }
             unwritten.decrementAndGet();
             Pending p;
             for (int n = 1; n < MAX_BATCH && (p = queue.poll()) != null; n++) {
                 if (!l.write(p)) {
-                    carry = p;
+                    carry.set(p);
                     return;
                 }
                 unwritten.decrementAndGet();
@@ -270,39 +295,28 @@ final class RedisPublisher {
         }
     }
 
+    /** Writes a PING without waiting for it: the reply thread gives the connection up if it stays unanswered. */
     private void ping(Link l) {
         Pending marker = new Pending(null, null, null, null, System.nanoTime());
         writeLock.lock();
         try {
-            if (!l.write(marker)) {
-                return;
+            if (l.write(marker)) {
+                l.pipe.flush();
             }
-            l.pipe.flush();
         } catch (RuntimeException e) {
             l.kill(e);
-            return;
         } finally {
             writeLock.unlock();
         }
-        try {
-            marker.get(settings.commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            l.kill(new JedisConnectionException("no reply to PING", new SocketTimeoutException("no reply to PING within "
-                    + settings.commandTimeout.toMillis() + "ms")));
-        } catch (ExecutionException e) {
-            l.kill(new JedisConnectionException("PING failed", e.getCause()));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 
+    /** While closing: waits for the replies to what was written, until the close deadline. */
     private void awaitReplies(Link l) {
-        long deadline = System.nanoTime() + settings.commandTimeout.toNanos();
-        while (!l.inFlight.isEmpty() && !l.dead && System.nanoTime() < deadline) {
+        while (!l.inFlight.isEmpty() && !l.dead && System.nanoTime() - closeDeadline < 0) {
             try {
                 Thread.sleep(1);
             } catch (InterruptedException e) {
-                return;
+                // close() interrupts to wake a waiting writer; the deadline still decides.
             }
         }
     }
@@ -330,7 +344,7 @@ final class RedisPublisher {
 
         Link(RedisWire wire) {
             this.wire = wire;
-            this.pipe = new RespPipe(wire.socket());
+            this.pipe = new RespPipe(wire.socket(), this::readTimeoutMillis);
             this.reader = new Thread(this::readReplies, instanceName + "-redis-publisher-replies");
             reader.setDaemon(true);
         }
@@ -358,10 +372,12 @@ final class RedisPublisher {
                         reply = pipe.read();
                     } catch (JedisConnectionException e) {
                         if (e.getCause() instanceof SocketTimeoutException && !pipe.inReply()) {
-                            Pending oldest = inFlight.peek();
-                            if (oldest == null || System.nanoTime() - oldest.writtenNanos < settings.commandTimeout.toNanos()) {
+                            Pending decisive = decisive();
+                            if (decisive == null || System.nanoTime() - decisive.writtenNanos < settings.commandTimeout.toNanos()) {
                                 continue;
                             }
+                            throw new JedisConnectionException("no reply from Redis", new SocketTimeoutException(
+                                    "no reply within " + settings.commandTimeout.toMillis() + "ms"));
                         }
                         throw e;
                     }
@@ -381,6 +397,39 @@ final class RedisPublisher {
             } catch (RuntimeException e) {
                 kill(e);
             }
+        }
+
+        /**
+         * The command whose deadline decides when this connection is given up: the oldest
+         * publish in flight; with only PINGs in flight, the oldest PING (a PING written before a
+         * publish must not cut the publish's own time short). {@code null} when nothing is in flight.
+         */
+        private Pending decisive() {
+            Pending head = inFlight.peek();
+            if (head == null || !head.isPing()) {
+                return head;
+            }
+            for (Pending p : inFlight) {
+                if (!p.isPing()) {
+                    return p;
+                }
+            }
+            return head;
+        }
+
+        /**
+         * The read timeout for the next blocking read: the time left to the decisive command's
+         * deadline, or a whole command timeout with nothing in flight (a command written during
+         * that read is due no earlier than the read ends).
+         */
+        private int readTimeoutMillis() {
+            Pending d = decisive();
+            if (d == null) {
+                return RedisSettings.millis(settings.commandTimeout);
+            }
+            long left = d.writtenNanos + settings.commandTimeout.toNanos() - System.nanoTime();
+            // Rounded up: the read must not end before the deadline, or it would only be read again.
+            return left <= 0 ? 1 : (int) Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(left) + 1);
         }
 
         /** Marks the connection dead, closes it and fails what awaited a reply on it. Idempotent. */
@@ -413,40 +462,63 @@ final class RedisPublisher {
         }
     }
 
-    /** Waits one backoff step, failing queued publishes that have waited longer than the outage setting. */
-    private void pauseDuringOutage(long backoffMillis, RuntimeException cause) {
+    /** Waits one reconnection backoff step (with jitter), ending early when closing. */
+    private void pause(long backoffMillis) {
         long half = Math.max(1, backoffMillis / 2);
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(half + ThreadLocalRandom.current().nextLong(half + 1));
-        while (true) {
-            expireQueued(cause);
-            long left = deadline - System.nanoTime();
-            if (left <= 0 || closing && queue.isEmpty()) {
-                return;
-            }
+        long left;
+        while (!closing && (left = deadline - System.nanoTime()) > 0) {
             try {
-                Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 50));
+                Thread.sleep(TimeUnit.NANOSECONDS.toMillis(left) + 1);
             } catch (InterruptedException e) {
                 return;
             }
         }
     }
 
-    private void expireQueued(RuntimeException cause) {
+    /**
+     * While Redis is unreachable, fails the publishes that have waited {@code outage-wait} for it
+     * (all of them at once when it is 0): those queued, and the one the writer carries over.
+     * Runs on the provider's scheduler, independent of the writer, which may be blocked in a
+     * connection attempt for {@code connect-timeout} plus {@code command-timeout}.
+     */
+    private void reap() {
+        if (connected || closing) {
+            return;
+        }
         long limit = settings.outageWait.toNanos();
         long now = System.nanoTime();
+        Pending c = carry.get();
+        if (c != null && now - c.enqueuedNanos >= limit && carry.compareAndSet(c, null)) {
+            unwritten.decrementAndGet();
+            settle(c, outageFailure(c));
+        }
         Pending p;
-        while ((p = queue.peek()) != null && (closing || limit == 0 || now - p.enqueuedNanos >= limit)) {
+        while ((p = queue.peek()) != null && now - p.enqueuedNanos >= limit) {
             if (queue.remove(p)) {
                 unwritten.decrementAndGet();
-                settle(p, new ConnectionException("publish of message " + p.messageId + " to channel '"
-                        + p.channelName + "' failed: Redis at " + settings.describe() + " stayed unreachable for "
-                        + RedisConfigKeys.PUBLISH_OUTAGE_WAIT.name() + "=" + settings.outageWait.toMillis() + "ms: "
-                        + cause.getMessage(), cause));
+                settle(p, outageFailure(p));
             }
         }
     }
 
-    private void failQueued(RuntimeException cause) {
+    private ConnectionException outageFailure(Pending p) {
+        String why = settings.outageWait.isZero()
+                ? " is unreachable and the transport is reconnecting (" + RedisConfigKeys.PUBLISH_OUTAGE_WAIT.name()
+                        + "=0 fails publishes at once; set it to wait)"
+                : " stayed unreachable for " + RedisConfigKeys.PUBLISH_OUTAGE_WAIT.name() + "=" + settings.outageWait.toMillis() + "ms";
+        String last = lastError;
+        return new ConnectionException("publish of message " + p.messageId + " to channel '" + p.channelName + "' failed: Redis at "
+                + settings.describe() + why + (last != null ? "; last error: " + last : ""), null);
+    }
+
+    /** Fails every publish not yet written: the carried one and the queued ones. */
+    private void failUnwritten(RuntimeException cause) {
+        Pending c = carry.getAndSet(null);
+        if (c != null) {
+            unwritten.decrementAndGet();
+            settle(c, cause);
+        }
         Pending p;
         while ((p = queue.poll()) != null) {
             unwritten.decrementAndGet();
@@ -474,12 +546,20 @@ final class RedisPublisher {
         }
     }
 
-    /** Lets queued publishes finish within the timeout, then fails the rest and disconnects. */
-    void close(long timeoutNanos) {
+    /**
+     * Lets queued and unconfirmed publishes finish until {@code deadlineNanos} (a
+     * {@link System#nanoTime()} value), then fails the rest and disconnects; returns by then.
+     */
+    void close(long deadlineNanos) {
+        closeDeadline = deadlineNanos;
         closing = true;
+        reaper.cancel(false);
         writer.interrupt();
         try {
-            writer.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)));
+            long left = deadlineNanos - System.nanoTime();
+            if (left > 0) {
+                TimeUnit.NANOSECONDS.timedJoin(writer, left);
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -487,6 +567,6 @@ final class RedisPublisher {
         if (l != null) {
             l.kill(new JedisConnectionException("the transport closed before Redis confirmed this publish"));
         }
-        failQueued(new ConnectionException("the Redis transport closed before this publish was sent", null));
+        failUnwritten(new ConnectionException("the Redis transport closed before this publish was sent", null));
     }
 }

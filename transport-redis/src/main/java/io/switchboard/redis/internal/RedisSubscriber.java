@@ -583,7 +583,8 @@ final class RedisSubscriber {
         }
     }
 
-    void close() {
+    /** Disconnects and waits for the reader threads until {@code deadlineNanos} (a {@link System#nanoTime()} value), no longer. */
+    void close(long deadlineNanos) {
         RedisWire w;
         synchronized (lock) {
             closing = true;
@@ -597,11 +598,13 @@ final class RedisSubscriber {
         if (w != null) {
             RedisConnector.closeQuietly(w);
         }
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(Math.max(1000, settings.commandTimeout.toMillis()));
+        // A reader blocked in a reconnection handshake with a frozen server is not waited for past
+        // the deadline: it sees the closing flag once its attempt ends and discards the connection.
         try {
             for (Thread t : readers) {
-                if (t != Thread.currentThread()) {
-                    t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                long left = deadlineNanos - System.nanoTime();
+                if (t != Thread.currentThread() && left > 0) {
+                    TimeUnit.NANOSECONDS.timedJoin(t, left);
                 }
             }
         } catch (InterruptedException e) {

@@ -38,13 +38,13 @@ public final class RedisTransport implements Transport {
     public static RedisTransport create(ProviderContext context) {
         RedisSettings settings = RedisSettings.from(context.config(), context.instanceName());
         RedisConnector connector = new RedisConnector(settings);
-        RedisPublisher publisher = new RedisPublisher(settings, connector, context.instanceName());
+        RedisPublisher publisher = new RedisPublisher(settings, connector, context.instanceName(), context.scheduler());
         RedisSubscriber subscriber;
         try {
             subscriber = new RedisSubscriber(settings, connector, context.events(), context.scheduler(),
                     context.instanceName(), publisher::suspect);
         } catch (RuntimeException e) {
-            publisher.close(0);
+            publisher.close(System.nanoTime());
             throw e;
         }
         context.events().connected();
@@ -88,13 +88,15 @@ public final class RedisTransport implements Transport {
         return Health.of(status, details);
     }
 
+    /** Returns within {@code timeout}, whatever state the connections and the server are in. */
     @Override
     public void close(Duration timeout) {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
-        subscriber.close();
-        publisher.close(timeout.toNanos());
+        long deadline = System.nanoTime() + timeout.toNanos();
+        subscriber.close(deadline);
+        publisher.close(deadline);
     }
 
     @Override

@@ -5,13 +5,19 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.util.function.IntSupplier;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 
 /**
  * The publisher's hot path: writes {@code PUBLISH} commands in RESP straight into a reusable
  * buffer and parses the integer replies without allocating per message, on a socket Jedis has
- * already authenticated. Used by the writer thread only; not thread-safe. I/O failures are thrown
- * as {@link JedisConnectionException} (cause kept) so they are translated like every other.
+ * already authenticated. Writing is done under the publisher's write lock, reading by the one
+ * reply thread; the two halves share nothing. I/O failures are thrown as
+ * {@link JedisConnectionException} (cause kept) so they are translated like every other.
+ *
+ * <p>Before every blocking read the socket's read timeout is set from {@code readTimeoutMillis},
+ * so that the time left to the oldest command's deadline, not a fixed timeout restarted by each
+ * read, decides when a silent server is given up on.
  */
 final class RespPipe {
     private static final byte[] PUBLISH_HEAD = "*3\r\n$7\r\nPUBLISH\r\n$".getBytes(StandardCharsets.US_ASCII);
@@ -27,6 +33,8 @@ final class RespPipe {
         }
     }
 
+    private final Socket socket;
+    private final IntSupplier readTimeoutMillis;
     private final OutputStream out;
     private final InputStream in;
     private final byte[] w = new byte[BUFFER];
@@ -36,7 +44,9 @@ final class RespPipe {
     private int rlen;
     private boolean inReply;
 
-    RespPipe(Socket socket) {
+    RespPipe(Socket socket, IntSupplier readTimeoutMillis) {
+        this.socket = socket;
+        this.readTimeoutMillis = readTimeoutMillis;
         try {
             this.out = socket.getOutputStream();
             this.in = socket.getInputStream();
@@ -82,7 +92,8 @@ final class RespPipe {
      * Reads one reply: a {@code Long} for an integer, a {@code String} for a simple string, an
      * {@link ErrorReply} for an error.
      *
-     * @throws JedisConnectionException on EOF, timeout or anything that is not one of those
+     * @throws JedisConnectionException on EOF, timeout (cause {@link java.net.SocketTimeoutException})
+     *     or anything that is not one of those
      */
     Object read() {
         byte type = next();
@@ -145,6 +156,7 @@ final class RespPipe {
     private byte next() {
         if (rpos == rlen) {
             try {
+                socket.setSoTimeout(readTimeoutMillis.getAsInt());
                 rlen = in.read(r, 0, r.length);
             } catch (IOException e) {
                 throw new JedisConnectionException(e);
