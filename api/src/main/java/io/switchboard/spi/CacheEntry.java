@@ -16,7 +16,8 @@ public final class CacheEntry {
      *
      * @param value the stored bytes (not copied)
      * @param format the recorded format, or {@code null} when the backend records none
-     * @param version the version token for compare-and-set (a memcached CAS value, or a digest)
+     * @param version the version token for compare-and-set; it must change on every write, also one
+     *     of the same bytes (a memcached CAS value, or a per-write token; never a digest of the value)
      */
     public CacheEntry(byte[] value, ValueFormat format, long version) {
         this.value = Objects.requireNonNull(value, "value");

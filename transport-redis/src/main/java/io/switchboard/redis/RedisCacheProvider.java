@@ -9,8 +9,8 @@ import java.util.List;
 
 /**
  * The Redis shared cache, selected with {@code switchboard.cache=redis}: plain readable values,
- * millisecond TTLs, compare-and-set by value digest. Stateless and thread-safe; constructing it
- * does not connect. See {@code docs/redis.md}.
+ * millisecond TTLs, compare-and-set on a version that changes on every write. Stateless and
+ * thread-safe; constructing it does not connect. See {@code docs/redis.md}.
  */
 public final class RedisCacheProvider implements CacheProvider {
     private static final List<ConfigKey<?>> KEYS = new RedisTransportProvider().configKeys();

@@ -92,6 +92,54 @@ class RedisCacheIT {
     }
 
     @Test
+    void compareAndSetFailsAfterAnAbaRewrite() {
+        String k = unique("it:aba");
+        cache.put(k, "A");
+        long v = cache.getVersioned(k, String.class).version();
+        cache.put(k, "B");
+        cache.put(k, "A");
+        assertEquals("A", cache.get(k, String.class));
+        assertNotEquals(v, cache.getVersioned(k, String.class).version(), "the version changes on every write");
+        assertFalse(cache.compareAndSet(k, v, "C", Duration.ZERO), "CAS with the version read before the A-B-A rewrite");
+        assertEquals("A", cache.get(k, String.class));
+
+        // The same value written again, and a counter moved away and back, are writes too.
+        long again = cache.getVersioned(k, String.class).version();
+        cache.put(k, "A");
+        assertFalse(cache.compareAndSet(k, again, "C", Duration.ZERO), "CAS after rewriting the same bytes");
+        String ctr = unique("it:aba-ctr");
+        cache.increment(ctr, 1, 5, Duration.ZERO);
+        long five = cache.getVersioned(ctr, Long.class).version();
+        cache.increment(ctr, 1, 0, Duration.ZERO);
+        cache.increment(ctr, -1, 0, Duration.ZERO);
+        assertEquals(5L, cache.get(ctr, Long.class));
+        assertFalse(cache.compareAndSet(ctr, five, 9L, Duration.ZERO), "CAS after a counter went 5-6-5");
+    }
+
+    @Test
+    void versionIsWhatTheWireFormatDocumentSaysOtherClientsCompute() throws Exception {
+        String k = unique("it:ver");
+        cache.put(k, "hello", Duration.ofSeconds(60));
+        byte[] nonce = jedis.get((k + " sbv").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        assertTrue(nonce != null && nonce.length == 16, "the version token is 16 hex digits at '<key> sbv'");
+        long pttl = jedis.pttl(k + " sbv");
+        assertTrue(pttl > 55_000 && pttl <= 60_000, "the token expires with the value: " + pttl);
+        java.security.MessageDigest sha1 = java.security.MessageDigest.getInstance("SHA-1");
+        sha1.update(nonce);
+        sha1.update((byte) ':');
+        byte[] d = sha1.digest("hello".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        long expected = new java.math.BigInteger(1, java.util.Arrays.copyOf(d, 8)).longValue();
+        assertEquals(expected, cache.getVersioned(k, String.class).version());
+
+        // A plain SET by another client changes the version, and keeps the token.
+        jedis.set(k, "changed by redis-cli");
+        assertFalse(cache.compareAndSet(k, expected, "x", Duration.ZERO));
+        assertTrue(cache.delete(k));
+        assertFalse(jedis.exists(k + " sbv"), "delete removes the token with the value");
+        assertFalse(cache.delete(k));
+    }
+
+    @Test
     void incrementCreatesWithInitialThenAddsExactly() {
         String k = unique("it:ctr");
         assertEquals(10L, cache.increment(k, 5, 10, Duration.ZERO));

@@ -23,25 +23,31 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
-import redis.clients.jedis.params.SetParams;
 
 /**
  * The Redis shared cache: plain values under plain keys (so {@code redis-cli GET} shows them),
- * TTLs in milliseconds, {@code SET NX} for putIfAbsent, Lua scripts for compare-and-set and
- * increment-with-initial. The version token is the first 64 bits of the SHA-1 of the stored
- * value, computed by the client on reads and by {@code redis.sha1hex} in the CAS script, so no
- * extra key is needed (ABA caveat: a value changed and changed back has the same version).
+ * TTLs in milliseconds, and a version token that changes on every write: each write also stores
+ * a fresh random token (16 hex digits) at the companion key {@code <key> sbv}, with the value's
+ * TTL, atomically ({@code MULTI}/{@code EXEC} sent in one write for put and delete, Lua scripts
+ * for the conditional writes), and the version is the first 64 bits of
+ * {@code SHA-1(token ":" value)}. Computed by the client on reads and by {@code redis.sha1hex} in
+ * the compare-and-set script, so a value rewritten with the same bytes has a new version, and a
+ * plain {@code SET} by another client (which leaves the token) still changes it. The companion's
+ * space cannot occur in a facade key, so it never collides with one.
  *
  * <p>Thread-safe. Operations run on {@code cache.pool-size} threads sharing Jedis's pooled
  * {@code RedisClient} of as many connections. A sweeper on the provider's scheduler bounds each
@@ -58,17 +64,42 @@ public final class RedisCacheDriver implements CacheDriver {
     /** Largest value accepted (16 MiB); lower it with {@code switchboard.cache.max-value-size}. */
     public static final int MAX_VALUE_SIZE = 16 * 1024 * 1024;
 
-    private static final byte[] CAS_SCRIPT = ("local v = redis.call('GET', KEYS[1]) "
-            + "if not v or string.sub(redis.sha1hex(v), 1, 16) ~= ARGV[1] then return 0 end "
-            + "if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) "
-            + "else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end "
+    /** What the companion key holding a value's version token adds to the key. */
+    static final String TOKEN_SUFFIX = " sbv";
+
+    /*
+     * Scripts: KEYS[1] the value's key, KEYS[2] its token's key; the TTL argument is milliseconds,
+     * "0" for none (SET without PX also clears an earlier TTL). Commands a script calls need the
+     * same ACL permissions as if sent directly (docs/redis.md lists them per operation).
+     */
+    /** ARGV: value, token, ttl; 1 if written. */
+    private static final byte[] PUT_IF_ABSENT_SCRIPT = ("local ok "
+            + "if ARGV[3] == '0' then ok = redis.call('SET', KEYS[1], ARGV[1], 'NX') "
+            + "else ok = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[3]) end "
+            + "if not ok then return 0 end "
+            + "if ARGV[3] == '0' then redis.call('SET', KEYS[2], ARGV[2]) else redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[3]) end "
             + "return 1").getBytes(StandardCharsets.UTF_8);
+    /** ARGV: expected version (16 hex digits), value, ttl, token; 1 if written. */
+    private static final byte[] CAS_SCRIPT = ("local v = redis.call('GET', KEYS[1]) "
+            + "if not v then return 0 end "
+            + "local t = redis.call('GET', KEYS[2]) or '' "
+            + "if string.sub(redis.sha1hex(t .. ':' .. v), 1, 16) ~= ARGV[1] then return 0 end "
+            + "if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) redis.call('SET', KEYS[2], ARGV[4]) "
+            + "else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3]) end "
+            + "return 1").getBytes(StandardCharsets.UTF_8);
+    /**
+     * ARGV: delta, initial, ttl, token; the new value as text. INCRBY keeps the counter's TTL, so
+     * the token gets what is left of it.
+     */
     private static final byte[] INCREMENT_SCRIPT = ("if redis.call('EXISTS', KEYS[1]) == 0 then "
-            + "if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) "
-            + "else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) end "
+            + "if ARGV[3] == '0' then redis.call('SET', KEYS[1], ARGV[2]) redis.call('SET', KEYS[2], ARGV[4]) "
+            + "else redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3]) redis.call('SET', KEYS[2], ARGV[4], 'PX', ARGV[3]) end "
             + "return ARGV[2] end "
             + "redis.call('INCRBY', KEYS[1], ARGV[1]) "
+            + "local left = redis.call('PTTL', KEYS[1]) "
+            + "if left > 0 then redis.call('SET', KEYS[2], ARGV[4], 'PX', left) else redis.call('SET', KEYS[2], ARGV[4]) end "
             + "return redis.call('GET', KEYS[1])").getBytes(StandardCharsets.UTF_8);
+    private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     /** SHA-1 per thread: looking a digest up per cache hit cost more than hashing a small value. */
     private static final ThreadLocal<MessageDigest> SHA1 = ThreadLocal.withInitial(() -> {
@@ -202,8 +233,8 @@ public final class RedisCacheDriver implements CacheDriver {
     @Override
     public CompletionStage<CacheEntry> get(String key) {
         return run("get", key, j -> {
-            byte[] v = j.get(bytes(key));
-            return v == null ? null : new CacheEntry(v, null, version(v));
+            List<byte[]> r = j.mget(bytes(key), tokenKey(key));
+            return entry(r.get(0), r.get(1));
         });
     }
 
@@ -214,71 +245,132 @@ public final class RedisCacheDriver implements CacheDriver {
             return CompletableFuture.completedFuture(Map.of());
         }
         return run("getAll", list.size() + " keys", j -> {
-            byte[][] raw = new byte[list.size()][];
-            for (int i = 0; i < raw.length; i++) {
-                raw[i] = bytes(list.get(i));
+            byte[][] raw = new byte[list.size() * 2][];
+            for (int i = 0; i < list.size(); i++) {
+                raw[2 * i] = bytes(list.get(i));
+                raw[2 * i + 1] = tokenKey(list.get(i));
             }
             List<byte[]> values = j.mget(raw);
             Map<String, CacheEntry> found = new LinkedHashMap<>();
-            for (int i = 0; i < raw.length; i++) {
-                byte[] v = values.get(i);
-                if (v != null) {
-                    found.put(list.get(i), new CacheEntry(v, null, version(v)));
+            for (int i = 0; i < list.size(); i++) {
+                CacheEntry e = entry(values.get(2 * i), values.get(2 * i + 1));
+                if (e != null) {
+                    found.put(list.get(i), e);
                 }
             }
             return found;
         });
     }
 
+    private static CacheEntry entry(byte[] value, byte[] token) {
+        return value == null ? null : new CacheEntry(value, null, version(token, value));
+    }
+
     @Override
     public CompletionStage<Void> put(String key, byte[] value, ValueFormat format, Duration ttl) {
         return run("put", key, j -> {
-            if (ttl.isZero()) {
-                j.set(bytes(key), value);
-            } else {
-                j.set(bytes(key), value, SetParams.setParams().px(ttl.toMillis()));
-            }
+            multiExec(j, set(bytes(key), value, ttl), set(tokenKey(key), newToken(), ttl));
             return null;
         });
     }
 
     @Override
     public CompletionStage<Boolean> putIfAbsent(String key, byte[] value, ValueFormat format, Duration ttl) {
-        return run("putIfAbsent", key, j -> {
-            SetParams p = SetParams.setParams().nx();
-            if (!ttl.isZero()) {
-                p.px(ttl.toMillis());
-            }
-            return "OK".equals(j.set(bytes(key), value, p));
-        });
+        return run("putIfAbsent", key, j -> written(j.eval(PUT_IF_ABSENT_SCRIPT, List.of(bytes(key), tokenKey(key)),
+                List.of(value, newToken(), ttlArg(ttl)))));
     }
 
     @Override
     public CompletionStage<Boolean> compareAndSet(String key, long version, byte[] value, ValueFormat format, Duration ttl) {
-        return run("compareAndSet", key, j -> {
-            Object r = j.eval(CAS_SCRIPT, List.of(bytes(key)),
-                    List.of(bytes(String.format("%016x", version)), value, bytes(Long.toString(ttl.toMillis()))));
-            return r instanceof Long && (Long) r == 1L;
-        });
+        return run("compareAndSet", key, j -> written(j.eval(CAS_SCRIPT, List.of(bytes(key), tokenKey(key)),
+                List.of(bytes(String.format("%016x", version)), value, ttlArg(ttl), newToken()))));
     }
 
     @Override
     public CompletionStage<Boolean> delete(String key) {
-        return run("delete", key, j -> j.del(bytes(key)) > 0);
+        return run("delete", key, j -> {
+            List<?> deleted = multiExec(j, new CommandArguments(Protocol.Command.DEL).add(bytes(key)),
+                    new CommandArguments(Protocol.Command.DEL).add(tokenKey(key)));
+            return Long.valueOf(1).equals(deleted.get(0));
+        });
     }
 
     @Override
     public CompletionStage<Long> increment(String key, long delta, long initial, Duration ttl) {
         return run("increment", key, j -> {
-            Object r = j.eval(INCREMENT_SCRIPT, List.of(bytes(key)),
-                    List.of(bytes(Long.toString(delta)), bytes(Long.toString(initial)), bytes(Long.toString(ttl.toMillis()))));
+            Object r = j.eval(INCREMENT_SCRIPT, List.of(bytes(key), tokenKey(key)),
+                    List.of(bytes(Long.toString(delta)), bytes(Long.toString(initial)), ttlArg(ttl), newToken()));
             return Long.parseLong(new String((byte[]) r, StandardCharsets.US_ASCII));
         });
     }
 
-    /** The version token of a stored value: the first 64 bits of its SHA-1, as the CAS script computes it. */
-    static long version(byte[] value) {
-        byte[] d = SHA1.get().digest(value);
+    private static CommandArguments set(byte[] key, byte[] value, Duration ttl) {
+        CommandArguments a = new CommandArguments(Protocol.Command.SET).add(key).add(value);
+        return ttl.isZero() ? a : a.add(Protocol.Keyword.PX).add(ttl.toMillis());
+    }
+
+    /**
+     * Runs the commands in one {@code MULTI}/{@code EXEC}, written at once and answered in one
+     * round trip (Jedis's own transaction waits for the queued replies before sending
+     * {@code EXEC}); returns EXEC's replies.
+     *
+     * @throws JedisDataException the first error reply, for example a NOPERM refusing a command
+     */
+    private static List<?> multiExec(RedisClient client, CommandArguments... commands) {
+        try (Connection c = client.getPool().getResource()) {
+            c.sendCommand(Protocol.Command.MULTI);
+            for (CommandArguments command : commands) {
+                c.sendCommand(command);
+            }
+            c.sendCommand(Protocol.Command.EXEC);
+            List<Object> replies = c.getMany(commands.length + 2);
+            for (Object r : replies) {
+                if (r instanceof JedisDataException) {
+                    throw (JedisDataException) r;
+                }
+            }
+            Object exec = replies.get(replies.size() - 1);
+            if (!(exec instanceof List)) {
+                throw new JedisDataException("unexpected EXEC reply: " + exec);
+            }
+            return (List<?>) exec;
+        }
+    }
+
+    private static boolean written(Object reply) {
+        return reply instanceof Long && (Long) reply == 1L;
+    }
+
+    private static byte[] ttlArg(Duration ttl) {
+        return bytes(Long.toString(ttl.toMillis()));
+    }
+
+    static byte[] tokenKey(String key) {
+        return bytes(key + TOKEN_SUFFIX);
+    }
+
+    /** A fresh version token: 64 random bits as 16 hex digits. A repeat for one key is a 1-in-2^64 chance. */
+    private static byte[] newToken() {
+        long r = ThreadLocalRandom.current().nextLong();
+        byte[] t = new byte[16];
+        for (int i = 15; i >= 0; i--) {
+            t[i] = HEX[(int) (r & 0xf)];
+            r >>>= 4;
+        }
+        return t;
+    }
+
+    /**
+     * The version of a stored value: the first 64 bits of {@code SHA-1(token ":" value)}, an
+     * absent token counting as empty, as the compare-and-set script computes it.
+     */
+    static long version(byte[] token, byte[] value) {
+        MessageDigest sha1 = SHA1.get();
+        if (token != null) {
+            sha1.update(token);
+        }
+        sha1.update((byte) ':');
+        byte[] d = sha1.digest(value);
         long v = 0;
         for (int i = 0; i < 8; i++) {
             v = (v << 8) | (d[i] & 0xff);
