@@ -33,6 +33,7 @@ public interface Subscriber {
      *     transport lacks (pattern subscriptions, durable subscriptions, dead letters; a retry
      *     policy is honoured by every transport)
      * @throws ConnectionException if the transport cannot establish the subscription
+     * @throws ConfigurationException if the server refuses it for want of a permission (for example a Redis ACL)
      * @throws IllegalStateException if the {@link Switchboard} is closing or closed
      */
     Subscription subscribe(String channelOrPattern, SubscriptionOptions options, MessageHandler handler);

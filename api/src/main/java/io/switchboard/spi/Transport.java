@@ -37,6 +37,7 @@ public interface Transport {
      * then drops what it cannot buffer.
      *
      * @throws io.switchboard.ConnectionException if the subscription cannot be established
+     * @throws io.switchboard.ConfigurationException should be thrown when the server refuses it for want of a permission
      */
     TransportSubscription subscribe(SubscriptionRequest request, DeliveryListener listener);
 

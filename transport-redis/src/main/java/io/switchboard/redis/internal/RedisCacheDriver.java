@@ -99,6 +99,14 @@ public final class RedisCacheDriver implements CacheDriver {
             + "local left = redis.call('PTTL', KEYS[1]) "
             + "if left > 0 then redis.call('SET', KEYS[2], ARGV[4], 'PX', left) else redis.call('SET', KEYS[2], ARGV[4]) end "
             + "return redis.call('GET', KEYS[1])").getBytes(StandardCharsets.UTF_8);
+    /**
+     * The commands each operation sends, directly or from its script, as ACL rules; with
+     * {@code ~<key>*} (the value and its token) and {@code +ping} (connection checks) that is all
+     * an ACL user needs. docs/redis.md lists the same.
+     */
+    static final Map<String, String> PERMISSIONS = Map.of("get", "+mget", "getAll", "+mget", "put", "+multi +exec +set",
+            "putIfAbsent", "+eval +set", "compareAndSet", "+eval +get +set", "delete", "+multi +exec +del",
+            "increment", "+eval +exists +set +incrby +pttl +get");
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     /** SHA-1 per thread: looking a digest up per cache hit cost more than hashing a small value. */
@@ -402,7 +410,10 @@ public final class RedisCacheDriver implements CacheDriver {
                     return;
                 } catch (JedisDataException e) {
                     lastAnswerNanos = System.nanoTime();
-                    failure = new CacheException("Redis refused " + operation + " of cache key '" + key + "': " + e.getMessage(), null, false);
+                    failure = new CacheException(RedisAcl.isRefusal(e.getMessage())
+                            ? RedisAcl.explain(settings, operation + " of cache key '" + key + "'", e.getMessage(), "~" + key + "*",
+                                    PERMISSIONS.get(operation) + " ~" + key + "*")
+                            : "Redis refused " + operation + " of cache key '" + key + "': " + e.getMessage(), null, false);
                 } catch (JedisConnectionException e) {
                     RuntimeException t = connector.translate(e);
                     failure = t instanceof ConnectionException ? t

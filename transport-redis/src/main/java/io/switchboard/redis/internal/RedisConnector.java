@@ -7,6 +7,7 @@ import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Locale;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Protocol;
@@ -59,6 +60,13 @@ final class RedisConnector {
         if (upper.startsWith("NOAUTH") && settings.password == null) {
             return new ConfigurationException("Redis at " + server + " requires a password but "
                     + RedisConfigKeys.URI.name() + " has none; use redis://[user:]password@host:port", null);
+        }
+        if (upper.startsWith("NOPERM")) {
+            // A permission refusal, not a bad password: Jedis reports both as access control errors.
+            return new ConfigurationException(RedisAcl.explain(settings, "a command of the connection setup", text, null,
+                    "+ping" + (settings.database != 0 ? " +select" : "")) + "; every Switchboard connection needs +ping"
+                    + (settings.database != 0 ? ", and +select for database " + settings.database : "")
+                    + " (the user is set in " + RedisConfigKeys.URI.name() + ")", null);
         }
         if (e instanceof JedisAccessControlException || upper.startsWith("WRONGPASS") || upper.contains("INVALID PASSWORD")
                 || upper.contains("INVALID USERNAME-PASSWORD")) {
@@ -152,16 +160,29 @@ final class RedisConnector {
         return nl < 0 ? s : s.substring(0, nl);
     }
 
-    /** The server's {@code redis_version}, or "unknown". */
+    /**
+     * The server's version, from {@code HELLO 2}: unlike {@code INFO}, Redis lets every
+     * authenticated user run it, so a least-privilege ACL user needs no {@code +info}. "unknown"
+     * if the reply has none, or Redis refuses the command.
+     *
+     * @throws RuntimeException translated, if the connection fails
+     */
     String serverVersion(RedisWire wire) {
         try {
-            Object info = wire.executeCommand(new CommandArguments(Protocol.Command.INFO).add("server"));
-            String text = info instanceof byte[] ? new String((byte[]) info, StandardCharsets.UTF_8) : String.valueOf(info);
-            for (String line : text.split("\r?\n")) {
-                if (line.startsWith("redis_version:")) {
-                    return line.substring("redis_version:".length()).trim();
+            Object reply = wire.executeCommand(new CommandArguments(Protocol.Command.HELLO).add("2"));
+            if (reply instanceof List) {
+                List<?> fields = (List<?>) reply;
+                for (int i = 0; i + 1 < fields.size(); i += 2) {
+                    Object name = fields.get(i);
+                    Object value = fields.get(i + 1);
+                    if (name instanceof byte[] && "version".equals(new String((byte[]) name, StandardCharsets.UTF_8))
+                            && value instanceof byte[]) {
+                        return new String((byte[]) value, StandardCharsets.UTF_8);
+                    }
                 }
             }
+            return "unknown";
+        } catch (JedisDataException e) {
             return "unknown";
         } catch (RuntimeException e) {
             throw translate(e);

@@ -391,7 +391,14 @@ final class RedisPublisher {
                         settle(p, null);
                     } else {
                         String why = reply instanceof RespPipe.ErrorReply ? ((RespPipe.ErrorReply) reply).message : String.valueOf(reply);
-                        settle(p, new PublishException(p.channelName, p.messageId, "Redis refused it: " + why, null, false));
+                        if (RedisAcl.isRefusal(why)) {
+                            String redisChannel = settings.channelPrefix + p.channelName;
+                            why = RedisAcl.explain(settings, "PUBLISH to Redis channel '" + redisChannel + "'", why, "&" + redisChannel,
+                                    "+publish &" + redisChannel);
+                        } else {
+                            why = "Redis refused it: " + why;
+                        }
+                        settle(p, new PublishException(p.channelName, p.messageId, why, null, false));
                     }
                 }
             } catch (RuntimeException e) {

@@ -1,5 +1,6 @@
 package io.switchboard.redis.internal;
 
+import io.switchboard.ConfigurationException;
 import io.switchboard.ConnectionException;
 import io.switchboard.Message;
 import io.switchboard.redis.RedisConfigKeys;
@@ -13,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -50,6 +50,13 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * thread wake-up, while the socket is still read at all times, so a slow handler stalls nothing.
  * At high rates messages follow each other closely and every handler goes through the facade's
  * threads, in batches.
+ *
+ * <p>Redis answers the commands of a connection in order, pushed messages aside, and refuses one
+ * with a single error reply that does not say which command it was. So every command written on
+ * the connection is recorded, in order, with the replies it still expects ({@link Sent}); an
+ * error reply then belongs to the oldest one. A refused SUBSCRIBE fails its {@code subscribe()}
+ * at once with a {@link ConfigurationException} naming the ACL rule that is missing, and leaves
+ * nothing behind that a later subscribe to the same name could mistake for its confirmation.
  */
 final class RedisSubscriber {
     private static final Logger LOG = LoggerFactory.getLogger(RedisSubscriber.class);
@@ -83,9 +90,10 @@ final class RedisSubscriber {
     private final Object lock = new Object();
     private final Map<String, Target> exact = new ConcurrentHashMap<>();
     private final Map<String, Target> patterns = new ConcurrentHashMap<>();
-    private final Map<String, ArrayDeque<CompletableFuture<Void>>> awaitingConfirmation = new HashMap<>();
-    /** Subscriptions whose SUBSCRIBE was lost with the old connection and re-sent before the resync PING. */
-    private final List<CompletableFuture<Void>> awaitingResync = new ArrayList<>();
+    /** Every command written on the current connection still expecting replies, oldest first; guarded by {@link #lock}. */
+    private final ArrayDeque<Sent> sent = new ArrayDeque<>();
+    private final AtomicLong refusedSubscriptions = new AtomicLong();
+    private volatile boolean warnedUnsubscribeRefused;
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
     private final AtomicLong reconnects = new AtomicLong();
@@ -116,14 +124,50 @@ final class RedisSubscriber {
     /** One Redis channel or glob and the subscriptions sharing it. */
     private static final class Target {
         final String redisName;
+        final String portable;
         final boolean pattern;
         final byte[] redisNameBytes;
         final List<Sub> subs = new CopyOnWriteArrayList<>();
+        /**
+         * Completes when Redis confirmed this target, exceptionally when it refused it (then the
+         * next subscribe to it asks again); guarded by {@link #lock}.
+         */
+        CompletableFuture<Void> confirmed = new CompletableFuture<>();
 
-        Target(String redisName, boolean pattern) {
+        Target(String redisName, String portable, boolean pattern) {
             this.redisName = redisName;
+            this.portable = portable;
             this.pattern = pattern;
             this.redisNameBytes = redisName.getBytes(StandardCharsets.UTF_8);
+        }
+
+        boolean refused() {
+            return confirmed.isCompletedExceptionally();
+        }
+    }
+
+    /**
+     * One command written on the subscriber connection: its reply kind ({@code subscribe},
+     * {@code psubscribe}, {@code unsubscribe}, {@code punsubscribe} or {@code pong}), the replies
+     * still expected (one per name, one for a PING), and for a SUBSCRIBE or PSUBSCRIBE the targets
+     * and the confirmations it completes. Guarded by {@link #lock}.
+     */
+    private static final class Sent {
+        final String kind;
+        final List<Target> targets;
+        final List<CompletableFuture<Void>> confirmations;
+        final boolean resync;
+        int replies;
+
+        Sent(String kind, List<Target> targets, int replies, boolean resync) {
+            this.kind = kind;
+            this.targets = targets;
+            this.confirmations = new ArrayList<>(targets.size());
+            for (Target t : targets) {
+                confirmations.add(t.confirmed);
+            }
+            this.replies = replies;
+            this.resync = resync;
         }
     }
 
@@ -147,7 +191,14 @@ final class RedisSubscriber {
         this.pinger = scheduler.scheduleAtFixedRate(this::ping, ping, ping, TimeUnit.MILLISECONDS);
     }
 
-    /** See {@link io.switchboard.spi.Transport#subscribe}. */
+    /**
+     * See {@link io.switchboard.spi.Transport#subscribe}. Waits up to {@code command-timeout} for
+     * Redis to confirm a new channel or pattern (or one whose SUBSCRIBE is still unanswered).
+     *
+     * @throws ConfigurationException at once if Redis refuses it (an ACL without the channel or
+     *     the command), naming the missing rule
+     * @throws ConnectionException if Redis does not confirm it in time
+     */
     TransportSubscription subscribe(SubscriptionRequest request, DeliveryListener listener) {
         String portable = request.channelOrPattern();
         boolean pattern = request.isPattern();
@@ -160,21 +211,25 @@ final class RedisSubscriber {
             }
             Map<String, Target> map = pattern ? patterns : exact;
             Target t = map.get(redisName);
-            if (t == null) {
-                t = new Target(redisName, pattern);
-                map.put(redisName, t);
+            if (t == null || t.refused()) {
+                if (t == null) {
+                    t = new Target(redisName, portable, pattern);
+                    map.put(redisName, t);
+                } else {
+                    t.confirmed = new CompletableFuture<>();
+                }
                 RedisWire w = wire;
                 if (w != null) {
-                    confirmation = new CompletableFuture<>();
-                    awaitingConfirmation.computeIfAbsent(key(t), k -> new ArrayDeque<>()).add(confirmation);
                     try {
-                        w.sendCommand(pattern ? Protocol.Command.PSUBSCRIBE : Protocol.Command.SUBSCRIBE, t.redisNameBytes);
+                        send(w, pattern ? Protocol.Command.PSUBSCRIBE : Protocol.Command.SUBSCRIBE, List.of(t));
                         w.flushOut();
+                        confirmation = t.confirmed;
                     } catch (RuntimeException e) {
                         // The reader sees the broken connection too and re-subscribes every target on reconnection.
-                        confirmation = null;
                     }
                 }
+            } else if (wire != null && !t.confirmed.isDone()) {
+                confirmation = t.confirmed;
             }
             sub = new Sub(t, portable, listener);
             t.subs.add(sub);
@@ -182,7 +237,14 @@ final class RedisSubscriber {
         if (confirmation != null) {
             try {
                 confirmation.get(settings.commandTimeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (TimeoutException | ExecutionException e) {
+            } catch (ExecutionException e) {
+                sub.close();
+                if (e.getCause() instanceof ConfigurationException) {
+                    throw new ConfigurationException(e.getCause().getMessage(), null);
+                }
+                throw new ConnectionException("Redis at " + settings.describe() + " did not confirm the subscription to '"
+                        + portable + "'", e.getCause());
+            } catch (TimeoutException e) {
                 sub.close();
                 throw new ConnectionException("Redis at " + settings.describe() + " did not confirm the subscription to '"
                         + portable + "' within " + settings.commandTimeout.toMillis() + "ms", e);
@@ -193,6 +255,16 @@ final class RedisSubscriber {
             }
         }
         return sub;
+    }
+
+    /** Writes (buffered) a SUBSCRIBE or PSUBSCRIBE of the targets and records it. Caller holds {@link #lock}. */
+    private void send(RedisWire w, Protocol.Command command, List<Target> targets) {
+        byte[][] names = new byte[targets.size()][];
+        for (int i = 0; i < names.length; i++) {
+            names[i] = targets.get(i).redisNameBytes;
+        }
+        w.sendCommand(command, names);
+        sent.add(new Sent(command == Protocol.Command.PSUBSCRIBE ? "psubscribe" : "subscribe", targets, targets.size(), false));
     }
 
     /**
@@ -235,10 +307,6 @@ final class RedisSubscriber {
         return sb.toString();
     }
 
-    private static String key(Target t) {
-        return (t.pattern ? "p:" : "c:") + t.redisName;
-    }
-
     private void ping() {
         synchronized (lock) {
             RedisWire w = wire;
@@ -247,6 +315,7 @@ final class RedisSubscriber {
             }
             try {
                 w.sendCommand(Protocol.Command.PING);
+                sent.add(new Sent("pong", List.of(), 1, false));
                 w.flushOut();
             } catch (RuntimeException e) {
                 // The reader notices the broken connection on its next read.
@@ -301,8 +370,7 @@ final class RedisSubscriber {
             try {
                 reply = w.getUnflushedObject();
             } catch (JedisDataException e) {
-                lastError = "Redis refused a subscriber command: " + e.getMessage();
-                LOG.warn("{}", lastError);
+                refused(w, e.getMessage());
                 continue;
             } catch (RuntimeException e) {
                 if (!closing) {
@@ -335,14 +403,12 @@ final class RedisSubscriber {
                 lastGlob = lastGlob.of((byte[]) parts.get(1));
                 lastChannel = lastChannel.of((byte[]) parts.get(2));
                 deliverPattern(lastGlob.text, lastChannel.text, (byte[]) parts.get(3));
-            } else if (is(kind, "subscribe") || is(kind, "psubscribe")) {
-                confirm((is(kind, "psubscribe") ? "p:" : "c:") + string(parts.get(1)));
-            } else if (is(kind, "pong") && parts.size() > 1 && parts.get(1) instanceof byte[]
-                    && Arrays.equals((byte[]) parts.get(1), RESYNC)) {
-                resubscribed();
+            } else {
+                answered(new String(kind, StandardCharsets.US_ASCII));
             }
-        } else if (reply instanceof byte[] && Arrays.equals((byte[]) reply, RESYNC)) {
-            resubscribed();
+        } else if (reply instanceof byte[]) {
+            // PING outside subscribed mode: +PONG, or the resync marker as a bulk string.
+            answered("pong");
         }
     }
 
@@ -365,22 +431,74 @@ final class RedisSubscriber {
         return true;
     }
 
-    private static String string(Object o) {
-        return new String((byte[]) o, StandardCharsets.UTF_8);
+    /** One reply to the oldest command written; completes what that command was for once all its replies came. */
+    private void answered(String kind) {
+        Sent done = null;
+        synchronized (lock) {
+            Sent oldest = sent.peek();
+            if (oldest == null || !oldest.kind.equals(kind)) {
+                LOG.debug("Redis sent a '{}' reply while the subscriber expected {}", kind, oldest == null ? "none" : oldest.kind);
+                return;
+            }
+            if (--oldest.replies == 0) {
+                sent.poll();
+                done = oldest;
+            }
+        }
+        if (done != null) {
+            done.confirmations.forEach(f -> f.complete(null));
+            if (done.resync) {
+                resubscribed();
+            }
+        }
     }
 
-    private void confirm(String key) {
+    /** Redis refused the oldest command written (its one error reply stands for all of that command's replies). */
+    private void refused(RedisWire w, String error) {
+        Sent oldest;
         synchronized (lock) {
-            ArrayDeque<CompletableFuture<Void>> q = awaitingConfirmation.get(key);
-            if (q != null) {
-                CompletableFuture<Void> f = q.poll();
-                if (q.isEmpty()) {
-                    awaitingConfirmation.remove(key);
+            oldest = sent.poll();
+            if (oldest != null && oldest.targets.size() > 1 && wire == w) {
+                // Redis refuses a SUBSCRIBE of many names as a whole; ask one by one to establish
+                // the permitted ones and find the refused ones.
+                Protocol.Command command = oldest.kind.equals("psubscribe") ? Protocol.Command.PSUBSCRIBE : Protocol.Command.SUBSCRIBE;
+                try {
+                    for (Target t : oldest.targets) {
+                        send(w, command, List.of(t));
+                    }
+                    w.flushOut();
+                } catch (RuntimeException e) {
+                    // The reader notices the broken connection on its next read.
                 }
-                if (f != null) {
-                    f.complete(null);
-                }
+                return;
             }
+        }
+        if (oldest == null) {
+            lastError = "Redis refused a subscriber command: " + error;
+            LOG.warn("{}", lastError);
+        } else if (!oldest.targets.isEmpty()) {
+            Target t = oldest.targets.get(0);
+            String what = t.pattern ? "PSUBSCRIBE to pattern '" + t.portable + "' (Redis glob '" + t.redisName
+                    + "', which Redis checks against the user's channel rules literally)"
+                    : "SUBSCRIBE to channel '" + t.portable + "' (Redis channel '" + t.redisName + "')";
+            String message = RedisAcl.isRefusal(error)
+                    ? RedisAcl.explain(settings, what, error, "&" + t.redisName, (t.pattern ? "+psubscribe" : "+subscribe") + " &" + t.redisName)
+                    : "Redis at " + settings.describe() + " refused " + what + ": " + error;
+            refusedSubscriptions.incrementAndGet();
+            lastError = message;
+            LOG.warn("{}", message);
+            oldest.confirmations.get(0).completeExceptionally(new ConfigurationException(message, null));
+        } else if (oldest.kind.equals("pong")) {
+            lastError = "Redis refused the subscriber's PING: " + error;
+            LOG.warn("{}", lastError);
+            if (oldest.resync) {
+                resubscribed();
+            }
+        } else if (!warnedUnsubscribeRefused) {
+            warnedUnsubscribeRefused = true;
+            lastError = RedisAcl.explain(settings, "the " + oldest.kind.toUpperCase(java.util.Locale.ROOT) + " of a closed subscription", error,
+                    null, "+unsubscribe +punsubscribe");
+            LOG.warn("{}; Redis keeps sending that channel's messages, which are dropped, until the connection is replaced", lastError);
         }
     }
 
@@ -480,6 +598,7 @@ final class RedisSubscriber {
         synchronized (lock) {
             if (wire == w) {
                 wire = null;
+                sent.clear();
             }
         }
         RedisConnector.closeQuietly(w);
@@ -511,19 +630,20 @@ final class RedisSubscriber {
                     RedisConnector.closeQuietly(w);
                     return;
                 }
+                sent.clear();
                 try {
                     subscribeAll(w, Protocol.Command.SUBSCRIBE, exact);
                     subscribeAll(w, Protocol.Command.PSUBSCRIBE, patterns);
                     w.sendCommand(Protocol.Command.PING, RESYNC);
+                    sent.add(new Sent("pong", List.of(), 1, true));
                     w.flushOut();
                 } catch (RuntimeException e) {
+                    sent.clear();
                     lastError = e.getMessage();
                     RedisConnector.closeQuietly(w);
                     backoff = Math.min(settings.maxBackoff.toMillis(), backoff * 2);
                     continue;
                 }
-                awaitingConfirmation.values().forEach(awaitingResync::addAll);
-                awaitingConfirmation.clear();
                 recovering = true;
                 wire = w;
                 reconnects.incrementAndGet();
@@ -532,32 +652,32 @@ final class RedisSubscriber {
         }
     }
 
-    private static void subscribeAll(RedisWire w, Protocol.Command command, Map<String, Target> targets) {
-        List<byte[]> names = new ArrayList<>();
+    /** Re-subscribes every target, {@value #NAMES_PER_COMMAND} names per command; a refused one is asked for again. Caller holds {@link #lock}. */
+    private void subscribeAll(RedisWire w, Protocol.Command command, Map<String, Target> targets) {
+        List<Target> batch = new ArrayList<>();
         for (Target t : targets.values()) {
-            names.add(t.redisNameBytes);
-            if (names.size() == NAMES_PER_COMMAND) {
-                w.sendCommand(command, names.toArray(new byte[0][]));
-                names.clear();
+            if (t.refused()) {
+                t.confirmed = new CompletableFuture<>();
+            }
+            batch.add(t);
+            if (batch.size() == NAMES_PER_COMMAND) {
+                send(w, command, batch);
+                batch = new ArrayList<>();
             }
         }
-        if (!names.isEmpty()) {
-            w.sendCommand(command, names.toArray(new byte[0][]));
+        if (!batch.isEmpty()) {
+            send(w, command, batch);
         }
     }
 
     /** Redis answered the PING sent after the re-subscriptions, so all of them are in place. */
     private void resubscribed() {
-        List<CompletableFuture<Void>> waiting = new ArrayList<>();
         synchronized (lock) {
             if (!recovering) {
                 return;
             }
             recovering = false;
-            waiting.addAll(awaitingResync);
-            awaitingResync.clear();
         }
-        waiting.forEach(f -> f.complete(null));
         LOG.info("Redis subscriber connection to {} re-established; {} channels and {} patterns re-subscribed",
                 settings.describe(), exact.size(), patterns.size());
         events.recovered(true);
@@ -575,6 +695,7 @@ final class RedisSubscriber {
         }
         details.put("delivered", delivered.get());
         details.put("malformedEnvelopes", malformed.get());
+        details.put("subscriptionsRefused", refusedSubscriptions.get());
         details.put("reconnects", reconnects.get());
         details.put("halfOpenDetections", halfOpenDetections.get());
         String e = lastError;
@@ -646,10 +767,12 @@ final class RedisSubscriber {
                 if (target.subs.isEmpty() && map.get(target.redisName) == target) {
                     map.remove(target.redisName);
                     RedisWire w = wire;
-                    if (w != null && !closing) {
+                    // A refused target was never subscribed; there is nothing to unsubscribe.
+                    if (w != null && !closing && !target.refused()) {
                         try {
                             w.sendCommand(target.pattern ? Protocol.Command.PUNSUBSCRIBE : Protocol.Command.UNSUBSCRIBE,
                                     target.redisNameBytes);
+                            sent.add(new Sent(target.pattern ? "punsubscribe" : "unsubscribe", List.of(), 1, false));
                             w.flushOut();
                         } catch (RuntimeException e) {
                             // A broken connection loses the subscription anyway; reconnection skips removed targets.
