@@ -137,19 +137,88 @@ class RedisTransportIT {
         List<Message> got = new CopyOnWriteArrayList<>();
         try (Subscription s = sb.subscriber().subscribe(ch, d -> got.add(d.message()));
                 Jedis jedis = new Jedis("127.0.0.1", 6379)) {
+            long malformedBefore = malformedEnvelopes();
             jedis.publish(ch, "{\"a\":1}");
             byte[] binary = {(byte) 0x80, 0, 'S', 'B', '1', '\n'};
             jedis.publish(ch.getBytes(StandardCharsets.UTF_8), binary);
             jedis.publish(ch, "SB1\nnot json\nrest");
-            await(WAIT, () -> got.size() == 3, "three deliveries");
+            jedis.publish(ch, "SB1\n{\"id\":\"a\",\"timestamp\":\"yesterday\"}\nrest");
+            await(WAIT, () -> got.size() == 4, "four deliveries");
             assertEquals("{\"a\":1}", got.get(0).text());
             assertEquals(Message.JSON, got.get(0).contentType());
             assertArrayEquals(binary, got.get(1).payload());
             assertEquals(Message.OCTET_STREAM, got.get(1).contentType());
-            assertEquals("SB1\nnot json\nrest", got.get(2).text());
+            assertEquals(Map.of(), got.get(0).headers(), "a foreign message arrives as it is");
+            assertEquals(Map.of(), got.get(1).headers());
             assertFalse(got.get(0).id().isEmpty());
-            assertEquals(1L, ((Number) sb.health().components().get("transport").details().get("malformedEnvelopes")).longValue());
+            // Starting with SB1 but unreadable: the bytes as they are, flagged with the reason, and counted.
+            assertEquals("SB1\nnot json\nrest", got.get(2).text());
+            assertTrue(got.get(2).header("sb-malformed-envelope").startsWith("the metadata is not valid JSON"), got.get(2).headers().toString());
+            assertEquals("SB1\n{\"id\":\"a\",\"timestamp\":\"yesterday\"}\nrest", got.get(3).text());
+            assertEquals("'timestamp' is not an integer", got.get(3).header("sb-malformed-envelope"));
+            assertFalse("a".equals(got.get(3).id()), "not the envelope's id: the envelope was not read");
+            assertEquals(malformedBefore + 2, malformedEnvelopes());
         }
+    }
+
+    private static long malformedEnvelopes() {
+        return ((Number) sb.health().components().get("transport").details().get("malformedEnvelopes")).longValue();
+    }
+
+    @Test
+    void headersTheApiAcceptsArriveByteExact() throws Exception {
+        String ch = unique("it.headers");
+        StringBuilder big = new StringBuilder();
+        while (big.length() < 6 * 1024) {
+            big.append("é😀a\u2028\"\\/<\t>\u00a0ß漢");
+        }
+        Map<String, String> headers = new java.util.LinkedHashMap<>();
+        headers.put("X-Request-ID", "Mixed Case Value");
+        headers.put("x-request-id", "differs from the one above only in case");
+        headers.put("traceParent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01");
+        headers.put("rocket-🚀-Ünïcödé", "🚀👩‍👩‍👧‍👦 \uD834\uDD1E");
+        headers.put("big", big.toString());
+        headers.put("empty", "");
+        Message m = Message.builder().text("p").headers(headers).build();
+        List<Message> got = new CopyOnWriteArrayList<>();
+        CompletableFuture<byte[]> raw = new CompletableFuture<>();
+        BinaryJedisPubSub plain = new BinaryJedisPubSub() {
+            @Override
+            public void onMessage(byte[] channel, byte[] message) {
+                raw.complete(message);
+                unsubscribe();
+            }
+        };
+        Thread t = new Thread(() -> {
+            try (Jedis j = new Jedis("127.0.0.1", 6379)) {
+                j.subscribe(plain, ch.getBytes(StandardCharsets.UTF_8));
+            }
+        });
+        t.start();
+        long malformedBefore = malformedEnvelopes();
+        try (Subscription s = sb.subscriber().subscribe(ch, d -> got.add(d.message()));
+                Jedis jedis = new Jedis("127.0.0.1", 6379)) {
+            await(WAIT, () -> jedis.pubsubNumSub(ch).get(ch) == 2, "both subscribers");
+            sb.publisher().publish(ch, m).toCompletableFuture().get(5, TimeUnit.SECONDS);
+            await(WAIT, () -> got.size() == 1, "one delivery");
+        }
+        Message r = got.get(0);
+        assertEquals(m.id(), r.id(), "read as an envelope, not raw");
+        assertEquals(headers, r.headers());
+        for (Map.Entry<String, String> h : headers.entrySet()) {
+            assertArrayEquals(h.getValue().getBytes(StandardCharsets.UTF_8), r.header(h.getKey()).getBytes(StandardCharsets.UTF_8), h.getKey());
+        }
+        assertEquals(malformedBefore, malformedEnvelopes());
+        // What another language's client parses from the wire is the same, byte for byte.
+        byte[] bytes = raw.get(10, TimeUnit.SECONDS);
+        t.join(5000);
+        int first = indexOf(bytes, 0);
+        int second = indexOf(bytes, first + 1);
+        com.fasterxml.jackson.databind.JsonNode meta = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(java.util.Arrays.copyOfRange(bytes, first + 1, second));
+        Map<String, String> onWire = new java.util.LinkedHashMap<>();
+        meta.get("headers").fields().forEachRemaining(e -> onWire.put(e.getKey(), e.getValue().textValue()));
+        assertEquals(headers, onWire);
     }
 
     @Test

@@ -3,6 +3,7 @@ package io.switchboard.redis.internal;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.async.ByteArrayFeeder;
@@ -17,11 +18,24 @@ import java.util.Map;
  * The Redis wire format (see {@code docs/wire-format-redis.md}): {@code SB1\n}, one line of JSON
  * metadata, {@code \n}, then the raw payload bytes. Stateless and thread-safe.
  *
- * <p>Decoding never throws: a message without the magic, or with metadata that is not the
- * documented JSON, is delivered as a plain message whose payload is exactly the bytes received.
+ * <p>A message without the magic is delivered as a plain message whose payload is exactly the
+ * bytes received. One with the magic but metadata that is not the documented JSON is delivered
+ * the same way, with the header {@value #MALFORMED_HEADER} saying why, so a handler can tell it
+ * from a foreign message: {@link #decode} reports it as {@link Malformed}.
  */
 final class RedisEnvelope {
     static final byte[] MAGIC = {'S', 'B', '1', '\n'};
+    /** Set on a message delivered raw because its envelope could not be read; the value says why. */
+    static final String MALFORMED_HEADER = "sb-malformed-envelope";
+
+    /** Bytes that start with the magic but are not a readable envelope; the message says why, in one short line. */
+    static final class Malformed extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Malformed(String reason) {
+            super(reason, null, false, false);
+        }
+    }
 
     /**
      * Streaming JSON for the metadata line; limits keep a hostile line from costing much. No
@@ -118,10 +132,12 @@ final class RedisEnvelope {
     }
 
     /**
-     * Decodes an envelope; {@code null} when the bytes have the magic but not the documented
-     * metadata line (the caller then delivers them raw).
+     * Decodes an envelope.
+     *
+     * @throws Malformed when the bytes have the magic but not the documented metadata line (the
+     *     caller then delivers them raw, see {@link #raw(byte[], String, String)})
      */
-    static Message decode(byte[] raw, String channel) {
+    static Message decode(byte[] raw, String channel) throws Malformed {
         int nl = -1;
         for (int i = MAGIC.length; i < raw.length; i++) {
             if (raw[i] == '\n') {
@@ -130,10 +146,10 @@ final class RedisEnvelope {
             }
         }
         if (nl < 0) {
-            return null;
+            throw new Malformed("no newline ends the metadata line");
         }
         if (nl - MAGIC.length > MAX_METADATA) {
-            return null;
+            throw new Malformed("the metadata line is over " + MAX_METADATA + " bytes");
         }
         String id = null;
         Long timestamp = null;
@@ -146,7 +162,7 @@ final class RedisEnvelope {
             ByteArrayFeeder feeder = (ByteArrayFeeder) p.getNonBlockingInputFeeder();
             feeder.feedInput(raw, MAGIC.length, nl);
             if (p.nextToken() != JsonToken.START_OBJECT) {
-                return null;
+                throw new Malformed("the metadata is not a JSON object");
             }
             JsonToken t;
             while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
@@ -154,13 +170,13 @@ final class RedisEnvelope {
                 JsonToken value = p.nextToken();
                 switch (field) {
                     case "id":
-                        id = string(p, value);
+                        id = string(p, value, "id");
                         break;
                     case "timestamp":
                         if (value == JsonToken.VALUE_NUMBER_INT) {
                             timestamp = p.getLongValue();
                         } else if (value != JsonToken.VALUE_NULL) {
-                            return null;
+                            throw new Malformed("'timestamp' is not an integer");
                         }
                         break;
                     case "contentType":
@@ -171,9 +187,9 @@ final class RedisEnvelope {
                             JsonToken h;
                             while ((h = p.nextToken()) == JsonToken.FIELD_NAME) {
                                 String name = p.currentName();
-                                String v = string(p, p.nextToken());
+                                String v = string(p, p.nextToken(), "a header value");
                                 if (v == null) {
-                                    return null;
+                                    throw new Malformed("a header value is null");
                                 }
                                 if (headers == null) {
                                     headers = new LinkedHashMap<>();
@@ -181,24 +197,25 @@ final class RedisEnvelope {
                                 headers.put(name, v);
                             }
                             if (h != JsonToken.END_OBJECT) {
-                                return null;
+                                throw new Malformed("'headers' is cut off");
                             }
                         } else if (value != JsonToken.VALUE_NULL) {
-                            return null;
+                            throw new Malformed("'headers' is not an object");
                         }
                         break;
                     default:
                         if (!skip(p, value)) {
-                            return null;
+                            throw new Malformed("the metadata is cut off");
                         }
                 }
             }
             if (t != JsonToken.END_OBJECT || p.nextToken() != JsonToken.NOT_AVAILABLE) {
-                return null;
+                throw new Malformed("the metadata line is not exactly one JSON object");
             }
             clean = true;
-        } catch (IOException | IllegalArgumentException e) {
-            return null;
+        } catch (IOException e) {
+            throw new Malformed("the metadata is not valid JSON: " + shorten(e instanceof JsonProcessingException
+                    ? ((JsonProcessingException) e).getOriginalMessage() : e.getMessage()));
         } finally {
             if (!clean) {
                 closeQuietly(p);
@@ -219,8 +236,18 @@ final class RedisEnvelope {
             }
             return b.build();
         } catch (IllegalArgumentException e) {
-            return null;
+            // The message's own rules, the same the publishing side's Message.Builder applied.
+            throw new Malformed(shorten(e.getMessage()));
         }
+    }
+
+    private static String shorten(String s) {
+        String t = String.valueOf(s);
+        int nl = t.indexOf('\n');
+        if (nl >= 0) {
+            t = t.substring(0, nl);
+        }
+        return t.length() > 200 ? t.substring(0, 200) + "..." : t;
     }
 
     /** One thread's parser, and the last content type read (senders mostly repeat one). */
@@ -237,9 +264,9 @@ final class RedisEnvelope {
         }
 
         /** Like {@link RedisEnvelope#string}, but the same content type as last time is the same String. */
-        String contentType(JsonParser p, JsonToken token) throws IOException {
+        String contentType(JsonParser p, JsonToken token) throws IOException, Malformed {
             if (token != JsonToken.VALUE_STRING) {
-                return string(p, token);
+                return string(p, token, "contentType");
             }
             String last = lastContentType;
             int length = p.getTextLength();
@@ -288,19 +315,24 @@ final class RedisEnvelope {
     }
 
     /** The string value, {@code null} for JSON null; a non-string makes the envelope malformed. */
-    private static String string(JsonParser p, JsonToken token) throws IOException {
+    private static String string(JsonParser p, JsonToken token, String what) throws IOException, Malformed {
         if (token == JsonToken.VALUE_STRING) {
             return p.getText();
         }
         if (token == JsonToken.VALUE_NULL) {
             return null;
         }
-        throw new IllegalArgumentException("expected a string, found " + token);
+        throw new Malformed(what + " is not a string");
     }
 
     /** A message for bytes that are not an envelope: payload exactly as received. */
     static Message raw(byte[] raw, String channel) {
         return Message.builder().payload(raw).contentType(sniff(raw)).channel(channel).build();
+    }
+
+    /** A message for bytes that start with the magic but are not a readable envelope: payload exactly as received, flagged. */
+    static Message raw(byte[] raw, String channel, String malformedReason) {
+        return Message.builder().payload(raw).contentType(sniff(raw)).channel(channel).header(MALFORMED_HEADER, malformedReason).build();
     }
 
     /** {@code application/json} when the first non-blank byte is '{' or '[', else octet-stream. */

@@ -67,6 +67,7 @@ final class RedisSubscriber {
     private static final long ACTIVE_MILLIS = 1000;
     private static final long QUIET_NANOS = TimeUnit.MICROSECONDS.toNanos(QUIET_MICROS);
     private static final long ACTIVE_NANOS = TimeUnit.MILLISECONDS.toNanos(ACTIVE_MILLIS);
+    private static final long MALFORMED_LOG_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     private final RedisSettings settings;
     private final RedisConnector connector;
@@ -96,6 +97,8 @@ final class RedisSubscriber {
     private volatile boolean warnedUnsubscribeRefused;
     private final AtomicLong delivered = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
+    /** When a malformed envelope was last logged: at most one line per {@link #MALFORMED_LOG_NANOS}. */
+    private final AtomicLong lastMalformedLog = new AtomicLong(System.nanoTime());
     private final AtomicLong reconnects = new AtomicLong();
     private final AtomicLong halfOpenDetections = new AtomicLong();
     private volatile RedisWire wire;
@@ -577,11 +580,19 @@ final class RedisSubscriber {
 
     private Message decode(byte[] payload, String channel) {
         if (settings.envelope && RedisEnvelope.hasMagic(payload)) {
-            Message m = RedisEnvelope.decode(payload, channel);
-            if (m != null) {
-                return m;
+            try {
+                return RedisEnvelope.decode(payload, channel);
+            } catch (RedisEnvelope.Malformed e) {
+                long n = malformed.incrementAndGet();
+                long now = System.nanoTime();
+                long last = lastMalformedLog.get();
+                if ((n == 1 || now - last >= MALFORMED_LOG_NANOS) && lastMalformedLog.compareAndSet(last, now)) {
+                    LOG.warn("a message on Redis channel '{}' starts with SB1 but is not a readable envelope ({}); delivered as its raw"
+                            + " bytes with header {}; {} such messages so far (health: malformedEnvelopes)",
+                            settings.channelPrefix + channel, e.getMessage(), RedisEnvelope.MALFORMED_HEADER, n);
+                }
+                return RedisEnvelope.raw(payload, channel, e.getMessage());
             }
-            malformed.incrementAndGet();
         }
         return RedisEnvelope.raw(payload, channel);
     }

@@ -2,7 +2,7 @@ package io.switchboard.redis.internal;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.Message;
@@ -12,8 +12,14 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RedisEnvelopeTest {
+    /** The reason the bytes are not an envelope; fails if they are one. */
+    private static String malformed(String wire) {
+        return assertThrows(RedisEnvelope.Malformed.class, () -> RedisEnvelope.decode(wire.getBytes(StandardCharsets.UTF_8), "c"), wire)
+                .getMessage();
+    }
+
     @Test
-    void roundTripsEveryFieldAndBinaryPayload() {
+    void roundTripsEveryFieldAndBinaryPayload() throws Exception {
         byte[] payload = new byte[256];
         for (int i = 0; i < payload.length; i++) {
             payload[i] = (byte) i;
@@ -33,7 +39,7 @@ class RedisEnvelopeTest {
     }
 
     @Test
-    void metadataIsOneLineOfJsonAfterTheMagic() {
+    void metadataIsOneLineOfJsonAfterTheMagic() throws Exception {
         Message m = Message.builder().id("x").text("p\nq").header("h", "v\nw").timestamp(Instant.ofEpochMilli(5)).build();
         String wire = new String(RedisEnvelope.encode(m), StandardCharsets.UTF_8);
         assertEquals("SB1\n{\"id\":\"x\",\"timestamp\":5,\"contentType\":\"text/plain; charset=utf-8\",\"headers\":{\"h\":\"v\\nw\"}}\np\nq",
@@ -41,7 +47,7 @@ class RedisEnvelopeTest {
     }
 
     @Test
-    void documentedDefaultsAreLeftOutAndReadBack() {
+    void documentedDefaultsAreLeftOutAndReadBack() throws Exception {
         Message m = Message.builder().id("x").payload(new byte[] {1}).timestamp(Instant.ofEpochMilli(5)).build();
         byte[] wire = RedisEnvelope.encode(m);
         assertEquals("SB1\n{\"id\":\"x\",\"timestamp\":5}\n", new String(wire, 0, wire.length - 1, StandardCharsets.UTF_8));
@@ -51,7 +57,7 @@ class RedisEnvelopeTest {
     }
 
     @Test
-    void contentTypesAlternatingOnOneThreadAreEachReadRight() {
+    void contentTypesAlternatingOnOneThreadAreEachReadRight() throws Exception {
         String[] types = {"application/json", "application/jsoN", "text/plain; charset=utf-8", "application/json", "a/b"};
         for (String type : types) {
             Message m = Message.builder().id("x").payload(new byte[0]).contentType(type).build();
@@ -60,7 +66,7 @@ class RedisEnvelopeTest {
     }
 
     @Test
-    void acceptsMetadataFromOtherWritersWithUnknownFieldsAndEscapes() {
+    void acceptsMetadataFromOtherWritersWithUnknownFieldsAndEscapes() throws Exception {
         String meta = "SB1\n { \"v\": [1, {\"a\": null}], \"headers\" : {\"k\":\"\\u00e9\\n\\/\"}, \"id\":\"n1\", \"timestamp\": 42,"
                 + " \"extra\": true, \"contentType\":\"application/json\" }\n{\"x\":1}";
         Message m = RedisEnvelope.decode(meta.getBytes(StandardCharsets.UTF_8), "c");
@@ -71,10 +77,21 @@ class RedisEnvelopeTest {
     }
 
     @Test
-    void malformedMetadataIsNotAnEnvelope() {
-        assertNull(RedisEnvelope.decode("SB1\nnot json\nrest".getBytes(StandardCharsets.UTF_8), "c"));
-        assertNull(RedisEnvelope.decode("SB1\n{\"id\":\"a\"".getBytes(StandardCharsets.UTF_8), "c"));
-        assertNull(RedisEnvelope.decode("SB1\n{\"id\":\"\"}\n".getBytes(StandardCharsets.UTF_8), "c"));
+    void malformedMetadataIsNotAnEnvelopeAndSaysWhy() {
+        assertTrue(malformed("SB1\nnot json\nrest").startsWith("the metadata is not valid JSON"));
+        assertEquals("no newline ends the metadata line", malformed("SB1\n{\"id\":\"a\""));
+        assertTrue(malformed("SB1\n{\"id\":\"\"}\n").contains("message id"), malformed("SB1\n{\"id\":\"\"}\n"));
+        assertEquals("'timestamp' is not an integer", malformed("SB1\n{\"timestamp\":1.5}\n"));
+        assertEquals("id is not a string", malformed("SB1\n{\"id\":7}\n"));
+        assertEquals("the metadata line is not exactly one JSON object", malformed("SB1\n{}{}\n"));
+    }
+
+    @Test
+    void aMalformedEnvelopeIsDeliveredRawWithItsReason() {
+        byte[] wire = "SB1\n{\"id\":7}\n{\"a\":1}".getBytes(StandardCharsets.UTF_8);
+        Message m = RedisEnvelope.raw(wire, "c", "id is not a string");
+        assertArrayEquals(wire, m.payload());
+        assertEquals(Map.of(RedisEnvelope.MALFORMED_HEADER, "id is not a string"), m.headers());
     }
 
     @Test
@@ -86,7 +103,7 @@ class RedisEnvelopeTest {
     }
 
     @Test
-    void decodesEnvelopeAfterEnvelopeOnOneThreadAroundMalformedOnes() {
+    void decodesEnvelopeAfterEnvelopeOnOneThreadAroundMalformedOnes() throws Exception {
         String[] broken = {"SB1\n{\"id\":\"a\"\nx", "SB1\nnot json\nx", "SB1\n{\"id\":\"a\"}{\"id\":\"b\"}\nx",
             "SB1\n{\"x\":[1,{\"y\":\n", "SB1\n{\"id\":7}\nx"};
         for (int i = 0; i < 50; i++) {
@@ -95,7 +112,7 @@ class RedisEnvelopeTest {
             assertEquals("id-" + i, back.id());
             assertEquals("payload " + i, back.text());
             assertEquals(Integer.toString(i), back.header("n"));
-            assertNull(RedisEnvelope.decode(broken[i % broken.length].getBytes(StandardCharsets.UTF_8), "c"), broken[i % broken.length]);
+            malformed(broken[i % broken.length]);
         }
     }
 }
