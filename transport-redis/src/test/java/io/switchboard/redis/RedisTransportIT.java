@@ -161,6 +161,28 @@ class RedisTransportIT {
         }
     }
 
+    @Test
+    void aForeignEnvelopeBreakingTheWritersLimitsArrivesRawFlaggedAndCounted() throws Exception {
+        String ch = unique("it.limits");
+        List<Message> got = new CopyOnWriteArrayList<>();
+        try (Subscription s = sb.subscriber().subscribe(ch, d -> got.add(d.message()));
+                Jedis jedis = new Jedis("127.0.0.1", 6379)) {
+            long malformedBefore = malformedEnvelopes();
+            String yearMinus292275055 = "SB1\n{\"id\":\"a\",\"timestamp\":-9223372036854775808}\npayload";
+            jedis.publish(ch, yearMinus292275055);
+            jedis.publish(ch, "SB1\n{\"id\":\"" + "i".repeat(256) + "\"}\npayload");
+            await(WAIT, () -> got.size() == 2, "two deliveries");
+            assertEquals(yearMinus292275055, got.get(0).text());
+            assertTrue(got.get(0).header("sb-malformed-envelope").contains("outside years 1 to 9999"), got.get(0).headers().toString());
+            assertTrue(got.get(1).header("sb-malformed-envelope").contains("message id"), got.get(1).headers().toString());
+            assertEquals(malformedBefore + 2, malformedEnvelopes());
+        }
+        // The writer refuses what the reader would: at the call, naming the message.
+        Message future = Message.builder().text("x").timestamp(Instant.parse("+10000-01-01T00:00:00Z")).build();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> sb.publisher().publish(ch, future));
+        assertTrue(e.getMessage().contains(future.id()) && e.getMessage().contains("outside years 1 to 9999"), e.getMessage());
+    }
+
     private static long malformedEnvelopes() {
         return ((Number) sb.health().components().get("transport").details().get("malformedEnvelopes")).longValue();
     }

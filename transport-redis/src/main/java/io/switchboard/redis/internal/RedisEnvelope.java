@@ -27,6 +27,7 @@ final class RedisEnvelope {
     static final byte[] MAGIC = {'S', 'B', '1', '\n'};
     /** Set on a message delivered raw because its envelope could not be read; the value says why. */
     static final String MALFORMED_HEADER = "sb-malformed-envelope";
+    private static final String MAX_SIZE_KEY = "switchboard.message.max-size";
 
     /** Bytes that start with the magic but are not a readable envelope; the message says why, in one short line. */
     static final class Malformed extends Exception {
@@ -38,21 +39,31 @@ final class RedisEnvelope {
     }
 
     /**
-     * Streaming JSON for the metadata line; limits keep a hostile line from costing much. No
-     * document-length limit: a reused parser counts every line it was fed (see {@link #MAX_METADATA}).
+     * Streaming JSON for the metadata line. The line's length is bounded before parsing (see
+     * {@link #maxMetadataBytes}), which bounds every string in it; no document-length limit
+     * either, since a reused parser counts every line it was fed.
      */
     private static final JsonFactory JSON = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder()
                     .maxNestingDepth(8)
-                    .maxStringLength(16 * 1024 * 1024)
+                    .maxStringLength(Integer.MAX_VALUE)
                     .maxNumberLength(40)
                     .build())
             .build();
 
+    /*
+     * The limits an envelope is read under are those its writer keeps: the message rules of
+     * Message.Builder (id, content type, header names and values), through which the reader
+     * builds what it read; switchboard.message.max-size for payload plus header bytes, which the
+     * facade checks at publish; and the timestamp range below, which encode() refuses to leave.
+     */
+    /** 0001-01-01T00:00:00Z: timestamps are years 1 to 9999, what every language's date type holds (Python's datetime the least). */
+    static final long MIN_TIMESTAMP = -62_135_596_800_000L;
+    /** 9999-12-31T23:59:59.999Z. */
+    static final long MAX_TIMESTAMP = 253_402_300_799_999L;
+
     private static final ThreadLocal<Encoder> ENCODER = ThreadLocal.withInitial(Encoder::new);
 
-    /** Longest metadata line read; the message size limit keeps real ones far below. */
-    private static final int MAX_METADATA = 16 * 1024 * 1024;
 
     /**
      * One non-blocking parser per decoding thread, fed one metadata line after another (each a
@@ -64,8 +75,17 @@ final class RedisEnvelope {
     private RedisEnvelope() {
     }
 
-    /** Encodes a message into one Redis PUBLISH payload. */
+    /**
+     * Encodes a message into one Redis PUBLISH payload.
+     *
+     * @throws IllegalArgumentException if its timestamp is outside years 1 to 9999
+     */
     static byte[] encode(Message m) {
+        Instant t = m.timestamp();
+        if (t.getEpochSecond() < MIN_TIMESTAMP / 1000 || t.getEpochSecond() > MAX_TIMESTAMP / 1000) {
+            throw new IllegalArgumentException("message " + m.id() + " has timestamp " + t + ", outside years 1 to 9999, the range the"
+                    + " Redis envelope carries (and every language's date type holds)");
+        }
         Encoder e = ENCODER.get();
         try {
             return e.encode(m);
@@ -132,12 +152,22 @@ final class RedisEnvelope {
     }
 
     /**
-     * Decodes an envelope.
-     *
-     * @throws Malformed when the bytes have the magic but not the documented metadata line (the
-     *     caller then delivers them raw, see {@link #raw(byte[], String, String)})
+     * The longest metadata line a writer keeping {@code maxMessageSize} can produce: header bytes
+     * at most that, JSON escaping at most six bytes per byte ({@code \u0001}), plus the id,
+     * timestamp and content type.
      */
-    static Message decode(byte[] raw, String channel) throws Malformed {
+    static long maxMetadataBytes(long maxMessageSize) {
+        return 6 * maxMessageSize + 8192;
+    }
+
+    /**
+     * Decodes an envelope, under the limits its writer keeps.
+     *
+     * @param maxMessageSize {@code switchboard.message.max-size}: payload plus header bytes
+     * @throws Malformed when the bytes have the magic but not the documented metadata line, or
+     *     break a limit (the caller then delivers them raw, see {@link #raw(byte[], String, String)})
+     */
+    static Message decode(byte[] raw, String channel, long maxMessageSize) throws Malformed {
         int nl = -1;
         for (int i = MAGIC.length; i < raw.length; i++) {
             if (raw[i] == '\n') {
@@ -148,8 +178,9 @@ final class RedisEnvelope {
         if (nl < 0) {
             throw new Malformed("no newline ends the metadata line");
         }
-        if (nl - MAGIC.length > MAX_METADATA) {
-            throw new Malformed("the metadata line is over " + MAX_METADATA + " bytes");
+        if (nl - MAGIC.length > maxMetadataBytes(maxMessageSize)) {
+            throw new Malformed("the metadata line is " + (nl - MAGIC.length) + " bytes, longer than any message of at most "
+                    + MAX_SIZE_KEY + "=" + maxMessageSize + " has");
         }
         String id = null;
         Long timestamp = null;
@@ -175,6 +206,9 @@ final class RedisEnvelope {
                     case "timestamp":
                         if (value == JsonToken.VALUE_NUMBER_INT) {
                             timestamp = p.getLongValue();
+                            if (timestamp < MIN_TIMESTAMP || timestamp > MAX_TIMESTAMP) {
+                                throw new Malformed("timestamp " + timestamp + " is outside years 1 to 9999");
+                            }
                         } else if (value != JsonToken.VALUE_NULL) {
                             throw new Malformed("'timestamp' is not an integer");
                         }
@@ -234,7 +268,12 @@ final class RedisEnvelope {
             if (headers != null) {
                 b.headers(headers);
             }
-            return b.build();
+            Message m = b.build();
+            if (m.size() > maxMessageSize) {
+                throw new Malformed("the message is " + m.size() + " bytes (payload and headers), over " + MAX_SIZE_KEY + "="
+                        + maxMessageSize);
+            }
+            return m;
         } catch (IllegalArgumentException e) {
             // The message's own rules, the same the publishing side's Message.Builder applied.
             throw new Malformed(shorten(e.getMessage()));

@@ -24,6 +24,12 @@ import redis.clients.jedis.SslOptions;
  */
 public final class RedisSettings {
     private static final int DEFAULT_PORT = 6379;
+    /**
+     * The core's {@code switchboard.message.max-size}, read by name (a provider may read core
+     * keys; the core's constant is not in the SPI). Its default must stay the core's.
+     */
+    static final ConfigKey<Long> MESSAGE_MAX_SIZE = ConfigKey.size("switchboard.message.max-size", 4L * 1024 * 1024,
+            "Largest message accepted by publish: payload plus header names and values, in bytes.");
 
     final String host;
     final int port;
@@ -44,6 +50,8 @@ public final class RedisSettings {
     final Duration deadAfter;
     final boolean envelope;
     final int cachePoolSize;
+    /** The largest message an envelope may carry, as the publishing side checks it. */
+    final long maxMessageSize;
 
     private RedisSettings(Config config, String instanceName, List<String> problems) {
         String uri = config.get(RedisConfigKeys.URI);
@@ -132,6 +140,7 @@ public final class RedisSettings {
                     + key(RedisConfigKeys.PING_INTERVAL) + " (" + pingInterval.toMillis() + "ms); twice or three times is typical");
         }
         this.envelope = config.get(RedisConfigKeys.ENVELOPE);
+        this.maxMessageSize = config.get(MESSAGE_MAX_SIZE);
         this.cachePoolSize = config.get(RedisConfigKeys.CACHE_POOL_SIZE);
         if (cachePoolSize < 1) {
             problems.add(key(RedisConfigKeys.CACHE_POOL_SIZE) + " is " + cachePoolSize + "; it must be at least 1");

@@ -581,7 +581,7 @@ final class RedisSubscriber {
     private Message decode(byte[] payload, String channel) {
         if (settings.envelope && RedisEnvelope.hasMagic(payload)) {
             try {
-                return RedisEnvelope.decode(payload, channel);
+                return RedisEnvelope.decode(payload, channel, settings.maxMessageSize);
             } catch (RedisEnvelope.Malformed e) {
                 long n = malformed.incrementAndGet();
                 long now = System.nanoTime();

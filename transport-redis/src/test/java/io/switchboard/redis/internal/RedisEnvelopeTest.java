@@ -12,10 +12,55 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RedisEnvelopeTest {
+    private static final long MAX_SIZE = 4L * 1024 * 1024;
+
     /** The reason the bytes are not an envelope; fails if they are one. */
     private static String malformed(String wire) {
-        return assertThrows(RedisEnvelope.Malformed.class, () -> RedisEnvelope.decode(wire.getBytes(StandardCharsets.UTF_8), "c"), wire)
-                .getMessage();
+        return assertThrows(RedisEnvelope.Malformed.class, () -> RedisEnvelope.decode(wire.getBytes(StandardCharsets.UTF_8), "c", MAX_SIZE),
+                wire).getMessage();
+    }
+
+    private static Message decode(String wire, long maxSize) throws Exception {
+        return RedisEnvelope.decode(wire.getBytes(StandardCharsets.UTF_8), "c", maxSize);
+    }
+
+    @Test
+    void timestampsOutsideYearsOneTo9999AreRefusedByTheWriterAndTheReader() throws Exception {
+        long min = Instant.parse("0001-01-01T00:00:00Z").toEpochMilli();
+        long max = Instant.parse("9999-12-31T23:59:59.999Z").toEpochMilli();
+        for (long ok : new long[] {min, 0, -1, 1_700_000_000_123L, max}) {
+            Message m = Message.builder().id("x").timestamp(Instant.ofEpochMilli(ok)).build();
+            assertEquals(ok, RedisEnvelope.decode(RedisEnvelope.encode(m), "c", MAX_SIZE).timestamp().toEpochMilli());
+        }
+        for (long bad : new long[] {Long.MIN_VALUE, min - 1, max + 1, Long.MAX_VALUE}) {
+            assertTrue(malformed("SB1\n{\"id\":\"x\",\"timestamp\":" + bad + "}\n").contains("outside years 1 to 9999"), "reader, " + bad);
+            Message m = Message.builder().id("x").timestamp(Instant.ofEpochMilli(bad)).build();
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> RedisEnvelope.encode(m), "writer, " + bad);
+            assertTrue(e.getMessage().contains("outside years 1 to 9999"), e.getMessage());
+        }
+        assertThrows(IllegalArgumentException.class, () -> RedisEnvelope.encode(Message.builder().id("x").timestamp(Instant.MAX).build()));
+        assertTrue(malformed("SB1\n{\"timestamp\":99999999999999999999}\n").startsWith("the metadata is not valid JSON"));
+    }
+
+    @Test
+    void idsContentTypesAndHeadersAreReadUnderTheRulesTheWriterKeeps() throws Exception {
+        String id255 = "i".repeat(255);
+        assertEquals(id255, decode("SB1\n{\"id\":\"" + id255 + "\"}\n", MAX_SIZE).id());
+        assertTrue(malformed("SB1\n{\"id\":\"" + id255 + "i\"}\n").contains("message id"));
+        assertTrue(malformed("SB1\n{\"id\":\"a\\u0007b\"}\n").contains("message id"));
+        assertTrue(malformed("SB1\n{\"contentType\":\"\"}\n").contains("content type"));
+        assertTrue(malformed("SB1\n{\"headers\":{\"\":\"v\"}}\n").contains("header name"));
+        assertTrue(malformed("SB1\n{\"headers\":{\"h\":\"a\\u0000b\"}}\n").contains("NUL"));
+        // Header bytes count against message.max-size as at the publishing side.
+        String value = "v".repeat(1000);
+        String wire = "SB1\n{\"headers\":{\"h\":\"" + value + "\"}}\n" + "p".repeat(23);
+        assertEquals(value, decode(wire, 1024).header("h"));
+        RedisEnvelope.Malformed tooBig = assertThrows(RedisEnvelope.Malformed.class, () -> decode(wire + "p", 1024));
+        assertTrue(tooBig.getMessage().contains("1025 bytes") && tooBig.getMessage().contains("switchboard.message.max-size=1024"),
+                tooBig.getMessage());
+        RedisEnvelope.Malformed longLine = assertThrows(RedisEnvelope.Malformed.class,
+                () -> decode("SB1\n{\"x\":\"" + "y".repeat(7 * 1024 + 8192) + "\"}\n", 1024));
+        assertTrue(longLine.getMessage().contains("metadata line"), longLine.getMessage());
     }
 
     @Test
@@ -29,7 +74,7 @@ class RedisEnvelopeTest {
                 .timestamp(Instant.ofEpochMilli(1_700_000_000_123L)).build();
         byte[] wire = RedisEnvelope.encode(m);
         assertTrue(RedisEnvelope.hasMagic(wire));
-        Message back = RedisEnvelope.decode(wire, "a.b");
+        Message back = RedisEnvelope.decode(wire, "a.b", MAX_SIZE);
         assertEquals("id-1", back.id());
         assertEquals("a.b", back.channel());
         assertArrayEquals(payload, back.payload());
@@ -51,7 +96,7 @@ class RedisEnvelopeTest {
         Message m = Message.builder().id("x").payload(new byte[] {1}).timestamp(Instant.ofEpochMilli(5)).build();
         byte[] wire = RedisEnvelope.encode(m);
         assertEquals("SB1\n{\"id\":\"x\",\"timestamp\":5}\n", new String(wire, 0, wire.length - 1, StandardCharsets.UTF_8));
-        Message back = RedisEnvelope.decode(wire, "c");
+        Message back = RedisEnvelope.decode(wire, "c", MAX_SIZE);
         assertEquals(Message.OCTET_STREAM, back.contentType());
         assertEquals(Map.of(), back.headers());
     }
@@ -61,7 +106,7 @@ class RedisEnvelopeTest {
         String[] types = {"application/json", "application/jsoN", "text/plain; charset=utf-8", "application/json", "a/b"};
         for (String type : types) {
             Message m = Message.builder().id("x").payload(new byte[0]).contentType(type).build();
-            assertEquals(type, RedisEnvelope.decode(RedisEnvelope.encode(m), "c").contentType());
+            assertEquals(type, RedisEnvelope.decode(RedisEnvelope.encode(m), "c", MAX_SIZE).contentType());
         }
     }
 
@@ -69,7 +114,7 @@ class RedisEnvelopeTest {
     void acceptsMetadataFromOtherWritersWithUnknownFieldsAndEscapes() throws Exception {
         String meta = "SB1\n { \"v\": [1, {\"a\": null}], \"headers\" : {\"k\":\"\\u00e9\\n\\/\"}, \"id\":\"n1\", \"timestamp\": 42,"
                 + " \"extra\": true, \"contentType\":\"application/json\" }\n{\"x\":1}";
-        Message m = RedisEnvelope.decode(meta.getBytes(StandardCharsets.UTF_8), "c");
+        Message m = RedisEnvelope.decode(meta.getBytes(StandardCharsets.UTF_8), "c", MAX_SIZE);
         assertEquals("n1", m.id());
         assertEquals(Map.of("k", "é\n/"), m.headers());
         assertEquals(42, m.timestamp().toEpochMilli());
@@ -108,7 +153,7 @@ class RedisEnvelopeTest {
             "SB1\n{\"x\":[1,{\"y\":\n", "SB1\n{\"id\":7}\nx"};
         for (int i = 0; i < 50; i++) {
             Message m = Message.builder().id("id-" + i).text("payload " + i).header("n", Integer.toString(i)).build();
-            Message back = RedisEnvelope.decode(RedisEnvelope.encode(m), "c");
+            Message back = RedisEnvelope.decode(RedisEnvelope.encode(m), "c", MAX_SIZE);
             assertEquals("id-" + i, back.id());
             assertEquals("payload " + i, back.text());
             assertEquals(Integer.toString(i), back.header("n"));
