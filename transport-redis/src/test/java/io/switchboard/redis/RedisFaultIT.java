@@ -263,6 +263,56 @@ class RedisFaultIT {
         }
     }
 
+    @Test
+    void passwordsWithUnencodedSpecialCharactersNeverShowInMessagesHealthOrLogs() throws Exception {
+        // Pieces that a URI parser splitting at the first '@', '/', '#' or '?' takes for host or path.
+        String[] passwords = {"Zq9@Xy7/Wv5", "Zq9#Xy7", "Zq9?Xy7/Wv5", "Zq9@Xy7@Wv5"};
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream logs = new java.io.ByteArrayOutputStream();
+        System.setErr(new java.io.PrintStream(logs, true, StandardCharsets.UTF_8));
+        StringBuilder seen = new StringBuilder();
+        try {
+            for (String password : passwords) {
+                try (RedisServerProcess secured = RedisServerProcess.start(password)) {
+                    Map<String, Object> wrong = fastFailover("redis://app:x" + password + "@127.0.0.1:" + secured.port);
+                    ConfigurationException refused = assertThrows(ConfigurationException.class, () -> TestSupport.open(wrong, null).close());
+                    assertTrue(refused.getMessage().contains("refused the credentials") && refused.getMessage().contains("127.0.0.1:" + secured.port),
+                            "the real server is named: " + refused.getMessage());
+                    seen.append(stackText(refused));
+
+                    int closed = TestSupport.freePort();
+                    ConnectionException unreachable = assertThrows(ConnectionException.class,
+                            () -> TestSupport.open(fastFailover("redis://app:" + password + "@127.0.0.1:" + closed), null).close());
+                    assertTrue(unreachable.getMessage().contains("127.0.0.1:" + closed), unreachable.getMessage());
+                    seen.append(stackText(unreachable));
+
+                    // The right password, unencoded, works; then the server goes away and reconnection is logged.
+                    Map<String, Object> right = fastFailover("redis://:" + password + "@127.0.0.1:" + secured.port);
+                    right.put("switchboard.cache", "redis");
+                    TestSupport.Events events = new TestSupport.Events();
+                    try (Switchboard sb = TestSupport.open(right, events)) {
+                        sb.cache().put("k", "v");
+                        secured.kill();
+                        await(WAIT, () -> events.has(ConnectionEvent.Type.LOST), "LOST");
+                        CompletionException e = assertThrows(CompletionException.class,
+                                () -> sb.cache().getAsync("k", String.class).toCompletableFuture().join());
+                        seen.append(stackText(e));
+                        await(WAIT, () -> sb.health().components().get("transport").details().containsKey("subscriberLastError"), "a last error");
+                        seen.append(sb.health()).append(sb);
+                    }
+                }
+            }
+        } finally {
+            System.setErr(err);
+        }
+        seen.append(logs.toString(StandardCharsets.UTF_8));
+        String all = seen.toString();
+        assertTrue(all.contains("cannot connect to Redis"), "the reconnection attempts were logged");
+        for (String piece : new String[] {"Zq9", "Xy7", "Wv5"}) {
+            assertFalse(all.contains(piece), "'" + piece + "' of a password in:\n" + all);
+        }
+    }
+
     private static String stackText(Throwable t) {
         StringBuilder sb = new StringBuilder();
         for (Throwable c = t; c != null; c = c.getCause()) {

@@ -62,13 +62,20 @@ public final class RedisSettings {
         int db = 0;
         boolean t = false;
         try {
-            URI parsed = new URI(uri);
-            String scheme = parsed.getScheme();
+            // The user info runs to the last '@', as the core's masking reads it: passwords are
+            // often not percent-encoded, and a URI parser that stops at the first '@', '/', '#'
+            // or '?' would take the rest of the password for host or path, and echo it.
+            int schemeEnd = uri.indexOf("://");
+            String scheme = schemeEnd < 0 ? null : uri.substring(0, schemeEnd);
             if (!"redis".equals(scheme) && !"rediss".equals(scheme)) {
-                problems.add(key(RedisConfigKeys.URI) + " must start with redis:// or rediss:// (TLS), got scheme '"
-                        + (scheme == null ? "" : scheme) + "'");
+                problems.add(key(RedisConfigKeys.URI) + " must start with redis:// or rediss:// (TLS)"
+                        + (scheme != null && scheme.matches("[A-Za-z][A-Za-z0-9+.-]*") ? ", got scheme '" + scheme + "'" : ""));
             }
             t = "rediss".equals(scheme);
+            String rest = schemeEnd < 0 ? uri : uri.substring(schemeEnd + 3);
+            int at = rest.lastIndexOf('@');
+            String info = at < 0 ? null : rest.substring(0, at);
+            URI parsed = new URI("redis://" + rest.substring(at + 1));
             h = parsed.getHost();
             if (h == null || h.isEmpty()) {
                 problems.add(key(RedisConfigKeys.URI) + " has no host; expected redis://[user:password@]host:port[/db]");
@@ -76,7 +83,6 @@ public final class RedisSettings {
             if (parsed.getPort() != -1) {
                 p = parsed.getPort();
             }
-            String info = parsed.getRawUserInfo();
             if (info != null) {
                 int colon = info.indexOf(':');
                 String rawUser = colon < 0 ? "" : info.substring(0, colon);
@@ -95,6 +101,9 @@ public final class RedisSettings {
                     problems.add(key(RedisConfigKeys.URI) + " has database path '" + path
                             + "'; expected a database number such as /0 or /3");
                 }
+            }
+            if (parsed.getRawQuery() != null || parsed.getRawFragment() != null) {
+                problems.add(key(RedisConfigKeys.URI) + " has a query or fragment after the host; expected redis://[user:password@]host:port[/db]");
             }
         } catch (URISyntaxException | IllegalArgumentException e) {
             problems.add(key(RedisConfigKeys.URI) + " is not a valid URI (expected redis://[user:password@]host:port[/db];"
@@ -207,15 +216,23 @@ public final class RedisSettings {
 
     private static String percentDecode(String s) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        for (int i = 0; i < s.length(); i++) {
-            char c = s.charAt(i);
-            if (c == '%' && i + 2 < s.length()) {
-                out.write(Integer.parseInt(s.substring(i + 1, i + 3), 16));
-                i += 2;
-            } else {
-                byte[] b = String.valueOf(c).getBytes(StandardCharsets.UTF_8);
-                out.write(b, 0, b.length);
+        int i = 0;
+        while (i < s.length()) {
+            int percent = s.indexOf('%', i);
+            int end = percent < 0 ? s.length() : percent;
+            // Whole runs between escapes, so that a character outside the BMP keeps both halves.
+            byte[] run = s.substring(i, end).getBytes(StandardCharsets.UTF_8);
+            out.write(run, 0, run.length);
+            if (percent < 0) {
+                break;
             }
+            int high = percent + 2 < s.length() ? Character.digit(s.charAt(percent + 1), 16) : -1;
+            int low = high < 0 ? -1 : Character.digit(s.charAt(percent + 2), 16);
+            if (low < 0) {
+                throw new IllegalArgumentException("a '%' not followed by two hex digits");
+            }
+            out.write(high * 16 + low);
+            i = percent + 3;
         }
         return out.toString(StandardCharsets.UTF_8);
     }

@@ -1,0 +1,80 @@
+package io.switchboard.redis.internal;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import io.switchboard.ConfigurationException;
+import io.switchboard.redis.RedisConfigKeys;
+import io.switchboard.spi.Config;
+import io.switchboard.spi.ConfigKey;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class RedisSettingsTest {
+    /** A configuration where only the URI is set. */
+    private static RedisSettings settings(String uri) {
+        Config config = new Config() {
+            @Override
+            @SuppressWarnings("unchecked")
+            public <T> T get(ConfigKey<T> key) {
+                return key.name().equals(RedisConfigKeys.URI.name()) ? (T) uri : key.defaultValue();
+            }
+
+            @Override
+            public boolean isSet(ConfigKey<?> key) {
+                return key.name().equals(RedisConfigKeys.URI.name());
+            }
+
+            @Override
+            public Set<String> keysSet() {
+                return Set.of(RedisConfigKeys.URI.name());
+            }
+
+            @Override
+            public String sourceOf(ConfigKey<?> key) {
+                return "test";
+            }
+
+            @Override
+            public String toString() {
+                return "test config";
+            }
+        };
+        return RedisSettings.from(config, "t");
+    }
+
+    @Test
+    void aPasswordWithUnencodedAtSlashHashOrQuestionMarkIsAllPassword() {
+        for (String pw : new String[] {"a@b/c", "a#b", "a?b/c", "a@b@c", "p@ss:w/rd"}) {
+            RedisSettings s = settings("redis://app:" + pw + "@db.example:6380/2");
+            assertEquals("app", s.user, pw);
+            assertEquals(pw, s.password, pw);
+            assertEquals("db.example", s.host, pw);
+            assertEquals(6380, s.port, pw);
+            assertEquals(2, s.database, pw);
+            assertEquals("redis://app@db.example:6380/2", s.describe());
+        }
+    }
+
+    @Test
+    void percentEscapesAreDecodedAndCharactersOutsideTheBmpKept() {
+        RedisSettings s = settings("redis://%61pp:%40%2F%25%F0%9F%9A%80x\uD83D\uDE80@h");
+        assertEquals("app", s.user);
+        assertEquals("@/%\uD83D\uDE80x\uD83D\uDE80", s.password);
+        assertEquals(6379, s.port);
+        RedisSettings none = settings("redis://h:1");
+        assertNull(none.user);
+        assertNull(none.password);
+    }
+
+    @Test
+    void problemsWithTheUriNeverEchoThePassword() {
+        for (String uri : new String[] {"redis://u:Sec9Ret@/3", "redis://u:Sec9Ret@h:1/x", "redis://u:Sec%9Ret@h", "redis://u:Sec9Ret@h?x=1",
+            "redis:/u:Sec9Ret@h", "http://u:Sec9Ret@h"}) {
+            ConfigurationException e = assertThrows(ConfigurationException.class, () -> settings(uri), uri);
+            assertFalse(e.getMessage().contains("Sec9Ret") || e.getMessage().contains("Sec%9Ret"), e.getMessage());
+        }
+    }
+}
