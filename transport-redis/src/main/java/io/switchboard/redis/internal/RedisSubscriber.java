@@ -535,12 +535,12 @@ final class RedisSubscriber {
                 m = lazyDecode(payload, channel);
             }
             if (last != null) {
-                last.deliver(m, false);
+                last.deliver(m, false, payload.length);
             }
             last = s;
         }
         if (last != null) {
-            last.deliver(m, quiet);
+            last.deliver(m, quiet, payload.length);
         }
     }
 
@@ -757,12 +757,15 @@ final class RedisSubscriber {
             this.listener = listener;
         }
 
-        /** Hands one message to the facade; {@code mayClaim}: the facade may take this thread for the handler. */
-        void deliver(Supplier<Message> m, boolean mayClaim) {
+        /**
+         * Hands one message to the facade; {@code mayClaim}: the facade may take this thread for the
+         * handler. {@code frameLength}, the raw frame's size, bounds the facade's buffer in bytes
+         * without decoding on this socket-reading thread (the decoded message is no larger).
+         */
+        void deliver(Supplier<Message> m, boolean mayClaim, int frameLength) {
             if (!closed) {
                 delivered.incrementAndGet();
-                listener.onDelivery(mayClaim ? InboundDelivery.atMostOnce(m, RedisSubscriber.this::handOverReading)
-                        : InboundDelivery.atMostOnce(m));
+                listener.onDelivery(InboundDelivery.atMostOnce(m, mayClaim ? RedisSubscriber.this::handOverReading : null, frameLength));
             }
         }
 
