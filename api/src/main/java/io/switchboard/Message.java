@@ -26,6 +26,15 @@ import java.util.Objects;
  * {@link IllegalArgumentException}. No argument may be {@code null}.
  */
 public final class Message {
+    /**
+     * The earliest timestamp a message may carry, 0001-01-01T00:00:00Z. Timestamps are years 1 to
+     * 9999 on every transport: what every language's date type holds (Python's datetime the least).
+     */
+    public static final Instant EARLIEST_TIMESTAMP = Instant.parse("0001-01-01T00:00:00Z");
+
+    /** The latest timestamp a message may carry, 9999-12-31T23:59:59.999Z (milliseconds are what transports carry). */
+    public static final Instant LATEST_TIMESTAMP = Instant.parse("9999-12-31T23:59:59.999Z");
+
     /** Content type of {@link #ofBytes(byte[])} messages. */
     public static final String OCTET_STREAM = "application/octet-stream";
     /** Content type of {@link #ofText(String)} messages. */
@@ -373,9 +382,19 @@ public final class Message {
             return this;
         }
 
-        /** Sets the timestamp (default: now). */
+        /**
+         * Sets the timestamp (default: now).
+         *
+         * @throws IllegalArgumentException if it is outside {@link #EARLIEST_TIMESTAMP} to
+         *     {@link #LATEST_TIMESTAMP} (years 1 to 9999)
+         */
         public Builder timestamp(Instant timestamp) {
-            this.timestamp = Objects.requireNonNull(timestamp, "timestamp");
+            Objects.requireNonNull(timestamp, "timestamp");
+            if (timestamp.isBefore(EARLIEST_TIMESTAMP) || timestamp.isAfter(LATEST_TIMESTAMP)) {
+                throw new IllegalArgumentException("timestamp " + timestamp + " is outside years 1 to 9999 ("
+                        + EARLIEST_TIMESTAMP + " to " + LATEST_TIMESTAMP + "), the range every transport carries");
+            }
+            this.timestamp = timestamp;
             return this;
         }
 

@@ -16,6 +16,17 @@ import org.junit.jupiter.api.Test;
 
 class MessageTest {
     @Test
+    void timestampsOutsideYearsOneTo9999AreRefusedByTheBuilder() {
+        assertEquals(Message.EARLIEST_TIMESTAMP, Message.builder().timestamp(Message.EARLIEST_TIMESTAMP).build().timestamp());
+        assertEquals(Message.LATEST_TIMESTAMP, Message.builder().timestamp(Message.LATEST_TIMESTAMP).build().timestamp());
+        for (java.time.Instant bad : new java.time.Instant[] {java.time.Instant.MIN, Message.EARLIEST_TIMESTAMP.minusMillis(1),
+                Message.LATEST_TIMESTAMP.plusMillis(1), java.time.Instant.MAX}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Message.builder().timestamp(bad));
+            assertTrue(e.getMessage().contains(bad.toString()) && e.getMessage().contains("years 1 to 9999"), e.getMessage());
+        }
+    }
+
+    @Test
     void payloadIsCopiedOnTheWayInAndOut() {
         byte[] original = {1, 2, 3};
         Message m = Message.ofBytes(original);

@@ -177,10 +177,10 @@ class RedisTransportIT {
             assertTrue(got.get(1).header("sb-malformed-envelope").contains("message id"), got.get(1).headers().toString());
             assertEquals(malformedBefore + 2, malformedEnvelopes());
         }
-        // The writer refuses what the reader would: at the call, naming the message.
-        Message future = Message.builder().text("x").timestamp(Instant.parse("+10000-01-01T00:00:00Z")).build();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> sb.publisher().publish(ch, future));
-        assertTrue(e.getMessage().contains(future.id()) && e.getMessage().contains("outside years 1 to 9999"), e.getMessage());
+        // The writer refuses what the reader would, where the message is built.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> Message.builder().text("x").timestamp(Instant.parse("+10000-01-01T00:00:00Z")));
+        assertTrue(e.getMessage().contains("outside years 1 to 9999"), e.getMessage());
     }
 
     private static long malformedEnvelopes() {

@@ -55,12 +55,11 @@ final class RedisEnvelope {
      * The limits an envelope is read under are those its writer keeps: the message rules of
      * Message.Builder (id, content type, header names and values), through which the reader
      * builds what it read; switchboard.message.max-size for payload plus header bytes, which the
-     * facade checks at publish; and the timestamp range below, which encode() refuses to leave.
+     * facade checks at publish; and the timestamp range of Message.Builder (years 1 to 9999),
+     * checked on the number before it becomes an Instant.
      */
-    /** 0001-01-01T00:00:00Z: timestamps are years 1 to 9999, what every language's date type holds (Python's datetime the least). */
-    static final long MIN_TIMESTAMP = -62_135_596_800_000L;
-    /** 9999-12-31T23:59:59.999Z. */
-    static final long MAX_TIMESTAMP = 253_402_300_799_999L;
+    private static final long MIN_TIMESTAMP = Message.EARLIEST_TIMESTAMP.toEpochMilli();
+    private static final long MAX_TIMESTAMP = Message.LATEST_TIMESTAMP.toEpochMilli();
 
     private static final ThreadLocal<Encoder> ENCODER = ThreadLocal.withInitial(Encoder::new);
 
@@ -75,17 +74,8 @@ final class RedisEnvelope {
     private RedisEnvelope() {
     }
 
-    /**
-     * Encodes a message into one Redis PUBLISH payload.
-     *
-     * @throws IllegalArgumentException if its timestamp is outside years 1 to 9999
-     */
+    /** Encodes a message into one Redis PUBLISH payload. */
     static byte[] encode(Message m) {
-        Instant t = m.timestamp();
-        if (t.getEpochSecond() < MIN_TIMESTAMP / 1000 || t.getEpochSecond() > MAX_TIMESTAMP / 1000) {
-            throw new IllegalArgumentException("message " + m.id() + " has timestamp " + t + ", outside years 1 to 9999, the range the"
-                    + " Redis envelope carries (and every language's date type holds)");
-        }
         Encoder e = ENCODER.get();
         try {
             return e.encode(m);
