@@ -192,6 +192,11 @@ public final class Runtime {
             }
 
             @Override
+            public long maxMessageSize() {
+                return rt.config.get(CoreKeys.MESSAGE_MAX_SIZE);
+            }
+
+            @Override
             public ScheduledExecutorService scheduler() {
                 return rt.scheduler;
             }

@@ -15,6 +15,14 @@ public interface ProviderContext {
     JsonCodec codec();
 
     /**
+     * The largest message the facade publishes ({@code switchboard.message.max-size}): payload
+     * plus the UTF-8 bytes of header names and values. A transport that reads messages written
+     * by other clients should hold them to the same bound, so that what it accepts is what a
+     * Switchboard publisher could have sent.
+     */
+    long maxMessageSize();
+
+    /**
      * A shared scheduler for short timer tasks (timeouts, backoff). Tasks must not block; the
      * facade shuts it down after the provider is closed.
      */

@@ -101,6 +101,11 @@ final class TestContext implements ProviderContext, AutoCloseable {
     }
 
     @Override
+    public long maxMessageSize() {
+        return 4L << 20;
+    }
+
+    @Override
     public ScheduledExecutorService scheduler() {
         return scheduler;
     }

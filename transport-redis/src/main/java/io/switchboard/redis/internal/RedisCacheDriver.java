@@ -149,7 +149,7 @@ public final class RedisCacheDriver implements CacheDriver {
      * @throws ConnectionException if Redis cannot be reached or does not answer as Redis
      */
     public static RedisCacheDriver create(ProviderContext context) {
-        RedisSettings settings = RedisSettings.from(context.config(), context.instanceName());
+        RedisSettings settings = RedisSettings.from(context);
         RedisConnector connector = new RedisConnector(settings);
         String version;
         RedisWire probe = connector.open();

@@ -3,6 +3,7 @@ package io.switchboard.redis.internal;
 import io.switchboard.ConfigurationException;
 import io.switchboard.redis.RedisConfigKeys;
 import io.switchboard.spi.Config;
+import io.switchboard.spi.ProviderContext;
 import io.switchboard.spi.ConfigKey;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
@@ -24,12 +25,6 @@ import redis.clients.jedis.SslOptions;
  */
 public final class RedisSettings {
     private static final int DEFAULT_PORT = 6379;
-    /**
-     * The core's {@code switchboard.message.max-size}, read by name (a provider may read core
-     * keys; the core's constant is not in the SPI). Its default must stay the core's.
-     */
-    static final ConfigKey<Long> MESSAGE_MAX_SIZE = ConfigKey.size("switchboard.message.max-size", 4L * 1024 * 1024,
-            "Largest message accepted by publish: payload plus header names and values, in bytes.");
 
     final String host;
     final int port;
@@ -53,7 +48,7 @@ public final class RedisSettings {
     /** The largest message an envelope may carry, as the publishing side checks it. */
     final long maxMessageSize;
 
-    private RedisSettings(Config config, String instanceName, List<String> problems) {
+    private RedisSettings(Config config, String instanceName, long maxMessageSize, List<String> problems) {
         String uri = config.get(RedisConfigKeys.URI);
         String h = null;
         int p = DEFAULT_PORT;
@@ -149,7 +144,7 @@ public final class RedisSettings {
                     + key(RedisConfigKeys.PING_INTERVAL) + " (" + pingInterval.toMillis() + "ms); twice or three times is typical");
         }
         this.envelope = config.get(RedisConfigKeys.ENVELOPE);
-        this.maxMessageSize = config.get(MESSAGE_MAX_SIZE);
+        this.maxMessageSize = maxMessageSize;
         this.cachePoolSize = config.get(RedisConfigKeys.CACHE_POOL_SIZE);
         if (cachePoolSize < 1) {
             problems.add(key(RedisConfigKeys.CACHE_POOL_SIZE) + " is " + cachePoolSize + "; it must be at least 1");
@@ -157,13 +152,23 @@ public final class RedisSettings {
     }
 
     /**
-     * Reads and validates the settings.
+     * Reads and validates the settings of a provider context.
      *
      * @throws ConfigurationException listing every problem found
      */
-    public static RedisSettings from(Config config, String instanceName) {
+    public static RedisSettings from(ProviderContext context) {
+        return from(context.config(), context.instanceName(), context.maxMessageSize());
+    }
+
+    /**
+     * Reads and validates the settings.
+     *
+     * @param maxMessageSize the core's {@code switchboard.message.max-size}, which foreign envelopes are held to
+     * @throws ConfigurationException listing every problem found
+     */
+    static RedisSettings from(Config config, String instanceName, long maxMessageSize) {
         List<String> problems = new ArrayList<>();
-        RedisSettings s = new RedisSettings(config, instanceName, problems);
+        RedisSettings s = new RedisSettings(config, instanceName, maxMessageSize, problems);
         if (!problems.isEmpty()) {
             throw new ConfigurationException(problems, null);
         }

@@ -36,7 +36,7 @@ public final class RedisTransport implements Transport {
      * @throws io.switchboard.ConnectionException if Redis cannot be reached or does not answer as Redis
      */
     public static RedisTransport create(ProviderContext context) {
-        RedisSettings settings = RedisSettings.from(context.config(), context.instanceName());
+        RedisSettings settings = RedisSettings.from(context);
         RedisConnector connector = new RedisConnector(settings);
         RedisPublisher publisher = new RedisPublisher(settings, connector, context.instanceName(), context.scheduler());
         RedisSubscriber subscriber;

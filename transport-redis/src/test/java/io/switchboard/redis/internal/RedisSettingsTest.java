@@ -42,7 +42,7 @@ class RedisSettingsTest {
                 return "test config";
             }
         };
-        return RedisSettings.from(config, "t");
+        return RedisSettings.from(config, "t", 4L << 20);
     }
 
     @Test
