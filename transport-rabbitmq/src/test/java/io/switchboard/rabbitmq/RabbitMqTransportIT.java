@@ -35,7 +35,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
@@ -343,6 +345,60 @@ class RabbitMqTransportIT {
         sb.publisher().publishText(channel, "second").toCompletableFuture().get(10, TimeUnit.SECONDS);
         await(WAIT, () -> order.contains("first#2"), "the retry");
         assertEquals(List.of("first#1", "second#1", "first#2"), order);
+    }
+
+    @Test
+    void closingASubscriptionWithRetriesAndDeadLettersInFlightIsQuickAndDoesNotStallOtherPublishes() throws Exception {
+        // Retries and dead letters are confirmed on the connection's I/O thread, which then
+        // settles the original delivery: if the closing thread held the delivery channel's lock
+        // across basic.cancel, that thread would wait for the lock while the cancel-ok it must
+        // read waits behind it (10 s, the RPC timeout).
+        Switchboard sb = open();
+        String other = unique("unrelated");
+        List<Long> closeMillis = new ArrayList<>();
+        long worstPublishMillis = 0;
+        for (int round = 0; round < 8; round++) {
+            String channel = unique("failing");
+            String name = unique("failing-sub");
+            AtomicInteger attempts = new AtomicInteger();
+            Subscription s = sb.subscriber().subscribe(channel, SubscriptionOptions.defaults().durable(name).concurrency(4)
+                    .retry(RetryPolicy.fixed(4, Duration.ofMillis(20))).deadLetterChannel(unique("failing-dead")), d -> {
+                        attempts.incrementAndGet();
+                        throw new IllegalStateException("always fails");
+                    });
+            List<CompletableFuture<Void>> sent = new ArrayList<>();
+            for (int i = 0; i < 50; i++) {
+                sent.add(sb.publisher().publishText(channel, "m" + i).toCompletableFuture());
+            }
+            CompletableFuture.allOf(sent.toArray(new CompletableFuture<?>[0])).get(10, TimeUnit.SECONDS);
+            await(WAIT, () -> attempts.get() >= 80, "retries under way");
+            AtomicLong worst = new AtomicLong();
+            AtomicBoolean stop = new AtomicBoolean();
+            Thread publisher = new Thread(() -> {
+                while (!stop.get()) {
+                    long start = System.nanoTime();
+                    try {
+                        sb.publisher().publishText(other, "x").toCompletableFuture().get(30, TimeUnit.SECONDS);
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                    worst.accumulateAndGet(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start), Math::max);
+                }
+            });
+            publisher.start();
+            long start = System.nanoTime();
+            s.close();
+            closeMillis.add(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+            Thread.sleep(100);
+            stop.set(true);
+            publisher.join(TimeUnit.SECONDS.toMillis(40));
+            worstPublishMillis = Math.max(worstPublishMillis, worst.get());
+            sb.subscriber().deleteDurable(name);
+        }
+        System.out.printf("close with retries and dead letters in flight: %s ms; slowest unrelated publish meanwhile %d ms%n",
+                closeMillis, worstPublishMillis);
+        assertTrue(closeMillis.stream().allMatch(ms -> ms < 2000), "every close within 2 s: " + closeMillis);
+        assertTrue(worstPublishMillis < 1000, "an unrelated publish was held up " + worstPublishMillis + " ms");
     }
 
     @Test

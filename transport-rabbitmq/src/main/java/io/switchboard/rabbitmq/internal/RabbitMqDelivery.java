@@ -131,7 +131,10 @@ final class RabbitMqDelivery implements InboundDelivery {
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e);
         }
-        sent.whenComplete((ok, failure) -> {
+        // Not on the thread that completes the confirm (the connection's I/O thread): settling
+        // takes the delivery channel's lock and writes to the socket, and that thread must stay
+        // free to read the replies other threads wait for.
+        sent.whenCompleteAsync((ok, failure) -> {
             if (failure == null) {
                 link.ack(tag);
             } else {
@@ -139,7 +142,7 @@ final class RabbitMqDelivery implements InboundDelivery {
                         failure.toString());
                 link.settle(tag, ch -> ch.basicNack(tag, false, true), "requeue after failing to " + what);
             }
-        });
+        }, transport.settlementExecutor());
     }
 
     /**

@@ -19,7 +19,9 @@ import java.util.Map;
 import java.util.NavigableSet;
 import java.util.TreeSet;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +39,8 @@ final class RabbitMqSubscription implements TransportSubscription {
     final SubscriptionRequest request;
     private final DeliveryListener listener;
     private final int prefetch;
+    private final ReentrantLock establishing = new ReentrantLock();
+    private final AtomicBoolean closing = new AtomicBoolean();
     private volatile Link current;
     private volatile boolean closed;
 
@@ -170,16 +174,24 @@ final class RabbitMqSubscription implements TransportSubscription {
         }
 
         void cancel() {
+            String tag;
             synchronized (this) {
                 if (cancelled) {
                     return;
                 }
                 cancelled = true;
+                tag = consumerTag;
                 try {
                     flush(true);
-                    if (channel.isOpen() && consumerTag != null) {
-                        channel.basicCancel(consumerTag);
-                    }
+                } catch (IOException | ShutdownSignalException e) {
+                    LOG.debug("final acks of {} failed: {}; the broker redelivers those deliveries", RabbitMqSubscription.this, e.toString());
+                }
+            }
+            // Outside the lock: basic.cancel waits for a cancel-ok that the connection's I/O thread
+            // reads, and no thread may wait for this lock while that reply is outstanding.
+            if (tag != null && channel.isOpen()) {
+                try {
+                    channel.basicCancel(tag);
                 } catch (IOException | ShutdownSignalException e) {
                     LOG.debug("cancelling consumer of {}: {}", RabbitMqSubscription.this, e.toString());
                 }
@@ -213,16 +225,34 @@ final class RabbitMqSubscription implements TransportSubscription {
 
     /**
      * Declares the queue and bindings on a new channel of {@code conn} and starts consuming. Called
-     * at subscribe and after every reconnect.
+     * at subscribe and after every reconnect, never on an amqp-client thread. Runs of it are
+     * serialized by a lock of their own, which {@link #close} does not take: close must not wait
+     * for these round trips.
      */
-    synchronized void establish(Connection conn) throws IOException {
+    void establish(Connection conn) throws IOException {
+        Link link;
+        establishing.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            Link old = current;
+            if (old != null && old.channel.getConnection() == conn && old.channel.isOpen()) {
+                return;
+            }
+            link = open(conn);
+            current = link;
+        } finally {
+            establishing.unlock();
+        }
+        // close() sets the flag before it reads current, this wrote current before reading the
+        // flag: whichever came second cancels the new link.
         if (closed) {
-            return;
+            link.cancel();
         }
-        Link old = current;
-        if (old != null && old.channel.getConnection() == conn && old.channel.isOpen()) {
-            return;
-        }
+    }
+
+    private Link open(Connection conn) throws IOException {
         Topology topology = transport.topology;
         Channel ch = conn.createChannel();
         boolean ok = false;
@@ -252,8 +282,8 @@ final class RabbitMqSubscription implements TransportSubscription {
             Link link = new Link(ch, queue);
             ch.addShutdownListener(sig -> onChannelShutdown(link, sig));
             link.consumerTag = ch.basicConsume(queue, false, new Consumer(link));
-            current = link;
             ok = true;
+            return link;
         } finally {
             if (!ok && ch.isOpen()) {
                 try {
@@ -286,15 +316,12 @@ final class RabbitMqSubscription implements TransportSubscription {
 
     @Override
     public void close() {
-        Link link;
-        synchronized (this) {
-            if (closed) {
-                return;
-            }
-            closed = true;
-            link = current;
+        if (closing.getAndSet(true)) {
+            return;
         }
+        closed = true;
         transport.removed(this);
+        Link link = current;
         if (link != null) {
             link.cancel();
         }

@@ -644,6 +644,11 @@ public final class RabbitMqTransport implements Transport {
         }
     }
 
+    /** Where work triggered by a broker reply runs, off the connection's I/O thread. */
+    java.util.concurrent.Executor settlementExecutor() {
+        return deliveryThreads;
+    }
+
     boolean isClosing() {
         return closing;
     }
