@@ -40,7 +40,8 @@ public final class RabbitMqTransportProvider implements TransportProvider {
             "Virtual host (not URL-encoded); overrides the one in the URI.");
     /** Connection timeout, also the time the first connect keeps retrying an unreachable broker. */
     public static final ConfigKey<Duration> CONNECTION_TIMEOUT = ConfigKey.duration("switchboard.rabbitmq.connection-timeout",
-            Duration.ofSeconds(10), "How long open() keeps trying to reach the broker before failing; also the TCP and handshake timeout.");
+            Duration.ofSeconds(10), "How long open() keeps trying to reach the broker before failing; also the TCP and handshake timeout, "
+                    + "and (10 s at least) the longest wait for each broker reply in subscribe() and deleteDurable().");
     /** Heartbeat. */
     public static final ConfigKey<Duration> HEARTBEAT = ConfigKey.duration("switchboard.rabbitmq.heartbeat", Duration.ofSeconds(20),
             "AMQP heartbeat; a silent broker is declared lost after about twice this.");
@@ -49,10 +50,13 @@ public final class RabbitMqTransportProvider implements TransportProvider {
             Duration.ofSeconds(1), "Pause between reconnection attempts after the connection is lost.");
     /** How long a publish waits for the broker's confirm. */
     public static final ConfigKey<Duration> CONFIRM_TIMEOUT = ConfigKey.duration("switchboard.rabbitmq.confirm-timeout",
-            Duration.ofSeconds(30), "How long a publish waits for the broker's confirm before failing with a retryable PublishException.");
+            Duration.ofSeconds(30), "How long a publish may take: its stage fails with a retryable PublishException when the broker has "
+                    + "not confirmed it by then (checked every eighth of it, at least every second); publish() itself never waits for "
+                    + "the broker.");
     /** Bound on publishes awaiting a confirm. */
     public static final ConfigKey<Integer> CONFIRM_WINDOW = ConfigKey.integer("switchboard.rabbitmq.confirm-window", 1000,
-            "Most publishes awaiting a broker confirm; publish() blocks when it is full, for at most confirm-timeout.");
+            "Most publishes awaiting a broker confirm; publish() blocks the caller while it is full, for at most confirm-timeout, "
+                    + "then fails with a retryable PublishException.");
     /** Persistent messages. */
     public static final ConfigKey<Boolean> PERSISTENT = ConfigKey.bool("switchboard.rabbitmq.persistent", true,
             "Publish persistent messages (delivery mode 2) so that they survive a broker restart in durable queues; "

@@ -110,6 +110,33 @@ final class PrivateRabbitMqNode implements AutoCloseable {
         asRabbitMq("rabbitmqctl -n " + node + " set_vm_memory_high_watermark " + fraction, Duration.ofSeconds(30));
     }
 
+    /** Raises a memory alarm (a tiny watermark) and waits until the node reports it. */
+    void raiseMemoryAlarm() throws IOException {
+        setMemoryWatermark("0.0000001");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (!asRabbitMq("rabbitmqctl -n " + node + " eval 'rabbit_alarm:get_alarms().'", Duration.ofSeconds(30)).contains("memory")) {
+            if (System.nanoTime() > deadline) {
+                throw new IOException("node " + node + " raised no memory alarm within 30 s");
+            }
+            sleep(50);
+        }
+    }
+
+    /** Clears the memory alarm raised by {@link #raiseMemoryAlarm()}. */
+    void clearMemoryAlarm() throws IOException {
+        setMemoryWatermark("0.4");
+    }
+
+    /** Stops the node's process with SIGSTOP: it keeps its sockets but answers nothing, as a hung broker. */
+    void freeze() throws IOException {
+        run(List.of("kill", "-STOP", Files.readString(dir.resolve("pid")).trim()), Duration.ofSeconds(10));
+    }
+
+    /** Lets a frozen node run again (SIGCONT). */
+    void thaw() throws IOException {
+        run(List.of("kill", "-CONT", Files.readString(dir.resolve("pid")).trim()), Duration.ofSeconds(10));
+    }
+
     boolean listening() {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             return true;
@@ -141,14 +168,14 @@ final class PrivateRabbitMqNode implements AutoCloseable {
         }
     }
 
-    private void asRabbitMq(String command, Duration timeout) throws IOException {
+    private String asRabbitMq(String command, Duration timeout) throws IOException {
         List<String> cmd = new ArrayList<>();
         if (root) {
             cmd.addAll(List.of("su", "-s", "/bin/sh", "rabbitmq", "-c", command));
         } else {
             cmd.addAll(List.of("/bin/sh", "-c", command));
         }
-        run(cmd, timeout);
+        return run(cmd, timeout);
     }
 
     private static String run(List<String> cmd, Duration timeout) throws IOException {

@@ -284,29 +284,120 @@ class RabbitMqFaultIT {
     }
 
     @Test
-    void publishesFailFastWhileTheBrokerBlocksPublishersAndResumeAfterwards() throws Exception {
+    void publishesFailFastWithBrokerBlockedDuringAMemoryAlarmAndResumeAfterwards() throws Exception {
         Switchboard sb = open();
         String channel = unique("alarm");
         Set<String> got = ConcurrentHashMap.newKeySet();
         sb.subscriber().subscribe(channel, d -> got.add(d.message().text()));
         sb.publisher().publishText(channel, "before").toCompletableFuture().get(10, TimeUnit.SECONDS);
-        CompletableFuture<Void> first;
         try {
-            node.setMemoryWatermark("0.0000001");
-            first = sb.publisher().publishText(channel, "blocked").toCompletableFuture();
-            await(Duration.ofSeconds(20), () -> "DEGRADED".equals(sb.health().components().get("transport").status().name()), "the broker blocks the connection once it publishes; health shows it");
+            node.raiseMemoryAlarm();
+            // The broker blocks a connection when it next publishes: the first publish is the one
+            // that finds out, and must not wait out the confirm timeout (30 s) for that.
+            long start = System.nanoTime();
+            CompletableFuture<Void> first = sb.publisher().publishText(channel, "first").toCompletableFuture();
+            long firstCall = millisSince(start);
             java.util.concurrent.ExecutionException e = org.junit.jupiter.api.Assertions.assertThrows(
-                    java.util.concurrent.ExecutionException.class,
-                    () -> sb.publisher().publishText(channel, "during").toCompletableFuture().get(5, TimeUnit.SECONDS));
-            assertTrue(e.getCause() instanceof io.switchboard.PublishException && ((io.switchboard.PublishException) e.getCause()).isRetryable(),
-                    String.valueOf(e.getCause()));
+                    java.util.concurrent.ExecutionException.class, () -> first.get(5, TimeUnit.SECONDS));
+            long firstFailed = millisSince(start);
+            assertBrokerBlocked(e.getCause());
+            assertEquals("DEGRADED", sb.health().components().get("transport").status().name(), "health shows the block");
+            start = System.nanoTime();
+            CompletableFuture<Void> second = sb.publisher().publishText(channel, "second").toCompletableFuture();
+            long secondCall = millisSince(start);
+            assertTrue(second.isCompletedExceptionally(), "a publish while blocked fails at once");
+            assertBrokerBlocked(org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class, second::get).getCause());
+            start = System.nanoTime();
+            CompletableFuture<Void> fresh = sb.publisher().publishText(unique("fresh"), "x").toCompletableFuture();
+            long freshCall = millisSince(start);
+            assertTrue(fresh.isCompletedExceptionally(), "a publish to a new channel while blocked fails at once");
+            System.out.printf("memory alarm: first publish returned in %d ms and failed after %d ms; later publishes returned in "
+                    + "%d ms (known channel) and %d ms (new channel), already failed%n", firstCall, firstFailed, secondCall, freshCall);
+            assertTrue(firstCall < 200 && secondCall < 200 && freshCall < 200, "publish() returned in " + firstCall + ", "
+                    + secondCall + ", " + freshCall + " ms");
+            assertTrue(firstFailed < 2000, "the first publish failed after " + firstFailed + " ms");
         } finally {
-            node.setMemoryWatermark("0.4");
+            node.clearMemoryAlarm();
         }
         await(WAIT, () -> "UP".equals(sb.health().components().get("transport").status().name()), "unblocked");
-        first.get(30, TimeUnit.SECONDS);
         sb.publisher().publishText(channel, "after").toCompletableFuture().get(10, TimeUnit.SECONDS);
         await(WAIT, () -> got.contains("after"), "publishing resumed");
+    }
+
+    private static void assertBrokerBlocked(Throwable t) {
+        assertTrue(t instanceof io.switchboard.PublishException && ((io.switchboard.PublishException) t).isRetryable(), String.valueOf(t));
+        assertTrue(t.getMessage().contains("broker blocked: "), t.getMessage());
+    }
+
+    @Test
+    void publishNeverWaitsForAFrozenBrokerAndFailsWithinTheConfirmTimeout() throws Exception {
+        Switchboard sb = open(Map.of("switchboard.rabbitmq.confirm-timeout", "2s"));
+        String known = unique("known");
+        sb.publisher().publishText(known, "warm-up").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        long toNewCall;
+        long toKnownCall;
+        long toNewFailed;
+        long toKnownFailed;
+        node.freeze();
+        try {
+            long start = System.nanoTime();
+            CompletableFuture<Void> toNew = sb.publisher().publishText(unique("new"), "x").toCompletableFuture();
+            toNewCall = millisSince(start);
+            long start2 = System.nanoTime();
+            CompletableFuture<Void> toKnown = sb.publisher().publishText(known, "y").toCompletableFuture();
+            toKnownCall = millisSince(start2);
+            Throwable e1 = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> toNew.get(20, TimeUnit.SECONDS)).getCause();
+            toNewFailed = millisSince(start);
+            Throwable e2 = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> toKnown.get(20, TimeUnit.SECONDS)).getCause();
+            toKnownFailed = millisSince(start2);
+            assertTrue(e1 instanceof io.switchboard.PublishException && ((io.switchboard.PublishException) e1).isRetryable(), String.valueOf(e1));
+            assertTrue(e2 instanceof io.switchboard.PublishException && ((io.switchboard.PublishException) e2).isRetryable(), String.valueOf(e2));
+        } finally {
+            node.thaw();
+        }
+        System.out.printf("frozen broker, confirm-timeout 2s: publish() to a new channel returned in %d ms and failed after %d ms; "
+                + "to a known channel returned in %d ms and failed after %d ms%n", toNewCall, toNewFailed, toKnownCall, toKnownFailed);
+        assertTrue(toNewCall < 200 && toKnownCall < 200, "publish() returned in " + toNewCall + " and " + toKnownCall + " ms");
+        assertTrue(toNewFailed < 2500 && toKnownFailed < 2500, "failed after " + toNewFailed + " and " + toKnownFailed
+                + " ms; the bound is confirm-timeout plus an eighth of it (the sweep period), 25% with slack for a loaded machine");
+        String after = unique("after");
+        Set<String> got = ConcurrentHashMap.newKeySet();
+        sb.subscriber().subscribe(after, d -> got.add(d.message().text()));
+        sb.publisher().publishText(after, "thawed").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        await(WAIT, () -> got.contains("thawed"), "publishing works again after the thaw");
+    }
+
+    @Test
+    void closingSubscriptionsAndTheInstanceEndsWithinTheCloseTimeoutWhileTheBrokerIsFrozen() throws Exception {
+        Switchboard sb = open(Map.of("switchboard.close.timeout", "2s"));
+        List<io.switchboard.Subscription> subs = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            subs.add(sb.subscriber().subscribe(unique("frozen"), SubscriptionOptions.defaults().durable(unique("frozen-sub")), d -> { }));
+        }
+        sb.subscriber().subscribe(unique("frozen-transient"), d -> { });
+        long subscriptionClose;
+        long instanceClose;
+        node.freeze();
+        try {
+            long start = System.nanoTime();
+            subs.get(0).close();
+            subscriptionClose = millisSince(start);
+            start = System.nanoTime();
+            sb.close();
+            instanceClose = millisSince(start);
+        } finally {
+            node.thaw();
+        }
+        System.out.printf("frozen broker: Subscription.close() took %d ms, Switchboard.close() with close.timeout 2s took %d ms%n",
+                subscriptionClose, instanceClose);
+        assertTrue(subscriptionClose < 200, "Subscription.close() took " + subscriptionClose + " ms");
+        assertTrue(instanceClose < 2500, "Switchboard.close() took " + instanceClose + " ms");
+    }
+
+    private static long millisSince(long startNanos) {
+        return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNanos);
     }
 
     @Test

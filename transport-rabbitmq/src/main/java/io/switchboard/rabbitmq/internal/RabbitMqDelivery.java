@@ -96,8 +96,12 @@ final class RabbitMqDelivery implements InboundDelivery {
         AMQP.BasicProperties copy = props.builder().headers(headers).expiration(null).build();
         long ms = bucket(delay.toMillis());
         republishThenAck("schedule its retry", () -> {
-            String target = ms == 0 ? link.queue : transport.ensureRetryQueue(link.queue, link.subscription().isDurable(), ms);
-            return transport.republish("", target, copy, body, message.channel(), message.id());
+            if (ms == 0) {
+                return transport.republish("", link.queue, copy, body, message.channel(), message.id(), null);
+            }
+            String target = transport.topology.retryQueue(link.queue, ms);
+            return transport.republish("", target, copy, body, message.channel(), message.id(),
+                    transport.retryQueueNeeded(target, link.queue, link.subscription().isDurable(), ms));
         });
     }
 
@@ -114,10 +118,8 @@ final class RabbitMqDelivery implements InboundDelivery {
         headers.put("sb-original-channel", message.channel());
         headers.put("sb-attempts", Integer.toString(attempts));
         AMQP.BasicProperties copy = props.builder().headers(headers).expiration(null).build();
-        republishThenAck("dead-letter it to '" + dl + "'", () -> {
-            transport.ensureChannelExchange(dl);
-            return transport.republish(transport.topology.channelExchange(dl), dl, copy, body, dl, message.id());
-        });
+        republishThenAck("dead-letter it to '" + dl + "'", () -> transport.republish(transport.topology.channelExchange(dl), dl, copy,
+                body, dl, message.id(), transport.channelExchangeNeeded(dl)));
     }
 
     /**

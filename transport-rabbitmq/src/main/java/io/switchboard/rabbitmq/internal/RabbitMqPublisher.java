@@ -9,59 +9,135 @@ import io.switchboard.ConnectionException;
 import io.switchboard.PublishException;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentNavigableMap;
-import java.util.function.Consumer;
 import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Publishes on one confirm-mode channel, shared by every thread under a lock (an amqp-client
- * channel must not be used by two threads at once), and completes each publish's future when the
- * broker confirms it. Thread-safe.
+ * Publishes on one confirm-mode channel and completes each publish's future when the broker
+ * confirms it. Thread-safe.
+ *
+ * <p>No caller ever waits for the broker. A publish whose channel exchange (or delay queue) is
+ * known to exist, while the confirm channel is open, goes out at once on the caller's thread,
+ * under a lock held only across {@code basic.publish}. Anything else (the first publish to a
+ * channel on a connection, a publish while the confirm channel is being reopened) joins a
+ * backlog that one thread of its own, the pump, works through in order: it opens the channel,
+ * makes the declarations, and sends. While the backlog is not empty every publish joins it, so
+ * one thread's publishes keep their order. Every publish completes within {@code confirm-timeout}
+ * (give or take the sweep period), sent or not.
  *
  * <p>User publishes take a permit of a window of {@code confirm-window} outstanding confirms and
  * wait at most {@code confirm-timeout} for one; the transport's own republishes (retries, dead
- * letters) do not, so that settling a delivery never waits on user traffic.
+ * letters) do not, so that settling a delivery never waits on user traffic. While the broker
+ * blocks the connection (a memory or disk alarm), user publishes fail at once, and those awaiting
+ * a confirm fail when the block starts; republishes wait in the backlog for the unblock, within
+ * their timeout, rather than fail and have their original redelivered in a tight loop.
  */
 final class RabbitMqPublisher {
+    private static final Logger LOG = LoggerFactory.getLogger(RabbitMqPublisher.class);
+
     private final RabbitMqTransport transport;
     private final Semaphore window;
     private final int windowSize;
     private final Duration confirmTimeout;
+    /** Guards the confirm channel's use (amqp-client channels are not for concurrent use); held across basic.publish only. */
     private final ReentrantLock lock = new ReentrantLock();
+    /** The one thread that waits for broker round trips on the publishing side: channel opens and declarations. */
+    private final ThreadPoolExecutor pump;
+    /** Publishes waiting for the pump, in order. Guarded by itself. */
+    private final ArrayDeque<Pending> backlog = new ArrayDeque<>();
+    /** Whether a drain of the backlog is scheduled or running. Guarded by the backlog. */
+    private boolean draining;
+    /** False from the moment a publish joins the backlog until the pump finds it empty. */
+    private volatile boolean backlogEmpty = true;
+    /** What the pump is waiting for, for the message of publishes that time out meanwhile. */
+    private volatile String pumpWaitingFor;
+    /** The publish the pump has taken from the backlog and works on, so that the sweeper can time it out too. */
+    private volatile Pending inHand;
     private volatile ConfirmChannel current;
+    /** Declarations channel; used by the pump thread only. */
+    private Channel admin;
+    private volatile String blockedReason;
 
     final AtomicLong published = new AtomicLong();
     final AtomicLong confirmed = new AtomicLong();
     final AtomicLong nacked = new AtomicLong();
     final AtomicLong timedOut = new AtomicLong();
     final AtomicLong failedOnConnectionLoss = new AtomicLong();
+    final AtomicLong failedWhileBlocked = new AtomicLong();
 
-    RabbitMqPublisher(RabbitMqTransport transport, int windowSize, Duration confirmTimeout) {
+    RabbitMqPublisher(RabbitMqTransport transport, String threadName, int windowSize, Duration confirmTimeout) {
         this.transport = transport;
         this.windowSize = windowSize;
         this.window = new Semaphore(windowSize);
         this.confirmTimeout = confirmTimeout;
+        this.pump = new ThreadPoolExecutor(1, 1, 5, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
+            Thread t = new Thread(r, threadName);
+            t.setDaemon(true);
+            return t;
+        });
+        pump.allowCoreThreadTimeOut(true);
     }
 
-    /** A pending confirm. Completes once; releases its window permit then. */
+    /** What must exist on the broker before a publish can go out. */
+    interface Requirement {
+        /** Whether it is known to exist; cheap, called on every publish. */
+        boolean met();
+
+        /** Declares it; called on the pump thread only. */
+        void declare(Channel admin) throws IOException;
+
+        /** For messages: "exchange 'sb.ch.x'". */
+        String describe();
+    }
+
+    /** What a backlogged publish sends; dropped once sent, so that no payload is kept until its confirm. */
+    private static final class Send {
+        final String exchange;
+        final String routingKey;
+        final AMQP.BasicProperties props;
+        final byte[] body;
+        final Requirement need;
+
+        Send(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body, Requirement need) {
+            this.exchange = exchange;
+            this.routingKey = routingKey;
+            this.props = props;
+            this.body = body;
+            this.need = need;
+        }
+    }
+
+    /** A publish until its outcome. Completes once; releases its window permit then. */
     private final class Pending {
         final CompletableFuture<Void> future = new CompletableFuture<>();
         final String channel;
         final String messageId;
         final long deadline;
         final boolean permit;
+        Send send;
+        private boolean claimed;
 
-        Pending(String channel, String messageId, boolean permit) {
+        Pending(String channel, String messageId, boolean permit, long deadline) {
             this.channel = channel;
             this.messageId = messageId;
-            this.deadline = System.nanoTime() + confirmTimeout.toNanos();
+            this.deadline = deadline;
             this.permit = permit;
         }
 
@@ -72,13 +148,28 @@ final class RabbitMqPublisher {
             }
         }
 
-        void fail(Throwable t) {
+        boolean fail(Throwable t) {
             if (future.completeExceptionally(t)) {
                 done();
+                return true;
             }
+            return false;
+        }
+
+        /**
+         * Takes a backlogged publish for sending, or for failing unsent; only one of the two
+         * wins, so that a publish that timed out is never sent, nor one that went out reported unsent.
+         */
+        synchronized boolean claim() {
+            if (claimed) {
+                return false;
+            }
+            claimed = true;
+            return true;
         }
 
         private void done() {
+            send = null;
             if (permit) {
                 window.release();
             }
@@ -130,10 +221,23 @@ final class RabbitMqPublisher {
             for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext();) {
                 Pending p = it.next().getValue();
                 it.remove();
-                failedOnConnectionLoss.incrementAndGet();
-                p.fail(new ConnectionException("publish of message " + p.messageId + " to channel '" + p.channel
-                        + "' is unconfirmed: the channel to RabbitMQ closed before the broker confirmed it ("
-                        + RabbitMqTransport.describe(cause) + "); it may or may not have been delivered, publish it again to be sure", cause));
+                if (p.fail(unconfirmed(p, cause))) {
+                    failedOnConnectionLoss.incrementAndGet();
+                }
+            }
+        }
+
+        /** The block started: user publishes fail now rather than after the confirm timeout; republishes wait for the unblock. */
+        void failUserPublishes(String reason) {
+            for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext();) {
+                Pending p = it.next().getValue();
+                if (p.permit) {
+                    it.remove();
+                    if (p.fail(new PublishException(p.channel, p.messageId, "broker blocked: " + reason + " (a resource alarm) before it "
+                            + "confirmed the message; it may or may not be delivered once the broker unblocks: publish it again then", null, true))) {
+                        failedWhileBlocked.incrementAndGet();
+                    }
+                }
             }
         }
 
@@ -144,21 +248,36 @@ final class RabbitMqPublisher {
                     return;
                 }
                 it.remove();
-                timedOut.incrementAndGet();
-                p.fail(new PublishException(p.channel, p.messageId, "the broker did not confirm it within " + confirmTimeout
-                        + " (switchboard.rabbitmq.confirm-timeout); it may or may not have been delivered", null, true));
+                if (p.fail(new PublishException(p.channel, p.messageId, "the broker did not confirm it within " + confirmTimeout
+                        + " (switchboard.rabbitmq.confirm-timeout); it may or may not have been delivered", null, true))) {
+                    timedOut.incrementAndGet();
+                }
             }
         }
     }
 
     /**
-     * Publishes and returns a future completed by the broker's confirm.
+     * Publishes and returns a future completed by the broker's confirm. Never waits for the
+     * broker; a user publish waits at most {@code confirm-timeout} for a window permit.
      *
-     * @param userPublish whether to take a window permit (blocking up to the confirm timeout for one)
+     * @param need what must exist first, or {@code null}
+     * @param userPublish whether to take a window permit, and to fail at once while the broker blocks
      */
     CompletableFuture<Void> publish(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body, String channelName,
-            String messageId, boolean userPublish) {
-        Pending p = new Pending(channelName, messageId, userPublish);
+            String messageId, Requirement need, boolean userPublish) {
+        long deadline = System.nanoTime() + confirmTimeout.toNanos();
+        if (userPublish) {
+            String blocked = blockedReason;
+            if (blocked != null) {
+                failedWhileBlocked.incrementAndGet();
+                return CompletableFuture.failedFuture(notSentBlocked(channelName, messageId, blocked));
+            }
+        }
+        Connection conn = transport.publishingConnection();
+        if (conn == null || !conn.isOpen()) {
+            return CompletableFuture.failedFuture(new ConnectionException("publish of message " + messageId + " to channel '" + channelName
+                    + "' failed: " + transport.notConnected(), null));
+        }
         if (userPublish) {
             boolean got;
             try {
@@ -173,9 +292,48 @@ final class RabbitMqPublisher {
                         + " (switchboard.rabbitmq.confirm-window / confirm-timeout); the broker is slow, blocked or unreachable", null, true));
             }
         }
-        lock.lock();
+        Pending p = new Pending(channelName, messageId, userPublish, deadline);
+        if (backlogEmpty && blockedReason == null && (need == null || need.met())) {
+            ConfirmChannel cc = current;
+            if (cc != null && send(cc, p, exchange, routingKey, props, body, false)) {
+                return p.future;
+            }
+        }
+        p.send = new Send(exchange, routingKey, props, body, need);
+        enqueue(p);
+        return p.future;
+    }
+
+    /**
+     * Sends on the given channel; returns false if it is closed (the publish is then still to be
+     * sent), true once the publish is out or has failed.
+     */
+    private boolean send(ConfirmChannel cc, Pending p, String exchange, String routingKey, AMQP.BasicProperties props, byte[] body,
+            boolean backlogged) {
+        boolean locked;
         try {
-            ConfirmChannel cc = channel();
+            locked = lock.tryLock(Math.max(0, p.deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            p.fail(new PublishException(p.channel, p.messageId, "interrupted while waiting to send", e, true));
+            return true;
+        }
+        if (!locked) {
+            if (backlogged && !p.claim()) {
+                return true;
+            }
+            timedOut.incrementAndGet();
+            p.fail(new PublishException(p.channel, p.messageId, "not sent within " + confirmTimeout
+                    + " (switchboard.rabbitmq.confirm-timeout): another publish was writing to a broker that did not read", null, true));
+            return true;
+        }
+        try {
+            if (!cc.channel.isOpen()) {
+                return false;
+            }
+            if (backlogged && !p.claim()) {
+                return true;
+            }
             long seq = cc.channel.getNextPublishSeqNo();
             cc.pending.put(seq, p);
             try {
@@ -183,24 +341,90 @@ final class RabbitMqPublisher {
                 published.incrementAndGet();
             } catch (IOException | ShutdownSignalException e) {
                 cc.pending.remove(seq);
-                throw e;
+                p.fail(new ConnectionException("publish of message " + p.messageId + " to channel '" + p.channel
+                        + "' failed: the connection to RabbitMQ is down (" + RabbitMqTransport.describe(e) + ")", e));
             }
-        } catch (IOException | ShutdownSignalException | ConnectionException e) {
-            p.fail(e instanceof ConnectionException ? e : new ConnectionException("publish of message " + messageId + " to channel '"
-                    + channelName + "' failed: the connection to RabbitMQ is down (" + RabbitMqTransport.describe(e) + ")", e));
+            return true;
         } finally {
             lock.unlock();
         }
-        return p.future;
     }
 
-    private ConfirmChannel channel() throws IOException {
+    private void enqueue(Pending p) {
+        synchronized (backlog) {
+            backlog.add(p);
+            backlogEmpty = false;
+            if (draining) {
+                return;
+            }
+            draining = true;
+        }
+        startDrain();
+    }
+
+    private void startDrain() {
+        try {
+            pump.execute(this::drain);
+        } catch (RejectedExecutionException e) {
+            synchronized (backlog) {
+                draining = false;
+            }
+            failBacklog(p -> new PublishException(p.channel, p.messageId, "the transport is closing", null, true));
+        }
+    }
+
+    /** Works through the backlog in order on the pump thread; stops while the broker blocks (the unblock restarts it). */
+    private void drain() {
+        while (true) {
+            Pending p;
+            synchronized (backlog) {
+                p = blockedReason != null ? null : backlog.poll();
+                if (p == null) {
+                    if (backlog.isEmpty()) {
+                        backlogEmpty = true;
+                    }
+                    draining = false;
+                    return;
+                }
+            }
+            inHand = p;
+            Send s = p.send;
+            boolean sent = false;
+            while (!sent && s != null && !p.future.isDone()) {
+                String step = "could not open a channel to RabbitMQ";
+                try {
+                    ConfirmChannel cc = openChannel();
+                    if (s.need != null && !s.need.met()) {
+                        step = "RabbitMQ refused to declare " + s.need.describe() + " or the connection is down";
+                        pumpWaitingFor = "the broker to declare " + s.need.describe();
+                        s.need.declare(admin());
+                    }
+                    sent = send(cc, p, s.exchange, s.routingKey, s.props, s.body, true);
+                } catch (IOException | ShutdownSignalException | ConnectionException e) {
+                    sent = true;
+                    if (p.claim()) {
+                        p.fail(e instanceof ConnectionException ? e : new ConnectionException("publish of message " + p.messageId
+                            + " to channel '" + p.channel + "' failed: " + step + ": " + RabbitMqTransport.describe(e), e));
+                    }
+                } finally {
+                    pumpWaitingFor = null;
+                }
+            }
+            inHand = null;
+        }
+    }
+
+    /** The open confirm channel, opening one if needed. Pump thread only. */
+    private ConfirmChannel openChannel() throws IOException {
         ConfirmChannel cc = current;
         if (cc != null && cc.channel.isOpen()) {
             return cc;
         }
-        Connection conn = transport.connectionOrThrow();
-        Channel ch = conn.createChannel();
+        pumpWaitingFor = "the broker to open the publishing channel";
+        Channel ch = transport.publishingConnectionOrThrow().createChannel();
+        if (ch == null) {
+            throw new IOException("the connection has no free channel number");
+        }
         ch.confirmSelect();
         ConfirmChannel created = new ConfirmChannel(ch);
         ch.addConfirmListener(created);
@@ -214,29 +438,147 @@ final class RabbitMqPublisher {
         return created;
     }
 
-    /** Fails confirms overdue by the confirm timeout; called periodically. */
-    void expireOverdue() {
+    /** The declarations channel. Pump thread only. */
+    private Channel admin() throws IOException {
+        Channel a = admin;
+        if (a == null || !a.isOpen()) {
+            a = transport.publishingConnectionOrThrow().createChannel();
+            if (a == null) {
+                throw new IOException("the connection has no free channel number");
+            }
+            admin = a;
+        }
+        return a;
+    }
+
+    /** A new publishing connection is in place: not blocked; opens the confirm channel ahead of the first publish. */
+    void connected() {
+        blockedReason = null;
+        try {
+            pump.execute(() -> {
+                try {
+                    openChannel();
+                } catch (IOException | ShutdownSignalException | ConnectionException e) {
+                    LOG.debug("opening the publishing channel ahead of time: {}", e.toString());
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            LOG.debug("not opening the publishing channel: closing");
+        }
+        resume();
+    }
+
+    /** The broker blocked the publishing connection (connection.blocked). Runs on its I/O thread. */
+    void blocked(String reason) {
+        blockedReason = reason;
         ConfirmChannel cc = current;
         if (cc != null) {
-            cc.expire(System.nanoTime());
+            cc.failUserPublishes(reason);
         }
     }
 
-    /** Fails every pending confirm of the current channel, for a lost connection. */
+    /** The broker unblocked the publishing connection. */
+    void unblocked() {
+        blockedReason = null;
+        resume();
+    }
+
+    /** Why the broker blocks publishing, or {@code null}. */
+    String blockedReason() {
+        return blockedReason;
+    }
+
+    private void resume() {
+        synchronized (backlog) {
+            if (draining || backlog.isEmpty()) {
+                return;
+            }
+            draining = true;
+        }
+        startDrain();
+    }
+
+    private static PublishException notSentBlocked(String channel, String messageId, String reason) {
+        return new PublishException(channel, messageId, "broker blocked: " + reason + " (a resource alarm: memory or disk); not sent, "
+                + "publish it again once the broker unblocks (health shows 'blocked' meanwhile)", null, true);
+    }
+
+    private static ConnectionException unconfirmed(Pending p, Throwable cause) {
+        return new ConnectionException("publish of message " + p.messageId + " to channel '" + p.channel
+                + "' is unconfirmed: the channel to RabbitMQ closed before the broker confirmed it ("
+                + RabbitMqTransport.describe(cause) + "); it may or may not have been delivered, publish it again to be sure", cause);
+    }
+
+    /** Fails publishes overdue by the confirm timeout, sent or still in the backlog; called periodically. */
+    void expireOverdue() {
+        long now = System.nanoTime();
+        ConfirmChannel cc = current;
+        if (cc != null) {
+            cc.expire(now);
+        }
+        List<Pending> overdue = new ArrayList<>();
+        Pending working = inHand;
+        if (working != null && now - working.deadline >= 0) {
+            overdue.add(working);
+        }
+        synchronized (backlog) {
+            for (Iterator<Pending> it = backlog.iterator(); it.hasNext();) {
+                Pending p = it.next();
+                if (p.future.isDone() || now - p.deadline >= 0) {
+                    it.remove();
+                    overdue.add(p);
+                }
+            }
+        }
+        String waitingFor = pumpWaitingFor;
+        String blocked = blockedReason;
+        for (Pending p : overdue) {
+            if (p.claim() && p.fail(new PublishException(p.channel, p.messageId, "not sent within " + confirmTimeout
+                    + " (switchboard.rabbitmq.confirm-timeout): " + (blocked != null ? "broker blocked: " + blocked
+                            : waitingFor != null ? "waiting for " + waitingFor : "waiting behind earlier publishes"), null, true))) {
+                timedOut.incrementAndGet();
+            }
+        }
+    }
+
+    /** Fails every publish awaiting a confirm or still in the backlog, for a lost connection. */
     void connectionLost(ShutdownSignalException cause) {
         ConfirmChannel cc = current;
         if (cc != null) {
             cc.failAll(cause);
         }
+        failBacklog(p -> new ConnectionException("publish of message " + p.messageId + " to channel '" + p.channel
+                + "' failed: the connection to RabbitMQ was lost before it was sent (" + RabbitMqTransport.describe(cause)
+                + "); publish it again once the connection is back", cause));
     }
 
-    /** How many publishes await a confirm. */
+    private void failBacklog(Function<Pending, Throwable> failure) {
+        List<Pending> all;
+        synchronized (backlog) {
+            all = new ArrayList<>(backlog);
+            backlog.clear();
+        }
+        for (Pending p : all) {
+            if (p.claim()) {
+                p.fail(failure.apply(p));
+            }
+        }
+    }
+
+    /** How many publishes await a confirm or wait to be sent. */
     int outstanding() {
         ConfirmChannel cc = current;
-        return cc == null ? 0 : cc.pending.size();
+        return (cc == null ? 0 : cc.pending.size()) + waiting();
     }
 
-    /** Waits until no confirm is outstanding or the deadline passes; returns whether none is left. */
+    /** How many publishes wait in the backlog to be sent. */
+    int waiting() {
+        synchronized (backlog) {
+            return backlog.size();
+        }
+    }
+
+    /** Waits until no publish is outstanding or the deadline passes; returns whether none is left. */
     boolean awaitConfirms(long deadlineNanos) {
         while (outstanding() > 0) {
             if (System.nanoTime() - deadlineNanos >= 0) {
@@ -252,16 +594,17 @@ final class RabbitMqPublisher {
         return true;
     }
 
-    /** Fails whatever is still pending at close. */
+    /** Fails whatever is still pending at close and stops the pump. */
     void failRemaining(String why) {
+        pump.shutdownNow();
         ConfirmChannel cc = current;
-        if (cc == null) {
-            return;
+        if (cc != null) {
+            for (Iterator<Map.Entry<Long, Pending>> it = cc.pending.entrySet().iterator(); it.hasNext();) {
+                Pending p = it.next().getValue();
+                it.remove();
+                p.fail(new PublishException(p.channel, p.messageId, why, null, true));
+            }
         }
-        for (Iterator<Map.Entry<Long, Pending>> it = cc.pending.entrySet().iterator(); it.hasNext();) {
-            Pending p = it.next().getValue();
-            it.remove();
-            p.fail(new PublishException(p.channel, p.messageId, why, null, true));
-        }
+        failBacklog(p -> new PublishException(p.channel, p.messageId, why, null, true));
     }
 }

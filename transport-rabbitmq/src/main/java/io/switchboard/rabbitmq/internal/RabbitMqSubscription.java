@@ -187,17 +187,25 @@ final class RabbitMqSubscription implements TransportSubscription {
                     LOG.debug("final acks of {} failed: {}; the broker redelivers those deliveries", RabbitMqSubscription.this, e.toString());
                 }
             }
-            // Outside the lock: basic.cancel waits for a cancel-ok that the connection's I/O thread
-            // reads, and no thread may wait for this lock while that reply is outstanding.
-            if (tag != null && channel.isOpen()) {
-                try {
-                    channel.basicCancel(tag);
-                } catch (IOException | ShutdownSignalException e) {
-                    LOG.debug("cancelling consumer of {}: {}", RabbitMqSubscription.this, e.toString());
-                }
+            // Neither under the lock (basic.cancel waits for a cancel-ok that the connection's I/O
+            // thread reads, and no thread may wait for this lock while that reply is outstanding)
+            // nor on the caller's thread (a frozen broker would hold it for the RPC timeout).
+            // Deliveries that still arrive are handed back by the facade, which stopped its intake.
+            if (tag != null) {
+                transport.background(() -> sendCancel(tag));
             }
             if (outstanding.get() == 0) {
                 closeChannel();
+            }
+        }
+
+        private void sendCancel(String tag) {
+            try {
+                if (channel.isOpen()) {
+                    channel.basicCancel(tag);
+                }
+            } catch (IOException | ShutdownSignalException e) {
+                LOG.debug("cancelling consumer of {}: {}", RabbitMqSubscription.this, e.toString());
             }
         }
 
@@ -209,9 +217,7 @@ final class RabbitMqSubscription implements TransportSubscription {
         /** Sends the acks still held back and closes the channel; idempotent. */
         void closeNow() {
             try {
-                synchronized (this) {
-                    flush(true);
-                }
+                flushFinalAcks();
                 if (channel.isOpen()) {
                     channel.close();
                 }
@@ -219,6 +225,17 @@ final class RabbitMqSubscription implements TransportSubscription {
                 LOG.debug("closing channel of {}: {}", RabbitMqSubscription.this, e.toString());
             } finally {
                 transport.closed(this);
+            }
+        }
+
+        /** Sends the acks still held back, without waiting for anything: the connection is about to close. */
+        void flushFinalAcks() {
+            try {
+                synchronized (this) {
+                    flush(true);
+                }
+            } catch (IOException | ShutdownSignalException e) {
+                LOG.debug("final acks of {} failed: {}; the broker redelivers those deliveries", RabbitMqSubscription.this, e.toString());
             }
         }
     }

@@ -78,15 +78,12 @@ public final class RabbitMqTransport implements Transport {
     /** Channels of closed subscriptions whose final acks and close wait on the background thread. */
     private final Set<RabbitMqSubscription.Link> closingLinks = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> declaredRetryQueues = new ConcurrentHashMap<>();
-    private final Object adminLock = new Object();
     private final Object connectionLock = new Object();
     private final AtomicLong recoveries = new AtomicLong();
     private volatile Connection connection;
-    private volatile Channel admin;
     private volatile boolean recovering;
     private volatile boolean closing;
     private volatile String lastError;
-    private volatile String blockedReason;
     private ScheduledFuture<?> sweeper;
 
     private RabbitMqTransport(RabbitMqSettings settings, ProviderContext context) {
@@ -103,7 +100,8 @@ public final class RabbitMqTransport implements Transport {
             return t;
         });
         factory.setSharedExecutor(deliveryThreads);
-        this.publisher = new RabbitMqPublisher(this, settings.confirmWindow, settings.confirmTimeout);
+        this.publisher = new RabbitMqPublisher(this, context.instanceName() + "-rabbitmq-publish", settings.confirmWindow,
+                settings.confirmTimeout);
         this.recoveryThread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, context.instanceName() + "-rabbitmq-recovery");
             t.setDaemon(true);
@@ -146,7 +144,8 @@ public final class RabbitMqTransport implements Transport {
             t.recoveryThread.shutdownNow();
             throw e;
         }
-        long period = Math.max(50, Math.min(1000, settings.confirmTimeout.toMillis() / 4));
+        // An eighth of the timeout: a publish fails at most 12.5% after its confirm timeout.
+        long period = Math.max(50, Math.min(1000, settings.confirmTimeout.toMillis() / 8));
         t.sweeper = context.scheduler().scheduleAtFixedRate(t.publisher::expireOverdue, period, period, TimeUnit.MILLISECONDS);
         t.events.connected();
         return t;
@@ -217,18 +216,17 @@ public final class RabbitMqTransport implements Transport {
         synchronized (connectionLock) {
             declaredExchanges.clear();
             declaredRetryQueues.clear();
-            admin = null;
             connection = conn;
-            blockedReason = null;
         }
         conn.addShutdownListener(sig -> onConnectionShutdown(conn, sig));
         conn.addBlockedListener(reason -> {
-            blockedReason = reason;
+            publisher.blocked(reason);
             LOG.warn("RabbitMQ blocked publishing on connection '{}': {}; publishes fail until it unblocks", connectionName, reason);
         }, () -> {
-            blockedReason = null;
+            publisher.unblocked();
             LOG.info("RabbitMQ unblocked publishing on connection '{}'", connectionName);
         });
+        publisher.connected();
         if (!conn.isOpen()) {
             onConnectionShutdown(conn, conn.getCloseReason());
         }
@@ -311,10 +309,25 @@ public final class RabbitMqTransport implements Transport {
     Connection connectionOrThrow() {
         Connection c = connection;
         if (c == null || !c.isOpen()) {
-            throw new ConnectionException("not connected to RabbitMQ at " + settings.addressList() + " (reconnecting every "
-                    + settings.recoveryInterval + "; last error: " + lastError + ")", null);
+            throw new ConnectionException(notConnected(), null);
         }
         return c;
+    }
+
+    /** The connection publishes go on, or {@code null}. */
+    Connection publishingConnection() {
+        return connection;
+    }
+
+    /** The open publishing connection. @throws ConnectionException when disconnected */
+    Connection publishingConnectionOrThrow() {
+        return connectionOrThrow();
+    }
+
+    /** Why there is no connection, for messages. */
+    String notConnected() {
+        return "not connected to RabbitMQ at " + settings.addressList() + " (reconnecting every " + settings.recoveryInterval
+                + "; last error: " + lastError + ")";
     }
 
     /** Re-establishes a subscription whose channel alone was closed by the broker, after the recovery interval. */
@@ -338,24 +351,14 @@ public final class RabbitMqTransport implements Transport {
     }
 
     /**
-     * Publishes with a confirm. Blocks only while the confirm window is full (at most the confirm
-     * timeout) or for the first publish to a channel on a connection (one declaration round trip).
-     * Fails at once, retryably, while disconnected or while the broker blocks publishers (a memory
-     * or disk alarm), rather than blocking the caller on a socket the broker no longer reads.
+     * Publishes with a confirm. Never waits for the broker: blocks only while the confirm window
+     * is full, at most the confirm timeout. Fails at once, retryably, while disconnected or while
+     * the broker blocks publishers (a memory or disk alarm); the stage completes within the
+     * confirm timeout in every case.
      */
     @Override
     public CompletionStage<Void> publish(String channel, Message message) {
-        String blocked = blockedReason;
-        if (blocked != null) {
-            return CompletableFuture.failedFuture(new io.switchboard.PublishException(channel, message.id(),
-                    "RabbitMQ is blocking publishers (" + blocked + "; a memory or disk alarm): try again later", null, true));
-        }
         String exchange = topology.channelExchange(channel);
-        try {
-            ensureChannelExchange(channel);
-        } catch (ConnectionException e) {
-            return CompletableFuture.failedFuture(e);
-        }
         // The millisecond timestamp needs a header only when the id does not carry it (a default id
         // does): a headers table costs the broker a decode on every publish.
         long millis = message.timestamp().toEpochMilli();
@@ -375,24 +378,40 @@ public final class RabbitMqTransport implements Transport {
                 .deliveryMode(settings.persistent ? 2 : 1)
                 .headers(headers)
                 .build();
-        return publisher.publish(exchange, channel, props, message.payload(), channel, message.id(), true);
+        return publisher.publish(exchange, channel, props, message.payload(), channel, message.id(), channelExchangeNeeded(channel), true);
     }
 
     /** Publishes on behalf of a delivery (retry or dead letter), without taking a window permit. */
     CompletableFuture<Void> republish(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body, String channel,
-            String messageId) {
-        return publisher.publish(exchange, routingKey, props, body, channel, messageId, false);
+            String messageId, RabbitMqPublisher.Requirement need) {
+        return publisher.publish(exchange, routingKey, props, body, channel, messageId, need, false);
     }
 
     /**
-     * Declares the channel's fanout exchange and binds it to the topic exchange, once per
-     * connection, so that no publish goes to a missing exchange (which would close the channel).
+     * The channel's fanout exchange (bound to the topic exchange), declared once per connection
+     * before the first publish to it so that no publish goes to a missing exchange (which would
+     * close the channel); {@code null} when already declared.
      */
-    void ensureChannelExchange(String channel) {
+    RabbitMqPublisher.Requirement channelExchangeNeeded(String channel) {
         if (declaredExchanges.contains(channel)) {
-            return;
+            return null;
         }
-        admin(ch -> declareChannelExchange(ch, channel));
+        return new RabbitMqPublisher.Requirement() {
+            @Override
+            public boolean met() {
+                return declaredExchanges.contains(channel);
+            }
+
+            @Override
+            public void declare(Channel admin) throws IOException {
+                declareChannelExchange(admin, channel);
+            }
+
+            @Override
+            public String describe() {
+                return "exchange '" + topology.channelExchange(channel) + "'";
+            }
+        };
     }
 
     /**
@@ -430,47 +449,41 @@ public final class RabbitMqTransport implements Transport {
     }
 
     /**
-     * Declares the delay queue for retries of one subscription queue, re-declaring it before its
-     * lease (x-expires) runs out: publishing does not renew the lease, declaring does.
+     * The delay queue {@code name} for retries of one subscription queue, re-declared before its
+     * lease (x-expires) runs out (publishing does not renew the lease, declaring does);
+     * {@code null} while a declaration is recent enough.
      */
-    String ensureRetryQueue(String subscriptionQueue, boolean durable, long delayMillis) {
-        String name = topology.retryQueue(subscriptionQueue, delayMillis);
+    RabbitMqPublisher.Requirement retryQueueNeeded(String name, String subscriptionQueue, boolean durable, long delayMillis) {
         long expires = 2 * delayMillis + 60_000;
-        Long declaredAt = declaredRetryQueues.get(name);
-        long now = System.nanoTime();
-        if (declaredAt != null && now - declaredAt < TimeUnit.MILLISECONDS.toNanos(expires / 2)) {
-            return name;
+        long fresh = TimeUnit.MILLISECONDS.toNanos(expires / 2);
+        Long at = declaredRetryQueues.get(name);
+        if (at != null && System.nanoTime() - at < fresh) {
+            return null;
         }
-        admin(ch -> {
-            Map<String, Object> args = new HashMap<>();
-            args.put("x-message-ttl", delayMillis);
-            args.put("x-expires", expires);
-            args.put("x-dead-letter-exchange", "");
-            args.put("x-dead-letter-routing-key", subscriptionQueue);
-            ch.queueDeclare(name, durable, false, false, args);
-        });
-        declaredRetryQueues.put(name, now);
-        return name;
-    }
-
-    interface AdminAction {
-        void run(Channel ch) throws IOException;
-    }
-
-    /** Runs a declaration on the shared admin channel, reopening it after a channel error. */
-    void admin(AdminAction action) {
-        synchronized (adminLock) {
-            try {
-                Channel ch = admin;
-                if (ch == null || !ch.isOpen()) {
-                    ch = connectionOrThrow().createChannel();
-                    admin = ch;
-                }
-                action.run(ch);
-            } catch (IOException | ShutdownSignalException e) {
-                throw new ConnectionException("RabbitMQ refused a declaration or the connection is down: " + describe(e), e);
+        return new RabbitMqPublisher.Requirement() {
+            @Override
+            public boolean met() {
+                Long declaredAt = declaredRetryQueues.get(name);
+                return declaredAt != null && System.nanoTime() - declaredAt < fresh;
             }
-        }
+
+            @Override
+            public void declare(Channel admin) throws IOException {
+                Map<String, Object> args = new HashMap<>();
+                args.put("x-message-ttl", delayMillis);
+                args.put("x-expires", expires);
+                args.put("x-dead-letter-exchange", "");
+                args.put("x-dead-letter-routing-key", subscriptionQueue);
+                long now = System.nanoTime();
+                admin.queueDeclare(name, durable, false, false, args);
+                declaredRetryQueues.put(name, now);
+            }
+
+            @Override
+            public String describe() {
+                return "delay queue '" + name + "'";
+            }
+        };
     }
 
     @Override
@@ -569,8 +582,11 @@ public final class RabbitMqTransport implements Transport {
         d.put("nacked", publisher.nacked.get());
         d.put("confirmTimeouts", publisher.timedOut.get());
         d.put("unconfirmedAtConnectionLoss", publisher.failedOnConnectionLoss.get());
+        d.put("failedWhileBlocked", publisher.failedWhileBlocked.get());
         d.put("awaitingConfirm", publisher.outstanding());
+        d.put("waitingToSend", publisher.waiting());
         d.put("recoveries", recoveries.get());
+        String blockedReason = publisher.blockedReason();
         if (blockedReason != null) {
             d.put("blocked", blockedReason);
         }
@@ -601,14 +617,16 @@ public final class RabbitMqTransport implements Transport {
         publisher.failRemaining("the transport closed before the broker confirmed it; it may or may not have been delivered");
         // Closed subscriptions send their last acks from the background thread; do it here for
         // any still waiting, or the broker would redeliver messages whose handlers succeeded.
+        // Only the acks: closing the connection closes their channels without a round trip each.
         for (RabbitMqSubscription.Link l : closingLinks) {
-            l.closeNow();
+            l.flushFinalAcks();
         }
         recoveryThread.shutdownNow();
         Connection c = connection;
         if (c != null && c.isOpen()) {
             try {
-                c.close((int) Math.max(1000, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
+                // Waits for the broker's close-ok within what is left of the timeout, then drops the socket.
+                c.close((int) Math.max(100, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
             } catch (IOException | ShutdownSignalException e) {
                 LOG.debug("closing the RabbitMQ connection: {}", e.toString());
             }
