@@ -77,7 +77,8 @@ public final class RabbitMqTransportProvider implements TransportProvider {
             "Prefetch (basic.qos) per subscription; overrides switchboard.subscriber.prefetch for this transport.");
     /** Connection name shown by the broker. */
     public static final ConfigKey<String> CONNECTION_NAME = ConfigKey.string("switchboard.rabbitmq.connection-name", null,
-            "Connection name shown in the management UI and rabbitmqctl list_connections; default switchboard-INSTANCE.");
+            "Base of the names of the two connections, NAME-pub (publishing) and NAME-sub (consuming), shown in the management "
+                    + "UI and rabbitmqctl list_connections; default switchboard-INSTANCE.");
     /** TLS hostname verification. */
     public static final ConfigKey<Boolean> TLS_VERIFY_HOSTNAME = ConfigKey.bool("switchboard.rabbitmq.tls.verify-hostname", true,
             "With amqps://, verify that the broker's certificate matches its host name (the JVM's default trust store is used).");

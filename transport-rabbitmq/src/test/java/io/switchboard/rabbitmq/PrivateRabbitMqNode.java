@@ -137,6 +137,18 @@ final class PrivateRabbitMqNode implements AutoCloseable {
         run(List.of("kill", "-CONT", Files.readString(dir.resolve("pid")).trim()), Duration.ofSeconds(10));
     }
 
+    /** Messages ready and unacknowledged in one queue, or null if the node has no such queue. */
+    int[] queueCounts(String queue) throws IOException {
+        String out = asRabbitMq("rabbitmqctl -n " + node + " -q list_queues name messages_ready messages_unacknowledged", Duration.ofSeconds(30));
+        for (String line : out.split("\n")) {
+            String[] cols = line.trim().split("\\s+");
+            if (cols.length == 3 && cols[0].equals(queue)) {
+                return new int[] {Integer.parseInt(cols[1]), Integer.parseInt(cols[2])};
+            }
+        }
+        return null;
+    }
+
     boolean listening() {
         try (Socket s = new Socket(InetAddress.getLoopbackAddress(), port)) {
             return true;

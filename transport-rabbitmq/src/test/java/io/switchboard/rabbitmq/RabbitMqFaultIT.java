@@ -324,6 +324,56 @@ class RabbitMqFaultIT {
         await(WAIT, () -> got.contains("after"), "publishing resumed");
     }
 
+    @Test
+    void consumersGoOnConsumingAndAcknowledgingWhileTheBrokerBlocksTheSameInstancesPublishing() throws Exception {
+        // A memory alarm blocks connections that publish: before the split, the one connection
+        // that also carried this instance's consumers and their acks.
+        Switchboard sb = open(Map.of("switchboard.subscriber.prefetch", "20"));
+        String channel = unique("drain");
+        String name = unique("drain-sub");
+        CountDownLatch gate = new CountDownLatch(1);
+        Set<String> handled = ConcurrentHashMap.newKeySet();
+        sb.subscriber().subscribe(channel, SubscriptionOptions.defaults().durable(name), d -> {
+            gate.await(60, TimeUnit.SECONDS);
+            handled.add(d.message().text());
+        });
+        int total = 500;
+        List<CompletableFuture<Void>> sent = new ArrayList<>();
+        for (int i = 0; i < total; i++) {
+            sent.add(sb.publisher().publishText(channel, "m" + i).toCompletableFuture());
+        }
+        CompletableFuture.allOf(sent.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
+        String queue = prefix + ".sub." + name;
+        long drained;
+        try {
+            node.raiseMemoryAlarm();
+            Throwable blocked = org.junit.jupiter.api.Assertions.assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> sb.publisher().publishText(channel, "while-blocked").toCompletableFuture().get(10, TimeUnit.SECONDS)).getCause();
+            assertBrokerBlocked(blocked);
+            long start = System.nanoTime();
+            gate.countDown();
+            try {
+                await(WAIT, () -> handled.size() == total, "every kept message handled while the alarm lasts");
+            } catch (AssertionError e) {
+                throw new AssertionError(e.getMessage() + "; handled " + handled.size() + " of " + total, e);
+            }
+            await(WAIT, () -> {
+                try {
+                    int[] counts = node.queueCounts(queue);
+                    return counts != null && counts[0] == 0 && counts[1] == 0;
+                } catch (java.io.IOException e) {
+                    throw new AssertionError(e);
+                }
+            }, "the broker got every acknowledgement while the alarm lasts");
+            drained = millisSince(start);
+            assertEquals("DEGRADED", sb.health().components().get("transport").status().name(), "still blocked");
+        } finally {
+            node.clearMemoryAlarm();
+        }
+        System.out.printf("memory alarm: one instance's consumer handled and acknowledged %d kept messages in %d ms while its "
+                + "publishing connection was blocked%n", total, drained);
+    }
+
     private static void assertBrokerBlocked(Throwable t) {
         assertTrue(t instanceof io.switchboard.PublishException && ((io.switchboard.PublishException) t).isRetryable(), String.valueOf(t));
         assertTrue(t.getMessage().contains("broker blocked: "), t.getMessage());

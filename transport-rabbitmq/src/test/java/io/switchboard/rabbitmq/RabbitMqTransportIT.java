@@ -104,6 +104,25 @@ class RabbitMqTransportIT {
     }
 
     @Test
+    void publishesAndConsumesOnTwoConnectionsNamedPubAndSub() throws Exception {
+        String name = unique("switchboard-split");
+        Switchboard sb = open(Map.of("switchboard.rabbitmq.connection-name", name));
+        RabbitMqConnections both = sb.unwrap(RabbitMqConnections.class);
+        assertTrue(both.publishing().isOpen() && both.consuming().isOpen());
+        assertFalse(both.publishing() == both.consuming(), "two connections");
+        assertEquals(name + "-pub", both.publishing().getClientProvidedName());
+        assertEquals(name + "-sub", both.consuming().getClientProvidedName());
+        assertSame(both.consuming(), sb.unwrap(Connection.class), "unwrap(Connection.class) is the consuming one");
+        List<String> names = SharedBrokerConnections.connectionNames();
+        assertTrue(names.contains(name + "-pub") && names.contains(name + "-sub"), "the broker lists both: " + names);
+        Map<String, Object> health = sb.health().components().get("transport").details();
+        assertEquals(name + "-pub (open)", health.get("publishingConnection"));
+        assertEquals(name + "-sub (open)", health.get("consumingConnection"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> sb.unwrap(String.class));
+        assertTrue(e.getMessage().contains(RabbitMqConnections.class.getName()), e.getMessage());
+    }
+
+    @Test
     void deliversIdHeadersContentTypeAndMillisecondTimestamp() throws Exception {
         Switchboard sb = open();
         String channel = unique("orders");
@@ -424,7 +443,7 @@ class RabbitMqTransportIT {
     void sixteenThreadsPublishingThroughOneSwitchboardAreAllConfirmed() throws Exception {
         Switchboard sb = open();
         String channel = unique("many");
-        Connection before = sb.unwrap(Connection.class);
+        Connection before = sb.unwrap(RabbitMqConnections.class).publishing();
         List<CompletableFuture<Void>> futures = Collections.synchronizedList(new ArrayList<>());
         List<Thread> threads = new ArrayList<>();
         for (int t = 0; t < 16; t++) {
@@ -442,7 +461,7 @@ class RabbitMqTransportIT {
         }
         CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0])).get(30, TimeUnit.SECONDS);
         assertEquals(8000, futures.size());
-        assertSame(before, sb.unwrap(Connection.class));
+        assertSame(before, sb.unwrap(RabbitMqConnections.class).publishing());
         assertTrue(before.isOpen());
     }
 

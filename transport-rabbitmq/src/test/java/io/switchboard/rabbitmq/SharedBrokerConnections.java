@@ -8,25 +8,21 @@ import java.util.regex.Pattern;
 
 /** Closes the shared broker's connections that carry one client-provided name, leaving everyone else's alone. */
 final class SharedBrokerConnections {
-    private static final Pattern PID = Pattern.compile("^(<[^>]+>)\\s");
-
     private SharedBrokerConnections() {
     }
 
-    /** Closes every connection named {@code name}; returns how many. */
+    /**
+     * Closes both connections of a transport whose connection name is {@code name}
+     * ({@code name-pub} and {@code name-sub}) in one broker-side step, as a network cut would,
+     * leaving everyone else's alone; returns how many it closed.
+     */
     static int close(String name) throws IOException, InterruptedException {
-        int closed = 0;
-        for (String line : run("rabbitmqctl", "-q", "list_connections", "pid", "client_properties").split("\n")) {
-            if (!line.contains("\"" + name + "\"")) {
-                continue;
-            }
-            Matcher m = PID.matcher(line);
-            if (m.find()) {
-                run("rabbitmqctl", "-q", "close_connection", m.group(1), "test: connection cut");
-                closed++;
-            }
-        }
-        return closed;
+        String names = "[<<\"" + name + "-pub\">>, <<\"" + name + "-sub\">>]";
+        String out = run("rabbitmqctl", "-q", "eval", "Names = " + names + ", length([rabbit_networking:close_connection("
+                + "proplists:get_value(pid, I), \"test: connection cut\") || I <- rabbit_networking:connection_info_all([pid, "
+                + "client_properties]), case lists:keyfind(<<\"connection_name\">>, 1, proplists:get_value(client_properties, I)) of "
+                + "{_, _, V} -> lists:member(V, Names); false -> false end]).");
+        return Integer.parseInt(out.trim());
     }
 
     /** Deletes every queue and exchange of the shared broker whose name starts with {@code prefix + "."}. */
@@ -59,6 +55,20 @@ final class SharedBrokerConnections {
         }
         return false;
     }
+
+    /** The client-provided names of the shared broker's connections. */
+    static java.util.List<String> connectionNames() throws IOException, InterruptedException {
+        java.util.List<String> names = new java.util.ArrayList<>();
+        for (String line : run("rabbitmqctl", "-q", "list_connections", "client_properties").split("\n")) {
+            Matcher m = CONNECTION_NAME.matcher(line);
+            if (m.find()) {
+                names.add(m.group(1));
+            }
+        }
+        return names;
+    }
+
+    private static final Pattern CONNECTION_NAME = Pattern.compile("\\{\"connection_name\",\"([^\"]*)\"\\}");
 
     /** The broker's count of delivered but unacknowledged messages of one queue, or -1 if there is no such queue. */
     static int unacknowledged(String queue) throws IOException, InterruptedException {

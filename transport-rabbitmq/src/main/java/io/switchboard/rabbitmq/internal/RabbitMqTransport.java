@@ -11,6 +11,7 @@ import io.switchboard.ConfigurationException;
 import io.switchboard.ConnectionException;
 import io.switchboard.Health;
 import io.switchboard.Message;
+import io.switchboard.rabbitmq.RabbitMqConnections;
 import io.switchboard.spi.ConnectionEvents;
 import io.switchboard.spi.DeliveryListener;
 import io.switchboard.spi.ProviderContext;
@@ -46,18 +47,27 @@ import org.slf4j.LoggerFactory;
  * them). Methods do not block for long except {@link #close} (bounded by its timeout) and
  * {@link #subscribe} (a few declaration round trips).
  *
+ * <p>Two connections, as RabbitMQ advises: one publishes ({@code <name>-pub}), one consumes and
+ * acknowledges ({@code <name>-sub}). The broker's flow control (a memory or disk alarm) blocks
+ * a connection that publishes, and with it everything else on that connection; consumers on a
+ * connection of their own go on receiving and acknowledging meanwhile.
+ *
  * <p>Recovery is done here rather than by amqp-client's automatic recovery, so that it can be
- * checked: after a lost connection one thread reconnects every {@code recovery-interval},
- * re-declares what each subscription needs on a fresh channel (a transient subscription gets a new
- * server-named queue), restarts its consumer, and only then reports {@code recovered}. A delivery
- * remembers the channel it came on, so settling it after the channel was replaced is a no-op
- * (the broker redelivers it) rather than an ack of an unrelated delivery tag.
+ * checked: after a lost connection one thread reconnects every {@code recovery-interval} whichever
+ * of the two is down; for a new consuming connection it re-declares what each subscription needs
+ * on a fresh channel (a transient subscription gets a new server-named queue) and restarts its
+ * consumer; only then it reports {@code recovered}. A delivery remembers the channel it came on,
+ * so settling it after the channel was replaced is a no-op (the broker redelivers it) rather than
+ * an ack of an unrelated delivery tag.
  */
 public final class RabbitMqTransport implements Transport {
     private static final Logger LOG = LoggerFactory.getLogger(RabbitMqTransport.class);
     static final String ATTEMPT_HEADER = "sb-attempt";
     static final String CHANNEL_HEADER = "sb-channel";
     static final String TIMESTAMP_HEADER = "sb-timestamp";
+    /** Suffixes of the two connections' names. */
+    static final String PUB = "-pub";
+    static final String SUB = "-sub";
 
     final RabbitMqSettings settings;
     final Topology topology;
@@ -80,11 +90,30 @@ public final class RabbitMqTransport implements Transport {
     private final Map<String, Long> declaredRetryQueues = new ConcurrentHashMap<>();
     private final Object connectionLock = new Object();
     private final AtomicLong recoveries = new AtomicLong();
-    private volatile Connection connection;
+    /** The publishing connection, or {@code null} while it is down. */
+    private volatile Connection pub;
+    /** The consuming connection, or {@code null} while it is down. */
+    private volatile Connection sub;
     private volatile boolean recovering;
     private volatile boolean closing;
     private volatile String lastError;
     private ScheduledFuture<?> sweeper;
+    private final RabbitMqConnections connections = new RabbitMqConnections() {
+        @Override
+        public Connection publishing() {
+            return publishingConnectionOrThrow();
+        }
+
+        @Override
+        public Connection consuming() {
+            return consumingConnectionOrThrow();
+        }
+
+        @Override
+        public String toString() {
+            return "RabbitMqConnections[" + connectionName + PUB + ", " + connectionName + SUB + "]";
+        }
+    };
 
     private RabbitMqTransport(RabbitMqSettings settings, ProviderContext context) {
         this.settings = settings;
@@ -123,7 +152,7 @@ public final class RabbitMqTransport implements Transport {
             Exception last = null;
             while (true) {
                 try {
-                    t.install(t.newConnection());
+                    t.openBoth();
                     break;
                 } catch (IOException | TimeoutException e) {
                     last = e;
@@ -182,10 +211,22 @@ public final class RabbitMqTransport implements Transport {
         return f;
     }
 
-    /** Opens a connection, translating refusals that retrying cannot fix into ConfigurationException. */
-    private Connection newConnection() throws IOException, TimeoutException {
+    private void openBoth() throws IOException, TimeoutException {
+        Connection p = newConnection(PUB);
         try {
-            return factory.newConnection(settings.addresses, connectionName);
+            Connection s = newConnection(SUB);
+            installPublishing(p);
+            installConsuming(s);
+        } catch (IOException | TimeoutException | RuntimeException e) {
+            p.abort();
+            throw e;
+        }
+    }
+
+    /** Opens a connection, translating refusals that retrying cannot fix into ConfigurationException. */
+    private Connection newConnection(String role) throws IOException, TimeoutException {
+        try {
+            return factory.newConnection(settings.addresses, connectionName + role);
         } catch (PossibleAuthenticationFailureException e) {
             throw new ConfigurationException("RabbitMQ at " + settings.describe() + " refused the login of user '" + settings.username
                     + "' (wrong user name or password, or a user such as guest that may only connect from localhost); "
@@ -212,19 +253,19 @@ public final class RabbitMqTransport implements Transport {
         return null;
     }
 
-    private void install(Connection conn) {
+    private void installPublishing(Connection conn) {
         synchronized (connectionLock) {
             declaredExchanges.clear();
             declaredRetryQueues.clear();
-            connection = conn;
+            pub = conn;
         }
         conn.addShutdownListener(sig -> onConnectionShutdown(conn, sig));
         conn.addBlockedListener(reason -> {
             publisher.blocked(reason);
-            LOG.warn("RabbitMQ blocked publishing on connection '{}': {}; publishes fail until it unblocks", connectionName, reason);
+            LOG.warn("RabbitMQ blocked publishing on connection '{}': {}; publishes fail until it unblocks", name(conn), reason);
         }, () -> {
             publisher.unblocked();
-            LOG.info("RabbitMQ unblocked publishing on connection '{}'", connectionName);
+            LOG.info("RabbitMQ unblocked publishing on connection '{}'", name(conn));
         });
         publisher.connected();
         if (!conn.isOpen()) {
@@ -232,83 +273,125 @@ public final class RabbitMqTransport implements Transport {
         }
     }
 
-    private void onConnectionShutdown(Connection conn, ShutdownSignalException sig) {
+    private void installConsuming(Connection conn) {
         synchronized (connectionLock) {
-            if (connection != conn || closing) {
+            sub = conn;
+        }
+        conn.addShutdownListener(sig -> onConnectionShutdown(conn, sig));
+        // The broker blocks only connections that publish; this one does not, unless an
+        // application publishes on the connection unwrap() gave it.
+        conn.addBlockedListener(reason -> LOG.warn("RabbitMQ blocked the consuming connection '{}': {}; something published on it, "
+                + "so acknowledgements stall until it unblocks", name(conn), reason), () -> LOG.info("RabbitMQ unblocked connection '{}'", name(conn)));
+        if (!conn.isOpen()) {
+            onConnectionShutdown(conn, conn.getCloseReason());
+        }
+    }
+
+    private static String name(Connection conn) {
+        return conn.getClientProvidedName();
+    }
+
+    private void onConnectionShutdown(Connection conn, ShutdownSignalException sig) {
+        boolean publishing;
+        boolean first;
+        synchronized (connectionLock) {
+            if (closing) {
                 return;
             }
-            connection = null;
+            if (conn == pub) {
+                pub = null;
+                publishing = true;
+            } else if (conn == sub) {
+                sub = null;
+                publishing = false;
+            } else {
+                return;
+            }
+            first = !recovering;
             recovering = true;
         }
         lastError = describe(sig);
-        LOG.warn("connection '{}' to RabbitMQ at {} lost: {}; reconnecting every {}", connectionName, settings.addressList(),
+        LOG.warn("connection '{}' to RabbitMQ at {} lost: {}; reconnecting every {}", name(conn), settings.addressList(),
                 lastError, settings.recoveryInterval);
-        publisher.connectionLost(sig);
-        events.lost(sig);
-        try {
-            recoveryThread.execute(this::recover);
-        } catch (java.util.concurrent.RejectedExecutionException e) {
-            LOG.debug("recovery not started: transport closing");
+        if (publishing) {
+            publisher.connectionLost(sig);
+        }
+        if (first) {
+            events.lost(sig);
+            try {
+                recoveryThread.execute(this::recover);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                LOG.debug("recovery not started: transport closing");
+            }
         }
     }
 
     /**
-     * Reconnects until it succeeds and every subscription is re-established. Runs on the single
-     * recovery thread; a second run queued by a connection that died during recovery finds the
-     * connection already back and returns.
+     * Reconnects whichever connection is down until both are up and every subscription is
+     * re-established on the consuming one, then reports {@code recovered}. Runs on the single
+     * recovery thread, once per loss: a connection lost again meanwhile is picked up by the same run.
      */
     private void recover() {
+        boolean consumingReplaced = false;
         while (!closing) {
             try {
                 Thread.sleep(settings.recoveryInterval.toMillis());
             } catch (InterruptedException e) {
                 return;
             }
-            Connection current = connection;
-            if (closing || current != null && current.isOpen()) {
-                return;
-            }
-            Connection conn;
             try {
-                conn = newConnection();
+                if (!isOpen(pub)) {
+                    installPublishing(newConnection(PUB));
+                }
+                if (!isOpen(sub)) {
+                    installConsuming(newConnection(SUB));
+                    consumingReplaced = true;
+                }
             } catch (IOException | TimeoutException | RuntimeException e) {
                 lastError = describe(e);
                 LOG.debug("reconnection to RabbitMQ at {} failed: {}", settings.addressList(), lastError);
                 continue;
             }
-            install(conn);
-            boolean gap = false;
+            Connection conn = sub;
             boolean allEstablished = true;
-            for (RabbitMqSubscription s : subscriptions) {
-                try {
-                    s.establish(conn);
-                    gap |= !s.isDurable();
-                } catch (IOException | RuntimeException e) {
-                    if (!conn.isOpen()) {
-                        allEstablished = false;
-                        break;
+            if (consumingReplaced) {
+                for (RabbitMqSubscription s : subscriptions) {
+                    try {
+                        s.establish(conn);
+                    } catch (IOException | RuntimeException e) {
+                        if (!conn.isOpen()) {
+                            allEstablished = false;
+                            break;
+                        }
+                        LOG.error("could not re-establish subscription {} after reconnecting: {}; trying again every {}",
+                                s, describe(e), settings.recoveryInterval, e);
+                        reestablishLater(s);
                     }
-                    LOG.error("could not re-establish subscription {} after reconnecting: {}; trying again every {}",
-                            s, describe(e), settings.recoveryInterval, e);
-                    reestablishLater(s);
                 }
             }
-            if (!allEstablished || !conn.isOpen()) {
-                continue;
+            synchronized (connectionLock) {
+                if (!allEstablished || !isOpen(pub) || !isOpen(sub)) {
+                    continue;
+                }
+                recovering = false;
             }
-            recovering = false;
+            boolean gap = consumingReplaced && subscriptions.stream().anyMatch(s -> !s.isDurable());
             recoveries.incrementAndGet();
-            LOG.info("connection '{}' to RabbitMQ at {} recovered; {} subscription(s) re-established", connectionName,
-                    settings.addressList(), subscriptions.size());
+            LOG.info("connections '{}{}' and '{}{}' to RabbitMQ at {} recovered; {} subscription(s) re-established", connectionName, PUB,
+                    connectionName, SUB, settings.addressList(), consumingReplaced ? subscriptions.size() : 0);
             events.recovered(gap);
             return;
         }
     }
 
-    /** The open connection. @throws ConnectionException when disconnected */
-    Connection connectionOrThrow() {
-        Connection c = connection;
-        if (c == null || !c.isOpen()) {
+    private static boolean isOpen(Connection c) {
+        return c != null && c.isOpen();
+    }
+
+    /** The open consuming connection. @throws ConnectionException when it is down */
+    Connection consumingConnectionOrThrow() {
+        Connection c = sub;
+        if (!isOpen(c)) {
             throw new ConnectionException(notConnected(), null);
         }
         return c;
@@ -316,12 +399,16 @@ public final class RabbitMqTransport implements Transport {
 
     /** The connection publishes go on, or {@code null}. */
     Connection publishingConnection() {
-        return connection;
+        return pub;
     }
 
-    /** The open publishing connection. @throws ConnectionException when disconnected */
+    /** The open publishing connection. @throws ConnectionException when it is down */
     Connection publishingConnectionOrThrow() {
-        return connectionOrThrow();
+        Connection c = pub;
+        if (!isOpen(c)) {
+            throw new ConnectionException(notConnected(), null);
+        }
+        return c;
     }
 
     /** Why there is no connection, for messages. */
@@ -334,8 +421,8 @@ public final class RabbitMqTransport implements Transport {
     void reestablishLater(RabbitMqSubscription s) {
         try {
             context.scheduler().schedule(() -> recoveryThread.execute(() -> {
-                Connection c = connection;
-                if (closing || c == null || !c.isOpen()) {
+                Connection c = sub;
+                if (closing || !isOpen(c)) {
                     return;
                 }
                 try {
@@ -494,8 +581,8 @@ public final class RabbitMqTransport implements Transport {
         int prefetch = settings.prefetch != null ? settings.prefetch : Math.min(65535, request.maxUnacknowledged());
         RabbitMqSubscription s = new RabbitMqSubscription(this, request, listener, prefetch);
         subscriptions.add(s);
-        Connection c = connection;
-        if (c == null || !c.isOpen()) {
+        Connection c = sub;
+        if (!isOpen(c)) {
             LOG.info("subscription {} registered while RabbitMQ is unreachable; it starts when the connection is back", s);
             return s;
         }
@@ -537,7 +624,7 @@ public final class RabbitMqTransport implements Transport {
         String queue = topology.subscriptionQueue(name);
         Channel ch = null;
         try {
-            ch = connectionOrThrow().createChannel();
+            ch = consumingConnectionOrThrow().createChannel();
             try {
                 ch.queueDeclarePassive(queue);
             } catch (IOException e) {
@@ -565,15 +652,18 @@ public final class RabbitMqTransport implements Transport {
 
     @Override
     public Health health() {
-        Connection c = connection;
-        boolean up = c != null && c.isOpen();
+        Connection p = pub;
+        Connection c = sub;
+        boolean up = isOpen(p) && isOpen(c);
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("connected", up);
+        d.put("publishingConnection", connectionName + PUB + (isOpen(p) ? " (open)" : " (down)"));
+        d.put("consumingConnection", connectionName + SUB + (isOpen(c) ? " (open)" : " (down)"));
         d.put("addresses", settings.addressList());
         d.put("virtualHost", settings.virtualHost);
-        d.put("connectionName", connectionName);
-        if (up) {
-            Object version = c.getServerProperties().get("version");
+        Connection any = isOpen(c) ? c : p;
+        if (isOpen(any)) {
+            Object version = any.getServerProperties().get("version");
             d.put("serverVersion", version == null ? "unknown" : version.toString());
         }
         d.put("subscriptions", subscriptions.size());
@@ -622,13 +712,14 @@ public final class RabbitMqTransport implements Transport {
             l.flushFinalAcks();
         }
         recoveryThread.shutdownNow();
-        Connection c = connection;
-        if (c != null && c.isOpen()) {
-            try {
-                // Waits for the broker's close-ok within what is left of the timeout, then drops the socket.
-                c.close((int) Math.max(100, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
-            } catch (IOException | ShutdownSignalException e) {
-                LOG.debug("closing the RabbitMQ connection: {}", e.toString());
+        for (Connection c : new Connection[] {sub, pub}) {
+            if (isOpen(c)) {
+                try {
+                    // Waits for the broker's close-ok within what is left of the timeout, then drops the socket.
+                    c.close((int) Math.max(100, Math.min(Integer.MAX_VALUE, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
+                } catch (IOException | ShutdownSignalException e) {
+                    LOG.debug("closing RabbitMQ connection '{}': {}", name(c), e.toString());
+                }
             }
         }
     }
@@ -671,13 +762,20 @@ public final class RabbitMqTransport implements Transport {
         return closing;
     }
 
+    /**
+     * {@link RabbitMqConnections} gives both connections; {@link Connection} gives the consuming
+     * one, which a memory alarm does not block (do not publish on it, or it would be).
+     */
     @Override
     public <T> T unwrap(Class<T> type) {
-        if (type.isAssignableFrom(Connection.class)) {
-            return type.cast(connectionOrThrow());
+        if (type == RabbitMqConnections.class) {
+            return type.cast(connections);
         }
-        throw new IllegalArgumentException("the rabbitmq transport offers only " + Connection.class.getName()
-                + " (the current connection, replaced after a reconnect), not " + type.getName());
+        if (type.isAssignableFrom(Connection.class)) {
+            return type.cast(consumingConnectionOrThrow());
+        }
+        throw new IllegalArgumentException("the rabbitmq transport offers " + RabbitMqConnections.class.getName() + " (both connections) and "
+                + Connection.class.getName() + " (the consuming one; each replaced after a reconnect), not " + type.getName());
     }
 
     @Override
