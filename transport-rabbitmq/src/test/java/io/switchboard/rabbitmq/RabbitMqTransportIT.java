@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.GetResponse;
@@ -184,6 +185,89 @@ class RabbitMqTransportIT {
             assertEquals("v", r.getProps().getHeaders().get("k").toString());
             assertEquals(channel, r.getEnvelope().getRoutingKey());
         }
+    }
+
+    /** Publishes as another AMQP client would, to a channel's exchange or (exchange "") straight to a queue. */
+    private static void rawPublish(String exchange, String routingKey, AMQP.BasicProperties props, String body) throws Exception {
+        try (Connection raw = RabbitMqTests.raw(5672); Channel ch = raw.createChannel()) {
+            ch.confirmSelect();
+            ch.basicPublish(exchange, routingKey, props, body.getBytes(StandardCharsets.UTF_8));
+            ch.waitForConfirmsOrDie(10_000);
+        }
+    }
+
+    private static GetResponse awaitGet(String queue) throws Exception {
+        try (Connection raw = RabbitMqTests.raw(5672); Channel ch = raw.createChannel()) {
+            GetResponse[] r = new GetResponse[1];
+            await(WAIT, () -> {
+                try {
+                    r[0] = ch.basicGet(queue, true);
+                } catch (Exception e) {
+                    throw new AssertionError(e);
+                }
+                return r[0] != null;
+            }, "a message in " + queue);
+            return r[0];
+        }
+    }
+
+    @Test
+    void aForeignMessageItCannotReadAsSentIsDeadLetteredUnchangedWithTheReason() throws Exception {
+        Switchboard sb = open();
+        String channel = unique("foreign");
+        String dead = unique("foreign-dead");
+        List<Delivery> got = new CopyOnWriteArrayList<>();
+        sb.subscriber().subscribe(channel, SubscriptionOptions.defaults().durable(unique("foreign-sub")).deadLetterChannel(dead), got::add);
+        rawPublish(prefix + ".ch." + channel, channel, new AMQP.BasicProperties.Builder().contentType("text/plain\r\n")
+                .messageId("bad-type").build(), "one");
+        rawPublish(prefix + ".ch." + channel, channel, new AMQP.BasicProperties.Builder().messageId("bad\u0001id").build(), "two");
+        rawPublish(prefix + ".ch." + channel, channel, new AMQP.BasicProperties.Builder().messageId("fine").build(), "three");
+        String dlq = prefix + ".dlq." + dead;
+        Map<String, GetResponse> dead2 = new java.util.HashMap<>();
+        for (int i = 0; i < 2; i++) {
+            GetResponse r = awaitGet(dlq);
+            dead2.put(new String(r.getBody(), StandardCharsets.UTF_8), r);
+        }
+        assertEquals(Set.of("one", "two"), dead2.keySet(), "both unreadable messages kept in " + dlq);
+        GetResponse one = dead2.get("one");
+        assertEquals("text/plain\r\n", one.getProps().getContentType(), "the original content type, unchanged");
+        assertTrue(one.getProps().getHeaders().get("sb-dead-letter-reason").toString().contains("content_type 'text/plain\\u000d\\u000a'"),
+                String.valueOf(one.getProps().getHeaders()));
+        assertEquals(channel, one.getProps().getHeaders().get("sb-original-channel").toString());
+        assertEquals("0", one.getProps().getHeaders().get("sb-attempts").toString(), "no handler ran");
+        GetResponse two = dead2.get("two");
+        assertEquals("bad\u0001id", two.getProps().getMessageId(), "the original id, unchanged");
+        assertTrue(two.getProps().getHeaders().get("sb-dead-letter-reason").toString().contains("message_id"));
+        await(WAIT, () -> got.size() == 1, "the readable one delivered");
+        assertEquals("fine", got.get(0).message().id());
+        Thread.sleep(200);
+        assertEquals(1, got.size(), "no unreadable message reached the handler");
+        assertEquals(2L, sb.health().components().get("transport").details().get("unreadableDeadLettered"));
+    }
+
+    @Test
+    void withoutADeadLetterChannelAForeignMessageItCannotReadAsSentIsDeliveredWithTheOriginalsInHeaders() throws Exception {
+        Switchboard sb = open();
+        String channel = unique("foreign-nodl");
+        List<Delivery> got = new CopyOnWriteArrayList<>();
+        sb.subscriber().subscribe(channel, SubscriptionOptions.defaults().durable(unique("foreign-nodl-sub")), got::add);
+        Map<String, Object> headers = Map.of("tags", List.of("a", "b"), "when", new java.util.Date(1_700_000_000_000L),
+                "bad\u0002name", "x", "ok", "yes");
+        rawPublish(prefix + ".ch." + channel, channel, new AMQP.BasicProperties.Builder().contentType("application/json\u0000")
+                .messageId("id\nwith-newline").headers(headers).build(), "{}");
+        await(WAIT, () -> got.size() == 1, "delivered");
+        Message m = got.get(0).message();
+        assertEquals("{}", m.text());
+        assertEquals(channel, m.channel());
+        assertEquals(Message.OCTET_STREAM, m.contentType());
+        assertEquals("application/json\\u0000", m.headers().get("sb-raw-content-type"));
+        assertEquals("id\\u000awith-newline", m.headers().get("sb-raw-message-id"));
+        assertEquals(java.util.UUID.nameUUIDFromBytes("id\nwith-newline".getBytes(StandardCharsets.UTF_8)).toString(), m.id(),
+                "a substitute id that is the same on every redelivery");
+        assertEquals("yes", m.headers().get("ok"));
+        assertEquals("2023-11-14T22:13:20Z", m.headers().get("when"));
+        assertFalse(m.headers().containsKey("tags"), "arrays are left out");
+        assertEquals(1L, sb.health().components().get("transport").details().get("unreadableDelivered"));
     }
 
     @Test

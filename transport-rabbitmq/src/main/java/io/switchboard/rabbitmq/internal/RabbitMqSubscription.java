@@ -5,9 +5,7 @@ import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
-import com.rabbitmq.client.LongString;
 import com.rabbitmq.client.ShutdownSignalException;
-import io.switchboard.Message;
 import io.switchboard.spi.DeliveryListener;
 import io.switchboard.spi.SubscriptionRequest;
 import io.switchboard.spi.TransportSubscription;
@@ -39,6 +37,7 @@ final class RabbitMqSubscription implements TransportSubscription {
     final SubscriptionRequest request;
     private final DeliveryListener listener;
     private final int prefetch;
+    private final RabbitMqInbound inbound;
     private final ReentrantLock establishing = new ReentrantLock();
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile Link current;
@@ -49,6 +48,7 @@ final class RabbitMqSubscription implements TransportSubscription {
         this.request = request;
         this.listener = listener;
         this.prefetch = prefetch;
+        this.inbound = new RabbitMqInbound(transport.topology, request);
     }
 
     boolean isDurable() {
@@ -354,16 +354,30 @@ final class RabbitMqSubscription implements TransportSubscription {
 
         @Override
         public void handleDelivery(String consumerTag, Envelope envelope, AMQP.BasicProperties props, byte[] body) {
-            link.delivered(envelope.getDeliveryTag());
-            RabbitMqDelivery d;
+            long tag = envelope.getDeliveryTag();
+            link.delivered(tag);
+            RabbitMqInbound.Read read;
             try {
-                d = new RabbitMqDelivery(transport, link, envelope.getDeliveryTag(), envelope.isRedeliver(),
-                        toMessage(envelope, props, body), attemptOf(props), props, body);
+                read = inbound.read(envelope, props, body, link.queue);
             } catch (RuntimeException e) {
-                LOG.warn("subscription {} got a message it cannot read ({}); dead-lettering it if possible, else dropping it",
-                        RabbitMqSubscription.this, e.toString());
-                link.settle(envelope.getDeliveryTag(), ch -> ch.basicReject(envelope.getDeliveryTag(), false), "reject");
-                return;
+                // read() is meant to take anything; should it not, the message is still not lost.
+                read = new RabbitMqInbound.Read(inbound.minimal(envelope, body), 1, List.of("it could not be read (" + e + ")"));
+            }
+            RabbitMqDelivery d = new RabbitMqDelivery(transport, link, tag, envelope.isRedeliver(), read.message, read.attempt, props, body);
+            if (!read.problems.isEmpty()) {
+                String reason = "unreadable message: " + String.join("; ", read.problems);
+                String dl = request.deadLetterChannel();
+                if (dl != null) {
+                    transport.unreadableDeadLettered.incrementAndGet();
+                    LOG.warn("subscription {} got a message it cannot read as sent ({}); dead-lettering it unchanged to '{}'",
+                            RabbitMqSubscription.this, reason, dl);
+                    d.deadLetter(reason, 0);
+                    return;
+                }
+                transport.unreadableDelivered.incrementAndGet();
+                LOG.warn("subscription {} got a message it cannot read as sent ({}); delivering it with substitutes, the original "
+                        + "values in headers {} / {} (a dead-letter channel would receive it unchanged instead)", RabbitMqSubscription.this,
+                        reason, RabbitMqInbound.RAW_MESSAGE_ID_HEADER, RabbitMqInbound.RAW_CONTENT_TYPE_HEADER);
             }
             try {
                 listener.onDelivery(d);
@@ -383,48 +397,6 @@ final class RabbitMqSubscription implements TransportSubscription {
         }
     }
 
-    private Message toMessage(Envelope envelope, AMQP.BasicProperties props, byte[] body) {
-        Map<String, Object> raw = props.getHeaders();
-        String channel = null;
-        Message.Builder b = Message.builder();
-        if (raw != null) {
-            Object c = raw.get(RabbitMqTransport.CHANNEL_HEADER);
-            if (c != null) {
-                channel = c.toString();
-            }
-            for (Map.Entry<String, Object> e : raw.entrySet()) {
-                String name = e.getKey();
-                Object v = e.getValue();
-                if (v == null || v instanceof List || v instanceof Map || name.equals(RabbitMqTransport.ATTEMPT_HEADER)
-                        || name.equals(RabbitMqTransport.CHANNEL_HEADER) || name.equals(RabbitMqTransport.TIMESTAMP_HEADER)
-                        || isBrokerDeathHistory(name)) {
-                    continue;
-                }
-                String value = v instanceof byte[] ? new String((byte[]) v, java.nio.charset.StandardCharsets.UTF_8) : v.toString();
-                try {
-                    b.header(name, value);
-                } catch (IllegalArgumentException ignored) {
-                    LOG.debug("header '{}' of a message on {} is not a valid Switchboard header; left out", name, this);
-                }
-            }
-        }
-        if (channel == null) {
-            channel = transport.topology.channelOf(envelope.getExchange());
-        }
-        if (channel == null) {
-            channel = envelope.getRoutingKey();
-        }
-        b.channel(channel).payload(body);
-        if (props.getMessageId() != null && !props.getMessageId().isEmpty()) {
-            b.id(props.getMessageId());
-        }
-        if (props.getContentType() != null && !props.getContentType().isEmpty()) {
-            b.contentType(props.getContentType());
-        }
-        b.timestamp(timestampOf(props));
-        return b.build();
-    }
-
     /**
      * The header's milliseconds; else those of a version 7 UUID message id, when they fall within
      * the {@code timestamp} property's second; else that second; else now.
@@ -442,29 +414,13 @@ final class RabbitMqSubscription implements TransportSubscription {
         return fromId >= 0 && Math.floorDiv(fromId, 1000) == second ? Instant.ofEpochMilli(fromId) : Instant.ofEpochSecond(second);
     }
 
-    private static int attemptOf(AMQP.BasicProperties props) {
-        Map<String, Object> h = props.getHeaders();
-        Object a = h == null ? null : h.get(RabbitMqTransport.ATTEMPT_HEADER);
-        if (a instanceof Number) {
-            return Math.max(1, ((Number) a).intValue());
-        }
-        if (a instanceof LongString || a instanceof String) {
-            try {
-                return Math.max(1, Integer.parseInt(a.toString().trim()));
-            } catch (NumberFormatException e) {
-                return 1;
-            }
-        }
-        return 1;
-    }
-
     /** Copies headers for a republish, dropping the broker's dead-lettering history. */
     static Map<String, Object> republishHeaders(AMQP.BasicProperties props) {
         Map<String, Object> h = new HashMap<>();
         if (props.getHeaders() != null) {
             for (Map.Entry<String, Object> e : props.getHeaders().entrySet()) {
                 String n = e.getKey();
-                if (!isBrokerDeathHistory(n)) {
+                if (!RabbitMqInbound.isBrokerDeathHistory(n)) {
                     h.put(n, e.getValue());
                 }
             }
@@ -476,10 +432,5 @@ final class RabbitMqSubscription implements TransportSubscription {
     public String toString() {
         return request.durableName() != null ? "'" + request.durableName() + "' (" + request.channelOrPattern() + ")"
                 : "'" + request.channelOrPattern() + "'";
-    }
-
-    /** Headers the broker writes when it dead-letters a message: its history, never the application's. */
-    private static boolean isBrokerDeathHistory(String header) {
-        return header.startsWith("x-death") || header.startsWith("x-first-death-") || header.startsWith("x-last-death-");
     }
 }

@@ -90,6 +90,10 @@ public final class RabbitMqTransport implements Transport {
     private final Map<String, Long> declaredRetryQueues = new ConcurrentHashMap<>();
     private final Object connectionLock = new Object();
     private final AtomicLong recoveries = new AtomicLong();
+    /** Messages a subscription could not read as sent and dead-lettered unchanged. */
+    final AtomicLong unreadableDeadLettered = new AtomicLong();
+    /** Messages a subscription could not read as sent and, without a dead-letter channel, delivered with substitutes. */
+    final AtomicLong unreadableDelivered = new AtomicLong();
     /** The publishing connection, or {@code null} while it is down. */
     private volatile Connection pub;
     /** The consuming connection, or {@code null} while it is down. */
@@ -675,6 +679,8 @@ public final class RabbitMqTransport implements Transport {
         d.put("failedWhileBlocked", publisher.failedWhileBlocked.get());
         d.put("awaitingConfirm", publisher.outstanding());
         d.put("waitingToSend", publisher.waiting());
+        d.put("unreadableDeadLettered", unreadableDeadLettered.get());
+        d.put("unreadableDelivered", unreadableDelivered.get());
         d.put("recoveries", recoveries.get());
         String blockedReason = publisher.blockedReason();
         if (blockedReason != null) {

@@ -1,0 +1,165 @@
+package io.switchboard.rabbitmq.internal;
+
+import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Envelope;
+import com.rabbitmq.client.LongString;
+import io.switchboard.Message;
+import io.switchboard.spi.SubscriptionRequest;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Reads one delivery of one subscription into a {@link Message}, whoever published it. Immutable
+ * and thread-safe.
+ *
+ * <p>Total: it reads anything an AMQP client can send. A value a Switchboard message cannot hold
+ * (a {@code message_id} or {@code content_type} with control characters, say) is replaced, its
+ * original kept in a header, and named in {@link Read#problems}; the subscription then
+ * dead-letters the original, or delivers the substitute if it has no dead-letter channel.
+ */
+final class RabbitMqInbound {
+    /** Header keeping an original {@code message_id} a Switchboard id cannot hold. */
+    static final String RAW_MESSAGE_ID_HEADER = "sb-raw-message-id";
+    /** Header keeping an original {@code content_type} a Switchboard content type cannot hold. */
+    static final String RAW_CONTENT_TYPE_HEADER = "sb-raw-content-type";
+
+    private final Topology topology;
+
+    RabbitMqInbound(Topology topology, SubscriptionRequest request) {
+        this.topology = topology;
+    }
+
+    /** A read delivery. */
+    static final class Read {
+        /** The message; with substitutes where {@link #problems} is not empty. */
+        final Message message;
+        /** The attempt number, from 1. */
+        final int attempt;
+        /** What could not be read as sent, one phrase each; empty when everything could. */
+        final List<String> problems;
+
+        Read(Message message, int attempt, List<String> problems) {
+            this.message = message;
+            this.attempt = attempt;
+            this.problems = problems;
+        }
+    }
+
+    /**
+     * Reads a delivery that arrived on {@code queue}.
+     *
+     * @param queue the name of the queue the subscription consumes
+     */
+    Read read(Envelope envelope, AMQP.BasicProperties props, byte[] body, String queue) {
+        List<String> problems = new ArrayList<>(0);
+        Map<String, Object> raw = props.getHeaders();
+        Message.Builder b = Message.builder();
+        if (raw != null) {
+            for (Map.Entry<String, Object> e : raw.entrySet()) {
+                String name = e.getKey();
+                Object v = e.getValue();
+                if (v == null || v instanceof List || v instanceof Map || isTransportHeader(name) || isBrokerDeathHistory(name)) {
+                    continue;
+                }
+                try {
+                    b.header(name, text(v));
+                } catch (IllegalArgumentException ignored) {
+                    // Not a Switchboard header (control characters in the name, NUL in the value):
+                    // left out, as documented; the message itself is intact.
+                }
+            }
+        }
+        b.channel(channel(envelope, raw)).payload(body);
+        String id = props.getMessageId();
+        if (id != null && !id.isEmpty()) {
+            try {
+                b.id(id);
+            } catch (IllegalArgumentException e) {
+                problems.add("message_id '" + printable(id) + "' has control characters or more than 255 characters");
+                b.id(UUID.nameUUIDFromBytes(id.getBytes(StandardCharsets.UTF_8)).toString()).header(RAW_MESSAGE_ID_HEADER, printable(id));
+            }
+        }
+        String type = props.getContentType();
+        if (type != null && !type.isEmpty()) {
+            try {
+                b.contentType(type);
+            } catch (IllegalArgumentException e) {
+                problems.add("content_type '" + printable(type) + "' has control characters or more than 255 characters");
+                b.header(RAW_CONTENT_TYPE_HEADER, printable(type));
+            }
+        }
+        b.timestamp(RabbitMqSubscription.timestampOf(props));
+        return new Read(b.build(), (int) Math.max(1, Math.min(Integer.MAX_VALUE, attemptHeader(raw))), problems);
+    }
+
+    /**
+     * The least a delivery can be read as, when {@link #read} itself failed: the payload, on the
+     * channel the broker names, with a fresh id.
+     */
+    Message minimal(Envelope envelope, byte[] body) {
+        return Message.builder().channel(channel(envelope, null)).payload(body).build();
+    }
+
+    /** Header {@code sb-channel}; else the channel exchange's channel; else the routing key. */
+    private String channel(Envelope envelope, Map<String, Object> headers) {
+        Object c = headers == null ? null : headers.get(RabbitMqTransport.CHANNEL_HEADER);
+        if (c != null) {
+            return text(c);
+        }
+        String fromExchange = topology.channelOf(envelope.getExchange());
+        return fromExchange != null ? fromExchange : envelope.getRoutingKey();
+    }
+
+    private static long attemptHeader(Map<String, Object> h) {
+        Object a = h == null ? null : h.get(RabbitMqTransport.ATTEMPT_HEADER);
+        if (a instanceof Number) {
+            return ((Number) a).longValue();
+        }
+        if (a instanceof LongString || a instanceof String) {
+            try {
+                return Long.parseLong(a.toString().trim());
+            } catch (NumberFormatException e) {
+                return 1;
+            }
+        }
+        return 1;
+    }
+
+    private static String text(Object v) {
+        if (v instanceof byte[]) {
+            return new String((byte[]) v, StandardCharsets.UTF_8);
+        }
+        if (v instanceof Date) {
+            return ((Date) v).toInstant().toString();
+        }
+        return v.toString();
+    }
+
+    private static boolean isTransportHeader(String name) {
+        return name.equals(RabbitMqTransport.ATTEMPT_HEADER) || name.equals(RabbitMqTransport.CHANNEL_HEADER)
+                || name.equals(RabbitMqTransport.TIMESTAMP_HEADER);
+    }
+
+    /** Headers the broker writes when it dead-letters a message: its history, never the application's. */
+    static boolean isBrokerDeathHistory(String header) {
+        return header.startsWith("x-death") || header.startsWith("x-first-death-") || header.startsWith("x-last-death-");
+    }
+
+    /** The value with control characters written as {@code \\uXXXX}, so that it can travel in a header and be logged. */
+    static String printable(String s) {
+        StringBuilder sb = new StringBuilder(s.length());
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isISOControl(c)) {
+                sb.append(String.format("\\u%04x", (int) c));
+            } else {
+                sb.append(c);
+            }
+        }
+        return sb.toString();
+    }
+}
