@@ -271,6 +271,57 @@ class RabbitMqTransportIT {
     }
 
     @Test
+    void aForeignSbChannelHeaderDoesNotMoveAMessageToAnotherChannel() throws Exception {
+        Switchboard sb = open();
+        String root = unique("trusted");
+        String channel = root + ".real";
+        List<Delivery> exact = new CopyOnWriteArrayList<>();
+        List<Delivery> pattern = new CopyOnWriteArrayList<>();
+        String durable = unique("trusted-sub");
+        sb.subscriber().subscribe(channel, SubscriptionOptions.defaults().durable(durable), exact::add);
+        sb.subscriber().subscribe(root + ".*", pattern::add);
+        AMQP.BasicProperties forged = new AMQP.BasicProperties.Builder().messageId("forged")
+                .headers(Map.of("sb-channel", root + ".elsewhere")).build();
+        rawPublish(prefix + ".ch." + channel, channel, forged, "via the exchange");
+        await(WAIT, () -> exact.size() == 1 && pattern.size() == 1, "delivered to both subscriptions");
+        assertEquals(channel, exact.get(0).channel(), "the channel exchange says which channel");
+        assertEquals(channel, pattern.get(0).channel(), "the channel exchange says which channel");
+        rawPublish("", prefix + ".sub." + durable, forged, "straight to the queue");
+        await(WAIT, () -> exact.size() == 2, "delivered");
+        assertEquals(channel, exact.get(1).channel(), "an sb-channel this subscription does not receive is not believed");
+        assertFalse(exact.get(1).message().headers().containsKey("sb-channel"), "transport headers stay hidden");
+    }
+
+    @Test
+    void aForeignSbAttemptIsIgnoredOnAPublishAndClampedOnTheRetryPath() throws Exception {
+        Switchboard sb = open();
+        String channel = unique("attempts");
+        String durable = unique("attempts-sub");
+        String dead = unique("attempts-dead");
+        Map<String, List<Integer>> attempts = new ConcurrentHashMap<>();
+        sb.subscriber().subscribe(channel, SubscriptionOptions.defaults().durable(durable).retry(RetryPolicy.fixed(3, Duration.ofMillis(20)))
+                .deadLetterChannel(dead), d -> {
+                    attempts.computeIfAbsent(d.message().text(), k -> new CopyOnWriteArrayList<>()).add(d.attempt());
+                    throw new IllegalStateException("fails");
+                });
+        rawPublish(prefix + ".ch." + channel, channel, new AMQP.BasicProperties.Builder().messageId("huge")
+                .headers(Map.of("sb-attempt", Integer.MAX_VALUE)).build(), "published");
+        rawPublish("", prefix + ".sub." + durable, new AMQP.BasicProperties.Builder().messageId("direct")
+                .headers(Map.of("sb-attempt", 999_999, "sb-channel", channel)).build(), "direct");
+        rawPublish("", prefix + ".sub." + durable, new AMQP.BasicProperties.Builder().messageId("negative")
+                .headers(Map.of("sb-attempt", "-5", "sb-channel", channel)).build(), "negative");
+        String dlq = prefix + ".dlq." + dead;
+        Set<String> deadLettered = ConcurrentHashMap.newKeySet();
+        for (int i = 0; i < 3; i++) {
+            deadLettered.add(new String(awaitGet(dlq).getBody(), StandardCharsets.UTF_8));
+        }
+        assertEquals(Set.of("published", "direct", "negative"), deadLettered);
+        assertEquals(List.of(1, 2, 3), attempts.get("published"), "a publish is attempt 1 whatever its header says: every retry happens");
+        assertEquals(List.of(3), attempts.get("direct"), "on the retry path the attempt is clamped to the policy's maximum");
+        assertEquals(List.of(1, 2, 3), attempts.get("negative"), "and to at least 1");
+    }
+
+    @Test
     void patternsMatchLikeThePortableSyntaxIncludingZeroSegmentHash() throws Exception {
         Switchboard sb = open();
         String root = unique("p");

@@ -4,6 +4,7 @@ import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.LongString;
 import io.switchboard.Message;
+import io.switchboard.spi.Channels;
 import io.switchboard.spi.SubscriptionRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -11,6 +12,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Predicate;
 
 /**
  * Reads one delivery of one subscription into a {@link Message}, whoever published it. Immutable
@@ -20,6 +22,14 @@ import java.util.UUID;
  * (a {@code message_id} or {@code content_type} with control characters, say) is replaced, its
  * original kept in a header, and named in {@link Read#problems}; the subscription then
  * dead-letters the original, or delivers the substitute if it has no dead-letter channel.
+ *
+ * <p>Trusts what the broker says over what the publisher wrote: the channel comes from the
+ * channel exchange the message was published to; the transport's own {@code sb-channel} and
+ * {@code sb-attempt} headers count only on a message that came in through the default exchange
+ * straight to this subscription's queue, the way the transport's retries come back, and even then
+ * the channel must be one the subscription receives and the attempt is clamped to
+ * 1..{@code maxAttempts}. Elsewhere a foreign {@code sb-channel} could move a message to another
+ * channel, and a huge {@code sb-attempt} skip every retry.
  */
 final class RabbitMqInbound {
     /** Header keeping an original {@code message_id} a Switchboard id cannot hold. */
@@ -28,16 +38,22 @@ final class RabbitMqInbound {
     static final String RAW_CONTENT_TYPE_HEADER = "sb-raw-content-type";
 
     private final Topology topology;
+    private final SubscriptionRequest request;
+    private final Predicate<String> accepts;
+    private final int maxAttempts;
 
     RabbitMqInbound(Topology topology, SubscriptionRequest request) {
         this.topology = topology;
+        this.request = request;
+        this.accepts = Channels.matcher(request.channelOrPattern());
+        this.maxAttempts = request.options().retryPolicy().maxAttempts();
     }
 
     /** A read delivery. */
     static final class Read {
         /** The message; with substitutes where {@link #problems} is not empty. */
         final Message message;
-        /** The attempt number, from 1. */
+        /** The attempt number, 1..maxAttempts. */
         final int attempt;
         /** What could not be read as sent, one phrase each; empty when everything could. */
         final List<String> problems;
@@ -57,6 +73,7 @@ final class RabbitMqInbound {
     Read read(Envelope envelope, AMQP.BasicProperties props, byte[] body, String queue) {
         List<String> problems = new ArrayList<>(0);
         Map<String, Object> raw = props.getHeaders();
+        boolean ownRetryPath = envelope.getExchange().isEmpty() && queue.equals(envelope.getRoutingKey());
         Message.Builder b = Message.builder();
         if (raw != null) {
             for (Map.Entry<String, Object> e : raw.entrySet()) {
@@ -73,7 +90,7 @@ final class RabbitMqInbound {
                 }
             }
         }
-        b.channel(channel(envelope, raw)).payload(body);
+        b.channel(channel(envelope, raw, ownRetryPath)).payload(body);
         String id = props.getMessageId();
         if (id != null && !id.isEmpty()) {
             try {
@@ -93,7 +110,7 @@ final class RabbitMqInbound {
             }
         }
         b.timestamp(RabbitMqSubscription.timestampOf(props));
-        return new Read(b.build(), (int) Math.max(1, Math.min(Integer.MAX_VALUE, attemptHeader(raw))), problems);
+        return new Read(b.build(), ownRetryPath ? clamp(attemptHeader(raw)) : 1, problems);
     }
 
     /**
@@ -101,17 +118,51 @@ final class RabbitMqInbound {
      * channel the broker names, with a fresh id.
      */
     Message minimal(Envelope envelope, byte[] body) {
-        return Message.builder().channel(channel(envelope, null)).payload(body).build();
+        return Message.builder().channel(channel(envelope, null, false)).payload(body).build();
     }
 
-    /** Header {@code sb-channel}; else the channel exchange's channel; else the routing key. */
-    private String channel(Envelope envelope, Map<String, Object> headers) {
-        Object c = headers == null ? null : headers.get(RabbitMqTransport.CHANNEL_HEADER);
-        if (c != null) {
-            return text(c);
-        }
+    /**
+     * The channel exchange's channel; else, on the retry path, a valid {@code sb-channel} that
+     * this subscription receives; else a routing key that is such a channel; else an exact
+     * subscription's own channel; else the routing key as the broker gave it.
+     */
+    private String channel(Envelope envelope, Map<String, Object> headers, boolean ownRetryPath) {
         String fromExchange = topology.channelOf(envelope.getExchange());
-        return fromExchange != null ? fromExchange : envelope.getRoutingKey();
+        if (fromExchange != null) {
+            return fromExchange;
+        }
+        if (ownRetryPath && headers != null) {
+            Object c = headers.get(RabbitMqTransport.CHANNEL_HEADER);
+            if (c instanceof LongString || c instanceof String || c instanceof byte[]) {
+                String named = text(c);
+                if (receives(named)) {
+                    return named;
+                }
+            }
+        }
+        String key = envelope.getRoutingKey();
+        if (receives(key)) {
+            return key;
+        }
+        return request.isPattern() ? key : request.channelOrPattern();
+    }
+
+    private boolean receives(String channel) {
+        try {
+            Channels.requireChannel(channel);
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+        return accepts.test(channel);
+    }
+
+    /**
+     * Our retries never carry more than maxAttempts (a copy with attempt n + 1 is made only while
+     * n is below it), so the clamp changes nothing for them; a forged or stale value above it
+     * still gets its one, last attempt, and a value below 1 counts as the first.
+     */
+    private int clamp(long attempt) {
+        return (int) Math.max(1, Math.min(maxAttempts, attempt));
     }
 
     private static long attemptHeader(Map<String, Object> h) {
