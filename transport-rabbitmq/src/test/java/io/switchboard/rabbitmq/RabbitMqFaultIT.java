@@ -442,7 +442,7 @@ class RabbitMqFaultIT {
         }
         System.out.printf("frozen broker: Subscription.close() took %d ms, Switchboard.close() with close.timeout 2s took %d ms%n",
                 subscriptionClose, instanceClose);
-        assertTrue(subscriptionClose < 200, "Subscription.close() took " + subscriptionClose + " ms");
+        assertTrue(subscriptionClose < 1200, "Subscription.close() took " + subscriptionClose + " ms; it waits 1 s at most for the cancel");
         assertTrue(instanceClose < 2500, "Switchboard.close() took " + instanceClose + " ms");
     }
 

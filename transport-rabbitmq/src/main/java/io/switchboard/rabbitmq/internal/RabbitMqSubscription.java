@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableSet;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -75,6 +76,8 @@ final class RabbitMqSubscription implements TransportSubscription {
         private boolean flushScheduled;
         volatile String consumerTag;
         private volatile boolean cancelled;
+        /** Completes once the broker no longer offers this link's consumer anything: its cancel was answered, or the channel closed. */
+        final CompletableFuture<Void> consumerGone = new CompletableFuture<>();
 
         Link(Channel channel, String queue) {
             this.channel = channel;
@@ -173,11 +176,18 @@ final class RabbitMqSubscription implements TransportSubscription {
             }
         }
 
-        void cancel() {
+        /**
+         * Stops the consumer: sends the acks held back, then {@code basic.cancel} unless the
+         * broker already cancelled it. Returns when the cancel is sent, not answered.
+         *
+         * @param alreadyGone whether the broker cancelled the consumer itself
+         * @return completed when the broker no longer offers the consumer anything
+         */
+        CompletableFuture<Void> cancel(boolean alreadyGone) {
             String tag;
             synchronized (this) {
                 if (cancelled) {
-                    return;
+                    return consumerGone;
                 }
                 cancelled = true;
                 tag = consumerTag;
@@ -189,23 +199,31 @@ final class RabbitMqSubscription implements TransportSubscription {
             }
             // Neither under the lock (basic.cancel waits for a cancel-ok that the connection's I/O
             // thread reads, and no thread may wait for this lock while that reply is outstanding)
-            // nor on the caller's thread (a frozen broker would hold it for the RPC timeout).
-            // Deliveries that still arrive are handed back by the facade, which stopped its intake.
-            if (tag != null) {
-                transport.background(() -> sendCancel(tag));
+            // nor on the caller's thread (a frozen broker would hold it for the RPC timeout): the
+            // caller waits for consumerGone as long as it sees fit. Deliveries that still arrive
+            // meanwhile are handed back by the facade, which stopped its intake.
+            if (tag == null || alreadyGone || !channel.isOpen()) {
+                consumerGone.complete(null);
+            } else {
+                transport.cancelling(this);
+                transport.settlementExecutor().execute(() -> sendCancel(tag));
             }
             if (outstanding.get() == 0) {
                 closeChannel();
             }
+            return consumerGone;
         }
 
         private void sendCancel(String tag) {
             try {
                 if (channel.isOpen()) {
                     channel.basicCancel(tag);
+                    transport.cancelAnswered();
                 }
             } catch (IOException | ShutdownSignalException e) {
                 LOG.debug("cancelling consumer of {}: {}", RabbitMqSubscription.this, e.toString());
+            } finally {
+                consumerGone.complete(null);
             }
         }
 
@@ -265,7 +283,7 @@ final class RabbitMqSubscription implements TransportSubscription {
         // close() sets the flag before it reads current, this wrote current before reading the
         // flag: whichever came second cancels the new link.
         if (closed) {
-            link.cancel();
+            link.cancel(false);
         }
     }
 
@@ -317,6 +335,7 @@ final class RabbitMqSubscription implements TransportSubscription {
     }
 
     private void onChannelShutdown(Link link, ShutdownSignalException sig) {
+        link.consumerGone.complete(null);
         if (closed || transport.isClosing() || sig.isHardError() || sig.isInitiatedByApplication() || current != link) {
             return;
         }
@@ -340,7 +359,7 @@ final class RabbitMqSubscription implements TransportSubscription {
         transport.removed(this);
         Link link = current;
         if (link != null) {
-            link.cancel();
+            transport.awaitConsumerGone(link.cancel(false), this);
         }
     }
 
@@ -391,7 +410,7 @@ final class RabbitMqSubscription implements TransportSubscription {
         public void handleCancel(String consumerTag) {
             if (!closed && !transport.isClosing()) {
                 LOG.warn("the broker cancelled the consumer of subscription {} (its queue was deleted?); re-subscribing", RabbitMqSubscription.this);
-                link.cancel();
+                link.cancel(true);
                 transport.reestablishLater(RabbitMqSubscription.this);
             }
         }

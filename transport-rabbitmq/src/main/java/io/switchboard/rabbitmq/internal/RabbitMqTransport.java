@@ -65,6 +65,8 @@ public final class RabbitMqTransport implements Transport {
     static final String ATTEMPT_HEADER = "sb-attempt";
     static final String CHANNEL_HEADER = "sb-channel";
     static final String TIMESTAMP_HEADER = "sb-timestamp";
+    /** How long Subscription.close() waits for the broker to answer its consumer's cancel. */
+    static final long CANCEL_WAIT_MILLIS = 1000;
     /** Suffixes of the two connections' names. */
     static final String PUB = "-pub";
     static final String SUB = "-sub";
@@ -85,6 +87,10 @@ public final class RabbitMqTransport implements Transport {
     private final ExecutorService deliveryThreads;
     private final Set<RabbitMqSubscription> subscriptions = ConcurrentHashMap.newKeySet();
     private final Set<String> declaredExchanges = ConcurrentHashMap.newKeySet();
+    /** Consumers of closed subscriptions whose cancel the broker has not answered yet. */
+    private final Set<RabbitMqSubscription.Link> cancelling = ConcurrentHashMap.newKeySet();
+    /** Set when a cancel went unanswered for CANCEL_WAIT: later closes do not wait while the broker does not answer. */
+    private volatile boolean cancelsUnanswered;
     /** Channels of closed subscriptions whose final acks and close wait on the background thread. */
     private final Set<RabbitMqSubscription.Link> closingLinks = ConcurrentHashMap.newKeySet();
     private final Map<String, Long> declaredRetryQueues = new ConcurrentHashMap<>();
@@ -281,6 +287,7 @@ public final class RabbitMqTransport implements Transport {
         synchronized (connectionLock) {
             sub = conn;
         }
+        cancelsUnanswered = false;
         conn.addShutdownListener(sig -> onConnectionShutdown(conn, sig));
         // The broker blocks only connections that publish; this one does not, unless an
         // application publishes on the connection unwrap() gave it.
@@ -757,6 +764,40 @@ public final class RabbitMqTransport implements Transport {
         } catch (java.util.concurrent.RejectedExecutionException e) {
             LOG.debug("background task skipped: closing");
         }
+    }
+
+    /**
+     * Waits, up to {@link #CANCEL_WAIT_MILLIS}, for the broker to answer a closed subscription's
+     * cancel, so that nothing published after {@code close()} is offered to it; does not wait
+     * while an earlier cancel went unanswered and the broker has said nothing since (a frozen
+     * broker must not hold up every close in turn).
+     */
+    void awaitConsumerGone(CompletableFuture<Void> gone, RabbitMqSubscription s) {
+        if (gone.isDone() || cancelsUnanswered) {
+            return;
+        }
+        try {
+            gone.get(CANCEL_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            cancelsUnanswered = true;
+            LOG.warn("RabbitMQ did not answer the cancel of subscription {} within {} ms; closing without waiting for it (until the "
+                    + "broker answers, it may still offer the consumer messages, which go back to the queue)", s, CANCEL_WAIT_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            LOG.debug("cancel of {}: {}", s, e.toString());
+        }
+    }
+
+    /** A consumer's cancel is on its way. */
+    void cancelling(RabbitMqSubscription.Link link) {
+        cancelling.add(link);
+        link.consumerGone.whenComplete((ok, e) -> cancelling.remove(link));
+    }
+
+    /** The broker answered a cancel: it is responsive again. */
+    void cancelAnswered() {
+        cancelsUnanswered = false;
     }
 
     /** Where work triggered by a broker reply runs, off the connection's I/O thread. */
