@@ -39,12 +39,16 @@ public interface Subscriber {
     Subscription subscribe(String channelOrPattern, SubscriptionOptions options, MessageHandler handler);
 
     /**
-     * Deletes a durable subscription and every message kept for it. Subscribers still using the
-     * name stop receiving messages.
+     * Deletes a durable subscription and every message kept for it. Subscribers of this instance
+     * still using the name stop receiving messages. A transport may refuse while other instances
+     * still consume it, where it can tell (the {@code rabbitmq} transport does), rather than
+     * delete under them: they would only create it again.
      *
      * @return whether a subscription of that name existed
      * @throws UnsupportedCapabilityException if the transport has no durable subscriptions
      * @throws IllegalArgumentException if the name is not a valid durable subscription name
+     * @throws IllegalStateException if the transport refuses because other instances consume the
+     *     subscription; the message names it and how many consumers
      */
     boolean deleteDurable(String name);
 }

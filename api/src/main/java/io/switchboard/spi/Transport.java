@@ -43,7 +43,10 @@ public interface Transport {
 
     /**
      * Deletes a durable subscription and its kept messages; returns whether it existed. Only
-     * called when {@link io.switchboard.Capability#DURABLE_SUBSCRIPTIONS} is declared.
+     * called when {@link io.switchboard.Capability#DURABLE_SUBSCRIPTIONS} is declared. This
+     * instance's subscriptions of that name must stop receiving, and must not create the
+     * subscription again (a re-created queue would collect messages nobody reads). May throw
+     * {@link IllegalStateException}, naming the subscription, while other instances consume it.
      */
     boolean deleteDurable(String name);
 

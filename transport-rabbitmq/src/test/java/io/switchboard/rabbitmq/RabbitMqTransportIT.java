@@ -448,6 +448,44 @@ class RabbitMqTransportIT {
         assertFalse(a.subscriber().deleteDurable(name));
     }
 
+    private static boolean queueExists(String queue) throws Exception {
+        try (Connection raw = RabbitMqTests.raw(5672); Channel ch = raw.createChannel()) {
+            ch.queueDeclarePassive(queue);
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
+    }
+
+    @Test
+    void deleteDurableEndsThisInstancesSubscriptionsRefusesWhileOthersConsumeAndLeavesNoOrphanQueue() throws Exception {
+        Switchboard sb = open();
+        Switchboard other = open();
+        String channel = unique("orphan");
+        String name = unique("orphan-sub");
+        String queue = prefix + ".sub." + name;
+        Subscription theirs = other.subscriber().subscribe(channel, SubscriptionOptions.defaults().durable(name), d -> { });
+        Set<String> got = ConcurrentHashMap.newKeySet();
+        sb.subscriber().subscribe(channel, SubscriptionOptions.defaults().durable(name), d -> got.add(d.message().text()));
+        IllegalStateException elsewhere = assertThrows(IllegalStateException.class, () -> sb.subscriber().deleteDurable(name));
+        assertTrue(elsewhere.getMessage().contains("'" + name + "'") && elsewhere.getMessage().contains("in use by 1 consumer(s) of other "
+                + "instances"), elsewhere.getMessage());
+        assertTrue(queueExists(queue), "the queue of a subscription in use elsewhere is kept");
+        for (int i = 0; i < 4; i++) {
+            sb.publisher().publishText(channel, "still subscribed " + i).toCompletableFuture().get(10, TimeUnit.SECONDS);
+        }
+        await(WAIT, () -> !got.isEmpty(), "the refused delete ended nothing here");
+        theirs.close();
+
+        assertTrue(sb.subscriber().deleteDurable(name), "deleted, this instance's subscription ended first");
+        got.clear();
+        sb.publisher().publishText(channel, "after the delete").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Thread.sleep(1000);
+        assertFalse(queueExists(queue), "no queue re-created to collect messages nobody reads");
+        assertTrue(got.isEmpty(), "the ended subscription receives nothing: " + got);
+        assertFalse(sb.subscriber().deleteDurable(name));
+    }
+
     @Test
     void alwaysFailingHandlerEndsInTheDeadLetterQueueAfterTheConfiguredAttempts() throws Exception {
         Switchboard sb = open();

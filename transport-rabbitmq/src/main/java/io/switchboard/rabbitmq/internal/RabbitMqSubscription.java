@@ -345,6 +345,12 @@ final class RabbitMqSubscription implements TransportSubscription {
         transport.reestablishLater(this);
     }
 
+    /** Whether the broker knows a consumer of this subscription now (counted in its queue's consumers). */
+    boolean isConsuming() {
+        Link link = current;
+        return !closed && link != null && link.consumerTag != null && link.channel.isOpen();
+    }
+
     /** The subscription could not be started: nothing to clean up but the flag. */
     void abandon() {
         closed = true;

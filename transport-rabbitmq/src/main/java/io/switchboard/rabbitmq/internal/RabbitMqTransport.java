@@ -24,6 +24,7 @@ import java.time.Duration;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -38,6 +39,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -630,23 +632,51 @@ public final class RabbitMqTransport implements Transport {
         subscriptions.remove(s);
     }
 
+    /**
+     * Ends this instance's subscriptions of that name, then deletes their queue, refusing while
+     * other instances consume it. Deleting a queue under an open subscription only makes it
+     * declare the queue again when the broker cancels its consumer, and that queue then collects
+     * messages nobody reads once the subscription closes: so the local ones end first, and for
+     * the others the broker's {@code if-unused} makes the check and the delete one step.
+     *
+     * @throws IllegalStateException if other instances consume the queue (nothing is ended then,
+     *     unless one subscribed between the check and the delete)
+     * @throws ConnectionException if the broker cannot be reached
+     */
     @Override
     public boolean deleteDurable(String name) {
         String queue = topology.subscriptionQueue(name);
+        List<RabbitMqSubscription> local = subscriptions.stream().filter(s -> name.equals(s.request.durableName())).collect(Collectors.toList());
         Channel ch = null;
         try {
             ch = consumingConnectionOrThrow().createChannel();
+            int consumers;
             try {
-                ch.queueDeclarePassive(queue);
+                consumers = ch.queueDeclarePassive(queue).getConsumerCount();
             } catch (IOException e) {
-                ShutdownSignalException sig = shutdownCause(e);
-                if (sig != null && sig.getReason() instanceof AMQP.Channel.Close
-                        && ((AMQP.Channel.Close) sig.getReason()).getReplyCode() == AMQP.NOT_FOUND) {
+                if (replyCode(e) == AMQP.NOT_FOUND) {
+                    local.forEach(RabbitMqSubscription::close);
                     return false;
                 }
                 throw e;
             }
-            ch.queueDelete(queue);
+            long ours = local.stream().filter(RabbitMqSubscription::isConsuming).count();
+            if (consumers > ours) {
+                throw inUse(name, queue, consumers - ours, null);
+            }
+            for (RabbitMqSubscription s : local) {
+                LOG.warn("deleteDurable('{}') ends subscription {} of this instance: it receives nothing more", name, s);
+                s.close();
+            }
+            awaitCancels(queue);
+            try {
+                ch.queueDelete(queue, true, false);
+            } catch (IOException e) {
+                if (replyCode(e) == AMQP.PRECONDITION_FAILED) {
+                    throw inUse(name, queue, 1, e);
+                }
+                throw e;
+            }
             return true;
         } catch (IOException | ShutdownSignalException e) {
             throw new ConnectionException("could not delete durable subscription '" + name + "' (queue " + queue + "): " + describe(e), e);
@@ -659,6 +689,34 @@ public final class RabbitMqTransport implements Transport {
                 }
             }
         }
+    }
+
+    private static IllegalStateException inUse(String name, String queue, long elsewhere, Exception cause) {
+        return new IllegalStateException("durable subscription '" + name + "' (queue " + queue + ") is in use by " + elsewhere
+                + " consumer(s) of other instances; close the subscriptions of that name there before deleteDurable('" + name + "')", cause);
+    }
+
+    /** Waits, within the RPC timeout, for this instance's own cancels of consumers of {@code queue} that the broker has not answered. */
+    private void awaitCancels(String queue) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(factory.getChannelRpcTimeout());
+        for (RabbitMqSubscription.Link l : cancelling) {
+            if (!l.queue.equals(queue)) {
+                continue;
+            }
+            try {
+                l.consumerGone.get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+                LOG.debug("a cancel of a consumer of {} is still unanswered: {}", queue, e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    private static int replyCode(Throwable e) {
+        ShutdownSignalException sig = shutdownCause(e);
+        return sig != null && sig.getReason() instanceof AMQP.Channel.Close ? ((AMQP.Channel.Close) sig.getReason()).getReplyCode() : -1;
     }
 
     @Override
