@@ -28,7 +28,9 @@ public final class RabbitMqTransportProvider implements TransportProvider {
             "Broker URI amqp://user:pass@host:port/vhost (amqps:// for TLS); the vhost is URL-encoded, '/' is %2F or an empty path.");
     /** Cluster nodes as host:port; when set they replace the URI's host and port. */
     public static final ConfigKey<List<String>> ADDRESSES = ConfigKey.list("switchboard.rabbitmq.addresses", List.of(),
-            "Cluster nodes as host:port, tried in order on every (re)connect; replaces the URI's host and port when set.");
+            "Cluster nodes as host:port, tried in order on every (re)connect; replaces the URI's host and port when set. An entry "
+                    + "user:password@host:port also sets the login (unless username/password are set), shown masked wherever printed; "
+                    + "prefer switchboard.rabbitmq.password, a secret key.");
     /** User name overriding the URI's. */
     public static final ConfigKey<String> USERNAME = ConfigKey.string("switchboard.rabbitmq.username", null,
             "User name; overrides the one in the URI.");

@@ -127,6 +127,12 @@ final class PrivateRabbitMqNode implements AutoCloseable {
         setMemoryWatermark("0.4");
     }
 
+    /** Adds a user with every permission on the default vhost. */
+    void addUser(String user, String password) throws IOException {
+        asRabbitMq("rabbitmqctl -n " + node + " add_user '" + user + "' '" + password + "'", Duration.ofSeconds(30));
+        asRabbitMq("rabbitmqctl -n " + node + " set_permissions -p / '" + user + "' '.*' '.*' '.*'", Duration.ofSeconds(30));
+    }
+
     /** Stops the node's process with SIGSTOP: it keeps its sockets but answers nothing, as a hung broker. */
     void freeze() throws IOException {
         run(List.of("kill", "-STOP", Files.readString(dir.resolve("pid")).trim()), Duration.ofSeconds(10));

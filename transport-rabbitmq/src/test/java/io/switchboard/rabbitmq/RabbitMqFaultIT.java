@@ -451,6 +451,23 @@ class RabbitMqFaultIT {
     }
 
     @Test
+    void aPasswordWrittenIntoAddressesAppearsInNoExceptionHealthOrLogLine() throws Exception {
+        String password = "pw-" + unique("Secret");
+        node.addUser("sbuser", password);
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=debug", "-cp", System.getProperty("java.class.path"),
+                RabbitMqSecretsProcess.class.getName(), "sbuser", password, Integer.toString(node.port())).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the process ended");
+        assertTrue(out.contains("DONE") && !out.contains("UNEXPECTED"), out);
+        assertTrue(out.contains("EXCEPTION: io.switchboard.ConnectionException") && out.contains("127.0.0.1:1"), out);
+        assertTrue(out.contains("HEALTH: ") && out.contains("connected=true"), out);
+        assertTrue(out.contains(" INFO "), "logging below the suite's WARN captured: " + out);
+        assertFalse(out.contains(password), "the password appears in what the process printed or logged:\n" + out);
+        System.out.printf("a login in switchboard.rabbitmq.addresses: %d lines of output and log (INFO and below), no password%n", out.split("\n").length);
+    }
+
+    @Test
     void firstConnectKeepsTryingUntilTheBrokerAnswersWithinTheTimeout() throws Exception {
         node.kill9();
         AtomicReference<Object> result = new AtomicReference<>();

@@ -71,21 +71,40 @@ public final class RabbitMqSettings {
                     + "); use amqp://user:pass@host:port/vhost with reserved characters %-encoded");
         }
         List<String> list = c.get(RabbitMqTransportProvider.ADDRESSES);
+        String addressUserInfo = null;
         if (!list.isEmpty()) {
             parsed.clear();
             for (String a : list) {
-                int colon = a.lastIndexOf(':');
+                // user:pass@host:port is accepted (and the login used), but never printed as written.
+                int at = a.lastIndexOf('@');
+                String hostPort = a.substring(at + 1);
+                if (at >= 0) {
+                    String userInfo = a.substring(0, at);
+                    if (addressUserInfo != null && !addressUserInfo.equals(userInfo)) {
+                        problems.add(key(RabbitMqTransportProvider.ADDRESSES) + " entries carry different logins ('" + maskUserInfo(a)
+                                + "' and another); the client logs in to every node with one: write it once, in "
+                                + key(RabbitMqTransportProvider.USERNAME) + " / " + key(RabbitMqTransportProvider.PASSWORD));
+                    }
+                    addressUserInfo = userInfo;
+                }
+                int colon = hostPort.lastIndexOf(':');
                 try {
-                    int port = colon < 0 ? (secure ? 5671 : 5672) : Integer.parseInt(a.substring(colon + 1));
-                    String host = colon < 0 ? a : a.substring(0, colon);
+                    int port = colon < 0 ? (secure ? 5671 : 5672) : Integer.parseInt(hostPort.substring(colon + 1));
+                    String host = colon < 0 ? hostPort : hostPort.substring(0, colon);
                     if (host.isEmpty() || port < 1 || port > 65535) {
                         throw new NumberFormatException();
                     }
                     parsed.add(new Address(host, port));
                 } catch (NumberFormatException e) {
-                    problems.add(key(RabbitMqTransportProvider.ADDRESSES) + " entry '" + a + "' is not host:port with a port from 1 to 65535");
+                    problems.add(key(RabbitMqTransportProvider.ADDRESSES) + " entry '" + maskUserInfo(a)
+                            + "' is not [user:password@]host:port with a port from 1 to 65535");
                 }
             }
+        }
+        if (addressUserInfo != null) {
+            int colon = addressUserInfo.indexOf(':');
+            user = colon < 0 ? addressUserInfo : addressUserInfo.substring(0, colon);
+            pass = colon < 0 ? pass : addressUserInfo.substring(colon + 1);
         }
         this.addresses = List.copyOf(parsed);
         this.tls = secure;
@@ -141,6 +160,21 @@ public final class RabbitMqSettings {
 
     private static String key(io.switchboard.spi.ConfigKey<?> k) {
         return k.name();
+    }
+
+    /**
+     * The address with any user info masked: {@code user:****@host:port}, or {@code ****@host}
+     * without a user name. Up to the last {@code @}, since passwords written as they are may hold
+     * one. This module's one masking helper for address-like values.
+     */
+    static String maskUserInfo(String address) {
+        int at = address.lastIndexOf('@');
+        if (at < 0) {
+            return address;
+        }
+        int colon = address.indexOf(':');
+        String shownUser = colon >= 0 && colon < at ? address.substring(0, colon + 1) : "";
+        return shownUser + "****" + address.substring(at);
     }
 
     private static String decode(String s) {

@@ -85,6 +85,34 @@ class RabbitMqSettingsTest {
     }
 
     @Test
+    void aLoginWrittenIntoAddressesIsUsedAndNeverShown() {
+        Map<ConfigKey<?>, Object> v = new HashMap<>();
+        v.put(RabbitMqTransportProvider.URI, "amqp://u:p@ignored:1/v");
+        v.put(RabbitMqTransportProvider.ADDRESSES, List.of("app:s3cr@t-pw@rabbit-1:5673", "app:s3cr@t-pw@rabbit-2"));
+        RabbitMqSettings s = settings(v);
+        assertEquals("rabbit-1:5673,rabbit-2:5672", s.addressList());
+        assertEquals("app", s.username);
+        assertEquals("s3cr@t-pw", s.password);
+        assertFalse(s.toString().contains("s3cr"), s.toString());
+        assertFalse(s.describe().contains("s3cr"), s.describe());
+    }
+
+    @Test
+    void aMalformedOrConflictingAddressIsReportedWithItsPasswordMasked() {
+        ConfigurationException bad = assertThrows(ConfigurationException.class,
+                () -> settings(Map.of(RabbitMqTransportProvider.ADDRESSES, List.of("app:hunter2@rabbit-1:notaport"))));
+        assertTrue(bad.getMessage().contains("'app:****@rabbit-1:notaport'"), bad.getMessage());
+        assertFalse(bad.getMessage().contains("hunter2"), bad.getMessage());
+        ConfigurationException conflicting = assertThrows(ConfigurationException.class,
+                () -> settings(Map.of(RabbitMqTransportProvider.ADDRESSES, List.of("a:hunter2@h1", "b:other-pw@h2"))));
+        assertTrue(conflicting.getMessage().contains("different logins"), conflicting.getMessage());
+        assertFalse(conflicting.getMessage().contains("hunter2") || conflicting.getMessage().contains("other-pw"), conflicting.getMessage());
+        assertEquals("user:****@host:5672", RabbitMqSettings.maskUserInfo("user:p@ss:w@host:5672"));
+        assertEquals("****@host", RabbitMqSettings.maskUserInfo("token@host"));
+        assertEquals("host:5672", RabbitMqSettings.maskUserInfo("host:5672"));
+    }
+
+    @Test
     void reportsEveryProblemTogetherNamingTheKeys() {
         Map<ConfigKey<?>, Object> v = new HashMap<>();
         v.put(RabbitMqTransportProvider.URI, "http://u:secret@h/");
