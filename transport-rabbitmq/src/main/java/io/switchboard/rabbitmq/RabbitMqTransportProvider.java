@@ -73,7 +73,8 @@ public final class RabbitMqTransportProvider implements TransportProvider {
                     + "and prefix should agree: a binding made by one stays.");
     /** Name prefix of every exchange and queue. */
     public static final ConfigKey<String> PREFIX = ConfigKey.string("switchboard.rabbitmq.prefix", "sb",
-            "Prefix of every exchange and queue name, so that several applications can share a vhost.");
+            "Prefix of every exchange and queue name, so that several applications can share a vhost: 1 to 50 letters, digits, "
+                    + "'_' and '-' (no '.', which separates it from the rest of each name), not 'amq'.");
     /** Prefetch override. */
     public static final ConfigKey<Integer> PREFETCH = ConfigKey.integer("switchboard.rabbitmq.prefetch", null,
             "Prefetch (basic.qos) per subscription; overrides switchboard.subscriber.prefetch for this transport.");

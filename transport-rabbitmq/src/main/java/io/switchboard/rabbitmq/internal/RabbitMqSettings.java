@@ -129,9 +129,13 @@ public final class RabbitMqSettings {
         }
         this.connectionName = c.get(RabbitMqTransportProvider.CONNECTION_NAME);
         String prefix = c.get(RabbitMqTransportProvider.PREFIX);
-        if (prefix.isEmpty() || prefix.length() > 50 || !prefix.matches("[A-Za-z0-9_.-]+") || prefix.startsWith("amq.")) {
-            problems.add(key(RabbitMqTransportProvider.PREFIX) + " is '" + prefix
-                    + "'; use 1 to 50 characters of letters, digits, '_', '-' and '.', not starting with 'amq.'");
+        // No '.': every name is PREFIX.KIND.rest, and a dot in the prefix would let two prefixes
+        // name one queue ('a' with durable name 'sub.x' and 'a.sub' with 'x' both give a.sub.sub.x).
+        if (prefix.isEmpty() || prefix.length() > 50 || !prefix.matches("[A-Za-z0-9_-]+") || prefix.equals("amq")) {
+            problems.add(key(RabbitMqTransportProvider.PREFIX) + " is '" + prefix + "'; use 1 to 50 letters, digits, '_' and '-', "
+                    + "not 'amq' (names starting with 'amq.' are the broker's)" + (prefix.indexOf('.') >= 0
+                            ? "; no '.', since it separates the prefix from the rest of every name (for 'billing.prod' write 'billing-prod')"
+                            : ""));
         }
         this.topology = new Topology(prefix);
     }

@@ -3,6 +3,11 @@ package io.switchboard.rabbitmq.internal;
 /**
  * The names of every exchange and queue the transport uses, all under one prefix. Immutable.
  * Documented in {@code docs/wire-format-rabbitmq.md}; other AMQP clients rely on them.
+ *
+ * <p>Every name is {@code PREFIX.KIND.rest}: the prefix has no dot (checked at open), each kind
+ * of thing has a kind of its own ({@code ch}, {@code topic}, {@code sub}, {@code dlq},
+ * {@code retry}, {@code retry-transient}), and the rest is the channel or durable name as it
+ * is, with a delay queue's {@code .<digits>ms} after a last dot. So two things never share a name.
  */
 final class Topology {
     private final String prefix;
@@ -38,9 +43,15 @@ final class Topology {
         return prefix + ".dlq." + deadLetterChannel;
     }
 
-    /** A delay queue holding retries of one subscription queue for {@code delayMillis}, then dead-lettering them back. */
+    /**
+     * A delay queue holding retries of one subscription queue for {@code delayMillis}, then
+     * dead-lettering them back. A transient subscription's server-named queue ({@code amq.gen-…})
+     * gets a kind of its own: a durable subscription may be named {@code amq.gen-…} too.
+     */
     String retryQueue(String subscriptionQueue, long delayMillis) {
-        String base = subscriptionQueue.startsWith(prefix + ".sub.") ? subscriptionQueue.substring(prefix.length() + 5) : subscriptionQueue;
-        return prefix + ".retry." + base + "." + delayMillis + "ms";
+        String durable = prefix + ".sub.";
+        return subscriptionQueue.startsWith(durable)
+                ? prefix + ".retry." + subscriptionQueue.substring(durable.length()) + "." + delayMillis + "ms"
+                : prefix + ".retry-transient." + subscriptionQueue + "." + delayMillis + "ms";
     }
 }

@@ -129,6 +129,49 @@ class RabbitMqSettingsTest {
     }
 
     @Test
+    void aPrefixWithADotIsRefusedNamingTheKey() {
+        for (String bad : List.of("a.b", "app.", ".app", "amq", "a b")) {
+            ConfigurationException e = assertThrows(ConfigurationException.class, () -> settings(Map.of(RabbitMqTransportProvider.PREFIX, bad)),
+                    "prefix '" + bad + "'");
+            assertTrue(e.getMessage().contains("switchboard.rabbitmq.prefix") && e.getMessage().contains("'" + bad + "'"), e.getMessage());
+        }
+        assertTrue(assertThrows(ConfigurationException.class, () -> settings(Map.of(RabbitMqTransportProvider.PREFIX, "a.sub")))
+                .getMessage().contains("'.'"));
+        assertEquals("billing-prod_2", settings(Map.of(RabbitMqTransportProvider.PREFIX, "billing-prod_2")).topology.topicExchange()
+                .replace(".topic", ""));
+    }
+
+    @Test
+    void noTwoThingsGetOneName() {
+        // Every name is PREFIX '.' KIND '.' rest, the prefix has no dot and the kind is fixed per
+        // thing, so names differ unless prefix, kind and rest all agree; the rest of a delay
+        // queue ends in ".<digits>ms" after a last dot, which the part before it cannot hide.
+        Map<String, String> queues = new HashMap<>();
+        Map<String, String> exchanges = new HashMap<>();
+        for (String prefix : List.of("a", "a-sub", "a_b", "sub")) {
+            Topology t = new Topology(prefix);
+            exchanges.merge(t.topicExchange(), prefix + " topic", RabbitMqSettingsTest::collision);
+            for (String name : List.of("x", "sub.x", "x.y", "amq.gen-abc", "dlq.x", "x.10ms", "retry.x", "topic")) {
+                exchanges.merge(t.channelExchange(name), prefix + " channel " + name, RabbitMqSettingsTest::collision);
+                queues.merge(t.subscriptionQueue(name), prefix + " durable " + name, RabbitMqSettingsTest::collision);
+                queues.merge(t.deadLetterQueue(name), prefix + " dead letters " + name, RabbitMqSettingsTest::collision);
+                for (long delay : List.of(10L, 12L, 100L)) {
+                    queues.merge(t.retryQueue(t.subscriptionQueue(name), delay), prefix + " retry " + name + " " + delay,
+                            RabbitMqSettingsTest::collision);
+                }
+            }
+            for (long delay : List.of(10L, 12L)) {
+                queues.merge(t.retryQueue("amq.gen-abc", delay), prefix + " transient retry " + delay, RabbitMqSettingsTest::collision);
+            }
+        }
+        assertEquals(4 * 8 * 5 + 4 * 2, queues.size());
+    }
+
+    private static String collision(String first, String second) {
+        throw new AssertionError("one name for two things: " + first + " and " + second);
+    }
+
+    @Test
     void retryDelaysRoundUpToFewSteps() {
         assertEquals(0, RabbitMqDelivery.bucket(0));
         long previous = 0;
@@ -153,5 +196,6 @@ class RabbitMqSettingsTest {
         assertEquals("sb.sub.billing", t.subscriptionQueue("billing"));
         assertEquals("sb.dlq.orders.dead", t.deadLetterQueue("orders.dead"));
         assertEquals("sb.retry.billing.100ms", t.retryQueue("sb.sub.billing", 100));
+        assertEquals("sb.retry-transient.amq.gen-abc.100ms", t.retryQueue("amq.gen-abc", 100));
     }
 }
