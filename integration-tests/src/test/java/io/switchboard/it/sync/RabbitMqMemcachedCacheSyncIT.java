@@ -7,17 +7,15 @@ import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The cache-sync contract on RabbitMQ (the shared broker) with the shared memcached. The gap rule
- * closes, with {@code rabbitmqctl close_connection}, only the connections carrying this class's
- * own connection name, so other users of the broker are untouched.
+ * closes, in one broker-side step ({@code rabbitmqctl eval}), only the two connections carrying
+ * this class's own connection name ({@code NAME-pub} and {@code NAME-sub}), so other users of the
+ * broker are untouched.
  */
 class RabbitMqMemcachedCacheSyncIT extends CacheSyncContract {
     private static final String CONNECTION_NAME = "sync-it-" + UUID.randomUUID().toString().substring(0, 8);
-    private static final Pattern PID = Pattern.compile("^(<[^>]+>)\\s");
 
     @Override
     protected Map<String, Object> properties() {
@@ -35,14 +33,11 @@ class RabbitMqMemcachedCacheSyncIT extends CacheSyncContract {
 
             @Override
             public void interrupt() throws Exception {
-                int closed = 0;
-                for (String line : run("rabbitmqctl", "-q", "list_connections", "pid", "client_properties").split("\n")) {
-                    Matcher m = PID.matcher(line);
-                    if (line.contains("\"" + CONNECTION_NAME + "\"") && m.find()) {
-                        run("rabbitmqctl", "-q", "close_connection", m.group(1), "sync contract: connection cut");
-                        closed++;
-                    }
-                }
+                String names = "[<<\"" + CONNECTION_NAME + "-pub\">>, <<\"" + CONNECTION_NAME + "-sub\">>]";
+                int closed = Integer.parseInt(run("rabbitmqctl", "-q", "eval", "Names = " + names + ", length(["
+                        + "rabbit_networking:close_connection(proplists:get_value(pid, I), \"sync contract: connection cut\") || I <- "
+                        + "rabbit_networking:connection_info_all([pid, client_properties]), case lists:keyfind(<<\"connection_name\">>, 1, "
+                        + "proplists:get_value(client_properties, I)) of {_, _, V} -> lists:member(V, Names); false -> false end]).").trim());
                 if (closed == 0) {
                     throw new IllegalStateException("no connection named " + CONNECTION_NAME + " to close");
                 }
@@ -50,7 +45,7 @@ class RabbitMqMemcachedCacheSyncIT extends CacheSyncContract {
 
             @Override
             public String toString() {
-                return "rabbitmqctl close_connection of connections named " + CONNECTION_NAME;
+                return "closing the connections named " + CONNECTION_NAME + "-pub and -sub";
             }
         };
     }
