@@ -178,7 +178,7 @@ final class RabbitMqSubscription implements TransportSubscription {
 
         /**
          * Stops the consumer: sends the acks held back, then {@code basic.cancel} unless the
-         * broker already cancelled it. Returns when the cancel is sent, not answered.
+         * broker already cancelled it. Returns at once: the cancel goes out from another thread.
          *
          * @param alreadyGone whether the broker cancelled the consumer itself
          * @return completed when the broker no longer offers the consumer anything

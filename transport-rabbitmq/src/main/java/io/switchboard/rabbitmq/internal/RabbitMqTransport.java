@@ -46,8 +46,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The RabbitMQ transport. Thread-safe; no argument may be {@code null} (the facade has checked
- * them). Methods do not block for long except {@link #close} (bounded by its timeout) and
- * {@link #subscribe} (a few declaration round trips).
+ * them). No method holds a lock while it waits for the broker, and none waits unboundedly:
+ * {@link #publish} never waits for the broker (only, at most {@code confirm-timeout}, for room in
+ * the confirm window); {@link #close} is bounded by its timeout; {@link #subscribe} and
+ * {@link #deleteDurable} wait for a few round trips, each bounded by the RPC timeout; a
+ * subscription's close waits at most {@link #CANCEL_WAIT_MILLIS} for its cancel.
  *
  * <p>Two connections, as RabbitMQ advises: one publishes ({@code <name>-pub}), one consumes and
  * acknowledges ({@code <name>-sub}). The broker's flow control (a memory or disk alarm) blocks
