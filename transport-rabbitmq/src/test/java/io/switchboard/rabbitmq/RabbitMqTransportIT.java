@@ -639,6 +639,29 @@ class RabbitMqTransportIT {
     }
 
     @Test
+    void aPublishFromAConfirmCallbackNeverWaitsForTheWindowItsOwnConfirmIsHolding() throws Exception {
+        // Callbacks of a publish's stage run on the connection's I/O thread. Its window permit
+        // must be free before they run, and a publish made there must not wait for a permit
+        // that only that thread's reading of confirms can free.
+        Switchboard sb = open(Map.of("switchboard.rabbitmq.confirm-window", "1", "switchboard.rabbitmq.confirm-timeout", "5s"));
+        String channel = unique("chained");
+        CompletableFuture<Long> chained = new CompletableFuture<>();
+        sb.publisher().publishText(channel, "first").toCompletableFuture().get(10, TimeUnit.SECONDS);
+        long start = System.nanoTime();
+        sb.publisher().publishText(channel, "second").whenComplete((ok, e) -> sb.publisher().publishText(channel, "from the callback")
+                .whenComplete((ok2, e2) -> {
+                    if (e2 != null) {
+                        chained.completeExceptionally(e2);
+                    } else {
+                        chained.complete(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - start));
+                    }
+                }));
+        long ms = chained.get(20, TimeUnit.SECONDS);
+        System.out.printf("a publish from a confirm callback, window 1: confirmed after %d ms%n", ms);
+        assertTrue(ms < 2000, "the chained publish took " + ms + " ms");
+    }
+
+    @Test
     void closeLetsHandlersFinishSoARollingRestartLosesNothing() throws Exception {
         String channel = unique("rolling");
         String name = unique("svc");

@@ -22,6 +22,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
@@ -74,6 +75,8 @@ final class RabbitMqPublisher {
     /** Declarations channel; used by the pump thread only. */
     private Channel admin;
     private volatile String blockedReason;
+    /** The thread that reads confirms (the publishing connection's I/O thread), where a publish must not wait for the window. */
+    private volatile Thread ioThread;
 
     final AtomicLong published = new AtomicLong();
     final AtomicLong confirmed = new AtomicLong();
@@ -124,7 +127,10 @@ final class RabbitMqPublisher {
         }
     }
 
-    /** A publish until its outcome. Completes once; releases its window permit then. */
+    /**
+     * A publish until its outcome. Completes once, releasing its window permit first: the
+     * future's callbacks may publish again, on this very thread.
+     */
     private final class Pending {
         final CompletableFuture<Void> future = new CompletableFuture<>();
         final String channel;
@@ -133,6 +139,7 @@ final class RabbitMqPublisher {
         final boolean permit;
         Send send;
         private boolean claimed;
+        volatile int finished;
 
         Pending(String channel, String messageId, boolean permit, long deadline) {
             this.channel = channel;
@@ -142,18 +149,29 @@ final class RabbitMqPublisher {
         }
 
         void succeed() {
-            if (future.complete(null)) {
+            if (finish()) {
                 confirmed.incrementAndGet();
-                done();
+                future.complete(null);
             }
         }
 
         boolean fail(Throwable t) {
-            if (future.completeExceptionally(t)) {
-                done();
+            if (finish()) {
+                future.completeExceptionally(t);
                 return true;
             }
             return false;
+        }
+
+        private boolean finish() {
+            if (!FINISHED.compareAndSet(this, 0, 1)) {
+                return false;
+            }
+            send = null;
+            if (permit) {
+                window.release();
+            }
+            return true;
         }
 
         /**
@@ -167,14 +185,9 @@ final class RabbitMqPublisher {
             claimed = true;
             return true;
         }
-
-        private void done() {
-            send = null;
-            if (permit) {
-                window.release();
-            }
-        }
     }
+
+    private static final AtomicIntegerFieldUpdater<Pending> FINISHED = AtomicIntegerFieldUpdater.newUpdater(Pending.class, "finished");
 
     /** One confirm-mode channel and the confirms it still owes. */
     private final class ConfirmChannel implements ConfirmListener {
@@ -187,11 +200,13 @@ final class RabbitMqPublisher {
 
         @Override
         public void handleAck(long seq, boolean multiple) {
+            ioThread = Thread.currentThread();
             settle(seq, multiple, Pending::succeed);
         }
 
         @Override
         public void handleNack(long seq, boolean multiple) {
+            ioThread = Thread.currentThread();
             settle(seq, multiple, this::nack);
         }
 
@@ -281,7 +296,19 @@ final class RabbitMqPublisher {
         if (userPublish) {
             boolean got;
             try {
-                got = window.tryAcquire(confirmTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                if (Thread.currentThread() == ioThread) {
+                    // A callback of another publish's stage: waiting here would stop the reading
+                    // of the very confirms that free the window.
+                    if (!window.tryAcquire()) {
+                        return CompletableFuture.failedFuture(new PublishException(channelName, messageId, "the confirm window ("
+                                + windowSize + ", switchboard.rabbitmq.confirm-window) is full, and this publish runs on the thread that "
+                                + "reads confirms (in a callback of another publish), where it cannot wait for room: publish from "
+                                + "another thread", null, true));
+                    }
+                    got = true;
+                } else {
+                    got = window.tryAcquire(confirmTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 return CompletableFuture.failedFuture(new PublishException(channelName, messageId, "interrupted while waiting for the confirm window", e, true));
