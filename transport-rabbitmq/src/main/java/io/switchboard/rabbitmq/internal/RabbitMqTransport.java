@@ -190,7 +190,10 @@ public final class RabbitMqTransport implements Transport {
         }
         // An eighth of the timeout: a publish fails at most 12.5% after its confirm timeout.
         long period = Math.max(50, Math.min(1000, settings.confirmTimeout.toMillis() / 8));
-        t.sweeper = context.scheduler().scheduleAtFixedRate(t.publisher::expireOverdue, period, period, TimeUnit.MILLISECONDS);
+        // Off the shared scheduler, whose tasks must not block: failing a publish runs its
+        // stage's callbacks, which may publish and wait for the window.
+        t.sweeper = context.scheduler().scheduleAtFixedRate(() -> t.deliveryThreads.execute(t.publisher::expireOverdue), period, period,
+                TimeUnit.MILLISECONDS);
         t.events.connected();
         return t;
     }
