@@ -167,18 +167,19 @@ public final class RabbitMqSettings {
     }
 
     /**
-     * The address with any user info masked: {@code user:****@host:port}, or {@code ****@host}
-     * without a user name. Up to the last {@code @}, since passwords written as they are may hold
-     * one. This module's one masking helper for address-like values.
+     * The address with its password masked: {@code user:password@host:port} becomes
+     * {@code user:****@host:port}, the password running to the last {@code @} (passwords written
+     * as they are may hold one); {@code user@host}, a user name alone, is left as it is. This
+     * module's one masking helper for address-like values, with the semantics of the api's
+     * {@code Masking.maskUserInfo}, to which it can point once that is on this branch.
      */
     static String maskUserInfo(String address) {
         int at = address.lastIndexOf('@');
-        if (at < 0) {
+        int colon = address.indexOf(':');
+        if (at < 0 || colon < 0 || colon > at) {
             return address;
         }
-        int colon = address.indexOf(':');
-        String shownUser = colon >= 0 && colon < at ? address.substring(0, colon + 1) : "";
-        return shownUser + "****" + address.substring(at);
+        return address.substring(0, colon + 1) + "****" + address.substring(at);
     }
 
     private static String decode(String s) {
