@@ -2,6 +2,7 @@ package io.switchboard.internal;
 
 import io.switchboard.spi.Config;
 import io.switchboard.spi.ConfigKey;
+import io.switchboard.spi.Masking;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URL;

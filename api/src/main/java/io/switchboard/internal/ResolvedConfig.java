@@ -2,6 +2,7 @@ package io.switchboard.internal;
 
 import io.switchboard.spi.Config;
 import io.switchboard.spi.ConfigKey;
+import io.switchboard.spi.Masking;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Set;

@@ -15,6 +15,7 @@ import io.switchboard.spi.CacheDriver;
 import io.switchboard.spi.CacheProvider;
 import io.switchboard.spi.Config;
 import io.switchboard.spi.ConfigKey;
+import io.switchboard.spi.Masking;
 import io.switchboard.spi.ProviderContext;
 import io.switchboard.spi.Transport;
 import io.switchboard.spi.TransportProvider;

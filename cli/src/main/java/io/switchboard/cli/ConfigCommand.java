@@ -81,7 +81,7 @@ final class ConfigCommand implements Callable<Integer> {
 
     /** The default as a user would write it, with any credential in it masked. */
     private static String show(ConfigKey<?> k) {
-        return io.switchboard.internal.Masking.maskValue(k, written(k));
+        return io.switchboard.spi.Masking.maskValue(k, written(k));
     }
 
     private static String written(ConfigKey<?> k) {

@@ -69,6 +69,15 @@ class ArchitectureTest {
     }
 
     @Test
+    void providersUseTheSpiNotTheFacadesInternals() {
+        noClasses().that().resideInAnyPackage("io.switchboard.redis..", "io.switchboard.rabbitmq..", "io.switchboard.memcached..")
+                .should().dependOnClassesThat().resideInAPackage("io.switchboard.internal..")
+                .because("the facade's internals may change with any release; what a provider may use is in io.switchboard.spi")
+                .allowEmptyShould(true)
+                .check(classes);
+    }
+
+    @Test
     void nothingUsesJavaDeserialization() {
         noClasses().should().dependOnClassesThat().haveFullyQualifiedName("java.io.ObjectInputStream")
                 .because("Java serialization is never used: it turns untrusted bytes into code execution")

@@ -4,6 +4,7 @@ import com.rabbitmq.client.Address;
 import io.switchboard.ConfigurationException;
 import io.switchboard.rabbitmq.RabbitMqTransportProvider;
 import io.switchboard.spi.Config;
+import io.switchboard.spi.Masking;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
@@ -167,19 +168,11 @@ public final class RabbitMqSettings {
     }
 
     /**
-     * The address with its password masked: {@code user:password@host:port} becomes
-     * {@code user:****@host:port}, the password running to the last {@code @} (passwords written
-     * as they are may hold one); {@code user@host}, a user name alone, is left as it is. This
-     * module's one masking helper for address-like values, with the semantics of the api's
-     * {@code Masking.maskUserInfo}, to which it can point once that is on this branch.
+     * The address with its password masked ({@code user:****@host:port}), as the facade masks
+     * every address-like value it prints.
      */
     static String maskUserInfo(String address) {
-        int at = address.lastIndexOf('@');
-        int colon = address.indexOf(':');
-        if (at < 0 || colon < 0 || colon > at) {
-            return address;
-        }
-        return address.substring(0, colon + 1) + "****" + address.substring(at);
+        return Masking.maskUserInfo(address);
     }
 
     private static String decode(String s) {

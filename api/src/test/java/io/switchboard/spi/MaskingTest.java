@@ -1,4 +1,4 @@
-package io.switchboard.internal;
+package io.switchboard.spi;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

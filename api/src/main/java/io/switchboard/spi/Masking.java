@@ -1,11 +1,10 @@
-package io.switchboard.internal;
-
-import io.switchboard.spi.ConfigKey;
+package io.switchboard.spi;
 
 /**
- * Masks credentials in configuration values and in messages that show them. Providers call
+ * Masks credentials in configuration values and in messages that show them. Providers must call
  * {@link #maskUserInfo(String)} on every message, log line or {@code toString()} that shows a
- * server address, so that a password written into an address never appears.
+ * server address, so that a password written into an address never appears. Stateless and
+ * thread-safe.
  */
 public final class Masking {
     private static final String MASK = "****";
