@@ -3,6 +3,15 @@ package io.switchboard.benchmarks;
 import static io.switchboard.benchmarks.Measures.median;
 import static io.switchboard.benchmarks.Measures.processCpuNanos;
 
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.LettuceFutures;
+import io.lettuce.core.RedisFuture;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.codec.ByteArrayCodec;
+import io.lettuce.core.pubsub.RedisPubSubAdapter;
+import io.lettuce.core.protocol.ProtocolVersion;
+import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.switchboard.Message;
 import io.switchboard.Subscription;
 import io.switchboard.Switchboard;
@@ -12,6 +21,7 @@ import java.lang.management.ThreadMXBean;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -32,8 +42,10 @@ import redis.clients.jedis.Pipeline;
 
 /**
  * Publish-to-deliver throughput and fixed-rate latency of the Redis transport against raw Jedis
- * doing the same work in the same run, trials alternating, medians and ratios printed. One
- * publisher thread and one subscriber. Run with {@code bin/bench redis [options]}; {@code --help}
+ * (per call and pipelined, the main reference) and raw Lettuce (manual flush) doing the same work
+ * in the same run, trials alternating, medians and ratios printed. One publisher thread and one
+ * subscriber. Throughput counts delivered messages, with drops and client CPU per delivered
+ * message beside it. Run with {@code bin/bench redis [options]}; {@code --help}
  * lists the options.
  */
 public final class RedisBenchmark {
@@ -49,6 +61,8 @@ public final class RedisBenchmark {
     private final int rate;
     private final int batch;
     private final String only;
+    private final List<String> contenders;
+    private final String lettuceProtocol;
     private final boolean cpuByThread;
 
     private RedisBenchmark(Map<String, String> o) {
@@ -63,6 +77,16 @@ public final class RedisBenchmark {
         this.rate = Integer.parseInt(o.getOrDefault("rate", "5000"));
         this.batch = Integer.parseInt(o.getOrDefault("batch", "100"));
         this.only = o.getOrDefault("only", "all");
+        this.contenders = Arrays.asList(o.getOrDefault("contenders", "per-call,pipelined,lettuce,switchboard").split(","));
+        for (String c : contenders) {
+            if (!List.of("per-call", "pipelined", "lettuce", "switchboard").contains(c)) {
+                throw new IllegalArgumentException("--contenders: unknown contender '" + c + "'; choose from per-call, pipelined, lettuce, switchboard");
+            }
+        }
+        this.lettuceProtocol = o.getOrDefault("lettuce-protocol", "auto");
+        if (!List.of("auto", "resp2", "resp3").contains(lettuceProtocol)) {
+            throw new IllegalArgumentException("--lettuce-protocol must be auto, resp2 or resp3, got '" + lettuceProtocol + "'");
+        }
         this.cpuByThread = Boolean.parseBoolean(o.getOrDefault("cpu-by-thread", "false"));
         if (size < STAMP) {
             throw new IllegalArgumentException("--size must be at least " + STAMP + " (the payload carries a timestamp)");
@@ -84,7 +108,8 @@ public final class RedisBenchmark {
             }
             o.put(a.substring(2), args[++i]);
         }
-        List<String> known = List.of("uri", "size", "reps", "seconds", "latency-seconds", "rate", "batch", "only", "cpu-by-thread");
+        List<String> known = List.of("uri", "size", "reps", "seconds", "latency-seconds", "rate", "batch", "only", "cpu-by-thread",
+                "contenders", "lettuce-protocol");
         for (String k : o.keySet()) {
             if (!known.contains(k)) {
                 System.err.println("unknown option --" + k);
@@ -104,14 +129,17 @@ public final class RedisBenchmark {
                 "  --seconds S            publishing time per throughput trial, default 3",
                 "  --latency-seconds S    measuring time per latency trial, default 4",
                 "  --rate N               messages per second in the latency trials, default 5000",
-                "  --batch N              pipeline batch of the raw pipelined variant, default 100",
+                "  --batch N              pipeline batch of raw Jedis pipelined and of Lettuce's manual flush, default 100",
                 "  --only WHAT            throughput, latency or all (default)",
-                "  --cpu-by-thread B      true: also print each thread's CPU per message in throughput trials",
-                "Defaults take about 1.5 minutes. Start the servers first: bin/services start."));
+                "  --contenders LIST      throughput contenders, default per-call,pipelined,lettuce,switchboard",
+                "  --lettuce-protocol P   auto (Lettuce's default: RESP3 when the server has it), resp2 or resp3",
+                "  --cpu-by-thread B      true: also print each thread's CPU per delivered message in throughput trials",
+                "Prints each reference's settings first. Defaults take about 2 minutes. Start the servers first: bin/services start."));
     }
 
     private void run() throws Exception {
         System.out.printf("Redis benchmark: %s, %d-byte payloads, %d reps, one publisher thread, one subscriber%n", uri, size, reps);
+        printReferences();
         if (!only.equals("latency")) {
             throughput();
         }
@@ -126,56 +154,125 @@ public final class RedisBenchmark {
         Result run(String channel) throws Exception;
     }
 
-    private static final class Result {
-        final long sent;
-        final long received;
-        final double perSecond;
-
-        Result(long sent, long received, double perSecond) {
-            this.sent = sent;
-            this.received = received;
-            this.perSecond = perSecond;
+    /**
+     * One throughput trial. {@code sent}: publish calls made; {@code delivered}: messages the
+     * subscriber's handler received; {@code publishSeconds}: first to last publish;
+     * {@code deliverSeconds}: first publish to last delivery.
+     */
+    private record Result(long sent, long delivered, double publishSeconds, double deliverSeconds) {
+        double deliveredPerSecond() {
+            return deliverSeconds > 0 ? delivered / deliverSeconds : 0;
         }
+
+        double publishedPerSecond() {
+            return publishSeconds > 0 ? sent / publishSeconds : 0;
+        }
+
+        double dropPercent() {
+            return sent == 0 ? 0 : 100.0 * (sent - delivered) / sent;
+        }
+    }
+
+    private static final String PER_CALL = "raw Jedis publish per call";
+    private static final String LETTUCE = "raw Lettuce, manual flush";
+    private static final String SWITCHBOARD = "Switchboard async publish";
+
+    private String pipelinedName() {
+        return "raw Jedis pipelined (batch " + batch + ")";
+    }
+
+    /** The settings each contender runs with, printed before any figure. */
+    private void printReferences() {
+        System.out.println(String.join("\n",
+                "References and their settings:",
+                "  " + PER_CALL + ": Jedis " + Measures.version(Jedis.class, "redis.clients", "jedis")
+                        + ", one connection publishing with PUBLISH per call, RESP2; subscriber: a second Jedis connection in"
+                        + " subscribe() on its own thread (BinaryJedisPubSub)",
+                "  " + pipelinedName() + ": the same connections; publishes go through Jedis's Pipeline, sync() every " + batch
+                        + " (Jedis's documented way to batch commands)",
+                "  " + LETTUCE + ": Lettuce " + Measures.version(ClientOptions.class, "io.lettuce", "lettuce-core")
+                        + ", ByteArrayCodec, async API with setAutoFlushCommands(false), flushCommands() every " + batch
+                        + " publishes then LettuceFutures.awaitAll (Lettuce's documented pipelining); default ClientResources"
+                        + " (Netty event loops), protocol " + (lettuceProtocol.equals("auto") ? "negotiated (RESP3 on Redis 6+)" : lettuceProtocol) + "; subscriber: a StatefulRedisPubSubConnection"
+                        + " with a listener",
+                "  " + SWITCHBOARD + ": one Switchboard instance publishing and subscribing (one publisher and one subscriber"
+                        + " connection), defaults (publish.max-in-flight 16384, when-full block, subscriber.buffer-size 10000, SB1"
+                        + " envelope), 64 publish() calls per loop without waiting",
+                "Quantities: 'delivered' = messages the subscriber's handler received; delivered msg/s = delivered / (first"
+                        + " publish to last delivery); published msg/s = publish calls / publishing time; dropped = published -"
+                        + " delivered (at saturation Switchboard drops in its own subscriber buffer, counted); client CPU is this"
+                        + " whole JVM (publisher, subscriber, I/O threads) per DELIVERED message. Ratios compare delivered msg/s."));
     }
 
     private void throughput() throws Exception {
         Map<String, Trial> variants = new LinkedHashMap<>();
-        variants.put("raw Jedis publish per call", this::rawPerCall);
-        variants.put("raw Jedis pipelined (batch " + batch + ")", this::rawPipelined);
-        variants.put("Switchboard async publish", this::switchboardAsync);
-        Map<String, List<Double>> results = new LinkedHashMap<>();
-        variants.keySet().forEach(k -> results.put(k, new ArrayList<>()));
+        if (contenders.contains("per-call")) {
+            variants.put(PER_CALL, this::rawPerCall);
+        }
+        if (contenders.contains("pipelined")) {
+            variants.put(pipelinedName(), this::rawPipelined);
+        }
+        if (contenders.contains("lettuce")) {
+            variants.put(LETTUCE, this::lettuceManualFlush);
+        }
+        if (contenders.contains("switchboard")) {
+            variants.put(SWITCHBOARD, this::switchboardAsync);
+        }
+        Map<String, List<Double>> rates = new LinkedHashMap<>();
+        Map<String, List<Double>> drops = new LinkedHashMap<>();
+        Map<String, List<Double>> cpu = new LinkedHashMap<>();
+        variants.keySet().forEach(k -> {
+            rates.put(k, new ArrayList<>());
+            drops.put(k, new ArrayList<>());
+            cpu.put(k, new ArrayList<>());
+        });
         System.out.printf("%nThroughput, publish -> deliver (%.1f s of publishing per trial)%n", seconds);
         for (String name : variants.keySet()) {
             variants.get(name).run(channel());
         }
+        List<String> order = new ArrayList<>(variants.keySet());
         for (int r = 1; r <= reps; r++) {
-            for (Map.Entry<String, Trial> v : variants.entrySet()) {
+            for (String name : order) {
                 Map<Long, Long> threadCpu = threadCpuNanos();
                 long clientCpu = processCpuNanos();
                 long serverCpu = redisCpuMicros();
-                Result res = v.getValue().run(channel());
-                double clientPerMsg = (processCpuNanos() - clientCpu) / 1000.0 / Math.max(1, res.sent);
-                double serverPerMsg = (double) (redisCpuMicros() - serverCpu) / Math.max(1, res.sent);
+                Result res = variants.get(name).run(channel());
+                long delivered = Math.max(1, res.delivered());
+                double clientPerMsg = (processCpuNanos() - clientCpu) / 1000.0 / delivered;
+                double serverPerMsg = (double) (redisCpuMicros() - serverCpu) / delivered;
                 Map<Long, Long> threadCpuAfter = cpuByThread ? threadCpuNanos() : Map.of();
-                results.get(v.getKey()).add(res.perSecond);
-                System.out.printf("  rep %d  %-36s %,10.0f msg/s  (sent %,d, delivered %,d%s; CPU per message sent: client %.2f us,"
-                        + " redis-server %.2f us)%n", r, v.getKey(), res.perSecond, res.sent, res.received,
-                        res.sent == res.received ? "" : ", DROPPED " + (res.sent - res.received), clientPerMsg, serverPerMsg);
+                rates.get(name).add(res.deliveredPerSecond());
+                drops.get(name).add(res.dropPercent());
+                cpu.get(name).add(clientPerMsg);
+                System.out.printf("  rep %d  %-32s delivered %,10.0f msg/s  (published %,.0f msg/s; %,d published, %,d delivered,"
+                        + " dropped %.1f%%; CPU per delivered message: client %.2f us, redis-server %.2f us)%n", r, name,
+                        res.deliveredPerSecond(), res.publishedPerSecond(), res.sent(), res.delivered(), res.dropPercent(),
+                        clientPerMsg, serverPerMsg);
                 if (cpuByThread) {
-                    printCpuByThread(threadCpu, threadCpuAfter, res.sent);
+                    printCpuByThread(threadCpu, threadCpuAfter, delivered);
                 }
             }
+            java.util.Collections.reverse(order);
         }
-        System.out.println("  medians:");
-        Map<String, Double> medians = new LinkedHashMap<>();
-        results.forEach((k, l) -> medians.put(k, median(l)));
-        medians.forEach((k, m) -> System.out.printf("    %-36s %,10.0f msg/s%n", k, m));
-        double sbMedian = medians.get("Switchboard async publish");
-        for (Map.Entry<String, Double> m : medians.entrySet()) {
-            if (!m.getKey().startsWith("Switchboard")) {
-                System.out.printf("    ratio Switchboard / %-26s %.2fx%n", m.getKey(), sbMedian / m.getValue());
+        System.out.println("  medians (delivered msg/s, dropped, client CPU per delivered message):");
+        for (String k : variants.keySet()) {
+            System.out.printf("    %-32s %,10.0f msg/s  dropped %5.1f%%  %.2f us%n", k, median(rates.get(k)), median(drops.get(k)),
+                    median(cpu.get(k)));
+        }
+        if (!variants.containsKey(SWITCHBOARD)) {
+            return;
+        }
+        double sbRate = median(rates.get(SWITCHBOARD));
+        double sbCpu = median(cpu.get(SWITCHBOARD));
+        for (String k : variants.keySet()) {
+            if (k.equals(SWITCHBOARD)) {
+                continue;
             }
+            double rate = sbRate / median(rates.get(k));
+            double cost = sbCpu / median(cpu.get(k));
+            boolean main = k.equals(pipelinedName());
+            System.out.printf("    Switchboard / %-32s delivered %.2fx %s  CPU per delivered message %.2fx %s%n", k, rate,
+                    main ? Measures.atLeast(rate, 0.9) : "", cost, main ? Measures.atMost(cost, 1.5) : "");
         }
     }
 
@@ -188,15 +285,15 @@ public final class RedisBenchmark {
         return cpu;
     }
 
-    /** CPU per message sent of each thread that used more than 1 ms between the two readings. */
-    private static void printCpuByThread(Map<Long, Long> before, Map<Long, Long> after, long sent) {
+    /** CPU per delivered message of each thread that used more than 1 ms between the two readings. */
+    private static void printCpuByThread(Map<Long, Long> before, Map<Long, Long> after, long delivered) {
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
         for (Map.Entry<Long, Long> e : after.entrySet()) {
             long id = e.getKey();
             long used = e.getValue() - before.getOrDefault(id, 0L);
             ThreadInfo info = threads.getThreadInfo(id);
             if (info != null && used > 1_000_000) {
-                System.out.printf("         thread %-30s %.2f us per message%n", info.getThreadName(), used / 1000.0 / Math.max(1, sent));
+                System.out.printf("         thread %-30s %.2f us per message%n", info.getThreadName(), used / 1000.0 / delivered);
             }
         }
     }
@@ -296,7 +393,7 @@ public final class RedisBenchmark {
                 pub.publish(ch, p);
                 sent++;
             }
-            return finish(start, sent, sub.count, () -> sub.lastNanos);
+            return finish(start, System.nanoTime(), sent, sub.count, () -> sub.lastNanos);
         }
     }
 
@@ -315,8 +412,59 @@ public final class RedisBenchmark {
                 pipe.sync();
                 sent += batch;
             }
+            long published = System.nanoTime();
             pipe.close();
-            return finish(start, sent, sub.count, () -> sub.lastNanos);
+            return finish(start, published, sent, sub.count, () -> sub.lastNanos);
+        }
+    }
+
+    private io.lettuce.core.RedisClient lettuce;
+
+    private io.lettuce.core.RedisClient lettuce() {
+        if (lettuce == null) {
+            lettuce = io.lettuce.core.RedisClient.create(io.lettuce.core.RedisURI.create(uri));
+            if (!lettuceProtocol.equals("auto")) {
+                lettuce.setOptions(ClientOptions.builder()
+                        .protocolVersion(lettuceProtocol.equals("resp2") ? ProtocolVersion.RESP2 : ProtocolVersion.RESP3).build());
+            }
+            Runtime.getRuntime().addShutdownHook(new Thread(lettuce::shutdown));
+        }
+        return lettuce;
+    }
+
+    /** Lettuce's pipelining as its docs describe it: auto-flush off, a flush per batch, then wait for the batch. */
+    private Result lettuceManualFlush(String channel) throws Exception {
+        byte[] ch = channel.getBytes(StandardCharsets.UTF_8);
+        byte[] p = payload();
+        AtomicLong count = new AtomicLong();
+        AtomicLong last = new AtomicLong();
+        try (StatefulRedisPubSubConnection<byte[], byte[]> sub = lettuce().connectPubSub(ByteArrayCodec.INSTANCE);
+                StatefulRedisConnection<byte[], byte[]> pub = lettuce().connect(ByteArrayCodec.INSTANCE)) {
+            sub.addListener(new RedisPubSubAdapter<>() {
+                @Override
+                public void message(byte[] c, byte[] message) {
+                    last.set(System.nanoTime());
+                    count.incrementAndGet();
+                }
+            });
+            sub.sync().subscribe(ch);
+            pub.setAutoFlushCommands(false);
+            RedisAsyncCommands<byte[], byte[]> async = pub.async();
+            RedisFuture<?>[] futures = new RedisFuture<?>[batch];
+            long start = System.nanoTime();
+            long end = start + (long) (seconds * 1e9);
+            long sent = 0;
+            while (System.nanoTime() < end) {
+                for (int i = 0; i < batch; i++) {
+                    futures[i] = async.publish(ch, p);
+                }
+                pub.flushCommands();
+                if (!LettuceFutures.awaitAll(Duration.ofSeconds(5), futures)) {
+                    throw new IllegalStateException("Lettuce publishes did not complete within 5 s");
+                }
+                sent += batch;
+            }
+            return finish(start, System.nanoTime(), sent, count, last::get);
         }
     }
 
@@ -357,7 +505,7 @@ public final class RedisBenchmark {
                 }
                 sent += 64;
             }
-            Result r = finish(start, sent, count, last::get);
+            Result r = finish(start, System.nanoTime(), sent, count, last::get);
             if (failures.sum() > 0) {
                 System.out.printf("    (%d Switchboard publishes failed)%n", failures.sum());
             }
@@ -369,8 +517,9 @@ public final class RedisBenchmark {
         long get();
     }
 
-    /** Waits until everything sent arrived (or nothing arrives for 2 s), then rates by the last delivery. */
-    private static Result finish(long start, long sent, AtomicLong received, LongGetter lastNanos) throws InterruptedException {
+    /** Waits until everything sent arrived (or nothing arrives for 2 s); {@code published}: when publishing ended. */
+    private static Result finish(long start, long published, long sent, AtomicLong received, LongGetter lastNanos)
+            throws InterruptedException {
         long seen = -1;
         long idleSince = System.nanoTime();
         while (received.get() < sent) {
@@ -383,9 +532,7 @@ public final class RedisBenchmark {
             }
             Thread.sleep(2);
         }
-        long got = received.get();
-        double elapsed = (lastNanos.get() - start) / 1e9;
-        return new Result(sent, got, elapsed > 0 ? got / elapsed : 0);
+        return new Result(sent, received.get(), (published - start) / 1e9, (lastNanos.get() - start) / 1e9);
     }
 
     // ---- latency ----
