@@ -6,9 +6,9 @@ import static io.switchboard.benchmarks.Measures.processCpuNanos;
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
+import com.rabbitmq.client.ConfirmListener;
 import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.ConnectionFactory;
-import com.rabbitmq.client.ConfirmListener;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.MessageProperties;
@@ -23,10 +23,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentSkipListSet;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -38,15 +41,31 @@ import java.util.concurrent.locks.LockSupport;
  * Raw amqp-client against Switchboard's rabbitmq transport doing the same work: publish to a fanout
  * exchange with publisher confirms (bounded window), consume with manual acks and the same
  * prefetch, persistent (durable queue, delivery mode 2) and transient (exclusive queue, delivery
- * mode 1). A third contender, raw+same-work, is raw amqp-client also doing the broker-side work
- * Switchboard's wire format and topology cost: the same properties (a message id and a timestamp;
- * Switchboard's default ids carry the millisecond, so it sends no header) and the channel exchange
- * bound to a topic exchange (for pattern subscriptions). Trials
- * alternate within one run; medians and ratios are printed, then p50/p99 end-to-end latency at a
- * fixed publish rate. {@code --breakdown} adds those costs one at a time instead. Run
+ * mode 1).
+ *
+ * <p>The reference is amqp-client used as RabbitMQ recommends: publisher and consumer on separate
+ * connections (a connection that publishes too fast is blocked by flow control, and with it
+ * anything else it carries), the same confirm window and prefetch, consumer acks batched with
+ * {@code multiple=true}. Extra rows: the same client on one connection (the shape Switchboard had),
+ * raw+same-work (also sending Switchboard's message id and timestamp and binding its exchange to a
+ * topic exchange as Switchboard does), Switchboard with publisher and subscriber in one instance
+ * and in two. Latency trials add a second raw client identical to the first: its ratio to the
+ * first is the machine's noise floor. The fan-out scenario publishes once to N subscribing
+ * instances (each its own queue on the channel's exchange, as Switchboard does) and compares the
+ * delivered total. {@code --breakdown} instead adds Switchboard's properties and binding one at a
+ * time. Trials alternate within one run; medians and ratios are printed. Run
  * {@code bin/bench rabbitmq --help}.
  */
 public final class RabbitMqBenchmark {
+    private static final String RAW = "raw best practice";
+    private static final String RAW_ONE = "raw one connection";
+    private static final String RAW_SAME_WORK = "raw+same-work";
+    private static final String SB_ONE = "Switchboard one instance";
+    private static final String SB_TWO = "Switchboard two instances";
+    private static final String TWIN = "identical second raw client";
+    private static final Map<String, String> CONTENDER_KEYS = Map.of("raw", RAW, "raw-one-connection", RAW_ONE,
+            "raw-same-work", RAW_SAME_WORK, "sb-one", SB_ONE, "sb-two", SB_TWO);
+
     private String uri = "amqp://guest:guest@127.0.0.1:5672/%2F";
     private int messages = 50_000;
     private int reps = 3;
@@ -57,9 +76,12 @@ public final class RabbitMqBenchmark {
     private int rate = 5000;
     private int latencySeconds = 4;
     private List<String> modes = List.of("transient", "persistent");
+    private List<String> contenders = List.of(RAW, RAW_ONE, RAW_SAME_WORK, SB_ONE, SB_TWO);
+    private List<Integer> fanouts = List.of(4, 16);
+    private int fanoutMessages = 10_000;
     private boolean latency = true;
     private boolean breakdown;
-    private final Map<String, Object> extra = new java.util.LinkedHashMap<>();
+    private final Map<String, Object> extra = new LinkedHashMap<>();
 
     private RabbitMqBenchmark() {
     }
@@ -77,20 +99,24 @@ public final class RabbitMqBenchmark {
             String a = args[i];
             if (a.equals("--help") || a.equals("-h")) {
                 System.out.println("usage: bin/bench rabbitmq [options]\n"
-                        + "  --uri URI             broker (default " + uri + ")\n"
+                        + "  --uri URI             broker (default amqp://guest:****@127.0.0.1:5672/%2F)\n"
                         + "  --messages N          messages per throughput trial (default " + messages + ")\n"
-                        + "  --reps N              trials per client and mode, alternating raw and Switchboard (default " + reps + ")\n"
+                        + "  --reps N              trials per contender and mode, order alternating (default " + reps + ")\n"
                         + "  --size BYTES          payload size (default " + size + ")\n"
                         + "  --window N            outstanding publisher confirms (default " + window + ")\n"
                         + "  --prefetch N          consumer prefetch (default " + prefetch + ")\n"
-                        + "  --ack-every N         raw consumer acks with multiple=true every N messages (default " + ackEvery + ")\n"
+                        + "  --ack-every N         raw consumers ack with multiple=true every N messages (default " + ackEvery + ")\n"
                         + "  --modes LIST          transient,persistent (default both)\n"
+                        + "  --contenders LIST     throughput and latency contenders, default raw,raw-one-connection,raw-same-work,sb-one,sb-two\n"
+                        + "  --fanout LIST         subscribing instances of the fan-out scenario (transient), default 4,16; 'none' skips it\n"
+                        + "  --fanout-messages N   messages published per fan-out trial (default " + fanoutMessages + ")\n"
                         + "  --rate N              msg/s of the latency trials (default " + rate + ")\n"
                         + "  --latency-seconds N   length of each latency trial (default " + latencySeconds + ")\n"
                         + "  --no-latency          skip the latency trials\n"
                         + "  --set KEY=VALUE       extra Switchboard setting, repeatable, e.g. --set switchboard.rabbitmq.pattern-subscriptions=false\n"
                         + "  --breakdown           instead: raw amqp-client throughput and broker CPU with each of Switchboard's\n"
-                        + "                        properties and its topic-exchange binding added one at a time");
+                        + "                        properties and its topic-exchange binding added one at a time\n"
+                        + "Prints each reference's settings first. Defaults take about 6 minutes on 2 cores.");
                 return false;
             }
             if (a.equals("--no-latency")) {
@@ -114,6 +140,16 @@ public final class RabbitMqBenchmark {
                 case "--prefetch" -> prefetch = Integer.parseInt(v);
                 case "--ack-every" -> ackEvery = Integer.parseInt(v);
                 case "--modes" -> modes = Arrays.asList(v.split(","));
+                case "--contenders" -> contenders = Arrays.stream(v.split(",")).map(c -> {
+                    String name = CONTENDER_KEYS.get(c);
+                    if (name == null) {
+                        throw new IllegalArgumentException("--contenders: unknown contender '" + c + "'; choose from "
+                                + "raw, raw-one-connection, raw-same-work, sb-one, sb-two");
+                    }
+                    return name;
+                }).toList();
+                case "--fanout" -> fanouts = v.equals("none") ? List.of() : Arrays.stream(v.split(",")).map(Integer::parseInt).toList();
+                case "--fanout-messages" -> fanoutMessages = Integer.parseInt(v);
                 case "--rate" -> rate = Integer.parseInt(v);
                 case "--latency-seconds" -> latencySeconds = Integer.parseInt(v);
                 case "--set" -> {
@@ -131,11 +167,46 @@ public final class RabbitMqBenchmark {
 
     /** One side of the comparison: sets up, runs a throughput trial or a paced latency trial, tears down. */
     private interface Client extends AutoCloseable {
-        /** Publishes n messages as fast as the window allows; returns when all are consumed and confirmed. */
+        /**
+         * Publishes n messages as fast as the window allows; returns when every subscriber consumed
+         * them all and every confirm arrived.
+         *
+         * @return messages delivered (n times the subscribers) per second
+         */
         double throughput(int n) throws Exception;
+
+        /** Messages each publish delivers: the number of subscribers. */
+        default int subscribers() {
+            return 1;
+        }
 
         /** Publishes at a fixed rate; returns latencies in microseconds of the messages after warm-up. */
         long[] latency(int perSecond, int seconds) throws Exception;
+    }
+
+    private void printReferences() {
+        System.out.println(String.join("\n",
+                "References and their settings (amqp-client " + Measures.version(Connection.class, "com.rabbitmq", "amqp-client") + "):",
+                "  " + RAW + ": one connection for the publisher and one for the consumer (RabbitMQ's advice: flow control blocks a"
+                        + " publishing connection, and with it whatever shares it; Spring AMQP's default since 2.0.2); publisher: one"
+                        + " channel in confirm mode, at most " + window + " unconfirmed (asynchronous ConfirmListener, multiple"
+                        + " confirms settle a range); consumer: one channel, basicQos(" + prefetch + "), manual ack with multiple=true"
+                        + " every " + ackEvery + " messages; BASIC properties (PERSISTENT_BASIC when persistent); fanout exchange, one"
+                        + " queue (exclusive server-named when transient, durable when persistent); automatic recovery off",
+                "  " + RAW_ONE + ": the same, publisher and consumer channels on one connection",
+                "  " + RAW_SAME_WORK + ": " + RAW + " also sending a message id and timestamp, with its exchange bound to a topic"
+                        + " exchange, as Switchboard does",
+                "  " + SB_ONE + ": one Switchboard instance publishing and subscribing; confirm-window " + window + ", subscriber.prefetch "
+                        + prefetch + ", persistent per mode" + (extra.isEmpty() ? "" : ", " + extra),
+                "  " + SB_TWO + ": the same settings, publisher in one instance, subscriber in another",
+                "  " + TWIN + " (latency only): a second " + RAW + " client, the noise floor",
+                "  fan-out (transient): one publisher, N subscribing instances; raw: a publisher connection and N consumer"
+                        + " connections, each with its own exclusive queue bound to one fanout exchange that is bound to a topic"
+                        + " exchange (Switchboard's topology), settings as " + RAW + "; Switchboard: one publishing instance and N"
+                        + " subscribing instances",
+                "Quantities: msg/s = messages delivered to handlers (for fan-out: N per publish) per second, from the first publish"
+                        + " until every message is consumed and confirmed; client CPU is this JVM's per delivered message; broker CPU"
+                        + " is every local beam.smp's."));
     }
 
     private void run() throws Exception {
@@ -143,77 +214,161 @@ public final class RabbitMqBenchmark {
             breakdown();
             return;
         }
-        System.out.printf("RabbitMQ benchmark: %d messages of %d B per trial, confirm window %d, prefetch %d, raw acks every %d, %d reps%s%n",
-                messages, size, window, prefetch, ackEvery, reps, extra.isEmpty() ? "" : "; Switchboard " + extra);
-        Map<String, List<Double>> results = new HashMap<>();
+        System.out.printf("RabbitMQ benchmark: %d messages of %d B per trial, %d reps, modes %s%n", messages, size, reps, modes);
+        printReferences();
         for (String mode : modes) {
             boolean persistent = mode.equals("persistent");
-            try (Client raw = new Raw(persistent, Extra.NONE, false); Client rawProps = new Raw(persistent, Extra.ID_TIMESTAMP, true);
-                    Client sb = new Sb(persistent)) {
-                raw.throughput(Math.max(1000, messages / 10));
-                rawProps.throughput(Math.max(1000, messages / 10));
-                sb.throughput(Math.max(1000, messages / 10));
-                for (int r = 0; r < reps; r++) {
-                    Client[] order = r % 2 == 0 ? new Client[] {raw, sb, rawProps} : new Client[] {rawProps, sb, raw};
-                    for (Client c : order) {
-                        long clientCpu = processCpuNanos();
-                        long brokerCpu = brokerCpuNanos();
-                        double rps = c.throughput(messages);
-                        double clientPerMsg = (processCpuNanos() - clientCpu) / 1000.0 / messages;
-                        long brokerUsed = brokerCpuNanos() - brokerCpu;
-                        String key = mode + "/" + (c == raw ? "raw" : c == rawProps ? "raw+same-work" : "switchboard");
-                        results.computeIfAbsent(key, k -> new ArrayList<>()).add(rps);
-                        System.out.printf("  %-24s trial %d: %,10.0f msg/s  (CPU per message: client %.1f us, broker %s)%n", key, r + 1, rps,
-                                clientPerMsg, brokerCpu < 0 ? "unknown" : String.format("%.1f us", brokerUsed / 1000.0 / messages));
-                    }
+            Map<String, Client> clients = new LinkedHashMap<>();
+            try {
+                for (String c : contenders) {
+                    clients.put(c, create(c, persistent));
                 }
-                double rawMedian = median(results.get(mode + "/raw"));
-                double sbMedian = median(results.get(mode + "/switchboard"));
-                double rawPropsMedian = median(results.get(mode + "/raw+same-work"));
-                System.out.printf("%s throughput: raw %,.0f msg/s, switchboard %,.0f msg/s, ratio %.2f (medians)%n", mode, rawMedian,
-                        sbMedian, sbMedian / rawMedian);
-                System.out.printf("%s throughput: raw+same-work %,.0f msg/s, switchboard %,.0f msg/s, ratio %.2f (medians)%n", mode,
-                        rawPropsMedian, sbMedian, sbMedian / rawPropsMedian);
+                throughput(mode, clients);
                 if (latency) {
-                    latency(mode, persistent, raw, rawProps, sb);
+                    latency(mode, persistent, clients);
                 }
+            } finally {
+                closeAll(clients.values());
             }
+        }
+        if (!fanouts.isEmpty()) {
+            fanout();
+        }
+    }
+
+    private Client create(String contender, boolean persistent) throws Exception {
+        return switch (contender) {
+            case RAW -> new Raw(persistent, Extra.NONE, false, true, 1);
+            case RAW_ONE -> new Raw(persistent, Extra.NONE, false, false, 1);
+            case RAW_SAME_WORK -> new Raw(persistent, Extra.ID_TIMESTAMP, true, true, 1);
+            case SB_ONE -> new Sb(persistent, false, 1);
+            case SB_TWO -> new Sb(persistent, true, 1);
+            default -> throw new IllegalArgumentException(contender);
+        };
+    }
+
+    private static void closeAll(Iterable<Client> clients) throws Exception {
+        for (Client c : clients) {
+            c.close();
+        }
+    }
+
+    /** Alternating throughput trials of the clients; prints each, the medians and the ratios to the first raw reference. */
+    private Map<String, Double> trials(String label, Map<String, Client> clients, int n) throws Exception {
+        Map<String, List<Double>> rates = new LinkedHashMap<>();
+        Map<String, List<Double>> cpu = new LinkedHashMap<>();
+        for (Map.Entry<String, Client> c : clients.entrySet()) {
+            c.getValue().throughput(Math.max(1000, n / 10));
+            rates.put(c.getKey(), new ArrayList<>());
+            cpu.put(c.getKey(), new ArrayList<>());
+        }
+        List<String> order = new ArrayList<>(clients.keySet());
+        for (int r = 0; r < reps; r++) {
+            for (String name : order) {
+                Client c = clients.get(name);
+                long clientCpu = processCpuNanos();
+                long brokerCpu = brokerCpuNanos();
+                double rps = c.throughput(n);
+                long delivered = (long) n * c.subscribers();
+                double clientPerMsg = (processCpuNanos() - clientCpu) / 1000.0 / delivered;
+                long brokerUsed = brokerCpuNanos() - brokerCpu;
+                rates.get(name).add(rps);
+                cpu.get(name).add(clientPerMsg);
+                System.out.printf("  %-12s %-28s trial %d: %,10.0f msg/s  (CPU per delivered message: client %.1f us, broker %s)%n", label,
+                        name, r + 1, rps, clientPerMsg, brokerCpu < 0 ? "unknown" : String.format("%.1f us", brokerUsed / 1000.0 / delivered));
+            }
+            Collections.reverse(order);
+        }
+        Map<String, Double> medians = new LinkedHashMap<>();
+        String ref = clients.keySet().iterator().next();
+        double refRate = median(rates.get(ref));
+        double refCpu = median(cpu.get(ref));
+        System.out.printf("  %s medians, ratio to %s:%n", label, ref);
+        for (String name : clients.keySet()) {
+            double m = median(rates.get(name));
+            double c = median(cpu.get(name));
+            medians.put(name, m);
+            System.out.printf("    %-28s %,10.0f msg/s  %.2fx   client CPU %.1f us/msg  %.2fx%n", name, m, m / refRate, c, c / refCpu);
+        }
+        medians.put("cpu:" + ref, refCpu);
+        for (String name : clients.keySet()) {
+            medians.put("cpu:" + name, median(cpu.get(name)));
+        }
+        return medians;
+    }
+
+    private void throughput(String mode, Map<String, Client> clients) throws Exception {
+        System.out.printf("%n%s throughput, %d messages per trial%n", mode, messages);
+        Map<String, Double> m = trials(mode, clients, messages);
+        if (m.containsKey(RAW) && m.containsKey(SB_ONE)) {
+            double rate = m.get(SB_ONE) / m.get(RAW);
+            double cpu = m.get("cpu:" + SB_ONE) / m.get("cpu:" + RAW);
+            System.out.printf("  %s: %s / %s throughput %.2fx %s, client CPU per message %.2fx %s%n", mode, SB_ONE, RAW, rate,
+                    Measures.atLeast(rate, 0.9), cpu, Measures.atMost(cpu, 1.2));
+        }
+        if (m.containsKey(RAW) && m.containsKey(SB_TWO)) {
+            System.out.printf("  %s: %s / %s throughput %.2fx%n", mode, SB_TWO, RAW, m.get(SB_TWO) / m.get(RAW));
         }
     }
 
     /**
-     * Latency trials of raw, raw+same-work and Switchboard, plus a second raw client identical to
-     * the first: the spread between two identical clients is this machine's noise floor, against
-     * which the ratios should be read.
+     * Latency trials of every contender plus a second raw best-practice client identical to the
+     * first: the spread between two identical clients is this machine's noise floor, against which
+     * the ratios should be read.
      */
-    private void latency(String mode, boolean persistent, Client raw, Client rawProps, Client sb) throws Exception {
-        try (Client rawTwin = new Raw(persistent, Extra.NONE, false)) {
-            rawTwin.throughput(Math.max(1000, messages / 10));
-            List<long[]> rawLat = new ArrayList<>();
-            List<long[]> twinLat = new ArrayList<>();
-            List<long[]> propsLat = new ArrayList<>();
-            List<long[]> sbLat = new ArrayList<>();
+    private void latency(String mode, boolean persistent, Map<String, Client> clients) throws Exception {
+        Map<String, Client> all = new LinkedHashMap<>(clients);
+        boolean withTwin = clients.containsKey(RAW);
+        if (withTwin) {
+            all.put(TWIN, new Raw(persistent, Extra.NONE, false, true, 1));
+            all.get(TWIN).throughput(Math.max(1000, messages / 10));
+        }
+        try {
+            Map<String, List<long[]>> lat = new LinkedHashMap<>();
+            all.keySet().forEach(k -> lat.put(k, new ArrayList<>()));
+            List<String> order = new ArrayList<>(all.keySet());
             for (int r = 0; r < Math.max(1, reps / 2 + 1); r++) {
-                Client[] order = r % 2 == 0 ? new Client[] {raw, sb, rawTwin, rawProps} : new Client[] {rawProps, rawTwin, sb, raw};
-                for (Client c : order) {
-                    (c == raw ? rawLat : c == rawTwin ? twinLat : c == rawProps ? propsLat : sbLat).add(c.latency(rate, latencySeconds));
+                for (String name : order) {
+                    lat.get(name).add(all.get(name).latency(rate, latencySeconds));
                 }
+                Collections.reverse(order);
             }
-            long[] rl = merge(rawLat);
-            long[] tl = merge(twinLat);
-            long[] pl = merge(propsLat);
-            long[] sl = merge(sbLat);
-            printLatency(mode, "raw", rl, "identical second raw client", tl, " (noise floor)");
-            printLatency(mode, "raw", rl, "switchboard", sl, "");
-            printLatency(mode, "raw+same-work", pl, "switchboard", sl, "");
+            Map<String, long[]> merged = new LinkedHashMap<>();
+            lat.forEach((k, v) -> merged.put(k, merge(v)));
+            String ref = all.keySet().iterator().next();
+            long[] rl = merged.get(ref);
+            System.out.printf("%n%s latency at %,d msg/s (%d s trials, first 10%% dropped), ratio to %s:%n", mode, rate, latencySeconds, ref);
+            for (Map.Entry<String, long[]> e : merged.entrySet()) {
+                long[] l = e.getValue();
+                double p50 = (double) pct(l, 50) / Math.max(1, pct(rl, 50));
+                double p99 = (double) pct(l, 99) / Math.max(1, pct(rl, 99));
+                String note = e.getKey().equals(TWIN) ? "  (noise floor)"
+                        : e.getKey().equals(SB_ONE) && ref.equals(RAW) ? "  " + Measures.atMost(Math.max(p50, p99), 1.2) : "";
+                System.out.printf("    %-28s p50 %,7d us  p99 %,8d us   p50 %.2fx  p99 %.2fx%s%n", e.getKey(), pct(l, 50), pct(l, 99), p50,
+                        p99, note);
+            }
+        } finally {
+            if (withTwin) {
+                all.get(TWIN).close();
+            }
         }
     }
 
-    /** Prints p50/p99 of a reference and a contender (sorted latencies, us) and their ratios. */
-    private void printLatency(String mode, String refName, long[] ref, String name, long[] lat, String note) {
-        System.out.printf("%s latency at %,d msg/s: %s p50 %,d us p99 %,d us; %s p50 %,d us p99 %,d us; ratio p50 %.2f p99 %.2f%s%n",
-                mode, rate, refName, pct(ref, 50), pct(ref, 99), name, pct(lat, 50), pct(lat, 99),
-                (double) pct(lat, 50) / Math.max(1, pct(ref, 50)), (double) pct(lat, 99) / Math.max(1, pct(ref, 99)), note);
+    private void fanout() throws Exception {
+        for (int n : fanouts) {
+            System.out.printf("%nFan-out, transient: one publisher, %d subscribing instances, %d messages published per trial%n", n,
+                    fanoutMessages);
+            Map<String, Client> clients = new LinkedHashMap<>();
+            try {
+                clients.put("raw, same topology", new Raw(false, Extra.NONE, true, true, n));
+                clients.put("Switchboard", new Sb(false, true, n));
+                Map<String, Double> m = trials("fan-out " + n, clients, fanoutMessages);
+                double ratio = m.get("Switchboard") / m.get("raw, same topology");
+                System.out.printf("  fan-out to %d: Switchboard / raw delivered total %.2fx %s%n", n, ratio, Measures.atLeast(ratio, 0.9));
+            } finally {
+                closeAll(clients.values());
+            }
+        }
     }
 
     private static long[] merge(List<long[]> parts) {
@@ -233,7 +388,7 @@ public final class RabbitMqBenchmark {
      * CPU time used so far by every local RabbitMQ node (processes named beam.smp, user plus
      * system, from /proc), in nanoseconds; -1 where that cannot be read (not Linux, remote broker).
      */
-    private static long brokerCpuNanos() {
+    static long brokerCpuNanos() {
         long ticks = 0;
         boolean found = false;
         try (DirectoryStream<Path> procs = Files.newDirectoryStream(Path.of("/proc"), "[0-9]*")) {
@@ -282,60 +437,69 @@ public final class RabbitMqBenchmark {
      */
     private void breakdown() throws Exception {
         String bareName = "bare (BASIC properties)";
-        System.out.printf("RabbitMQ breakdown: raw amqp-client, %d messages of %d B per trial, confirm window %d, prefetch %d, acks every %d,"
-                + " %d reps, order reversed every rep%n", messages, size, window, prefetch, ackEvery, reps);
+        System.out.printf("RabbitMQ breakdown: raw amqp-client (publisher and consumer on separate connections), %d messages of %d B"
+                + " per trial, confirm window %d, prefetch %d, acks every %d, %d reps, order reversed every rep%n", messages, size,
+                window, prefetch, ackEvery, reps);
         for (String mode : modes) {
             boolean persistent = mode.equals("persistent");
-            Map<String, Client> variants = new java.util.LinkedHashMap<>();
+            Map<String, Client> variants = new LinkedHashMap<>();
             try {
-                variants.put(bareName, new Raw(persistent, Extra.NONE, false));
-                variants.put("+ message id", new Raw(persistent, Extra.ID, false));
-                variants.put("+ id, timestamp", new Raw(persistent, Extra.ID_TIMESTAMP, false));
-                variants.put("+ header only", new Raw(persistent, Extra.HEADER, false));
-                variants.put("+ id, timestamp, header", new Raw(persistent, Extra.ALL, false));
-                variants.put("+ topic binding only", new Raw(persistent, Extra.NONE, true));
-                variants.put("+ id, timestamp, binding", new Raw(persistent, Extra.ID_TIMESTAMP, true));
-                variants.put("+ all four", new Raw(persistent, Extra.ALL, true));
-                Map<String, List<Double>> rate = new HashMap<>();
+                variants.put(bareName, new Raw(persistent, Extra.NONE, false, true, 1));
+                variants.put("+ message id", new Raw(persistent, Extra.ID, false, true, 1));
+                variants.put("+ id, timestamp", new Raw(persistent, Extra.ID_TIMESTAMP, false, true, 1));
+                variants.put("+ header only", new Raw(persistent, Extra.HEADER, false, true, 1));
+                variants.put("+ id, timestamp, header", new Raw(persistent, Extra.ALL, false, true, 1));
+                variants.put("+ topic binding only", new Raw(persistent, Extra.NONE, true, true, 1));
+                variants.put("+ id, timestamp, binding", new Raw(persistent, Extra.ID_TIMESTAMP, true, true, 1));
+                variants.put("+ all four", new Raw(persistent, Extra.ALL, true, true, 1));
+                Map<String, List<Double>> rates = new HashMap<>();
                 Map<String, List<Double>> broker = new HashMap<>();
                 List<String> order = new ArrayList<>(variants.keySet());
                 for (Client c : variants.values()) {
                     c.throughput(Math.max(1000, messages / 10));
                 }
                 for (int r = 0; r < reps; r++) {
-                    java.util.Collections.reverse(order);
+                    Collections.reverse(order);
                     for (String name : order) {
                         long brokerCpu = brokerCpuNanos();
-                        rate.computeIfAbsent(name, k -> new ArrayList<>()).add(variants.get(name).throughput(messages));
+                        rates.computeIfAbsent(name, k -> new ArrayList<>()).add(variants.get(name).throughput(messages));
                         broker.computeIfAbsent(name, k -> new ArrayList<>()).add((brokerCpuNanos() - brokerCpu) / 1000.0 / messages);
                     }
                 }
-                double bare = median(rate.get(bareName));
+                double bare = median(rates.get(bareName));
                 for (String name : variants.keySet()) {
-                    double m = median(rate.get(name));
+                    double m = median(rates.get(name));
                     System.out.printf("%s %-28s %,8.0f msg/s  %.2fx bare  broker CPU %5.1f us/msg  (trials: %s)%n", mode, name, m, m / bare,
-                            median(broker.get(name)), rate.get(name).stream().map(v -> String.format("%,.0f", v)).toList());
+                            median(broker.get(name)), rates.get(name).stream().map(v -> String.format("%,.0f", v)).toList());
                 }
             } finally {
-                for (Client c : variants.values()) {
-                    c.close();
-                }
+                closeAll(variants.values());
             }
         }
     }
 
-    /** Raw amqp-client: one connection, a confirm channel guarded by the publishing thread, a consumer channel. */
+    private ConnectionFactory factory() throws Exception {
+        ConnectionFactory f = new ConnectionFactory();
+        f.setUri(uri);
+        f.setAutomaticRecoveryEnabled(false);
+        return f;
+    }
+
+    /**
+     * Raw amqp-client: a confirm channel guarded by the publishing thread, and one or more consumer
+     * channels each with its own queue on the exchange.
+     */
     private final class Raw implements Client {
         private final boolean persistent;
         private final Extra extra;
         private final boolean topicBinding;
-        private final Connection conn;
+        private final List<Connection> connections = new ArrayList<>();
         private final Channel pub;
-        private final Channel sub;
+        private final Channel admin;
         private final String exchange = "bench.raw." + UUID.randomUUID();
-        private final String queue;
+        private final int subscribers;
         private final Semaphore permits = new Semaphore(window);
-        private final java.util.concurrent.ConcurrentSkipListSet<Long> outstanding = new java.util.concurrent.ConcurrentSkipListSet<>();
+        private final ConcurrentSkipListSet<Long> outstanding = new ConcurrentSkipListSet<>();
         private volatile Sink sink;
 
         /**
@@ -345,16 +509,18 @@ public final class RabbitMqBenchmark {
          *     sent when the id does not carry the time
          * @param topicBinding whether the fan-out exchange is also bound to a topic exchange, as
          *     Switchboard binds every channel's exchange for pattern subscriptions
+         * @param separate whether the publisher and each consumer have connections of their own
+         * @param subscribers how many consumers, each with its own queue bound to the exchange
          */
-        Raw(boolean persistent, Extra extra, boolean topicBinding) throws Exception {
+        Raw(boolean persistent, Extra extra, boolean topicBinding, boolean separate, int subscribers) throws Exception {
             this.persistent = persistent;
             this.extra = extra;
             this.topicBinding = topicBinding;
-            ConnectionFactory f = new ConnectionFactory();
-            f.setUri(uri);
-            f.setAutomaticRecoveryEnabled(false);
-            conn = f.newConnection("bench-raw");
-            pub = conn.createChannel();
+            this.subscribers = subscribers;
+            ConnectionFactory f = factory();
+            Connection pubConn = f.newConnection(separate ? "bench-raw-pub" : "bench-raw");
+            connections.add(pubConn);
+            pub = pubConn.createChannel();
             pub.confirmSelect();
             pub.addConfirmListener(new ConfirmListener() {
                 @Override
@@ -367,34 +533,52 @@ public final class RabbitMqBenchmark {
                     settle(seq, multiple);
                 }
             });
-            sub = conn.createChannel();
-            sub.exchangeDeclare(exchange, BuiltinExchangeType.FANOUT, persistent, true, null);
+            admin = pubConn.createChannel();
+            admin.exchangeDeclare(exchange, BuiltinExchangeType.FANOUT, persistent, true, null);
             if (topicBinding) {
-                sub.exchangeDeclare(exchange + ".topic", BuiltinExchangeType.TOPIC, false, true, null);
-                sub.exchangeBind(exchange + ".topic", exchange, "");
+                admin.exchangeDeclare(exchange + ".topic", BuiltinExchangeType.TOPIC, false, true, null);
+                admin.exchangeBind(exchange + ".topic", exchange, "");
             }
-            queue = persistent ? sub.queueDeclare("bench.raw.q." + UUID.randomUUID(), true, false, true, null).getQueue()
-                    : sub.queueDeclare().getQueue();
-            sub.queueBind(queue, exchange, "");
-            sub.basicQos(prefetch);
-            sub.basicConsume(queue, false, new DefaultConsumer(sub) {
-                private int unacked;
-
-                @Override
-                public void handleDelivery(String tag, Envelope env, AMQP.BasicProperties props, byte[] body) throws java.io.IOException {
-                    Sink s = sink;
-                    if (s != null) {
-                        s.accept(body);
-                    }
-                    if (++unacked >= ackEvery) {
-                        unacked = 0;
-                        sub.basicAck(env.getDeliveryTag(), true);
-                    } else if (s != null && s.remaining() == 0) {
-                        unacked = 0;
-                        sub.basicAck(env.getDeliveryTag(), true);
-                    }
+            for (int i = 0; i < subscribers; i++) {
+                Connection subConn = pubConn;
+                if (separate) {
+                    subConn = f.newConnection("bench-raw-sub-" + i);
+                    connections.add(subConn);
                 }
-            });
+                Channel sub = subConn.createChannel();
+                String queue = persistent ? sub.queueDeclare("bench.raw.q." + UUID.randomUUID(), true, false, true, null).getQueue()
+                        : sub.queueDeclare().getQueue();
+                sub.queueBind(queue, exchange, "");
+                sub.basicQos(prefetch);
+                sub.basicConsume(queue, false, new DefaultConsumer(sub) {
+                    private Sink trial;
+                    private int seen;
+                    private int unacked;
+
+                    @Override
+                    public void handleDelivery(String tag, Envelope env, AMQP.BasicProperties props, byte[] body) throws IOException {
+                        Sink s = sink;
+                        if (s != trial) {
+                            trial = s;
+                            seen = 0;
+                        }
+                        if (s != null) {
+                            s.accept(body);
+                        }
+                        seen++;
+                        // ack in batches, and at the end of a trial so that nothing waits unacknowledged
+                        if (++unacked >= ackEvery || (s != null && seen == s.perSubscriber)) {
+                            unacked = 0;
+                            sub.basicAck(env.getDeliveryTag(), true);
+                        }
+                    }
+                });
+            }
+        }
+
+        @Override
+        public int subscribers() {
+            return subscribers;
         }
 
         private void settle(long seq, boolean multiple) {
@@ -431,7 +615,7 @@ public final class RabbitMqBenchmark {
 
         @Override
         public double throughput(int n) throws Exception {
-            Sink s = new Sink(n, false);
+            Sink s = new Sink(n, subscribers, false);
             sink = s;
             long start = System.nanoTime();
             byte[] body = payload(0);
@@ -441,13 +625,13 @@ public final class RabbitMqBenchmark {
             s.await();
             permits.acquire(window);
             permits.release(window);
-            return n / ((System.nanoTime() - start) / 1e9);
+            return (double) n * subscribers / ((System.nanoTime() - start) / 1e9);
         }
 
         @Override
         public long[] latency(int perSecond, int seconds) throws Exception {
             int n = perSecond * seconds;
-            Sink s = new Sink(n, true);
+            Sink s = new Sink(n, subscribers, true);
             sink = s;
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
@@ -461,21 +645,54 @@ public final class RabbitMqBenchmark {
         @Override
         public void close() throws Exception {
             if (topicBinding) {
-                sub.exchangeDelete(exchange + ".topic");
+                admin.exchangeDelete(exchange + ".topic");
             }
-            conn.close();
+            for (Connection c : connections) {
+                c.close();
+            }
         }
     }
 
-    /** Switchboard on the rabbitmq transport with the same window, prefetch and persistence. */
+    /**
+     * Switchboard on the rabbitmq transport with the same window, prefetch and persistence: one
+     * instance publishing and subscribing, or a publishing instance and {@code subscribers}
+     * subscribing instances.
+     */
     private final class Sb implements Client {
-        private final Switchboard sb;
+        private final Switchboard publisher;
+        private final List<Switchboard> instances = new ArrayList<>();
+        private final List<Subscription> subscriptions = new ArrayList<>();
+        private final List<String> durables = new ArrayList<>();
         private final String channel = "bench.sb." + UUID.randomUUID().toString().substring(0, 8);
-        private final Subscription subscription;
-        private final String durable;
+        private final int subscribers;
         private volatile Sink sink;
 
-        Sb(boolean persistent) {
+        Sb(boolean persistent, boolean separateInstances, int subscribers) {
+            this.subscribers = subscribers;
+            publisher = open(persistent);
+            instances.add(publisher);
+            for (int i = 0; i < subscribers; i++) {
+                Switchboard sub = publisher;
+                if (separateInstances) {
+                    sub = open(persistent);
+                    instances.add(sub);
+                }
+                SubscriptionOptions opts = SubscriptionOptions.defaults();
+                if (persistent) {
+                    String durable = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+                    durables.add(durable);
+                    opts = opts.durable(durable);
+                }
+                subscriptions.add(sub.subscriber().subscribe(channel, opts, d -> {
+                    Sink s = sink;
+                    if (s != null) {
+                        s.accept(d.message().payload());
+                    }
+                }));
+            }
+        }
+
+        private Switchboard open(boolean persistent) {
             Map<String, Object> p = new HashMap<>();
             p.put("switchboard.transport", "rabbitmq");
             p.put("switchboard.rabbitmq.uri", uri);
@@ -484,30 +701,24 @@ public final class RabbitMqBenchmark {
             p.put("switchboard.rabbitmq.persistent", persistent);
             p.put("switchboard.subscriber.prefetch", prefetch);
             p.putAll(extra);
-            sb = Switchboard.open(p);
-            SubscriptionOptions opts = SubscriptionOptions.defaults();
-            durable = persistent ? "bench-" + UUID.randomUUID().toString().substring(0, 8) : null;
-            if (durable != null) {
-                opts = opts.durable(durable);
-            }
-            subscription = sb.subscriber().subscribe(channel, opts, d -> {
-                Sink s = sink;
-                if (s != null) {
-                    s.accept(d.message().payload());
-                }
-            });
+            return Switchboard.open(p);
+        }
+
+        @Override
+        public int subscribers() {
+            return subscribers;
         }
 
         @Override
         public double throughput(int n) throws Exception {
-            Sink s = new Sink(n, false);
+            Sink s = new Sink(n, subscribers, false);
             sink = s;
             AtomicInteger confirmed = new AtomicInteger();
             AtomicReference<Throwable> failure = new AtomicReference<>();
             long start = System.nanoTime();
             Message m = Message.ofBytes(payload(0));
             for (int i = 0; i < n; i++) {
-                sb.publisher().publish(channel, m).whenComplete((ok, e) -> {
+                publisher.publisher().publish(channel, m).whenComplete((ok, e) -> {
                     if (e != null) {
                         failure.set(e);
                     }
@@ -521,47 +732,54 @@ public final class RabbitMqBenchmark {
             if (failure.get() != null) {
                 throw new IllegalStateException("a publish failed", failure.get());
             }
-            return n / ((System.nanoTime() - start) / 1e9);
+            return (double) n * subscribers / ((System.nanoTime() - start) / 1e9);
         }
 
         @Override
         public long[] latency(int perSecond, int seconds) throws Exception {
             int n = perSecond * seconds;
-            Sink s = new Sink(n, true);
+            Sink s = new Sink(n, subscribers, true);
             sink = s;
             long start = System.nanoTime();
             for (int i = 0; i < n; i++) {
                 pace(start, i, perSecond);
-                sb.publisher().publish(channel, Message.ofBytes(payload(System.nanoTime())));
+                publisher.publisher().publish(channel, Message.ofBytes(payload(System.nanoTime())));
             }
             s.await();
             return s.latencies(n / 10);
         }
 
         @Override
-        public void close() {
-            subscription.close();
-            if (durable != null) {
-                sb.subscriber().deleteDurable(durable);
+        public void close() throws Exception {
+            for (Subscription s : subscriptions) {
+                s.close();
             }
-            try (Channel ch = sb.unwrap(Connection.class).createChannel()) {
+            for (String d : durables) {
+                publisher.subscriber().deleteDurable(d);
+            }
+            for (Switchboard sb : instances) {
+                sb.close();
+            }
+            // the channel's exchange is durable (Switchboard leaves it for other instances): remove it
+            try (Connection c = factory().newConnection("bench-cleanup"); Channel ch = c.createChannel()) {
                 ch.exchangeDelete("bench.ch." + channel);
             } catch (Exception e) {
                 System.err.println("could not delete the benchmark's exchange: " + e);
             }
-            sb.close();
         }
     }
 
     /** Counts deliveries of one trial and, for latency trials, records send-to-handler times. */
     private static final class Sink {
+        final int perSubscriber;
         private final CountDownLatch done;
         private final long[] latencies;
         private final AtomicInteger next = new AtomicInteger();
 
-        Sink(int n, boolean measure) {
-            this.done = new CountDownLatch(n);
-            this.latencies = measure ? new long[n] : null;
+        Sink(int n, int subscribers, boolean measure) {
+            this.perSubscriber = n;
+            this.done = new CountDownLatch(n * subscribers);
+            this.latencies = measure ? new long[n * subscribers] : null;
         }
 
         void accept(byte[] body) {
@@ -572,10 +790,6 @@ public final class RabbitMqBenchmark {
                 }
             }
             done.countDown();
-        }
-
-        long remaining() {
-            return done.getCount();
         }
 
         void await() throws InterruptedException {
