@@ -37,7 +37,8 @@ final class Measures {
     }
 
     /**
-     * The version of a client library, from the pom.properties Maven put in its jar; "?" if absent.
+     * The version of a client library, from the pom.properties Maven put in its jar, else from its
+     * manifest; "?" if neither has it.
      *
      * @param anyClass a class of the library, whose class loader finds the file
      */
@@ -45,7 +46,8 @@ final class Measures {
         String path = "/META-INF/maven/" + groupId + "/" + artifactId + "/pom.properties";
         try (java.io.InputStream in = anyClass.getResourceAsStream(path)) {
             if (in == null) {
-                return "?";
+                String v = anyClass.getPackage().getImplementationVersion();
+                return v == null ? "?" : v;
             }
             java.util.Properties p = new java.util.Properties();
             p.load(in);

@@ -21,14 +21,17 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import net.rubyeye.xmemcached.MemcachedClient;
 import net.rubyeye.xmemcached.XMemcachedClientBuilder;
+import net.rubyeye.xmemcached.command.BinaryCommandFactory;
 import net.spy.memcached.ConnectionFactoryBuilder;
 
 /**
  * Switchboard's memcached cache against the raw clients in the same run, trials alternated:
  * (a) asynchronous single-key get and set with a fixed number of operations in flight from one
  * thread, raw spymemcached vs {@code getAsync}/{@code putAsync}; (b) blocking get and set from
- * many threads, raw spymemcached vs xmemcached vs Switchboard's blocking API. Prints every trial,
- * the medians and the ratios. Run with {@code bin/bench memcached [--help]}.
+ * many threads, raw spymemcached vs xmemcached vs Switchboard's blocking API. Each reference runs
+ * as its own docs and its author's benchmark run it (settings printed first: spymemcached on the
+ * binary protocol, xmemcached on its text protocol with one connection). Prints every trial, the
+ * medians and the ratios. Run with {@code bin/bench memcached [--help]}.
  */
 public final class MemcachedBenchmark {
     private static final String USAGE = String.join("\n",
@@ -41,10 +44,12 @@ public final class MemcachedBenchmark {
             "  --value-size N         value size in bytes (default 100)",
             "  --keys N               distinct keys per contender (default 1000)",
             "  --only async|blocking  run one part only",
-            "  --raw-protocol text|binary  protocol of the raw spymemcached client (default text, its own default)",
+            "  --raw-protocol text|binary  protocol of raw spymemcached (default binary, as its docs show; text is its built-in default)",
+            "  --xmc-protocol text|binary  protocol of xmemcached (default text, its default and its author's benchmark setting)",
+            "  --xmc-pool N           xmemcached connections per server (default 1, its default and its author's benchmark setting)",
             "  --set KEY=VALUE        extra Switchboard setting, repeatable, e.g. --set switchboard.memcached.connections=2",
             "  --help                 this text",
-            "Default run: about 1-2 minutes. Figures are operations per second.");
+            "Prints each reference's settings first. Default run: about 1-2 minutes. Figures are operations per second.");
 
     private final String server;
     private final int seconds;
@@ -55,6 +60,8 @@ public final class MemcachedBenchmark {
     private final int keyCount;
     private final String only;
     private final boolean rawBinary;
+    private final boolean xmcBinary;
+    private final int xmcPool;
     private final Map<String, Object> extra;
 
     private MemcachedBenchmark(Map<String, String> o, Map<String, Object> extra) {
@@ -67,8 +74,18 @@ public final class MemcachedBenchmark {
         new Random(42).nextBytes(value);
         this.keyCount = Integer.parseInt(o.getOrDefault("keys", "1000"));
         this.only = o.get("only");
-        this.rawBinary = "binary".equals(o.getOrDefault("raw-protocol", "text"));
+        this.rawBinary = protocol(o, "raw-protocol", "binary");
+        this.xmcBinary = protocol(o, "xmc-protocol", "text");
+        this.xmcPool = Integer.parseInt(o.getOrDefault("xmc-pool", "1"));
         this.extra = extra;
+    }
+
+    private static boolean protocol(Map<String, String> o, String key, String dflt) {
+        String v = o.getOrDefault(key, dflt);
+        if (!v.equals("text") && !v.equals("binary")) {
+            throw new IllegalArgumentException("--" + key + " must be text or binary, got '" + v + "'");
+        }
+        return v.equals("binary");
     }
 
     public static void main(String[] args) throws Exception {
@@ -110,7 +127,12 @@ public final class MemcachedBenchmark {
         net.spy.memcached.MemcachedClient spy = new net.spy.memcached.MemcachedClient(new ConnectionFactoryBuilder()
                 .setProtocol(rawBinary ? ConnectionFactoryBuilder.Protocol.BINARY : ConnectionFactoryBuilder.Protocol.TEXT).build(),
                 List.of(address));
-        MemcachedClient xmc = new XMemcachedClientBuilder(List.of(address)).build();
+        XMemcachedClientBuilder xmcBuilder = new XMemcachedClientBuilder(List.of(address));
+        xmcBuilder.setConnectionPoolSize(xmcPool);
+        if (xmcBinary) {
+            xmcBuilder.setCommandFactory(new BinaryCommandFactory());
+        }
+        MemcachedClient xmc = xmcBuilder.build();
         Map<String, Object> props = new LinkedHashMap<>();
         props.put("switchboard.transport", "memory");
         props.put("switchboard.cache", "memcached");
@@ -126,9 +148,24 @@ public final class MemcachedBenchmark {
                 xmc.set(xKeys.get(i), 0, value);
                 cache.put(sbKeys.get(i), value);
             }
-            System.out.printf(Locale.ROOT, "memcached %s; value %d bytes, %d keys; trials of %d s, %d reps, alternated; raw spymemcached %s protocol;"
-                    + " Switchboard %s%n", server, value.length, keyCount, seconds, reps, rawBinary ? "binary" : "text",
-                    sb.health().components().get("cache").details().get("protocol") + " protocol" + (extra.isEmpty() ? "" : " " + extra));
+            System.out.printf(Locale.ROOT, "memcached %s; value %d bytes, %d keys; trials of %d s, %d reps, alternated%n", server,
+                    value.length, keyCount, seconds, reps);
+            System.out.println(String.join("\n",
+                    "References and their settings:",
+                    "  raw spymemcached " + Measures.version(net.spy.memcached.MemcachedClient.class, "net.spy", "spymemcached") + ": "
+                            + (rawBinary ? "binary protocol (as spymemcached's docs show: BinaryConnectionFactory; Switchboard uses it too)"
+                                    : "text protocol (its built-in default)")
+                            + "; otherwise ConnectionFactoryBuilder defaults: one connection and I/O thread per server, ARRAY_MOD"
+                            + " locator with its native hash, shouldOptimize off, Nagle off, 2.5 s operation timeout, 16384-operation"
+                            + " queues; async calls (asyncGet, set) with listeners, blocking calls as get() and set().get()",
+                    "  xmemcached " + Measures.version(MemcachedClient.class, "com.googlecode.xmemcached", "xmemcached") + ": "
+                            + (xmcBinary ? "binary protocol (BinaryCommandFactory)" : "text protocol (TextCommandFactory, its default)")
+                            + ", connection pool " + xmcPool + " per server (its default is 1; its author's own benchmark, in the"
+                            + " xmemcached repository's benchmark folder, runs text protocol with 1 connection); otherwise"
+                            + " XMemcachedClientBuilder defaults: array session locator, optimizeGet/optimizeSet/merge buffer on, TCP_NODELAY;"
+                            + " blocking get and set",
+                    "  Switchboard: the memcached cache, " + sb.health().components().get("cache").details().get("protocol") + " protocol,"
+                            + " its defaults" + (extra.isEmpty() ? "" : " and " + extra)));
             List<String> summary = new ArrayList<>();
             if (only == null || only.equals("async")) {
                 System.out.printf("%n(a) async, %d operations in flight from one thread%n", inflight);
