@@ -57,6 +57,32 @@ final class Measures {
         }
     }
 
+    /**
+     * Context switches of every live thread of this process so far (voluntary plus involuntary,
+     * from /proc/self/task/N/status), or -1 where /proc cannot be read. A thread that hands work to
+     * another and the one woken for it add one each, so per message it counts hand-offs.
+     */
+    static long contextSwitches() {
+        long total = 0;
+        try (java.nio.file.DirectoryStream<java.nio.file.Path> tasks =
+                java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of("/proc/self/task"))) {
+            for (java.nio.file.Path t : tasks) {
+                try {
+                    for (String line : java.nio.file.Files.readAllLines(t.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:") || line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            total += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                } catch (java.io.IOException | RuntimeException gone) {
+                    // the thread ended while being read
+                }
+            }
+        } catch (java.io.IOException | RuntimeException e) {
+            return -1;
+        }
+        return total;
+    }
+
     /** The median; the mean of the middle two for an even count. */
     static double median(List<Double> values) {
         List<Double> s = new ArrayList<>(values);
