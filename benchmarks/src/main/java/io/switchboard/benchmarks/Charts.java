@@ -17,7 +17,9 @@ import javax.imageio.ImageIO;
 /**
  * Line charts drawn with the JDK alone (headless AWT and ImageIO), so that the benchmarks need no
  * charting library: panels side by side, each with one line per series over the same categorical
- * x values, the y axis from zero. A missing point ({@code NaN}) breaks its line.
+ * x values. The y axis starts at zero, or is logarithmic (decades) when the values span more than
+ * 50x, so that series a hundred times apart stay readable. A missing point ({@code NaN}) breaks
+ * its line.
  */
 final class Charts {
     private static final Color[] COLORS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd),
@@ -66,23 +68,38 @@ final class Charts {
         int px = x0 + LEFT;
         int py = y0 + TOP;
         double max = 0;
+        double min = Double.MAX_VALUE;
         for (double[] ys : p.series().values()) {
             for (double y : ys) {
                 if (!Double.isNaN(y)) {
                     max = Math.max(max, y);
+                    if (y > 0) {
+                        min = Math.min(min, y);
+                    }
                 }
             }
         }
-        max = niceCeiling(max);
+        boolean log = min != Double.MAX_VALUE && max / min > 50;
+        double lo = log ? Math.pow(10, Math.floor(Math.log10(min))) : 0;
+        double hi = log ? Math.pow(10, Math.ceil(Math.log10(max))) : niceCeiling(max);
+        Scale scale = new Scale(log, lo, hi, py, plotH);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
         g.setColor(Color.BLACK);
         g.drawString(p.title(), x0 + 12, y0 + 18);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         FontMetrics fm = g.getFontMetrics();
-        int ticks = 5;
-        for (int t = 0; t <= ticks; t++) {
-            double v = max * t / ticks;
-            int y = py + plotH - (int) Math.round(plotH * (double) t / ticks);
+        List<Double> ticks = new java.util.ArrayList<>();
+        if (log) {
+            for (double v = lo; v <= hi * 1.0001; v *= 10) {
+                ticks.add(v);
+            }
+        } else {
+            for (int t = 0; t <= 5; t++) {
+                ticks.add(hi * t / 5);
+            }
+        }
+        for (double v : ticks) {
+            int y = scale.y(v);
             g.setColor(new Color(0xe6e6e6));
             g.drawLine(px, y, px + plotW, y);
             g.setColor(Color.DARK_GRAY);
@@ -99,7 +116,7 @@ final class Charts {
             g.drawString(label, x - fm.stringWidth(label) / 2, py + plotH + 17);
         }
         g.drawString(xLabel, px + plotW / 2 - fm.stringWidth(xLabel) / 2, py + plotH + 36);
-        g.drawString(p.yLabel(), x0 + 12, y0 + 38);
+        g.drawString(p.yLabel() + (log ? " (log scale)" : ""), x0 + 12, y0 + 38);
         int s = 0;
         int legendY = py + 14;
         for (Map.Entry<String, double[]> e : p.series().entrySet()) {
@@ -115,7 +132,7 @@ final class Charts {
                     continue;
                 }
                 int x = xAt(px, plotW, n, i);
-                int y = py + plotH - (int) Math.round(plotH * (max == 0 ? 0 : ys[i] / max));
+                int y = scale.y(ys[i]);
                 g.fillOval(x - 3, y - 3, 7, 7);
                 if (lastX != null) {
                     g.drawLine(lastX, lastY, x, y);
@@ -128,6 +145,14 @@ final class Charts {
             g.setColor(Color.BLACK);
             g.drawString(e.getKey(), px + 30, legendY - 3);
             legendY += 15;
+        }
+    }
+
+    /** Maps a value to a pixel row: linear from zero, or by decades. */
+    private record Scale(boolean log, double lo, double hi, int top, int height) {
+        int y(double v) {
+            double f = log ? (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)) : v / hi;
+            return top + height - (int) Math.round(height * f);
         }
     }
 
@@ -156,9 +181,9 @@ final class Charts {
         if (v >= 10_000) {
             return String.format(Locale.ROOT, "%.0fk", v / 1e3);
         }
-        if (v >= 100) {
+        if (v >= 100 || v == 0) {
             return String.format(Locale.ROOT, "%.0f", v);
         }
-        return String.format(Locale.ROOT, "%.2f", v);
+        return v >= 1 ? String.format(Locale.ROOT, "%.1f", v) : String.format(Locale.ROOT, "%.2g", v);
     }
 }
