@@ -726,15 +726,18 @@ public final class ScaleBenchmark {
         double ratio = last.cpuUs() / first.cpuUs();
         String span = String.format(Locale.ROOT, "CPU per message %.2f us at %s, %.2f us at %s (%.2fx)", first.cpuUs(),
                 valueLabel(d, first.value()), last.cpuUs(), valueLabel(d, last.value()), ratio);
+        boolean handOff = last.switches() - first.switches() >= 0.5;
+        String handOffNote = String.format(Locale.ROOT, ": context switches per message rose from %.2f to %.2f, a hand-off between"
+                + " threads per message rather than a scan", first.switches(), last.switches());
         return switch (d) {
             case "exact", "exact-one" -> span + (ratio <= 1.5 ? " - flat: no growth beyond 1.5x (the drift of a busy 2-core machine)"
-                    : " - GROWS with the number of subscriptions: look for a scan");
+                    : " - GROWS with the number of subscriptions" + (handOff ? handOffNote : ": look for a scan"));
             case "patterns" -> {
                 double growth = (double) last.value() / first.value();
                 yield span + String.format(Locale.ROOT, ", %.3f us per added pattern", (last.cpuUs() - first.cpuUs())
                         / (last.value() - first.value())) + (ratio <= growth ? " - at most linear" : " - WORSE than linear");
             }
-            case "fanout" -> span + (ratio <= 1.5 ? " - flat or falling" : " - GROWS per delivered message");
+            case "fanout" -> span + (ratio <= 1.5 ? " - flat or falling" : " - GROWS per delivered message" + (handOff ? handOffNote : ""));
             default -> {
                 double copies = last.otherAlloc() / last.value();
                 double publishCopies = last.publisherAlloc() / last.value();
