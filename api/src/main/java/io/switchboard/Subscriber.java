@@ -39,8 +39,9 @@ public interface Subscriber {
     Subscription subscribe(String channelOrPattern, SubscriptionOptions options, MessageHandler handler);
 
     /**
-     * Deletes a durable subscription and every message kept for it. Subscribers of this instance
-     * still using the name stop receiving messages. A transport may refuse while other instances
+     * Deletes a durable subscription and every message kept for it. This instance's subscriptions
+     * of that name are closed first (as by {@link Subscription#close()}, waiting for their running
+     * handlers), so nothing re-creates it. A transport may refuse while other instances
      * still consume it, where it can tell (the {@code rabbitmq} transport does), rather than
      * delete under them: they would only create it again.
      *

@@ -79,6 +79,13 @@ final class DefaultSubscriber implements Subscriber {
         SubscriptionOptions.defaults().durable(name);
         runtime.ensureOpen();
         runtime.capabilities().require(Capability.DURABLE_SUBSCRIPTIONS, "deleting durable subscription '" + name + "'");
+        // This instance's own subscriptions of the name end first, as closed ones: left open, the
+        // transport would re-create what it deletes on their next (re)subscription.
+        for (SubscriptionImpl s : new ArrayList<>(open)) {
+            if (name.equals(s.options().durableName())) {
+                s.close();
+            }
+        }
         return runtime.transport().deleteDurable(name);
     }
 

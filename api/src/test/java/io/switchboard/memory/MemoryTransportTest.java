@@ -128,6 +128,21 @@ class MemoryTransportTest {
     }
 
     @Test
+    void deleteDurableClosesThisInstancesSubscriptionsOfTheNameAndLeavesNoQueueBehind() {
+        Switchboard sb = open();
+        String name = unique("deleted");
+        SubscriptionOptions options = SubscriptionOptions.defaults().durable(name);
+        Subscription sub = sb.subscriber().subscribe("jobs", options, d -> { });
+        Subscription other = sb.subscriber().subscribe("jobs", d -> { });
+        assertTrue(sb.subscriber().deleteDurable(name));
+        assertFalse(sub.isActive(), "the subscription of the deleted name is closed");
+        assertTrue(other.isActive(), "a subscription of another name stays");
+        sb.publisher().publishText("jobs", "after-delete");
+        assertFalse(sb.subscriber().deleteDurable(name), "nothing re-created the durable subscription");
+        assertEquals(1, sb.health().components().get("subscriptions").details().get("open"), sb.health().toString());
+    }
+
+    @Test
     void competingConsumersShareMessagesEachToOne() {
         Switchboard a = open();
         Switchboard b = open();
