@@ -63,8 +63,8 @@ final class BenchCommand implements Callable<Integer> {
             description = "Messages per publisher sent first and not measured, to warm up the JIT and connections (default ${DEFAULT-VALUE}).")
     int warmup;
 
-    @Option(names = "--timeout", defaultValue = "PT120S", paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "Longest run (default 120s).")
+    @Option(names = "--timeout", defaultValue = "120s", paramLabel = "DURATION",
+            description = "Longest run (default ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Option(names = "--no-progress", description = "No progress bar, even on a terminal.")

@@ -76,8 +76,8 @@ final class CacheCommand implements Callable<Integer> {
         String key;
         @Parameters(index = "1", paramLabel = "VALUE")
         String value;
-        @Option(names = "--ttl", paramLabel = "DURATION", converter = DurationConverter.class,
-                description = "Expiry (10s, 5m, PT1H); default: switchboard.cache.default-ttl.")
+        @Option(names = "--ttl", paramLabel = "DURATION",
+                description = "Expiry (10s, 5m, 1h or PT1H); default: switchboard.cache.default-ttl.")
         Duration ttl;
 
         @Override
@@ -127,7 +127,7 @@ final class CacheCommand implements Callable<Integer> {
         long delta;
         @Option(names = "--initial", paramLabel = "N", description = "Value when the counter is created (default: DELTA).")
         Long initial;
-        @Option(names = "--ttl", paramLabel = "DURATION", converter = DurationConverter.class, description = "Expiry when created (default none).")
+        @Option(names = "--ttl", paramLabel = "DURATION", description = "Expiry when created (default none).")
         Duration ttl;
 
         @Override

@@ -42,8 +42,8 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--changes", defaultValue = "12", description = "Changes to make (default: ${DEFAULT-VALUE}).")
     int changes;
 
-    @Option(names = "--timeout", defaultValue = "PT15S", converter = DurationConverter.class,
-            description = "How long to wait for copies to converge after a change (default 15s).")
+    @Option(names = "--timeout", defaultValue = "15s", paramLabel = "DURATION",
+            description = "How long to wait for copies to converge after a change (default ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Option(names = "--in-process", description = "Run every instance in this JVM even on a server transport.")

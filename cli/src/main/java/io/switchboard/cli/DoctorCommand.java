@@ -36,8 +36,8 @@ final class DoctorCommand implements Callable<Integer> {
     @Option(names = "--rounds", defaultValue = "5", paramLabel = "N", description = "Round trips to time (default ${DEFAULT-VALUE}).")
     int rounds;
 
-    @Option(names = "--timeout", defaultValue = "PT10S", paramLabel = "DURATION", converter = DurationConverter.class,
-            description = "How long one round trip may take (default 10s).")
+    @Option(names = "--timeout", defaultValue = "10s", paramLabel = "DURATION",
+            description = "How long one round trip may take (default ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Override

@@ -49,8 +49,8 @@ final class PubCommand implements Callable<Integer> {
     @Option(names = "--content-type", paramLabel = "TYPE", description = "Content type (default: text/plain; charset=utf-8).")
     String contentType;
 
-    @Option(names = "--timeout", defaultValue = "PT30S", paramLabel = "DURATION",
-            description = "How long to wait for the transport to accept everything (ISO-8601, default ${DEFAULT-VALUE}).")
+    @Option(names = "--timeout", defaultValue = "30s", paramLabel = "DURATION",
+            description = "How long to wait for the transport to accept everything (default ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Override

@@ -48,8 +48,7 @@ final class SubCommand implements Callable<Integer> {
     @Option(names = {"-n", "--count"}, paramLabel = "N", description = "Stop after N messages.")
     Integer count;
 
-    @Option(names = {"-t", "--timeout"}, paramLabel = "DURATION", description = "Stop after this long (ISO-8601 like PT10S, or 10s, 500ms).",
-            converter = DurationConverter.class)
+    @Option(names = {"-t", "--timeout"}, paramLabel = "DURATION", description = "Stop after this long (10s, 500ms, 2m or PT10S).")
     Duration timeout;
 
     @Option(names = "--json", description = "One JSON object per line: id, channel, timestamp, contentType, headers, payload or payloadBase64.")

@@ -1,5 +1,6 @@
 package io.switchboard.cli;
 
+import java.time.Duration;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -38,8 +39,15 @@ public final class SwitchboardCommand {
 
     /** Runs the command line and returns its exit code. */
     public static int run(String... args) {
+        return commandLine().execute(args);
+    }
+
+    /** The command tree with its converters and error handlers, as {@link #run} executes it. */
+    static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new SwitchboardCommand());
+        // Registered on the root after the annotated subcommands exist, so every Duration option of every command uses it.
+        cl.registerConverter(Duration.class, new DurationConverter());
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> Errors.report(e, cmd.getErr()));
-        return cl.execute(args);
+        return cl;
     }
 }

@@ -8,7 +8,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 import picocli.CommandLine.TypeConversionException;
 
 /** The command in this JVM, on the in-memory transport: exit codes, argument parsing and the in-process demo. */
@@ -20,9 +26,57 @@ class SwitchboardCommandTest {
         assertEquals(Duration.ofMillis(500), c.convert("500ms"));
         assertEquals(Duration.ofMinutes(2), c.convert("2m"));
         assertEquals(Duration.ofSeconds(10), c.convert("PT10S"));
+        assertEquals(Duration.ofHours(1), c.convert("1h"));
         assertEquals(Duration.ofMillis(1500), c.convert("1.5"));
         TypeConversionException e = assertThrows(TypeConversionException.class, () -> c.convert("soon"));
         assertTrue(e.getMessage().contains("'soon'"), e.getMessage());
+    }
+
+    @Test
+    void everyDurationOptionOfEveryCommandReadsTheShortForms() {
+        int checked = 0;
+        for (List<String> path : commandPaths(SwitchboardCommand.commandLine(), new ArrayList<>())) {
+            CommandLine command = find(SwitchboardCommand.commandLine(), path);
+            for (OptionSpec option : command.getCommandSpec().options()) {
+                if (option.type() != Duration.class) {
+                    continue;
+                }
+                for (String[] spelling : new String[][] {{"5s", "PT5S"}, {"1500ms", "PT1.5S"}, {"2m", "PT2M"}, {"PT10S", "PT10S"}}) {
+                    CommandLine root = SwitchboardCommand.commandLine();
+                    List<String> args = new ArrayList<>(path);
+                    args.add(option.longestName() + "=" + spelling[0]);
+                    for (PositionalParamSpec p : find(root, path).getCommandSpec().positionalParameters()) {
+                        if (p.required()) {
+                            args.add("x");
+                        }
+                    }
+                    root.parseArgs(args.toArray(new String[0]));
+                    Duration parsed = find(root, path).getCommandSpec().findOption(option.longestName()).getValue();
+                    assertEquals(Duration.parse(spelling[1]), parsed, String.join(" ", args));
+                }
+                checked++;
+            }
+        }
+        assertTrue(checked >= 7, "expected the duration options of pub, sub, cache set, cache incr, doctor, bench and demo; found " + checked);
+    }
+
+    private static List<List<String>> commandPaths(CommandLine command, List<String> prefix) {
+        List<List<String>> paths = new ArrayList<>();
+        paths.add(prefix);
+        for (Map.Entry<String, CommandLine> sub : command.getSubcommands().entrySet()) {
+            List<String> p = new ArrayList<>(prefix);
+            p.add(sub.getKey());
+            paths.addAll(commandPaths(sub.getValue(), p));
+        }
+        return paths;
+    }
+
+    private static CommandLine find(CommandLine root, List<String> path) {
+        CommandLine c = root;
+        for (String name : path) {
+            c = c.getSubcommands().get(name);
+        }
+        return c;
     }
 
     @Test
