@@ -23,7 +23,7 @@ final class CacheCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "name a subcommand: get, set, del or incr");
+        throw SwitchboardCommand.missingCommand(spec.commandLine());
     }
 
     /** Options shared by the cache subcommands. */

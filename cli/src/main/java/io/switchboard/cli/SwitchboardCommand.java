@@ -1,8 +1,12 @@
 package io.switchboard.cli;
 
 import java.time.Duration;
+import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 /**
  * The {@code switchboard} command. Subcommands share the library's configuration: properties
@@ -19,7 +23,7 @@ import picocli.CommandLine.Command;
                 "system properties and switchboard.properties. Exit: 0 ok, 1 failure found, 2 usage, 3 configuration, 4 connection."},
         subcommands = {PubCommand.class, SubCommand.class, CacheCommand.class, DoctorCommand.class, BenchCommand.class, DemoCommand.class,
                 DemoInstanceCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
-public final class SwitchboardCommand {
+public final class SwitchboardCommand implements Callable<Integer> {
     /** Exit code: the command ran and found a failure. */
     public static final int FAILED = 1;
     /** Exit code: the command line is wrong. */
@@ -29,7 +33,21 @@ public final class SwitchboardCommand {
     /** Exit code: a server could not be reached. */
     public static final int CONNECTION = 4;
 
+    @Spec
+    CommandSpec spec;
+
     private SwitchboardCommand() {
+    }
+
+    /** Without a command: a usage error listing the commands. */
+    @Override
+    public Integer call() {
+        throw missingCommand(spec.commandLine());
+    }
+
+    /** The usage error of a command run without one of its subcommands. */
+    static ParameterException missingCommand(CommandLine cmd) {
+        return new ParameterException(cmd, "name a command: " + String.join(", ", UsageErrors.visibleSubcommands(cmd)) + ".");
     }
 
     /** Runs the command line and exits with its code. */
@@ -47,6 +65,7 @@ public final class SwitchboardCommand {
         CommandLine cl = new CommandLine(new SwitchboardCommand());
         // Registered on the root after the annotated subcommands exist, so every Duration option of every command uses it.
         cl.registerConverter(Duration.class, new DurationConverter());
+        cl.setParameterExceptionHandler(new UsageErrors());
         cl.setExecutionExceptionHandler((e, cmd, parsed) -> Errors.report(e, cmd.getErr()));
         return cl;
     }

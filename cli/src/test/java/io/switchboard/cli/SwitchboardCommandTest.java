@@ -87,6 +87,44 @@ class SwitchboardCommandTest {
     }
 
     @Test
+    void aUsageErrorIsOneLineNamingTheCulpritWithADidYouMean() {
+        assertUsageLine(exec("doctr"), "unknown command 'doctr'", "Did you mean 'doctor'?");
+        assertUsageLine(exec("pbu", "ch", "x"), "unknown command 'pbu'", "Did you mean 'pub'?");
+        assertUsageLine(exec("nosuch"), "unknown command 'nosuch'", "pub, sub, cache");
+        assertUsageLine(exec("cache", "gt", "k"), "unknown command 'gt'", "Did you mean 'get'?");
+        assertUsageLine(exec("pub", "--tmeout", "5s", "ch", "x"), "unknown option '--tmeout'", "Did you mean '--timeout'?");
+        assertUsageLine(exec("sub", "ch", "--conut=3"), "unknown option '--conut'", "Did you mean '--count'?");
+        assertUsageLine(exec("--trnasport", "redis"), "unknown option '--trnasport'", "go after the command: switchboard COMMAND --transport");
+        assertUsageLine(exec("pub", "ch", "x", "y"), "unexpected argument 'y'", "switchboard pub --help");
+        assertUsageLine(exec("pub"), "CHANNEL", "switchboard pub --help");
+        assertUsageLine(exec("pub", "ch", "x", "--timeout", "soon"), "'soon' is not a duration", "--timeout");
+        assertUsageLine(exec("sub", "ch", "--count", "0", "--transport", "memory"), "--count must be at least 1", "switchboard sub --help");
+        assertUsageLine(exec(), "name a command", "pub, sub, cache");
+        assertUsageLine(exec("cache"), "name a command", "get, set, del");
+    }
+
+    private static void assertUsageLine(String[] result, String... expected) {
+        String err = result[1];
+        assertEquals(String.valueOf(SwitchboardCommand.USAGE), result[0], err);
+        assertEquals(1, err.lines().filter(l -> !l.isBlank()).count(), "one line expected:\n" + err);
+        assertTrue(!err.contains("Usage:"), err);
+        for (String e : expected) {
+            assertTrue(err.contains(e), "'" + e + "' missing from: " + err);
+        }
+    }
+
+    /** Runs the command in this JVM; returns the exit code, standard error and standard output. */
+    private static String[] exec(String... args) {
+        java.io.StringWriter out = new java.io.StringWriter();
+        java.io.StringWriter err = new java.io.StringWriter();
+        CommandLine cl = SwitchboardCommand.commandLine();
+        cl.setOut(new java.io.PrintWriter(out, true));
+        cl.setErr(new java.io.PrintWriter(err, true));
+        int code = cl.execute(args);
+        return new String[] {String.valueOf(code), err.toString(), out.toString()};
+    }
+
+    @Test
     void unknownProviderExitsThreeNamingTheKey() {
         String[] err = new String[1];
         int code = capture(err, () -> SwitchboardCommand.run("cache", "get", "k", "--transport", "memory", "--cache", "memcahced"));
