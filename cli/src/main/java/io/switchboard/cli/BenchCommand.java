@@ -27,9 +27,10 @@ import picocli.CommandLine.Model.CommandSpec;
  * every message).
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Publishes --messages messages of --size bytes across --publishers publishers to --subscribers subscribers",
-                "of one channel, and reports publish and delivery throughput and latency percentiles (p50/p90/p99/p99.9).",
-                "Shows a progress bar on a terminal. Exit 1 if any subscriber missed messages (the transport's guarantee shows here)."})
+        description = {"Measures publish and delivery throughput and latency.",
+                "Publishes --messages messages of --size bytes across --publishers publishers to --subscribers subscribers "
+                        + "of one channel, and reports publish and delivery throughput and latency percentiles (p50/p90/p99/p99.9).",
+                "Shows a progress bar on a terminal. Exits 1 if any subscriber missed messages (the transport's guarantee shows here)."})
 final class BenchCommand implements Callable<Integer> {
     private static final byte WARMUP = 1;
 

@@ -15,7 +15,7 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** Reads and writes the shared cache. */
 @Command(name = "cache", mixinStandardHelpOptions = true,
-        description = "Reads and writes the shared cache (the same keys and encoding as SharedCache: values are UTF-8 text here).",
+        description = {"Reads and writes the shared cache.", "Keys and encoding are those of SharedCache; values are UTF-8 text here."},
         subcommands = {CacheCommand.Get.class, CacheCommand.Set.class, CacheCommand.Del.class, CacheCommand.Incr.class})
 final class CacheCommand implements Callable<Integer> {
     @Spec
@@ -40,7 +40,7 @@ final class CacheCommand implements Callable<Integer> {
     }
 
     @Command(name = "get", mixinStandardHelpOptions = true,
-            description = "Prints the value of KEY as UTF-8 text; exits 1 (printing nothing on standard output) if absent.")
+            description = {"Prints the value of KEY as UTF-8 text.", "Exits 1, printing nothing on standard output, if KEY is absent."})
     static final class Get implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -95,7 +95,7 @@ final class CacheCommand implements Callable<Integer> {
         }
     }
 
-    @Command(name = "del", mixinStandardHelpOptions = true, description = "Deletes KEY; prints 1 if it existed, 0 if not (exit 0 either way).")
+    @Command(name = "del", mixinStandardHelpOptions = true, description = {"Deletes KEY and prints 1 if it existed, 0 if not.", "Exits 0 either way."})
     static final class Del implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -115,7 +115,8 @@ final class CacheCommand implements Callable<Integer> {
     }
 
     @Command(name = "incr", mixinStandardHelpOptions = true,
-            description = "Adds DELTA (default 1, may be negative) to the counter KEY, creating it at --initial (default: DELTA, as Redis INCRBY); prints the new value.")
+            description = {"Adds DELTA (default 1, may be negative) to the counter KEY and prints the new value.",
+                    "A new counter starts at --initial (default: DELTA, as Redis INCRBY)."})
     static final class Incr implements Callable<Integer> {
         @Spec
         CommandSpec spec;

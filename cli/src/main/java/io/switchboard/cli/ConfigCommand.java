@@ -19,7 +19,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** Lists every configuration key of the core and of each provider on the classpath. */
 @Command(name = "config", mixinStandardHelpOptions = true,
-        description = "Lists every configuration key (core and each provider on the classpath) with type, default and meaning.")
+        description = {"Lists every configuration key with type, default and meaning.",
+                "The core keys come first, then those of each provider on the classpath."})
 final class ConfigCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -27,7 +28,7 @@ final class ConfigCommand implements Callable<Integer> {
     @Option(names = "--markdown", description = "Print Markdown tables (as in README.md).")
     boolean markdown;
 
-    @Option(names = "--provider", description = "Only this provider ('core' for the core keys).")
+    @Option(names = "--provider", paramLabel = "NAME", description = "Only this provider ('core' for the core keys).")
     String only;
 
     @Override

@@ -25,8 +25,8 @@ import picocli.CommandLine.Model.CommandSpec;
  * that fails the command if any instance reads a copy that differs from the shared cache.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Runs service instances that keep near caches of a catalogue in sync through Switchboard, restarts one in the",
-                "middle, then checks that every instance reads what the shared cache holds (exit 0) or not (exit 1).",
+        description = {"Runs service instances that keep near caches of a catalogue in sync, then checks them.",
+                "One instance restarts in the middle; at the end every instance must read what the shared cache holds (exit 0, else 1).",
                 "Without --transport: in-memory transport and cache, every instance in this JVM, no server needed.",
                 "With --transport redis|rabbitmq: every instance is its own JVM process (cache default: redis for redis, memcached for rabbitmq)."})
 final class DemoCommand implements Callable<Integer> {
@@ -36,10 +36,10 @@ final class DemoCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
 
-    @Option(names = "--instances", defaultValue = "3", description = "Service instances (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--instances", defaultValue = "3", paramLabel = "N", description = "Service instances (default: ${DEFAULT-VALUE}).")
     int instances;
 
-    @Option(names = "--changes", defaultValue = "12", description = "Changes to make (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--changes", defaultValue = "12", paramLabel = "N", description = "Changes to make (default: ${DEFAULT-VALUE}).")
     int changes;
 
     @Option(names = "--timeout", defaultValue = "15s", paramLabel = "DURATION",

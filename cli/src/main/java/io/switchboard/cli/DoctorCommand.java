@@ -23,8 +23,9 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** Connects with the current configuration and says whether everything works, and if not, why. */
 @Command(name = "doctor", mixinStandardHelpOptions = true,
-        description = {"Connects with the current configuration and prints the providers, their capabilities, server versions",
-                "and a latency check (publish -> receive round trip, cache set/get), or a diagnosis of what is wrong.",
+        description = {"Checks that the configuration works, or says why not.",
+                "Connects and prints the providers, their capabilities, server versions and a latency check "
+                        + "(publish -> receive round trip, cache set/get), or a diagnosis of what is wrong.",
                 "Exit: 0 healthy, 1 a check failed, 3 configuration (unknown provider, bad value, refused credentials), 4 connection."})
 final class DoctorCommand implements Callable<Integer> {
     @Spec

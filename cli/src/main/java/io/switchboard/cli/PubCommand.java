@@ -25,7 +25,8 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** Publishes messages: one from the argument, or one per line of a file or of standard input. */
 @Command(name = "pub", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Publishes a text message to CHANNEL: DATA if given, else one message per line of --file, else of standard input.",
+        description = {"Publishes text messages to CHANNEL.",
+                "The message is DATA if given, else each line of --file, else each line of standard input.",
                 "Exits 0 once the transport accepted every message (confirmed by the broker on at-least-once transports)."})
 final class PubCommand implements Callable<Integer> {
     @Spec

@@ -28,8 +28,10 @@ import picocli.CommandLine.Model.CommandSpec;
 
 /** Subscribes and prints each message. */
 @Command(name = "sub", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Subscribes to a channel or pattern (* one segment, # any number) and prints every message:",
-                "id, channel, headers and payload (text when it is UTF-8, else base64), or one JSON object per line with --json.",
+        description = {"Subscribes to a channel or pattern and prints every message.",
+                "In a pattern, * matches one segment and # any number.",
+                "Each message is printed as id, channel, headers and payload (text when it is UTF-8, else base64), "
+                        + "or as one JSON object per line with --json.",
                 "Runs until --count messages arrived (exit 0), --timeout passed (exit 0 without --count, 1 if fewer than --count), or Ctrl-C.",
                 "Prints 'subscribed to ...' on standard error once messages published from then on will arrive."})
 final class SubCommand implements Callable<Integer> {

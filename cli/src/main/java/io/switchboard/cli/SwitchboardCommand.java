@@ -19,8 +19,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "switchboard", mixinStandardHelpOptions = true, version = "switchboard 0.1.0-SNAPSHOT",
         description = {"Broker-agnostic pub/sub and shared cache: tools and demo.",
-                "Every command takes --transport, --cache and -D key=value, on top of SWITCHBOARD_* environment variables,",
-                "system properties and switchboard.properties. Exit: 0 ok, 1 failure found, 2 usage, 3 configuration, 4 connection."},
+                "Every command takes --transport, --cache and -D key=value; anything not given comes from system properties, "
+                        + "SWITCHBOARD_* environment variables and switchboard.properties.",
+                "Exit codes: 0 ok, 1 failure found, 2 usage, 3 configuration, 4 connection."},
         subcommands = {PubCommand.class, SubCommand.class, CacheCommand.class, DoctorCommand.class, BenchCommand.class, DemoCommand.class,
                 DemoInstanceCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
 public final class SwitchboardCommand implements Callable<Integer> {

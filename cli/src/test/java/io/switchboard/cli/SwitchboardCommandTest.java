@@ -125,6 +125,52 @@ class SwitchboardCommandTest {
     }
 
     @Test
+    void everyCommandListSummaryIsAWholeSentence() {
+        int summaries = 0;
+        for (List<String> path : commandPaths(SwitchboardCommand.commandLine(), new ArrayList<>())) {
+            CommandLine command = find(SwitchboardCommand.commandLine(), path);
+            if (command.getSubcommands().isEmpty()) {
+                continue;
+            }
+            String help = command.getUsageMessage(CommandLine.Help.Ansi.OFF);
+            String list = help.substring(help.indexOf("Commands:") + "Commands:".length());
+            Map<String, StringBuilder> byCommand = new java.util.LinkedHashMap<>();
+            String current = null;
+            for (String line : list.lines().toList()) {
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("^  (\\S+)\\s+(.*)$").matcher(line);
+                if (m.matches() && command.getSubcommands().containsKey(m.group(1))) {
+                    current = m.group(1);
+                    byCommand.put(current, new StringBuilder(m.group(2).trim()));
+                } else if (current != null && !line.isBlank()) {
+                    byCommand.get(current).append(' ').append(line.trim());
+                }
+            }
+            assertEquals(UsageErrors.visibleSubcommands(command), new ArrayList<>(byCommand.keySet()), help);
+            for (Map.Entry<String, StringBuilder> e : byCommand.entrySet()) {
+                String summary = e.getValue().toString();
+                assertTrue(summary.endsWith(".") && !summary.endsWith(":."), "summary of '" + e.getKey() + "' is cut: " + summary);
+                summaries++;
+            }
+        }
+        assertTrue(summaries >= 12, "expected the summaries of the commands and the cache subcommands, found " + summaries);
+    }
+
+    @Test
+    void everyCommandsHelpShowsItsWholeDescription() {
+        for (List<String> path : commandPaths(SwitchboardCommand.commandLine(), new ArrayList<>())) {
+            CommandLine command = find(SwitchboardCommand.commandLine(), path);
+            String help = command.getUsageMessage(CommandLine.Help.Ansi.OFF).replaceAll("\\s+", " ");
+            String[] description = command.getCommandSpec().usageMessage().description();
+            assertTrue(description.length > 0, "no description: " + path);
+            for (String line : description) {
+                String text = CommandLine.Help.Ansi.OFF.string(String.format(line)).replaceAll("\\s+", " ").trim();
+                assertTrue(help.contains(text), path + ": '" + text + "' missing from its help:\n" + help);
+                assertTrue(text.endsWith("."), path + ": description line is not a whole sentence: " + text);
+            }
+        }
+    }
+
+    @Test
     void unknownProviderExitsThreeNamingTheKey() {
         String[] err = new String[1];
         int code = capture(err, () -> SwitchboardCommand.run("cache", "get", "k", "--transport", "memory", "--cache", "memcahced"));
