@@ -1,8 +1,13 @@
 package io.switchboard.cli;
 
 import io.switchboard.Switchboard;
+import io.switchboard.internal.ConfigResolver;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import picocli.CommandLine.Option;
 
 /**
@@ -27,9 +32,24 @@ final class ConnectionOptions {
             description = "A Switchboard setting, e.g. -D switchboard.redis.uri=redis://127.0.0.1:6379 (repeatable).")
     Map<String, String> properties = new LinkedHashMap<>();
 
-    /** The settings given on the command line. */
+    /**
+     * The CLI's connect timeout, shorter than the libraries' (a service may wait for its broker; a
+     * person at a prompt should not), for each provider's key unless the user set that key.
+     */
+    static final Map<String, String> CONNECT_TIMEOUTS = Map.of(
+            "switchboard.redis.connect-timeout", "3s",
+            "switchboard.rabbitmq.connection-timeout", "3s",
+            "switchboard.memcached.connect-timeout", "3s");
+
+    /** The settings given on the command line, and the CLI's connect timeouts where the user set none. */
     Map<String, Object> settings() {
         Map<String, Object> props = new LinkedHashMap<>(properties);
+        Set<String> setElsewhere = setOutsideTheCommandLine(CONNECT_TIMEOUTS.keySet());
+        CONNECT_TIMEOUTS.forEach((key, value) -> {
+            if (!setElsewhere.contains(key)) {
+                props.putIfAbsent(key, value);
+            }
+        });
         if (transport != null) {
             props.put("switchboard.transport", transport);
         }
@@ -40,6 +60,20 @@ final class ConnectionOptions {
             props.put("switchboard.cache", defaultCache(transport));
         }
         return props;
+    }
+
+    /** Those of {@code keys} that system properties, environment variables or switchboard.properties set. */
+    static Set<String> setOutsideTheCommandLine(Collection<String> keys) {
+        ConfigResolver r = ConfigResolver.collect(Map.of(), System.getProperties(), System.getenv(),
+                ConnectionOptions.class.getClassLoader(), new ArrayList<>());
+        r.alignEnvironmentKeys(keys);
+        Set<String> set = new HashSet<>();
+        for (String k : keys) {
+            if (r.raw(k) != null) {
+                set.add(k);
+            }
+        }
+        return set;
     }
 
     /**

@@ -142,6 +142,71 @@ class CliProcessIT {
         assertTrue(doctor.stdout.contains("Did you mean 'redis'"), doctor.describe());
     }
 
+    /** The CLI's own connect timeout (docs/cli.md), and what a loaded machine may add to it beyond a JVM start. */
+    private static final Duration CLI_CONNECT_TIMEOUT = Duration.ofSeconds(3);
+    private static final Duration SLACK = Duration.ofSeconds(3);
+
+    @Test
+    void aClosedRabbitMqPortFailsWithinTheCliConnectTimeoutWithOneDiagnosis() throws Exception {
+        failsFast("nothing accepts connections", "pub", "it.cli.fast", "x", "--transport=rabbitmq", "--cache=memory",
+                "-Dswitchboard.rabbitmq.uri=amqp://guest:guest@127.0.0.1:" + freePort());
+    }
+
+    @Test
+    void aRedisPortGivenToRabbitMqFailsWithinTheCliConnectTimeoutWithoutLibraryLogLines() throws Exception {
+        failsFast("accepts TCP connections", "pub", "it.cli.fast", "x", "--transport=rabbitmq", "--cache=memory",
+                "-Dswitchboard.rabbitmq.uri=amqp://guest:guest@127.0.0.1:6379");
+    }
+
+    @Test
+    void aRabbitMqPortGivenToRedisFailsWithinTheCliConnectTimeoutWithoutLibraryLogLines() throws Exception {
+        failsFast("does not speak the Redis protocol", "sub", "it.cli.fast", "--transport=redis", "--timeout=30s",
+                "-Dswitchboard.redis.uri=redis://127.0.0.1:5672");
+    }
+
+    @Test
+    void aClosedMemcachedPortFailsWithinTheCliConnectTimeoutWithoutReconnectLines() throws Exception {
+        failsFast("nothing accepts connections", "cache", "get", "k", "--transport=memory", "--cache=memcached",
+                "-Dswitchboard.memcached.servers=127.0.0.1:" + freePort());
+    }
+
+    @Test
+    void aConnectTimeoutGivenByTheUserWins() throws Exception {
+        long baseline = baselineMillis();
+        long start = System.nanoTime();
+        Cli c = Cli.run(work, null, "pub", "it.cli.fast", "x", "--transport=rabbitmq", "--cache=memory",
+                "-Dswitchboard.rabbitmq.uri=amqp://guest:guest@127.0.0.1:" + freePort(), "-Dswitchboard.rabbitmq.connection-timeout=6s");
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(4, c.exit, c.describe());
+        assertTrue(c.stderr.contains("within PT6S"), c.describe());
+        assertTrue(millis - baseline >= 5000, "took " + millis + " ms (JVM start " + baseline + " ms), the user's 6 s were not used: " + c.describe());
+    }
+
+    /** Runs a command that must fail to connect (exit 4) within the CLI's connect timeout, with one diagnosis and no library log lines. */
+    private void failsFast(String diagnosis, String... args) throws Exception {
+        long baseline = baselineMillis();
+        long start = System.nanoTime();
+        Cli c = Cli.run(work, null, args);
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(4, c.exit, c.describe());
+        long bound = baseline + CLI_CONNECT_TIMEOUT.toMillis() + SLACK.toMillis();
+        assertTrue(millis <= bound, "took " + millis + " ms, bound " + bound + " ms (JVM start " + baseline + " ms): " + c.describe());
+        List<String> lines = c.stderr.lines().filter(l -> !l.isBlank()).toList();
+        assertEquals(1, lines.stream().filter(l -> l.startsWith("connection error: ")).count(), c.describe());
+        assertEquals(1, lines.stream().filter(l -> l.contains("diagnosis: ")).count(), c.describe());
+        assertTrue(c.stderr.contains(diagnosis), c.describe());
+        assertEquals(2, lines.size(), "only the error and its diagnosis expected on standard error: " + c.describe());
+        System.out.println("switchboard " + String.join(" ", args) + ": failed after " + millis + " ms (JVM start " + baseline + " ms)");
+    }
+
+    /** How long this machine takes just now to start the command and run a trivial subcommand. */
+    private long baselineMillis() throws Exception {
+        long start = System.nanoTime();
+        Cli c = Cli.run(work, null, "config", "--provider=core");
+        assertEquals(0, c.exit, c.describe());
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
     @Test
     void usageErrorsExitTwo() throws Exception {
         assertEquals(2, Cli.run(work, null, "pub").exit);

@@ -171,6 +171,38 @@ class SwitchboardCommandTest {
     }
 
     @Test
+    void setsTheCliConnectTimeoutsUnlessTheUserSetThem() {
+        ConnectionOptions plain = new ConnectionOptions();
+        assertEquals("3s", plain.settings().get("switchboard.rabbitmq.connection-timeout"));
+        assertEquals("3s", plain.settings().get("switchboard.redis.connect-timeout"));
+        assertEquals("3s", plain.settings().get("switchboard.memcached.connect-timeout"));
+        ConnectionOptions given = new ConnectionOptions();
+        given.properties.put("switchboard.rabbitmq.connection-timeout", "20s");
+        assertEquals("20s", given.settings().get("switchboard.rabbitmq.connection-timeout"));
+        System.setProperty("switchboard.redis.connect-timeout", "7s");
+        try {
+            assertTrue(!new ConnectionOptions().settings().containsKey("switchboard.redis.connect-timeout"),
+                    "a system property must win over the CLI's default");
+        } finally {
+            System.clearProperty("switchboard.redis.connect-timeout");
+        }
+    }
+
+    @Test
+    void clientLibraryLoggersAreSilentWhileSwitchboardWarningsShow() throws Exception {
+        java.util.Properties p = new java.util.Properties();
+        try (java.io.InputStream in = SwitchboardCommand.class.getResourceAsStream("/simplelogger.properties")) {
+            p.load(in);
+        }
+        assertEquals("warn", p.getProperty("org.slf4j.simpleLogger.defaultLogLevel"));
+        for (String library : List.of("com.rabbitmq", "net.spy", "redis.clients")) {
+            String level = p.getProperty("org.slf4j.simpleLogger.log." + library);
+            assertTrue("off".equals(level) || "error".equals(level), library + " logs at " + level);
+        }
+        assertTrue(p.stringPropertyNames().stream().noneMatch(k -> k.startsWith("org.slf4j.simpleLogger.log.io.switchboard")), p.toString());
+    }
+
+    @Test
     void unknownProviderExitsThreeNamingTheKey() {
         String[] err = new String[1];
         int code = capture(err, () -> SwitchboardCommand.run("cache", "get", "k", "--transport", "memory", "--cache", "memcahced"));
