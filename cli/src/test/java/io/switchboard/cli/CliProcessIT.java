@@ -84,6 +84,51 @@ class CliProcessIT {
     }
 
     @Test
+    void publishesAFileOrStandardInputAsOneBinaryMessageWithAnIdAndJsonWithItsContentTypeOnRedis() throws Exception {
+        publishesFilesIdsAndJson("redis", "-D" + REDIS);
+    }
+
+    @Test
+    void publishesAFileOrStandardInputAsOneBinaryMessageWithAnIdAndJsonWithItsContentTypeOnRabbitMq() throws Exception {
+        publishesFilesIdsAndJson("rabbitmq", "--cache=memcached");
+    }
+
+    private void publishesFilesIdsAndJson(String transport, String extra) throws Exception {
+        String channel = "it.cli.files." + UUID.randomUUID().toString().substring(0, 8);
+        byte[] binary = new byte[256 * 4];
+        for (int i = 0; i < binary.length; i++) {
+            binary[i] = (byte) i;
+        }
+        Path file = work.resolve(channel + ".bin");
+        Files.write(file, binary);
+        Path lines = work.resolve(channel + ".txt");
+        Files.writeString(lines, "first\nsecond\n");
+        Cli sub = Cli.start(work, null, "sub", channel, "--transport=" + transport, extra, "--count=5", "--timeout=60s", "--json");
+        sub.awaitStderr("subscribed to", Duration.ofSeconds(60));
+        Cli fromFile = Cli.run(work, null, "pub", channel, "--file=" + file, "--id=file-1", "--transport=" + transport, extra);
+        assertEquals(0, fromFile.exit, fromFile.describe());
+        assertTrue(fromFile.stdout.contains("published 1 message"), fromFile.describe());
+        Cli fromStdin = Cli.run(work, "line a\nline b\n", "pub", channel, "--file=-", "--transport=" + transport, extra);
+        assertEquals(0, fromStdin.exit, fromStdin.describe());
+        Cli json = Cli.run(work, null, "pub", channel, "{\"id\":42}", "--json", "--id=json-1", "--transport=" + transport, extra);
+        assertEquals(0, json.exit, json.describe());
+        Cli byLine = Cli.run(work, null, "pub", channel, "--file=" + lines, "--lines", "--transport=" + transport, extra);
+        assertEquals(0, byLine.exit, byLine.describe());
+        assertTrue(byLine.stdout.contains("published 2 messages"), byLine.describe());
+        sub.await(Duration.ofSeconds(60));
+        assertEquals(0, sub.exit, sub.describe());
+        List<String> got = sub.stdout.lines().toList();
+        assertEquals(5, got.size(), sub.describe());
+        String base64 = java.util.Base64.getEncoder().encodeToString(binary);
+        assertTrue(got.get(0).contains("\"id\":\"file-1\"") && got.get(0).contains("\"payloadBase64\":\"" + base64 + "\"")
+                && got.get(0).contains("\"contentType\":\"application/octet-stream\""), got.get(0));
+        assertTrue(got.get(1).contains("\"payload\":\"line a\\nline b\\n\""), got.get(1));
+        assertTrue(got.get(2).contains("\"id\":\"json-1\"") && got.get(2).contains("\"contentType\":\"application/json\"")
+                && got.get(2).contains("\"payload\":\"{\\\"id\\\":42}\""), got.get(2));
+        assertTrue(got.get(3).contains("\"payload\":\"first\"") && got.get(4).contains("\"payload\":\"second\""), sub.describe());
+    }
+
+    @Test
     void subscriberWithoutEnoughMessagesExitsOne() throws Exception {
         Cli sub = Cli.run(work, null, "sub", "it.cli.silent." + UUID.randomUUID().toString().substring(0, 8), "--transport=redis", "-D" + REDIS,
                 "--count=1", "--timeout=1s");

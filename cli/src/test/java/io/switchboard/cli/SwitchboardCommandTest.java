@@ -203,6 +203,15 @@ class SwitchboardCommandTest {
     }
 
     @Test
+    void pubRefusesInvalidJsonAndAnIdForManyMessagesBeforeConnecting() {
+        assertUsageLine(exec("pub", "ch", "{\"a\":", "--json", "--transport", "memory"), "not valid JSON");
+        assertUsageLine(exec("pub", "ch", "--lines", "--id", "m-1", "--transport", "memory"), "--id");
+        assertUsageLine(exec("pub", "ch", "x", "--json", "--content-type", "text/csv", "--transport", "memory"), "--json", "--content-type");
+        assertUsageLine(exec("pub", "ch", "x", "--file", "-", "--transport", "memory"), "DATA", "--file");
+        assertUsageLine(exec("pub", "ch", "x", "--lines", "--transport", "memory"), "--lines");
+    }
+
+    @Test
     void unknownProviderExitsThreeNamingTheKey() {
         String[] err = new String[1];
         int code = capture(err, () -> SwitchboardCommand.run("cache", "get", "k", "--transport", "memory", "--cache", "memcahced"));
