@@ -34,6 +34,21 @@ final class CacheCommand implements Callable<Integer> {
         @Option(names = "--name", paramLabel = "CACHE", description = "Named cache (keys prefixed NAME:), as Switchboard.cache(NAME); default: the default cache.")
         String name;
 
+        @Spec(Spec.Target.MIXEE)
+        CommandSpec command;
+
+        /** Opens the cache's Switchboard; warns that a memory cache ends with this command. */
+        Switchboard open() {
+            Switchboard sb = connection.openForCache();
+            if ("memory".equals(sb.cacheName())) {
+                PrintWriter err = command.commandLine().getErr();
+                err.println("warning: the memory cache lives in this process only, so nothing stored here outlives this command; "
+                        + "use --cache redis or --cache memcached for a shared cache.");
+                err.flush();
+            }
+            return sb;
+        }
+
         SharedCache cache(Switchboard sb) {
             return name == null ? sb.cache() : sb.cache(name);
         }
@@ -51,7 +66,7 @@ final class CacheCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            try (Switchboard sb = target.connection.open()) {
+            try (Switchboard sb = target.open()) {
                 byte[] value = target.cache(sb).get(key, byte[].class);
                 if (value == null) {
                     spec.commandLine().getErr().println("(absent) " + key);
@@ -82,7 +97,7 @@ final class CacheCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            try (Switchboard sb = target.connection.open()) {
+            try (Switchboard sb = target.open()) {
                 if (ttl == null) {
                     target.cache(sb).put(key, value);
                 } else {
@@ -106,7 +121,7 @@ final class CacheCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            try (Switchboard sb = target.connection.open()) {
+            try (Switchboard sb = target.open()) {
                 spec.commandLine().getOut().println(target.cache(sb).delete(key) ? "1" : "0");
                 spec.commandLine().getOut().flush();
                 return 0;
@@ -133,7 +148,7 @@ final class CacheCommand implements Callable<Integer> {
 
         @Override
         public Integer call() {
-            try (Switchboard sb = target.connection.open()) {
+            try (Switchboard sb = target.open()) {
                 long v = target.cache(sb).increment(key, delta, initial != null ? initial : delta, ttl == null ? Duration.ZERO : ttl);
                 spec.commandLine().getOut().println(v);
                 spec.commandLine().getOut().flush();

@@ -118,4 +118,15 @@ final class ConnectionOptions {
     Switchboard open() {
         return Switchboard.open(settings());
     }
+
+    /**
+     * Opens a Switchboard for cache commands: the cache of these settings, and the memory
+     * transport whatever transport is configured, since a cache command publishes nothing and
+     * should neither need a broker nor wait for one.
+     */
+    Switchboard openForCache() {
+        Map<String, Object> props = settings();
+        props.put("switchboard.transport", "memory");
+        return Switchboard.open(props);
+    }
 }

@@ -154,6 +154,22 @@ class CliProcessIT {
     }
 
     @Test
+    void cacheCommandsWorkWithOnlyACacheGivenAndNoNoise() throws Exception {
+        for (String cache : List.of("redis", "memcached")) {
+            String key = "it-cli-only-cache-" + UUID.randomUUID();
+            for (String[] args : new String[][] {{"cache", "set", key, "v", "--ttl=60s"}, {"cache", "del", key}}) {
+                Cli c = Cli.run(work, null, concat(args, new String[] {"--cache=" + cache}));
+                assertEquals(0, c.exit, c.describe());
+                assertEquals("", c.stderr, "nothing on standard error expected: " + c.describe());
+            }
+        }
+        Cli memory = Cli.run(work, null, "cache", "set", "k", "v", "--cache=memory");
+        assertEquals(0, memory.exit, memory.describe());
+        assertEquals(1, memory.stderr.lines().count(), memory.describe());
+        assertTrue(memory.stderr.startsWith("warning: the memory cache lives in this process"), memory.describe());
+    }
+
+    @Test
     void doctorReportsVersionsAndLatencyOnAHealthySetup() throws Exception {
         Cli doctor = Cli.run(work, null, "doctor", "--transport=redis", "-D" + REDIS);
         assertEquals(0, doctor.exit, doctor.describe());
