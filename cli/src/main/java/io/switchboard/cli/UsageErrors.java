@@ -52,7 +52,7 @@ final class UsageErrors implements IParameterExceptionHandler {
         }
         List<String> commands = visibleSubcommands(ex.getCommandLine());
         if (!commands.isEmpty()) {
-            String dym = didYouMean(first, commands);
+            String dym = didYouMean(first, subcommandNames(ex.getCommandLine()));
             return "unknown command '" + first + "'." + (dym.isEmpty() ? " Commands: " + String.join(", ", commands) + "." : dym);
         }
         return "unexpected argument '" + first + "'.";
@@ -86,8 +86,20 @@ final class UsageErrors implements IParameterExceptionHandler {
         return names;
     }
 
-    /** The names of the subcommands shown in the help, in help order. */
+    /** The names of the subcommands shown in the help, in help order, without aliases. */
     static List<String> visibleSubcommands(CommandLine cmd) {
+        List<String> names = new ArrayList<>();
+        for (Map.Entry<String, CommandLine> e : cmd.getSubcommands().entrySet()) {
+            CommandSpec sub = e.getValue().getCommandSpec();
+            if (!sub.usageMessage().hidden() && e.getKey().equals(sub.name())) {
+                names.add(e.getKey());
+            }
+        }
+        return names;
+    }
+
+    /** Every name a visible subcommand answers to, aliases included. */
+    private static List<String> subcommandNames(CommandLine cmd) {
         List<String> names = new ArrayList<>();
         for (Map.Entry<String, CommandLine> e : cmd.getSubcommands().entrySet()) {
             if (!e.getValue().getCommandSpec().usageMessage().hidden()) {

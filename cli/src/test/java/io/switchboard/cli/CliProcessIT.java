@@ -170,6 +170,48 @@ class CliProcessIT {
     }
 
     @Test
+    void cacheCommandsNeedOnlyACacheAndShowHowAValueWasStored() throws Exception {
+        byte[] binary = new byte[1024];
+        for (int i = 0; i < binary.length; i++) {
+            binary[i] = (byte) (255 - i);
+        }
+        Path file = work.resolve("value-" + UUID.randomUUID() + ".bin");
+        Files.write(file, binary);
+        for (String cache : List.of("redis", "memcached")) {
+            String[] conn = {"--cache=" + cache};
+            String key = "it-cli-format-" + UUID.randomUUID();
+            Cli json = Cli.run(work, null, concat(cmd("cache", "set", key + "-json", "{\"a\": [1, 2]}", "--json", "--ttl=60s"), conn));
+            assertEquals(0, json.exit, json.describe());
+            assertEquals("", json.stderr, "no noise without a transport: " + json.describe());
+            Cli getJson = Cli.run(work, null, concat(cmd("cache", "get", key + "-json"), conn));
+            assertEquals(0, getJson.exit, getJson.describe());
+            assertEquals("{\"a\":[1,2]}", getJson.stdout.trim(), getJson.describe());
+            assertTrue(getJson.stderr.contains("json, 11 bytes"), getJson.describe());
+
+            assertEquals(0, Cli.run(work, null, concat(cmd("cache", "set", key + "-bin", "--file=" + file, "--ttl=60s"), conn)).exit);
+            Cli getBin = Cli.run(work, null, concat(cmd("cache", "get", key + "-bin"), conn));
+            assertEquals(0, getBin.exit, getBin.describe());
+            assertEquals("base64:" + java.util.Base64.getEncoder().encodeToString(binary), getBin.stdout.trim(), getBin.describe());
+            assertTrue(getBin.stderr.contains("bytes, 1024 bytes"), getBin.describe());
+            Cli raw = Cli.run(work, null, concat(cmd("cache", "get", key + "-bin", "--raw"), conn));
+            assertEquals(0, raw.exit, raw.describe());
+            assertTrue(java.util.Arrays.equals(binary, raw.stdoutBytes()), "--raw must write the stored bytes unchanged: " + raw.describe());
+
+            assertEquals(0, Cli.run(work, "plain words", concat(cmd("cache", "put", key + "-text", "--file=-", "--text", "--ttl=60s"), conn)).exit);
+            Cli getText = Cli.run(work, null, concat(cmd("cache", "get", key + "-text"), conn));
+            assertEquals("plain words", getText.stdout.trim(), getText.describe());
+            assertTrue(getText.stderr.contains("text, 11 bytes"), getText.describe());
+
+            Cli bad = Cli.run(work, null, concat(cmd("cache", "set", key + "-bad", "{nope", "--json"), conn));
+            assertEquals(2, bad.exit, bad.describe());
+            assertTrue(bad.stderr.contains("not valid JSON"), bad.describe());
+            for (String suffix : List.of("-json", "-bin", "-text")) {
+                assertEquals("1", ok(cmd("cache", "del", key + suffix), conn).trim());
+            }
+        }
+    }
+
+    @Test
     void doctorReportsVersionsAndLatencyOnAHealthySetup() throws Exception {
         Cli doctor = Cli.run(work, null, "doctor", "--transport=redis", "-D" + REDIS);
         assertEquals(0, doctor.exit, doctor.describe());
@@ -386,8 +428,13 @@ class CliProcessIT {
         }
 
         private void collect() throws IOException {
-            stdout = Files.readString(out);
-            stderr = Files.readString(err);
+            // Leniently: --raw may write bytes that are not UTF-8.
+            stdout = new String(Files.readAllBytes(out), StandardCharsets.UTF_8);
+            stderr = new String(Files.readAllBytes(err), StandardCharsets.UTF_8);
+        }
+
+        byte[] stdoutBytes() throws IOException {
+            return Files.readAllBytes(out);
         }
 
         String describe() {

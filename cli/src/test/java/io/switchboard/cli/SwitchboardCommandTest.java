@@ -137,7 +137,7 @@ class SwitchboardCommandTest {
             Map<String, StringBuilder> byCommand = new java.util.LinkedHashMap<>();
             String current = null;
             for (String line : list.lines().toList()) {
-                java.util.regex.Matcher m = java.util.regex.Pattern.compile("^  (\\S+)\\s+(.*)$").matcher(line);
+                java.util.regex.Matcher m = java.util.regex.Pattern.compile("^  ([^\\s,]+)(?:, \\S+)*\\s+(.*)$").matcher(line);
                 if (m.matches() && command.getSubcommands().containsKey(m.group(1))) {
                     current = m.group(1);
                     byCommand.put(current, new StringBuilder(m.group(2).trim()));
@@ -209,6 +209,24 @@ class SwitchboardCommandTest {
         assertUsageLine(exec("pub", "ch", "x", "--json", "--content-type", "text/csv", "--transport", "memory"), "--json", "--content-type");
         assertUsageLine(exec("pub", "ch", "x", "--file", "-", "--transport", "memory"), "DATA", "--file");
         assertUsageLine(exec("pub", "ch", "x", "--lines", "--transport", "memory"), "--lines");
+    }
+
+    @Test
+    void cacheSetRefusesAmbiguousOrInvalidValuesBeforeConnecting() {
+        assertUsageLine(exec("cache", "set", "k", "{nope", "--json", "--cache", "memory"), "VALUE is not valid JSON");
+        assertUsageLine(exec("cache", "set", "k", "v", "--file", "-", "--cache", "memory"), "VALUE or --file");
+        assertUsageLine(exec("cache", "set", "k", "--cache", "memory"), "VALUE or --file");
+        assertUsageLine(exec("cache", "set", "k", "v", "--json", "--bytes", "--cache", "memory"), "--json", "--bytes");
+    }
+
+    @Test
+    void cacheValuesReadAsTextJsonOrBytes() {
+        assertEquals(ValueFormat.TEXT, ValueFormat.of("hello".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(ValueFormat.TEXT, ValueFormat.of("42".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(ValueFormat.TEXT, ValueFormat.of("{not json".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(ValueFormat.JSON, ValueFormat.of("{\"a\":[1,2]}".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(ValueFormat.JSON, ValueFormat.of("\"quoted\"".getBytes(StandardCharsets.UTF_8)));
+        assertEquals(ValueFormat.BYTES, ValueFormat.of(new byte[] {(byte) 0xff, 0, 1}));
     }
 
     @Test
