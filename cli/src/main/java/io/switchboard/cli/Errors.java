@@ -31,6 +31,10 @@ final class Errors {
         } else if (e instanceof IllegalArgumentException) {
             err.println("invalid argument: " + e.getMessage());
             code = SwitchboardCommand.USAGE;
+        } else if (e instanceof IllegalStateException) {
+            // The library's refusals of the moment (closing, a name still in use): the message says which.
+            err.println("failed: " + e.getMessage());
+            code = SwitchboardCommand.FAILED;
         } else if (e instanceof io.switchboard.SwitchboardException) {
             err.println("error: " + e.getMessage());
             code = SwitchboardCommand.FAILED;

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
                 "Every command takes --transport, --cache and -D key=value; anything not given comes from system properties, "
                         + "SWITCHBOARD_* environment variables and switchboard.properties.",
                 "Exit codes: 0 ok, 1 failure found, 2 usage, 3 configuration, 4 connection."},
-        subcommands = {PubCommand.class, SubCommand.class, CacheCommand.class, DoctorCommand.class, BenchCommand.class, DemoCommand.class,
+        subcommands = {PubCommand.class, SubCommand.class, CacheCommand.class, DurableCommand.class, DoctorCommand.class, BenchCommand.class, DemoCommand.class,
                 DemoInstanceCommand.class, ConfigCommand.class, CommandLine.HelpCommand.class})
 public final class SwitchboardCommand implements Callable<Integer> {
     /** Exit code: the command ran and found a failure. */

@@ -212,6 +212,29 @@ class CliProcessIT {
     }
 
     @Test
+    void deletesADurableSubscriptionOnRabbitMqAndSaysWhenThereIsNone() throws Exception {
+        String name = "it-cli-durable-" + UUID.randomUUID().toString().substring(0, 8);
+        String channel = "it.cli.durable." + name;
+        Cli sub = Cli.run(work, null, "sub", channel, "--durable=" + name, "--timeout=1s", "--transport=rabbitmq", "--cache=memory");
+        assertEquals(0, sub.exit, sub.describe());
+        assertEquals(0, Cli.run(work, null, "pub", channel, "kept", "--transport=rabbitmq", "--cache=memory").exit);
+        Cli delete = Cli.run(work, null, "durable", "delete", name, "--transport=rabbitmq", "--cache=memory");
+        assertEquals(0, delete.exit, delete.describe());
+        assertTrue(delete.stdout.contains("deleted durable subscription '" + name + "'"), delete.describe());
+        Cli again = Cli.run(work, null, "durable", "delete", name, "--transport=rabbitmq", "--cache=memory");
+        assertEquals(1, again.exit, again.describe());
+        assertTrue(again.stderr.contains("no durable subscription '" + name + "'"), again.describe());
+    }
+
+    @Test
+    void deletingADurableSubscriptionOnRedisIsAConfigurationError() throws Exception {
+        Cli delete = Cli.run(work, null, "durable", "delete", "anything", "--transport=redis", "-D" + REDIS);
+        assertEquals(3, delete.exit, delete.describe());
+        assertTrue(delete.stderr.contains("durable"), delete.describe());
+        assertEquals(1, delete.stderr.lines().count(), delete.describe());
+    }
+
+    @Test
     void doctorReportsVersionsAndLatencyOnAHealthySetup() throws Exception {
         Cli doctor = Cli.run(work, null, "doctor", "--transport=redis", "-D" + REDIS);
         assertEquals(0, doctor.exit, doctor.describe());

@@ -230,6 +230,14 @@ class SwitchboardCommandTest {
     }
 
     @Test
+    void aRefusalOfTheMomentIsOneLineWithoutAStackTrace() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        int code = Errors.report(new IllegalStateException("durable subscription 'audit' is in use by 1 subscriber"), new java.io.PrintWriter(err));
+        assertEquals(SwitchboardCommand.FAILED, code);
+        assertEquals("failed: durable subscription 'audit' is in use by 1 subscriber", err.toString().strip());
+    }
+
+    @Test
     void unknownProviderExitsThreeNamingTheKey() {
         String[] err = new String[1];
         int code = capture(err, () -> SwitchboardCommand.run("cache", "get", "k", "--transport", "memory", "--cache", "memcahced"));
