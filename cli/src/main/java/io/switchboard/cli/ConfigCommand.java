@@ -1,6 +1,7 @@
 package io.switchboard.cli;
 
 import io.switchboard.internal.CoreKeys;
+import io.switchboard.internal.Suggestions;
 import io.switchboard.spi.CacheProvider;
 import io.switchboard.spi.ConfigKey;
 import io.switchboard.spi.TransportProvider;
@@ -14,6 +15,7 @@ import java.util.ServiceLoader;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
@@ -46,6 +48,10 @@ final class ConfigCommand implements Callable<Integer> {
                 }
             }
         }
+        if (only != null && !sections.containsKey(only)) {
+            throw new ParameterException(spec.commandLine(), "no provider '" + only + "' on the classpath." + Suggestions.didYouMean(only, sections.keySet())
+                    + " Choose one of: " + String.join(", ", sections.keySet()) + " ('core' for the core keys).");
+        }
         PrintWriter out = spec.commandLine().getOut();
         for (Map.Entry<String, List<ConfigKey<?>>> s : sections.entrySet()) {
             if (only != null && !only.equals(s.getKey())) {
@@ -55,14 +61,14 @@ final class ConfigCommand implements Callable<Integer> {
                 out.println("| key (" + s.getKey() + ") | type | default | meaning |");
                 out.println("|---|---|---|---|");
                 for (ConfigKey<?> k : s.getValue()) {
-                    out.println("| `" + k.name() + "` | " + type(k) + " | " + (k.defaultValue() == null ? "—" : show(k).isEmpty() ? "(empty)" : "`" + show(k) + "`")
+                    out.println("| `" + k.name() + "` | " + type(k, " \\| ") + " | " + (k.defaultValue() == null ? "—" : show(k).isEmpty() ? "(empty)" : "`" + show(k) + "`")
                             + " | " + k.description().replace("|", "\\|") + " |");
                 }
                 out.println();
             } else {
                 out.println("[" + s.getKey() + "]");
                 for (ConfigKey<?> k : s.getValue()) {
-                    out.println("  " + k.name() + " (" + type(k) + (k.defaultValue() == null ? "" : ", default " + show(k)) + ", env "
+                    out.println("  " + k.name() + " (" + type(k, " | ") + (k.defaultValue() == null ? "" : ", default " + show(k)) + ", env "
                             + k.environmentVariable() + ")");
                     out.println("      " + k.description());
                 }
@@ -72,10 +78,11 @@ final class ConfigCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static String type(ConfigKey<?> k) {
+    /** The key's type, or its allowed values separated by {@code separator} (escaped in Markdown tables). */
+    private static String type(ConfigKey<?> k, String separator) {
         String t = k.type().name().toLowerCase(java.util.Locale.ROOT);
         if (!k.allowed().isEmpty()) {
-            t = String.join(" \\| ", k.allowed());
+            t = String.join(separator, k.allowed());
         }
         return k.isSecret() ? t + ", secret" : t;
     }

@@ -238,6 +238,24 @@ class SwitchboardCommandTest {
     }
 
     @Test
+    void configNamesAnUnknownProviderAndListsTheKnownOnes() {
+        assertUsageLine(exec("config", "--provider", "redsi"), "no provider 'redsi'", "Did you mean 'redis'?", "core, memory, redis, rabbitmq, memcached");
+        assertUsageLine(exec("config", "--provider", "nope"), "no provider 'nope'", "core, memory, redis, rabbitmq, memcached");
+        String[] redis = exec("config", "--provider", "redis");
+        assertEquals("0", redis[0], redis[1]);
+        assertTrue(redis[2].startsWith("[redis]"), redis[2]);
+    }
+
+    @Test
+    void plainConfigOutputIsPlainAndOnlyMarkdownEscapes() {
+        String[] plain = exec("config", "--provider", "core");
+        assertTrue(plain[2].contains("(at-most-once | at-least-once"), plain[2]);
+        assertTrue(!plain[2].contains("\\|"), "a Markdown escape in plain output:\n" + plain[2]);
+        String[] markdown = exec("config", "--provider", "core", "--markdown");
+        assertTrue(markdown[2].contains("at-most-once \\| at-least-once"), markdown[2]);
+    }
+
+    @Test
     void unknownProviderExitsThreeNamingTheKey() {
         String[] err = new String[1];
         int code = capture(err, () -> SwitchboardCommand.run("cache", "get", "k", "--transport", "memory", "--cache", "memcahced"));
