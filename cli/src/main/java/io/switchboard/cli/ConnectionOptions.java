@@ -2,6 +2,7 @@ package io.switchboard.cli;
 
 import io.switchboard.Switchboard;
 import io.switchboard.internal.ConfigResolver;
+import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -117,6 +118,20 @@ final class ConnectionOptions {
     /** Opens a Switchboard with these settings on top of the environment's. */
     Switchboard open() {
         return Switchboard.open(settings());
+    }
+
+    /**
+     * Opens a Switchboard for a command that publishes or subscribes; on the memory transport,
+     * first warns on {@code err} that {@code whatIsLost} (nothing crosses to or from another process).
+     */
+    Switchboard openForMessages(PrintWriter err, String whatIsLost) {
+        Switchboard sb = open();
+        if ("memory".equals(sb.transportName())) {
+            err.println("warning: the memory transport delivers only within this process, so " + whatIsLost
+                    + "; use --transport redis or --transport rabbitmq to reach other processes.");
+            err.flush();
+        }
+        return sb;
     }
 
     /**

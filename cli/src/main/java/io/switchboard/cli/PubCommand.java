@@ -95,7 +95,7 @@ final class PubCommand implements Callable<Integer> {
             BufferedReader in = file == null || file.equals("-")
                     ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
                     : Files.newBufferedReader(Path.of(file), StandardCharsets.UTF_8);
-            try (in; Switchboard sb = connection.open()) {
+            try (in; Switchboard sb = openSwitchboard()) {
                 Iterator<String> it = in.lines().iterator();
                 long[] line = {0};
                 count = publishAll(sb, new Iterator<>() {
@@ -116,7 +116,7 @@ final class PubCommand implements Callable<Integer> {
             Message m = data != null ? message(data.getBytes(StandardCharsets.UTF_8), Message.TEXT, "DATA")
                     : message(file.equals("-") ? System.in.readAllBytes() : Files.readAllBytes(Path.of(file)), Message.OCTET_STREAM,
                             file.equals("-") ? "standard input" : "file " + file);
-            try (Switchboard sb = connection.open()) {
+            try (Switchboard sb = openSwitchboard()) {
                 count = publishAll(sb, List.of(m).iterator());
             }
         }
@@ -140,6 +140,10 @@ final class PubCommand implements Callable<Integer> {
             b.id(id);
         }
         return b.build();
+    }
+
+    private Switchboard openSwitchboard() {
+        return connection.openForMessages(spec.commandLine().getErr(), "no other process receives these messages");
     }
 
     private ParameterException usage(String message) {
@@ -170,7 +174,7 @@ final class PubCommand implements Callable<Integer> {
 
     private void await(List<CompletableFuture<Void>> window, long deadline) throws Exception {
         try {
-            CompletableFuture.allOf(window.toArray(new CompletableFuture[0])).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            CompletableFuture.allOf(window.toArray(new CompletableFuture<?>[0])).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
             throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
         } catch (java.util.concurrent.TimeoutException e) {

@@ -66,7 +66,7 @@ final class SubCommand implements Callable<Integer> {
         AtomicLong received = new AtomicLong();
         CountDownLatch done = new CountDownLatch(1);
         SubscriptionOptions options = durable == null ? SubscriptionOptions.defaults() : SubscriptionOptions.defaults().durable(durable);
-        try (Switchboard sb = connection.open()) {
+        try (Switchboard sb = connection.openForMessages(err, "this subscriber receives nothing published by other processes")) {
             Runtime.getRuntime().addShutdownHook(new Thread(() -> sb.close(Duration.ofSeconds(5))));
             Subscription sub = sb.subscriber().subscribe(channel, options, d -> {
                 long n = received.incrementAndGet();

@@ -129,6 +129,21 @@ class CliProcessIT {
     }
 
     @Test
+    void pubAndSubOnTheMemoryTransportWarnThatNothingCrossesProcesses() throws Exception {
+        String channel = "it.cli.memory." + UUID.randomUUID().toString().substring(0, 8);
+        Cli sub = Cli.start(work, null, "sub", channel, "--transport=memory", "--timeout=20s", "--count=1");
+        sub.awaitStderr("subscribed to", Duration.ofSeconds(60));
+        Cli pub = Cli.run(work, null, "pub", channel, "lost", "--transport=memory");
+        assertEquals(0, pub.exit, pub.describe());
+        assertEquals(1, pub.stderr.lines().count(), pub.describe());
+        assertTrue(pub.stderr.startsWith("warning: the memory transport delivers only within this process"), pub.describe());
+        sub.await(Duration.ofSeconds(60));
+        assertEquals(1, sub.exit, "nothing can cross from another process: " + sub.describe());
+        assertTrue(sub.stderr.lines().findFirst().orElse("").startsWith("warning: the memory transport delivers only within this process"),
+                sub.describe());
+    }
+
+    @Test
     void subscriberWithoutEnoughMessagesExitsOne() throws Exception {
         Cli sub = Cli.run(work, null, "sub", "it.cli.silent." + UUID.randomUUID().toString().substring(0, 8), "--transport=redis", "-D" + REDIS,
                 "--count=1", "--timeout=1s");
