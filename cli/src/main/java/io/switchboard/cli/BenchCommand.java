@@ -6,14 +6,16 @@ import java.io.PrintWriter;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -21,18 +23,22 @@ import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
 /**
- * Publishes N messages across P publishers to S subscribers on one channel and reports
- * throughput and end-to-end latency percentiles. Every publisher and subscriber is its own
- * Switchboard, as separate service instances would be (all in this JVM, so that one clock times
- * every message).
+ * Publishes across P publishers to S subscribers on one channel and reports throughput and
+ * end-to-end latency percentiles. Every publisher and subscriber is its own Switchboard, as
+ * separate service instances would be (all in this JVM, so that one clock times every message).
+ * A warm-up, not measured, comes first: the JIT and the connections need seconds to settle, and a
+ * short run measures the warm-up instead of the library.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Measures publish and delivery throughput and latency.",
-                "Publishes --messages messages of --size bytes across --publishers publishers to --subscribers subscribers "
-                        + "of one channel, and reports publish and delivery throughput and latency percentiles (p50/p90/p99/p99.9).",
+                "Publishes messages of --size bytes across --publishers publishers to --subscribers subscribers of one channel "
+                        + "for --warmup (not measured), then for --duration (or --messages), and reports publish and delivery "
+                        + "throughput and latency percentiles (p50/p90/p99/p99.9).",
                 "Shows a progress bar on a terminal. Exits 1 if any subscriber missed messages (the transport's guarantee shows here)."})
 final class BenchCommand implements Callable<Integer> {
     private static final byte WARMUP = 1;
+    /** How long deliveries of the warm-up may keep arriving before the measured phase starts anyway. */
+    private static final long SETTLE_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
     @Spec
     CommandSpec spec;
@@ -40,8 +46,16 @@ final class BenchCommand implements Callable<Integer> {
     @Mixin
     ConnectionOptions connection;
 
-    @Option(names = {"-n", "--messages"}, defaultValue = "20000", paramLabel = "N", description = "Messages in total (default ${DEFAULT-VALUE}).")
-    int messages;
+    @Option(names = "--duration", defaultValue = "10s", paramLabel = "DURATION",
+            description = "How long to publish after the warm-up, measured (default ${DEFAULT-VALUE}).")
+    Duration duration;
+
+    @Option(names = {"-n", "--messages"}, paramLabel = "N", description = "Measure exactly N messages in total instead of --duration.")
+    Integer messages;
+
+    @Option(names = "--warmup", defaultValue = "5s", paramLabel = "DURATION",
+            description = "How long to publish first, not measured, to warm up the JIT and connections (default ${DEFAULT-VALUE}).")
+    Duration warmup;
 
     @Option(names = {"-s", "--size"}, defaultValue = "256", paramLabel = "BYTES", description = "Payload size, at least 16 (default ${DEFAULT-VALUE}).")
     int size;
@@ -60,12 +74,8 @@ final class BenchCommand implements Callable<Integer> {
             description = "Publish at this total rate, to measure latency below saturation (default 0: as fast as the window allows).")
     int rate;
 
-    @Option(names = "--warmup", defaultValue = "2000", paramLabel = "N",
-            description = "Messages per publisher sent first and not measured, to warm up the JIT and connections (default ${DEFAULT-VALUE}).")
-    int warmup;
-
     @Option(names = "--timeout", defaultValue = "120s", paramLabel = "DURATION",
-            description = "Longest run (default ${DEFAULT-VALUE}).")
+            description = "Longest run, warm-up included (default ${DEFAULT-VALUE}).")
     Duration timeout;
 
     @Option(names = "--no-progress", description = "No progress bar, even on a terminal.")
@@ -73,37 +83,40 @@ final class BenchCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        check(messages >= 1 && messages <= 50_000_000, "--messages must be between 1 and 50000000");
+        check(messages == null || (messages >= 1 && messages <= 50_000_000), "--messages must be between 1 and 50000000");
+        check(!duration.isNegative() && !duration.isZero(), "--duration must be positive");
+        check(!warmup.isNegative(), "--warmup must not be negative");
+        check(messages != null || timeout.compareTo(warmup.plus(duration)) > 0,
+                "--timeout (" + timeout.toSeconds() + "s) must be longer than --warmup plus --duration");
         check(size >= 16 && size <= 16 * 1024 * 1024, "--size must be between 16 and 16777216 bytes");
         check(publishers >= 1 && publishers <= 64, "--publishers must be between 1 and 64");
         check(subscribers >= 1 && subscribers <= 64, "--subscribers must be between 1 and 64");
         check(inFlight >= 1, "--in-flight must be at least 1");
         check(rate >= 0, "--rate must not be negative");
-        check(warmup >= 0, "--warmup must not be negative");
         PrintWriter out = spec.commandLine().getOut();
         String channel = "switchboard.bench." + UUID.randomUUID().toString().substring(0, 8);
         List<Switchboard> opened = new ArrayList<>();
         try {
-            long[][] latencies = new long[subscribers][messages];
+            LatencyHistogram[] latencies = new LatencyHistogram[subscribers];
             AtomicLong[] counts = new AtomicLong[subscribers];
+            AtomicLong warmupDelivered = new AtomicLong();
             AtomicLong lastArrival = new AtomicLong();
             for (int s = 0; s < subscribers; s++) {
                 Switchboard sb = connection.open();
                 opened.add(sb);
                 AtomicLong count = new AtomicLong();
                 counts[s] = count;
-                long[] lat = latencies[s];
+                LatencyHistogram lat = new LatencyHistogram();
+                latencies[s] = lat;
                 sb.subscriber().subscribe(channel, d -> {
                     long now = System.nanoTime();
                     byte[] payload = d.message().payload();
                     if (payload[8] == WARMUP) {
+                        warmupDelivered.incrementAndGet();
                         return;
                     }
-                    long sent = ByteBuffer.wrap(payload, 0, 8).getLong();
-                    int i = (int) count.getAndIncrement();
-                    if (i < lat.length) {
-                        lat[i] = now - sent;
-                    }
+                    lat.record(now - ByteBuffer.wrap(payload, 0, 8).getLong());
+                    count.incrementAndGet();
                     lastArrival.accumulateAndGet(now, Math::max);
                 });
             }
@@ -114,34 +127,50 @@ final class BenchCommand implements Callable<Integer> {
                 pubs.add(sb);
             }
             String transport = pubs.get(0).transportName();
-            out.println("bench: " + messages + " messages of " + size + " bytes, " + publishers + " publisher(s), " + subscribers
-                    + " subscriber(s)" + (rate > 0 ? ", " + rate + " msg/s" : ", unthrottled") + ", transport " + transport + " (" + pubs.get(0).capabilities().deliveryGuarantee() + ")");
+            out.println("bench: " + size + "-byte messages, " + publishers + " publisher(s), " + subscribers + " subscriber(s)"
+                    + (rate > 0 ? ", " + rate + " msg/s" : ", unthrottled") + ", transport " + transport + " ("
+                    + pubs.get(0).capabilities().deliveryGuarantee() + "); warm-up " + seconds(warmup) + " s, then "
+                    + (messages != null ? String.format("%,d messages", messages) : seconds(duration) + " s") + " measured");
             out.flush();
 
             AtomicLong published = new AtomicLong();
+            AtomicLong warmupPublished = new AtomicLong();
             AtomicReference<Throwable> failure = new AtomicReference<>();
             long start = System.nanoTime();
             long deadline = start + timeout.toNanos();
+            CountDownLatch warmedUp = new CountDownLatch(publishers);
+            CountDownLatch go = new CountDownLatch(1);
+            long[] measureEnd = {0};
             List<Thread> threads = new ArrayList<>();
             long[] publishEnd = new long[publishers];
-            long[] measureStart = new long[publishers];
             for (int p = 0; p < publishers; p++) {
-                int share = messages / publishers + (p < messages % publishers ? 1 : 0);
+                int share = messages == null ? Integer.MAX_VALUE : messages / publishers + (p < messages % publishers ? 1 : 0);
                 Switchboard sb = pubs.get(p);
                 int index = p;
-                Thread t = new Thread(() -> publish(sb, channel, share, published, failure, deadline, measureStart, publishEnd, index), "bench-publisher-" + p);
+                Thread t = new Thread(() -> publish(sb, channel, share, published, warmupPublished, failure, deadline, warmedUp, go, measureEnd,
+                        publishEnd, index), "bench-publisher-" + p);
                 threads.add(t);
                 t.start();
             }
             Progress progress = new Progress(spec.commandLine().getErr(), !noProgress && System.console() != null);
-            long expected = (long) messages * subscribers;
+            while (!warmedUp.await(100, TimeUnit.MILLISECONDS) && failure.get() == null && System.nanoTime() < deadline) {
+                progress.warmingUp(warmupPublished.get(), System.nanoTime() - start, warmup.toNanos());
+            }
+            awaitWarmupDeliveries(warmupDelivered, warmupPublished.get() * subscribers, deadline);
+            long measureStart = System.nanoTime();
+            double warmedSeconds = (measureStart - start) / 1e9;
+            measureEnd[0] = messages != null ? Long.MAX_VALUE : measureStart + duration.toNanos();
+            go.countDown();
+
             while (System.nanoTime() < deadline && failure.get() == null) {
                 long delivered = sum(counts);
-                progress.show(published.get(), messages, delivered, expected, System.nanoTime() - start);
-                if (delivered >= expected && threads.stream().noneMatch(Thread::isAlive)) {
+                long expected = published.get() * subscribers;
+                boolean publishing = threads.stream().anyMatch(Thread::isAlive);
+                progress.show(published.get(), delivered, System.nanoTime() - measureStart);
+                if (!publishing && delivered >= expected) {
                     break;
                 }
-                if (threads.stream().noneMatch(Thread::isAlive) && System.nanoTime() - Math.max(lastArrival.get(), maxOf(publishEnd)) > 5_000_000_000L) {
+                if (!publishing && System.nanoTime() - Math.max(lastArrival.get(), maxOf(publishEnd)) > 5_000_000_000L) {
                     break;
                 }
                 Thread.sleep(100);
@@ -154,19 +183,24 @@ final class BenchCommand implements Callable<Integer> {
                 throw new CommandFailure("publishing failed: " + failure.get());
             }
             long delivered = sum(counts);
-            start = minOf(measureStart, start);
-            double publishSeconds = (maxOf(publishEnd) - start) / 1e9;
-            double deliverSeconds = (Math.max(lastArrival.get(), start + 1) - start) / 1e9;
-            long[] all = merge(latencies, counts);
+            long expected = published.get() * subscribers;
+            double publishSeconds = (maxOf(publishEnd) - measureStart) / 1e9;
+            double deliverSeconds = (Math.max(lastArrival.get(), measureStart + 1) - measureStart) / 1e9;
+            LatencyHistogram all = LatencyHistogram.merge(latencies);
+            out.println(String.format("warm-up     %.1f s: %,d messages published and not measured (--warmup %s s)", warmedSeconds,
+                    warmupPublished.get(), seconds(warmup)));
+            out.println(String.format("measured    %.2f s of publishing after the warm-up%s", publishSeconds,
+                    messages != null ? String.format(" (--messages %,d)", messages) : " (--duration " + seconds(duration) + " s)"));
             out.println(String.format("published   %,d msg in %.2f s = %,.0f msg/s (%.1f MB/s)", published.get(), publishSeconds,
                     published.get() / publishSeconds, published.get() * (double) size / publishSeconds / 1e6));
             out.println(String.format("delivered   %,d of %,d in %.2f s = %,.0f msg/s", delivered, expected, deliverSeconds, delivered / deliverSeconds));
-            if (all.length > 0) {
-                out.println(String.format("latency ms  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f", pct(all, 50), pct(all, 90), pct(all, 99),
-                        pct(all, 99.9), all[all.length - 1] / 1e6));
+            if (all.count() > 0) {
+                out.println(String.format("latency ms  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f", all.percentileMillis(50),
+                        all.percentileMillis(90), all.percentileMillis(99), all.percentileMillis(99.9), all.maxMillis()));
             }
-            out.println(String.format("| %s | %d | %d | %d/%d | %,.0f | %,.0f | %.2f | %.2f | %.2f | %.2f |", transport, messages, size, publishers,
-                    subscribers, published.get() / publishSeconds, delivered / deliverSeconds, pct(all, 50), pct(all, 90), pct(all, 99), pct(all, 99.9)));
+            out.println(String.format("| %s | %d | %d | %d/%d | %,.0f | %,.0f | %.2f | %.2f | %.2f | %.2f |", transport, published.get(), size, publishers,
+                    subscribers, published.get() / publishSeconds, delivered / deliverSeconds, all.percentileMillis(50), all.percentileMillis(90),
+                    all.percentileMillis(99), all.percentileMillis(99.9)));
             out.flush();
             if (delivered < expected) {
                 out.println("lost " + (expected - delivered) + " deliveries");
@@ -181,33 +215,64 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
-    private void publish(Switchboard sb, String channel, int share, AtomicLong published, AtomicReference<Throwable> failure, long deadline,
-            long[] measureStart, long[] publishEnd, int index) {
+    /**
+     * Waits until the subscribers have received the warm-up, or it stops arriving (an at-most-once
+     * transport may have dropped some), so that its backlog does not delay the measured messages.
+     */
+    private static void awaitWarmupDeliveries(AtomicLong delivered, long expected, long deadline) throws InterruptedException {
+        long seen = -1;
+        long idleSince = System.nanoTime();
+        while (delivered.get() < expected && System.nanoTime() < deadline) {
+            long now = delivered.get();
+            if (now != seen) {
+                seen = now;
+                idleSince = System.nanoTime();
+            } else if (System.nanoTime() - idleSince > SETTLE_IDLE_NANOS) {
+                return;
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    private void publish(Switchboard sb, String channel, int share, AtomicLong published, AtomicLong warmupPublished,
+            AtomicReference<Throwable> failure, long deadline, CountDownLatch warmedUp, CountDownLatch go, long[] measureEnd, long[] publishEnd,
+            int index) {
         Semaphore window = new Semaphore(inFlight);
         byte[] payload = new byte[size];
         try {
-            payload[8] = WARMUP;
-            for (int i = 0; i < warmup && failure.get() == null; i++) {
-                window.acquire();
-                sb.publisher().publish(channel, Message.ofBytes(payload)).whenComplete((ok, err) -> window.release());
+            try {
+                payload[8] = WARMUP;
+                long warmupEnd = System.nanoTime() + warmup.toNanos();
+                while (System.nanoTime() < warmupEnd && failure.get() == null) {
+                    window.acquire();
+                    sb.publisher().publish(channel, Message.ofBytes(payload)).whenComplete((ok, err) -> window.release());
+                    warmupPublished.incrementAndGet();
+                }
+                window.acquire(inFlight);
+                window.release(inFlight);
+            } finally {
+                warmedUp.countDown();
             }
-            window.acquire(inFlight);
-            window.release(inFlight);
-            payload[8] = 0;
-            measureStart[index] = System.nanoTime();
+            go.await();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return;
         }
+        payload[8] = 0;
         long intervalNanos = rate == 0 ? 0 : (long) (1e9 * publishers / rate);
         long begin = System.nanoTime();
+        long end = measureEnd[0];
         try {
-            for (int i = 0; i < share && failure.get() == null && System.nanoTime() < deadline; i++) {
+            for (int i = 0; i < share && failure.get() == null; i++) {
+                long now = System.nanoTime();
+                if (now >= end || now >= deadline) {
+                    break;
+                }
                 if (intervalNanos > 0) {
                     long due = begin + i * intervalNanos;
                     long wait;
                     while ((wait = due - System.nanoTime()) > 0) {
-                        java.util.concurrent.locks.LockSupport.parkNanos(Math.min(wait, 1_000_000));
+                        LockSupport.parkNanos(Math.min(wait, 1_000_000));
                     }
                 }
                 window.acquire();
@@ -236,6 +301,11 @@ final class BenchCommand implements Callable<Integer> {
         }
     }
 
+    private static String seconds(Duration d) {
+        double s = d.toMillis() / 1000.0;
+        return s == Math.rint(s) ? String.valueOf((long) s) : String.valueOf(s);
+    }
+
     private static long sum(AtomicLong[] counts) {
         long n = 0;
         for (AtomicLong c : counts) {
@@ -252,40 +322,6 @@ final class BenchCommand implements Callable<Integer> {
         return m;
     }
 
-    private static long minOf(long[] values, long fallback) {
-        long m = Long.MAX_VALUE;
-        for (long v : values) {
-            if (v != 0) {
-                m = Math.min(m, v);
-            }
-        }
-        return m == Long.MAX_VALUE ? fallback : m;
-    }
-
-    private static long[] merge(long[][] latencies, AtomicLong[] counts) {
-        int total = 0;
-        for (int s = 0; s < latencies.length; s++) {
-            total += (int) Math.min(counts[s].get(), latencies[s].length);
-        }
-        long[] all = new long[total];
-        int at = 0;
-        for (int s = 0; s < latencies.length; s++) {
-            int n = (int) Math.min(counts[s].get(), latencies[s].length);
-            System.arraycopy(latencies[s], 0, all, at, n);
-            at += n;
-        }
-        Arrays.sort(all);
-        return all;
-    }
-
-    private static double pct(long[] sorted, double p) {
-        if (sorted.length == 0) {
-            return Double.NaN;
-        }
-        int i = (int) Math.ceil(p / 100.0 * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, i))] / 1e6;
-    }
-
     /** A one-line progress bar on a terminal; silent otherwise. */
     static final class Progress {
         private final PrintWriter err;
@@ -296,16 +332,20 @@ final class BenchCommand implements Callable<Integer> {
             this.enabled = enabled;
         }
 
-        void show(long published, long total, long delivered, long expected, long elapsedNanos) {
+        void warmingUp(long published, long elapsedNanos, long warmupNanos) {
+            if (enabled) {
+                err.print(String.format("\rwarming up: %4.1f of %.1f s, %,d messages   ", elapsedNanos / 1e9, warmupNanos / 1e9, published));
+                err.flush();
+            }
+        }
+
+        void show(long published, long delivered, long elapsedNanos) {
             if (!enabled) {
                 return;
             }
-            double fraction = expected == 0 ? 1 : Math.min(1, delivered / (double) expected);
-            int width = 30;
-            int filled = (int) (fraction * width);
             double seconds = Math.max(elapsedNanos / 1e9, 1e-3);
-            err.print(String.format("\r[%s%s] %3.0f%%  published %,d/%,d  delivered %,d/%,d  %,.0f msg/s   ", "#".repeat(filled),
-                    " ".repeat(width - filled), fraction * 100, published, total, delivered, expected, delivered / seconds));
+            err.print(String.format("\rmeasuring: %5.1f s  published %,d  delivered %,d  %,.0f msg/s        ", seconds, published, delivered,
+                    delivered / seconds));
             err.flush();
         }
 

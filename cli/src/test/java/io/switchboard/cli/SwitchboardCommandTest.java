@@ -275,7 +275,50 @@ class SwitchboardCommandTest {
 
     @Test
     void benchDeliversEveryMessageOnTheMemoryTransport() {
-        assertEquals(0, SwitchboardCommand.run("bench", "--transport", "memory", "-n", "2000", "--warmup", "100", "-c", "2", "--no-progress"));
+        String[] r = exec("bench", "--transport", "memory", "-n", "2000", "--warmup", "100ms", "-c", "2", "--no-progress");
+        assertEquals("0", r[0], r[1] + r[2]);
+        assertTrue(r[2].contains("delivered   4,000 of 4,000"), r[2]);
+    }
+
+    @Test
+    void benchWarmsUpThenMeasuresForItsDurationAndSaysHowLong() {
+        String[] r = exec("bench", "--transport", "memory", "--warmup", "1s", "--duration", "2s", "--no-progress");
+        assertEquals("0", r[0], r[1] + r[2]);
+        java.util.regex.Matcher warm = java.util.regex.Pattern.compile("warm-up +([0-9.]+) s: ([0-9,]+) messages published and not measured").matcher(r[2]);
+        java.util.regex.Matcher measured = java.util.regex.Pattern.compile("measured +([0-9.]+) s of publishing after the warm-up").matcher(r[2]);
+        assertTrue(warm.find() && measured.find(), r[2]);
+        double warmed = Double.parseDouble(warm.group(1));
+        double seconds = Double.parseDouble(measured.group(1));
+        assertTrue(warmed >= 1.0 && warmed < 5, "warmed up " + warmed + " s: " + r[2]);
+        assertTrue(seconds >= 2.0 && seconds < 4, "measured " + seconds + " s: " + r[2]);
+        assertTrue(Long.parseLong(warm.group(2).replace(",", "")) > 0, r[2]);
+    }
+
+    @Test
+    void benchDefaultsWarmUpForSecondsAndMeasureLongerThanTheHarnessTrials() {
+        CommandLine.Model.CommandSpec bench = SwitchboardCommand.commandLine().getSubcommands().get("bench").getCommandSpec();
+        assertEquals("5s", bench.findOption("--warmup").defaultValue());
+        assertEquals("10s", bench.findOption("--duration").defaultValue());
+    }
+
+    @Test
+    void latencyPercentilesAreWithinTheirBucketPrecision() {
+        LatencyHistogram h = new LatencyHistogram();
+        for (long micros = 1; micros <= 100_000; micros++) {
+            h.record(micros * 1000);
+        }
+        assertEquals(100_000, h.count());
+        for (double p : new double[] {50, 90, 99, 99.9}) {
+            double expected = p * 1000 / 1000.0;
+            double got = h.percentileMillis(p);
+            assertTrue(Math.abs(got - expected) / expected < 0.016, "p" + p + ": " + got + " ms, expected " + expected + " ms");
+        }
+        assertEquals(100.0, h.maxMillis(), 1e-9);
+        assertEquals(100.0, h.percentileMillis(100), 1e-9);
+        for (long v : new long[] {0, 1, 127, 128, 129, 255, 256, 1L << 40, Long.MAX_VALUE}) {
+            int i = LatencyHistogram.index(v);
+            assertTrue(LatencyHistogram.upperBound(i) >= v && (i == 0 || LatencyHistogram.upperBound(i - 1) < v), "bucket of " + v);
+        }
     }
 
     private static int capture(String[] err, java.util.function.IntSupplier run) {
