@@ -285,17 +285,17 @@ class CliProcessIT {
 
     /** The CLI's own connect timeout (docs/cli.md), and what a loaded machine may add to it beyond a JVM start. */
     private static final Duration CLI_CONNECT_TIMEOUT = Duration.ofSeconds(3);
-    private static final Duration SLACK = Duration.ofSeconds(3);
+    private static final Duration SLACK = Duration.ofSeconds(4);
 
     @Test
     void aClosedRabbitMqPortFailsWithinTheCliConnectTimeoutWithOneDiagnosis() throws Exception {
-        failsFast("nothing accepts connections", "pub", "it.cli.fast", "x", "--transport=rabbitmq", "--cache=memory",
+        failsFast("within (PT3S|3000 ms)", "pub", "it.cli.fast", "x", "--transport=rabbitmq", "--cache=memory",
                 "-Dswitchboard.rabbitmq.uri=amqp://guest:guest@127.0.0.1:" + freePort());
     }
 
     @Test
     void aRedisPortGivenToRabbitMqFailsWithinTheCliConnectTimeoutWithoutLibraryLogLines() throws Exception {
-        failsFast("accepts TCP connections", "pub", "it.cli.fast", "x", "--transport=rabbitmq", "--cache=memory",
+        failsFast("within (PT3S|3000 ms)", "pub", "it.cli.fast", "x", "--transport=rabbitmq", "--cache=memory",
                 "-Dswitchboard.rabbitmq.uri=amqp://guest:guest@127.0.0.1:6379");
     }
 
@@ -307,7 +307,7 @@ class CliProcessIT {
 
     @Test
     void aClosedMemcachedPortFailsWithinTheCliConnectTimeoutWithoutReconnectLines() throws Exception {
-        failsFast("nothing accepts connections", "cache", "get", "k", "--transport=memory", "--cache=memcached",
+        failsFast("within (PT3S|3000 ms)", "cache", "get", "k", "--transport=memory", "--cache=memcached",
                 "-Dswitchboard.memcached.servers=127.0.0.1:" + freePort());
     }
 
@@ -323,8 +323,12 @@ class CliProcessIT {
         assertTrue(millis - baseline >= 5000, "took " + millis + " ms (JVM start " + baseline + " ms), the user's 6 s were not used: " + c.describe());
     }
 
-    /** Runs a command that must fail to connect (exit 4) within the CLI's connect timeout, with one diagnosis and no library log lines. */
-    private void failsFast(String diagnosis, String... args) throws Exception {
+    /**
+     * Runs a command that must fail to connect (exit 4) within the CLI's connect timeout, with one
+     * diagnosis and no library log lines; {@code expected} (a regex) is in the message (for most providers
+     * the timeout it used, which the wall-clock bound, loose on a loaded machine, cannot tell apart).
+     */
+    private void failsFast(String expected, String... args) throws Exception {
         long baseline = baselineMillis();
         long start = System.nanoTime();
         Cli c = Cli.run(work, null, args);
@@ -335,7 +339,7 @@ class CliProcessIT {
         List<String> lines = c.stderr.lines().filter(l -> !l.isBlank()).toList();
         assertEquals(1, lines.stream().filter(l -> l.startsWith("connection error: ")).count(), c.describe());
         assertEquals(1, lines.stream().filter(l -> l.contains("diagnosis: ")).count(), c.describe());
-        assertTrue(c.stderr.contains(diagnosis), c.describe());
+        assertTrue(java.util.regex.Pattern.compile(expected).matcher(c.stderr).find(), "'" + expected + "' not found: " + c.describe());
         assertEquals(2, lines.size(), "only the error and its diagnosis expected on standard error: " + c.describe());
         System.out.println("switchboard " + String.join(" ", args) + ": failed after " + millis + " ms (JVM start " + baseline + " ms)");
     }
