@@ -40,8 +40,9 @@ public interface Subscriber {
 
     /**
      * Deletes a durable subscription and every message kept for it. This instance's subscriptions
-     * of that name are closed first (as by {@link Subscription#close()}, waiting for their running
-     * handlers), so nothing re-creates it. A transport may refuse while other instances
+     * of that name stop receiving and are then closed (as by {@link Subscription#close()}, waiting
+     * for their running handlers), so nothing re-creates it; a refusal leaves them as they were.
+     * A transport may refuse while other instances
      * still consume it, where it can tell (the {@code rabbitmq} transport does), rather than
      * delete under them: they would only create it again.
      *

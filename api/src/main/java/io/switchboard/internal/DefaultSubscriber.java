@@ -79,14 +79,16 @@ final class DefaultSubscriber implements Subscriber {
         SubscriptionOptions.defaults().durable(name);
         runtime.ensureOpen();
         runtime.capabilities().require(Capability.DURABLE_SUBSCRIPTIONS, "deleting durable subscription '" + name + "'");
-        // This instance's own subscriptions of the name end first, as closed ones: left open, the
-        // transport would re-create what it deletes on their next (re)subscription.
+        boolean existed = runtime.transport().deleteDurable(name);
+        // Then this instance's subscriptions of the name end as closed ones: left open, they would
+        // re-create what was deleted on their next (re)subscription. A refusal (thrown above)
+        // leaves them as they were.
         for (SubscriptionImpl s : new ArrayList<>(open)) {
             if (name.equals(s.options().durableName())) {
                 s.close();
             }
         }
-        return runtime.transport().deleteDurable(name);
+        return existed;
     }
 
     Runtime runtime() {
