@@ -33,7 +33,9 @@ final class Diagnosis {
                     + "(switchboard.redis.uri, switchboard.rabbitmq.uri, ...).";
         }
         if (text.contains("connection refused")) {
-            return "diagnosis: nothing accepts connections on that host and port - is the server running (bin/services), and is the port right?";
+            Matcher m = ADDRESS.matcher(all);
+            String where = m.find() ? m.group(1) + ":" + m.group(2) : "that host and port";
+            return "diagnosis: nothing accepts connections on " + where + " - is the server running (bin/services), and is the port right?";
         }
         if (text.contains("unknownhost") || text.contains("name or service not known")) {
             return "diagnosis: the host name does not resolve - check the host in the URI.";
