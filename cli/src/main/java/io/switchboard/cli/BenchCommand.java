@@ -1,6 +1,7 @@
 package io.switchboard.cli;
 
 import io.switchboard.Message;
+import io.switchboard.PublishException;
 import io.switchboard.Switchboard;
 import java.io.PrintWriter;
 import java.nio.ByteBuffer;
@@ -9,8 +10,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -18,9 +21,9 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * Publishes across P publishers to S subscribers on one channel and reports throughput and
@@ -81,6 +84,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-progress", description = "No progress bar, even on a terminal.")
     boolean noProgress;
 
+    /** Publishes refused as backpressure and sent again (see {@link #send}). */
+    private final AtomicLong backpressure = new AtomicLong();
+    private ScheduledExecutorService retries;
+
     @Override
     public Integer call() throws Exception {
         check(messages == null || (messages >= 1 && messages <= 50_000_000), "--messages must be between 1 and 50000000");
@@ -96,6 +103,11 @@ final class BenchCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         String channel = "switchboard.bench." + UUID.randomUUID().toString().substring(0, 8);
         List<Switchboard> opened = new ArrayList<>();
+        retries = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "bench-backpressure");
+            t.setDaemon(true);
+            return t;
+        });
         try {
             LatencyHistogram[] latencies = new LatencyHistogram[subscribers];
             AtomicLong[] counts = new AtomicLong[subscribers];
@@ -194,6 +206,10 @@ final class BenchCommand implements Callable<Integer> {
             out.println(String.format("published   %,d msg in %.2f s = %,.0f msg/s (%.1f MB/s)", published.get(), publishSeconds,
                     published.get() / publishSeconds, published.get() * (double) size / publishSeconds / 1e6));
             out.println(String.format("delivered   %,d of %,d in %.2f s = %,.0f msg/s", delivered, expected, deliverSeconds, delivered / deliverSeconds));
+            if (backpressure.get() > 0) {
+                out.println(String.format("backpressure %,d publishes refused as retryable (queue full, broker blocked) and sent again 1 ms later",
+                        backpressure.get()));
+            }
             if (all.count() > 0) {
                 out.println(String.format("latency ms  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f", all.percentileMillis(50),
                         all.percentileMillis(90), all.percentileMillis(99), all.percentileMillis(99.9), all.maxMillis()));
@@ -209,6 +225,7 @@ final class BenchCommand implements Callable<Integer> {
             }
             return 0;
         } finally {
+            retries.shutdownNow();
             for (Switchboard sb : opened) {
                 sb.close(Duration.ofSeconds(5));
             }
@@ -245,8 +262,7 @@ final class BenchCommand implements Callable<Integer> {
                 long warmupEnd = System.nanoTime() + warmup.toNanos();
                 while (System.nanoTime() < warmupEnd && failure.get() == null) {
                     window.acquire();
-                    sb.publisher().publish(channel, Message.ofBytes(payload)).whenComplete((ok, err) -> window.release());
-                    warmupPublished.incrementAndGet();
+                    send(sb, channel, Message.ofBytes(payload), window, failure, warmupPublished);
                 }
                 window.acquire(inFlight);
                 window.release(inFlight);
@@ -277,15 +293,7 @@ final class BenchCommand implements Callable<Integer> {
                 }
                 window.acquire();
                 ByteBuffer.wrap(payload).putLong(0, System.nanoTime());
-                CompletableFuture<Void> f = sb.publisher().publish(channel, Message.ofBytes(payload)).toCompletableFuture();
-                f.whenComplete((ok, err) -> {
-                    window.release();
-                    if (err != null) {
-                        failure.compareAndSet(null, err);
-                    } else {
-                        published.incrementAndGet();
-                    }
-                });
+                send(sb, channel, Message.ofBytes(payload), window, failure, published);
             }
             window.acquire(inFlight);
         } catch (InterruptedException e) {
@@ -293,6 +301,30 @@ final class BenchCommand implements Callable<Integer> {
         } finally {
             publishEnd[index] = System.nanoTime();
         }
+    }
+
+    /**
+     * Publishes, holding one window permit until the message is accepted. A refusal the transport
+     * calls retryable (a full in-memory queue, a RabbitMQ memory alarm) is backpressure, as an
+     * application would treat it: the same message is sent again 1 ms later, counted, and its
+     * latency keeps counting from the first attempt. Any other failure ends the run.
+     */
+    private void send(Switchboard sb, String channel, Message m, Semaphore window, AtomicReference<Throwable> failure, AtomicLong accepted) {
+        sb.publisher().publish(channel, m).whenComplete((ok, err) -> {
+            Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+            if (cause instanceof PublishException && ((PublishException) cause).isRetryable()
+                    && failure.get() == null) {
+                backpressure.incrementAndGet();
+                retries.schedule(() -> send(sb, channel, m, window, failure, accepted), 1, TimeUnit.MILLISECONDS);
+                return;
+            }
+            window.release();
+            if (cause != null) {
+                failure.compareAndSet(null, cause);
+            } else {
+                accepted.incrementAndGet();
+            }
+        });
     }
 
     private void check(boolean ok, String message) {

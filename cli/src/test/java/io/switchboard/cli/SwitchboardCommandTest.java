@@ -295,6 +295,15 @@ class SwitchboardCommandTest {
     }
 
     @Test
+    void benchResendsPublishesRefusedAsBackpressureInsteadOfFailing() {
+        String[] r = exec("bench", "--transport", "memory", "--warmup", "0s", "--messages", "20000", "--in-flight", "1000", "--no-progress",
+                "-D", "switchboard.memory.queue-capacity=50");
+        assertEquals("0", r[0], r[1] + r[2]);
+        assertTrue(r[2].contains("delivered   20,000 of 20,000"), r[2]);
+        assertTrue(r[2].contains("backpressure"), "a 50-message queue under a 1,000 window refuses some publishes: " + r[2]);
+    }
+
+    @Test
     void benchDefaultsWarmUpForSecondsAndMeasureLongerThanTheHarnessTrials() {
         CommandLine.Model.CommandSpec bench = SwitchboardCommand.commandLine().getSubcommands().get("bench").getCommandSpec();
         assertEquals("5s", bench.findOption("--warmup").defaultValue());
