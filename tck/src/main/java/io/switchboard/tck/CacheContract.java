@@ -6,31 +6,43 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import io.switchboard.CacheException;
 import io.switchboard.PayloadTooLargeException;
 import io.switchboard.SharedCache;
 import io.switchboard.Switchboard;
+import io.switchboard.SwitchboardException;
 import io.switchboard.Versioned;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterEach;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -47,42 +59,67 @@ import org.junit.jupiter.api.Test;
  * }
  * }</pre>
  *
- * <p>Keys are random per rule, so a shared server is fine. Not thread-safe: JUnit runs one rule
- * at a time per instance.
+ * <p>Keys are random per rule, in mixed case, so a shared server is fine except for the fault
+ * rules, which need {@link #faults()} on a private server. Every rule carries its number as a
+ * JUnit tag. Not thread-safe: JUnit runs one rule at a time per instance.
  */
-public abstract class CacheContract {
-    private static final Duration DEADLINE = Duration.ofSeconds(10);
+public abstract class CacheContract extends Contract {
+    /** More than 30 days: memcached reads a relative expiry above that as an absolute Unix time. */
+    private static final Duration OVER_30_DAYS = Duration.ofDays(31);
 
-    private final List<Switchboard> opened = new CopyOnWriteArrayList<>();
-
-    /** Settings for a Switchboard whose cache is the one under test; must include switchboard.cache (and a transport, e.g. switchboard.transport=memory). */
-    protected abstract Map<String, Object> properties();
-
-    @AfterEach
-    void closeEverythingOpened() {
-        opened.forEach(sb -> sb.close(Duration.ofSeconds(5)));
-        opened.clear();
-    }
-
-    /** Opens a Switchboard with the cache under test, closed after the rule; {@code extra} settings override. */
-    Switchboard open(Map<String, Object> extra) {
-        Map<String, Object> props = new LinkedHashMap<>(Objects.requireNonNull(properties(), "properties()"));
-        if (!props.containsKey("switchboard.cache")) {
-            throw new IllegalStateException(getClass().getName() + ".properties() must set switchboard.cache");
-        }
-        props.putAll(extra);
-        Switchboard sb = Switchboard.open(props);
-        opened.add(sb);
-        return sb;
+    /** For subclasses; {@link #properties()} must set {@code switchboard.cache} (and a transport, for example {@code memory}). */
+    protected CacheContract() {
+        super("switchboard.cache");
     }
 
     SharedCache cache() {
-        return open(Map.of()).cache();
+        return open().cache();
     }
 
     /** A key unique to one rule run. */
     static String key(String what) {
         return "tck:" + what + ":" + Kit.token();
+    }
+
+    <T> T join(CompletionStage<T> stage) {
+        try {
+            return stage.toCompletableFuture().get(timeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable c = e.getCause();
+            throw c instanceof RuntimeException ? (RuntimeException) c : new CompletionException(c);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new AssertionError("a cache stage did not complete within " + timeout(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted", e);
+        }
+    }
+
+    /** Runs {@code n} tasks at once (released together by a barrier) and returns their results. */
+    <T> List<T> race(int n, java.util.function.IntFunction<Callable<T>> task) throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(n);
+        CyclicBarrier start = new CyclicBarrier(n);
+        try {
+            List<Future<T>> futures = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                Callable<T> c = task.apply(i);
+                futures.add(pool.submit(() -> {
+                    start.await(timeout().toMillis(), TimeUnit.MILLISECONDS);
+                    return c.call();
+                }));
+            }
+            List<T> results = new ArrayList<>();
+            for (Future<T> f : futures) {
+                try {
+                    results.add(f.get(timeout().toMillis() * 2, TimeUnit.MILLISECONDS));
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
+                }
+            }
+            return results;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** A small JSON-mapped value. */
@@ -125,6 +162,7 @@ public abstract class CacheContract {
          * fails, check that the driver stores values as raw bytes, with no charset conversion.
          */
         @Test
+        @Tag("C1")
         @DisplayName("C1 byte[] values come back byte for byte; absent keys read as null")
         void bytesRoundTrip() {
             SharedCache cache = cache();
@@ -133,10 +171,10 @@ public abstract class CacheContract {
             cache.put(k, all);
             assertArrayEquals(all, cache.get(k, byte[].class));
             String k2 = key("bytes-async");
-            cache.putAsync(k2, new byte[0]).toCompletableFuture().join();
-            assertArrayEquals(new byte[0], cache.getAsync(k2, byte[].class).toCompletableFuture().join(), "empty value");
+            join(cache.putAsync(k2, new byte[0]));
+            assertArrayEquals(new byte[0], join(cache.getAsync(k2, byte[].class)), "empty value");
             assertNull(cache.get(key("absent"), byte[].class), "absent key");
-            assertNull(cache.getAsync(key("absent"), String.class).toCompletableFuture().join(), "absent key, async");
+            assertNull(join(cache.getAsync(key("absent"), String.class)), "absent key, async");
         }
 
         /**
@@ -145,6 +183,7 @@ public abstract class CacheContract {
          * (the facade does the encoding).
          */
         @Test
+        @Tag("C2")
         @DisplayName("C2 String and JSON values come back equal")
         void stringAndJsonRoundTrip() {
             SharedCache cache = cache();
@@ -170,6 +209,7 @@ public abstract class CacheContract {
          * wrap values (no serialization headers, no type prefix in the stored bytes).
          */
         @Test
+        @Tag("C3")
         @DisplayName("C3 a String reads back as its UTF-8 bytes, and bytes as a String")
         void stringAndBytesInterchange() {
             SharedCache cache = cache();
@@ -183,21 +223,36 @@ public abstract class CacheContract {
         }
 
         /**
-         * C4: {@code getAll} returns the present keys with their values and leaves absent ones
-         * out. If this fails, check that the driver's multi-get maps results back to the right
-         * keys (with the namespace prefix removed) and drops misses.
+         * C4: {@code getAll} returns exactly the present keys, each with its own value, keyed as
+         * the caller named them: 24 present keys (among them keys differing only in case or in
+         * their last character, and values of several sizes) asked for in shuffled order with 12
+         * absent ones between them, through the blocking and the asynchronous forms. If this
+         * fails, check that the driver's multi-get maps each result back to its own key (by key,
+         * never by position: servers answer in their own order and skip misses), removes the
+         * namespace prefix, and leaves misses out rather than returning them empty.
          */
         @Test
-        @DisplayName("C4 getAll returns present keys and leaves absent ones out")
+        @Tag("C4")
+        @DisplayName("C4 getAll returns exactly the present keys, each with its own value")
         void getAllWithSomeAbsent() {
             SharedCache cache = cache();
-            String a = key("a");
-            String b = key("b");
-            String missing = key("missing");
-            cache.put(a, "A");
-            cache.put(b, "B");
-            Map<String, String> got = cache.getAll(List.of(a, missing, b), String.class);
-            assertEquals(Map.of(a, "A", b, "B"), got);
+            String base = key("Many");
+            Map<String, String> present = new LinkedHashMap<>();
+            for (int i = 0; i < 8; i++) {
+                present.put(base + "-k" + i, "lower " + i + "x".repeat(i * 100));
+                present.put(base + "-K" + i, "upper " + i);
+                present.put(base + "-k" + i + "b", "");
+            }
+            present.put(base + "-k7b", "last byte differs");
+            present.forEach(cache::put);
+            List<String> asked = new ArrayList<>(present.keySet());
+            for (int i = 0; i < 12; i++) {
+                asked.add(base + "-absent" + i);
+            }
+            Collections.shuffle(asked, new java.util.Random(7));
+            assertEquals(present, cache.getAll(asked, String.class), "getAll of present and absent keys");
+            assertEquals(present, join(cache.getAllAsync(asked, String.class)), "getAllAsync of present and absent keys");
+            assertEquals(Map.of(), cache.getAll(List.of(base + "-absent0", base + "-absent1"), String.class), "getAll of absent keys only");
         }
 
         /**
@@ -205,6 +260,7 @@ public abstract class CacheContract {
          * the driver's delete result mapping (not-found is {@code false}, not an error).
          */
         @Test
+        @Tag("C5")
         @DisplayName("C5 delete removes a key and tells whether it existed")
         void deleteRemoves() {
             SharedCache cache = cache();
@@ -213,6 +269,54 @@ public abstract class CacheContract {
             assertTrue(cache.delete(k), "delete of a present key");
             assertNull(cache.get(k, String.class), "value after delete");
             assertFalse(cache.delete(k), "delete of an absent key");
+        }
+
+        /**
+         * C15: keys are exact: keys differing only in case, keys differing only in their last
+         * byte, keys of exactly {@link SharedCache#maxKeyLength()} bytes and one less (ASCII, and
+         * with two-byte UTF-8 characters), all in a named cache under a namespace, each hold their
+         * own value, and deleting one leaves the others. If this fails, check that the driver
+         * neither folds case nor truncates or hashes keys lossily, and that its
+         * {@code maxKeyLength()} is what the server accepts.
+         */
+        @Test
+        @Tag("C15")
+        @DisplayName("C15 keys differing only in case or in their last byte are distinct, up to the length limit")
+        void keysAreExact() {
+            SharedCache cache = open(Map.of("switchboard.cache.namespace", "tck-Ns-" + Kit.token(6) + ":")).cache("Named");
+            int max = cache.maxKeyLength();
+            String t = Kit.token();
+            List<String> keys = new ArrayList<>(List.of("tck:Case:" + t, "tck:case:" + t, "TCK:CASE:" + t.toUpperCase(java.util.Locale.ROOT) + "!"));
+            for (int length : List.of(max, max - 1)) {
+                String ascii = ("tck:" + t + ":").concat("k".repeat(max)).substring(0, length - 1);
+                keys.add(ascii + "a");
+                keys.add(ascii + "b");
+                keys.add(ascii + "A");
+                StringBuilder wide = new StringBuilder("tck:" + t + ":w");
+                while (wide.toString().getBytes(StandardCharsets.UTF_8).length + 2 <= length - 1) {
+                    wide.append('é');
+                }
+                while (wide.toString().getBytes(StandardCharsets.UTF_8).length < length - 1) {
+                    wide.append('x');
+                }
+                keys.add(wide + "1");
+                keys.add(wide + "2");
+            }
+            Map<String, String> values = new LinkedHashMap<>();
+            for (String k : keys) {
+                values.put(k, "value of " + k.getBytes(StandardCharsets.UTF_8).length + "-byte key ending " + k.substring(k.length() - 1)
+                        + " " + k.hashCode());
+                cache.put(k, values.get(k));
+            }
+            for (String k : keys) {
+                assertEquals(values.get(k), cache.get(k, String.class), () -> "value of the " + k.getBytes(StandardCharsets.UTF_8).length
+                        + "-byte key " + k);
+            }
+            assertEquals(values, cache.getAll(keys, String.class), "getAll of the similar keys");
+            assertTrue(cache.delete(keys.get(0)), "delete of " + keys.get(0));
+            for (String k : keys.subList(1, keys.size())) {
+                assertEquals(values.get(k), cache.get(k, String.class), () -> "deleting " + keys.get(0) + " left " + k + " alone");
+            }
         }
     }
 
@@ -226,6 +330,7 @@ public abstract class CacheContract {
          * conversion (seconds rounded up, never 0 for a positive TTL, 0 meaning no expiry).
          */
         @Test
+        @Tag("C6")
         @DisplayName("C6 a value with a TTL expires; Duration.ZERO never expires")
         void ttlExpires() {
             SharedCache cache = cache();
@@ -238,6 +343,80 @@ public abstract class CacheContract {
                     () -> "a value written with a 1 s TTL is gone within 5 s");
             assertEquals("kept", cache.get(forever, String.class), "a value written with Duration.ZERO does not expire");
         }
+
+        /**
+         * C16: every write that takes a TTL honours it: {@code put}, {@code putAsync},
+         * {@code putIfAbsent}, {@code compareAndSet}, {@code increment} (creating the counter),
+         * {@code getOrLoad}, and {@code put} without a TTL under
+         * {@code switchboard.cache.default-ttl}. With a sub-second TTL (400 ms) each entry is
+         * readable at once and gone within a few seconds; with 1.5 s each is still there while
+         * less than its TTL has passed; an incremented counter keeps its TTL; with a TTL over 30
+         * days (31 days) each is still there when the others have expired. If this fails, check
+         * the TTL conversion on every write path: round up, never down or to zero; never send a
+         * sub-second TTL as 0 (no expiry); convert TTLs over 30 days for a server that reads them
+         * as absolute time; keep the TTL when incrementing.
+         */
+        @Test
+        @Tag("C16")
+        @DisplayName("C16 every write with a TTL honours it: sub-second, seconds, and over 30 days")
+        void everyWriteHonoursItsTtl() {
+            SharedCache cache = open(Map.of("switchboard.cache.default-ttl", "1500ms")).cache();
+            Map<String, Supplier<Object>> shortLived = writeAll(cache, "Short", Duration.ofMillis(400));
+            shortLived.forEach((what, read) -> assertNotNull(read.get(), () -> what + " is readable right after the write"));
+            long start = System.nanoTime();
+            Map<String, Supplier<Object>> seconds = writeAll(cache, "Secs", Duration.ofMillis(1500));
+            String viaDefault = key("Default");
+            cache.put(viaDefault, "default ttl");
+            seconds.put("put without a TTL (switchboard.cache.default-ttl=1500ms)", () -> cache.get(viaDefault, String.class));
+            String counter = key("Counter");
+            cache.increment(counter, 1, 10, Duration.ofMillis(1500));
+            cache.increment(counter, 1, 10, Duration.ofMillis(1500));
+            seconds.put("a counter incremented after creation", () -> cache.get(counter, String.class));
+            Map<String, Supplier<Object>> longLived = writeAll(cache, "Long", OVER_30_DAYS);
+            longLived.forEach((what, read) -> assertNotNull(read.get(), () -> what + " is readable right after the write"));
+            // An entry lives at least its TTL: read the 1.5 s ones while less than that has passed since before they were written.
+            while ((System.nanoTime() - start) / 1_000_000 < 1_300) {
+                for (Map.Entry<String, Supplier<Object>> e : seconds.entrySet()) {
+                    Object value = e.getValue().get();
+                    long age = (System.nanoTime() - start) / 1_000_000;
+                    assertTrue(value != null || age >= 1_450, () -> e.getKey() + " with a TTL of 1.5 s is gone after less than " + age
+                            + " ms: an entry lives at least its TTL");
+                }
+                Kit.sleep(100);
+            }
+            for (Map<String, Supplier<Object>> group : List.of(shortLived, seconds)) {
+                group.forEach((what, read) -> Kit.await(Duration.ofSeconds(6), () -> read.get() == null,
+                        () -> what + " still readable long after its TTL"));
+            }
+            longLived.forEach((what, read) -> assertNotNull(read.get(), () -> what + " with a TTL of 31 days expired early (memcached "
+                    + "reads a relative expiry over 30 days as an absolute Unix time)"));
+        }
+
+        /** Writes one entry through each write path with {@code ttl}; returns how to read each back. */
+        private Map<String, Supplier<Object>> writeAll(SharedCache cache, String what, Duration ttl) {
+            Map<String, Supplier<Object>> reads = new LinkedHashMap<>();
+            String put = key(what + "Put");
+            cache.put(put, "put", ttl);
+            reads.put("put(" + ttl + ")", () -> cache.get(put, String.class));
+            String async = key(what + "Async");
+            join(cache.putAsync(async, "putAsync", ttl));
+            reads.put("putAsync(" + ttl + ")", () -> cache.get(async, String.class));
+            String pia = key(what + "Pia");
+            assertTrue(cache.putIfAbsent(pia, "putIfAbsent", ttl), "putIfAbsent on an absent key writes");
+            reads.put("putIfAbsent(" + ttl + ")", () -> cache.get(pia, String.class));
+            String cas = key(what + "Cas");
+            cache.put(cas, "before CAS", Duration.ZERO);
+            Versioned<String> v = cache.getVersioned(cas, String.class);
+            assertTrue(cache.compareAndSet(cas, v.version(), "compareAndSet", ttl), "CAS with the current version");
+            reads.put("compareAndSet(" + ttl + ")", () -> cache.get(cas, String.class));
+            String inc = key(what + "Inc");
+            assertEquals(5, cache.increment(inc, 1, 5, ttl), "increment creating a counter");
+            reads.put("increment creating a counter(" + ttl + ")", () -> cache.get(inc, String.class));
+            String load = key(what + "Load");
+            assertEquals("loaded", cache.getOrLoad(load, String.class, ttl, () -> "loaded"));
+            reads.put("getOrLoad(" + ttl + ")", () -> cache.get(load, String.class));
+            return reads;
+        }
     }
 
     @Nested
@@ -248,6 +427,7 @@ public abstract class CacheContract {
          * If this fails, check that the driver uses the server's atomic add (not get-then-set).
          */
         @Test
+        @Tag("C7")
         @DisplayName("C7 putIfAbsent writes only when absent")
         void putIfAbsent() {
             SharedCache cache = cache();
@@ -264,6 +444,7 @@ public abstract class CacheContract {
          * uses the server's atomic compare-and-set.
          */
         @Test
+        @Tag("C8")
         @DisplayName("C8 compareAndSet succeeds with the current version and fails with a stale one")
         void compareAndSet() {
             SharedCache cache = cache();
@@ -284,12 +465,42 @@ public abstract class CacheContract {
         }
 
         /**
+         * C17: a version must change on every write: with a version read before an A-B-A rewrite
+         * ({@code A}, then {@code B}, then {@code A} again), {@code compareAndSet} fails, even
+         * though the value is what it was; the same after the value is rewritten unchanged, and
+         * after {@code delete} and a new {@code put}. If this fails, check where the driver's
+         * versions come from: a digest of the value cannot tell an A-B-A rewrite from no write;
+         * use the server's CAS token or a counter bumped on every write.
+         */
+        @Test
+        @Tag("C17")
+        @DisplayName("C17 a version changes on every write: CAS with a version read before an A-B-A rewrite fails")
+        void versionChangesOnEveryWrite() {
+            SharedCache cache = cache();
+            String k = key("Aba");
+            cache.put(k, "A");
+            Versioned<String> before = cache.getVersioned(k, String.class);
+            cache.put(k, "B");
+            cache.put(k, "A");
+            assertFalse(cache.compareAndSet(k, before.version(), "C", Duration.ZERO), "CAS with a version read before an A-B-A rewrite");
+            assertEquals("A", cache.get(k, String.class), "value after the refused CAS");
+            Versioned<String> again = cache.getVersioned(k, String.class);
+            cache.put(k, "A");
+            assertFalse(cache.compareAndSet(k, again.version(), "C", Duration.ZERO), "CAS after the same value was written again");
+            Versioned<String> beforeDelete = cache.getVersioned(k, String.class);
+            cache.delete(k);
+            cache.put(k, "A");
+            assertFalse(cache.compareAndSet(k, beforeDelete.version(), "C", Duration.ZERO), "CAS after delete and a new put of the same value");
+        }
+
+        /**
          * C9: {@code increment} creates an absent counter with its initial value, adds
          * positive and negative deltas (staying at or above 0), stores the counter as decimal
          * text, and fails with {@link CacheException} on a value that is not a counter. If this
          * fails, check the driver's incr/decr mapping and its create-if-absent step.
          */
         @Test
+        @Tag("C9")
         @DisplayName("C9 increment creates, adds, subtracts, and refuses non-counters")
         void increment() {
             SharedCache cache = cache();
@@ -314,6 +525,7 @@ public abstract class CacheContract {
          * (the single-flight is the facade's).
          */
         @Test
+        @Tag("C10")
         @DisplayName("C10 getOrLoad loads once for many concurrent callers")
         void getOrLoadSingleFlight() throws Exception {
             SharedCache cache = cache();
@@ -330,13 +542,13 @@ public abstract class CacheContract {
                         return cache.getOrLoad(k, String.class, Duration.ZERO, () -> {
                             loads.incrementAndGet();
                             // Hold the load until every caller is on its way, so they overlap it.
-                            arrived.await(DEADLINE.toMillis(), TimeUnit.MILLISECONDS);
+                            arrived.await(timeout().toMillis(), TimeUnit.MILLISECONDS);
                             return "loaded";
                         });
                     }));
                 }
                 for (Future<String> f : results) {
-                    assertEquals("loaded", f.get(DEADLINE.toMillis(), TimeUnit.MILLISECONDS));
+                    assertEquals("loaded", f.get(timeout().toMillis(), TimeUnit.MILLISECONDS));
                 }
             } finally {
                 pool.shutdownNow();
@@ -350,7 +562,72 @@ public abstract class CacheContract {
     }
 
     @Nested
-    @DisplayName("Isolation")
+    @DisplayName("Raced from several threads and instances")
+    class Races {
+        /**
+         * C18: 2,000 increments of one counter raced from 8 threads over two Switchboards,
+         * starting on an absent key: exactly one creates it (returning the initial value 0), the
+         * others add 1, every call returns a different value, and the counter ends at 1999. If
+         * this fails, check that increment is one atomic server operation (incr, INCRBY, or a
+         * script) and that creating an absent counter races safely (an atomic add, and on
+         * failure incr again), never read-modify-write.
+         */
+        @Test
+        @Tag("C18")
+        @DisplayName("C18 increments raced from several threads and instances sum exactly")
+        void racedIncrementsSumExactly() throws Exception {
+            List<SharedCache> caches = List.of(cache(), cache());
+            String k = key("Race");
+            int threads = 8;
+            int each = 250;
+            List<List<Long>> results = race(threads, t -> () -> {
+                SharedCache c = caches.get(t % 2);
+                List<Long> mine = new ArrayList<>(each);
+                for (int i = 0; i < each; i++) {
+                    mine.add(c.increment(k, 1, 0, Duration.ZERO));
+                }
+                return mine;
+            });
+            Set<Long> all = new TreeSet<>();
+            int calls = 0;
+            for (List<Long> r : results) {
+                all.addAll(r);
+                calls += r.size();
+            }
+            int n = threads * each;
+            assertEquals(n, all.size(), () -> "every increment returns a different value; distinct results " + all.size() + " of " + n);
+            assertEquals(0L, ((TreeSet<Long>) all).first(), "exactly one call creates the counter and returns its initial value");
+            assertEquals((long) n - 1, ((TreeSet<Long>) all).last(), "the last value");
+            assertEquals(Long.toString(n - 1), caches.get(0).get(k, String.class), "the counter after " + calls + " increments");
+        }
+
+        /**
+         * C19: eight callers over two Switchboards read one version and race
+         * {@code compareAndSet} with it: exactly one wins, and the value is the winner's; the
+         * same for eight {@code putIfAbsent} calls on an absent key. If this fails, check that
+         * compare-and-set and put-if-absent are single atomic server operations (CAS, SET NX, a
+         * script), never a read followed by a write.
+         */
+        @Test
+        @Tag("C19")
+        @DisplayName("C19 compareAndSet and putIfAbsent raced from several threads and instances have one winner")
+        void racedConditionalWritesHaveOneWinner() throws Exception {
+            List<SharedCache> caches = List.of(cache(), cache());
+            String k = key("CasRace");
+            caches.get(0).put(k, "start");
+            long version = caches.get(1).getVersioned(k, String.class).version();
+            List<Boolean> cas = race(8, t -> () -> caches.get(t % 2).compareAndSet(k, version, "writer-" + t, Duration.ZERO));
+            assertEquals(1, cas.stream().filter(b -> b).count(), () -> "CAS winners with one version: " + cas);
+            assertEquals("writer-" + cas.indexOf(true), caches.get(1).get(k, String.class), "the value is the CAS winner's");
+            String p = key("PiaRace");
+            List<Boolean> pia = race(8, t -> () -> caches.get(t % 2).putIfAbsent(p, "writer-" + t, Duration.ZERO));
+            assertEquals(1, pia.stream().filter(b -> b).count(), () -> "putIfAbsent winners on one absent key: " + pia);
+            assertEquals("writer-" + pia.indexOf(true), caches.get(0).get(p, String.class), "the value is the putIfAbsent winner's");
+        }
+    }
+
+    @Nested
+    @DisplayName("Across instances")
     class Isolation {
         /**
          * C11: Switchboards with different {@code switchboard.cache.namespace} values do not see
@@ -359,14 +636,17 @@ public abstract class CacheContract {
          * given as is (the facade adds the prefix) and strips nothing in multi-get results.
          */
         @Test
+        @Tag("C11")
         @DisplayName("C11 namespaces and named caches do not see each other's keys")
         void namespacesAndNamedCachesAreIsolated() {
             String token = Kit.token();
             SharedCache a = open(Map.of("switchboard.cache.namespace", "tck-a-" + token + ":")).cache();
             SharedCache b = open(Map.of("switchboard.cache.namespace", "tck-b-" + token + ":")).cache();
+            SharedCache upper = open(Map.of("switchboard.cache.namespace", "tck-A-" + token + ":")).cache();
             String k = key("shared-name");
             a.put(k, "from a");
             assertNull(b.get(k, String.class), "another namespace does not see the key");
+            assertNull(upper.get(k, String.class), "a namespace differing only in case does not see the key");
             b.put(k, "from b");
             assertEquals("from a", a.get(k, String.class), "writes in another namespace do not touch it");
             assertEquals(Map.of(k, "from b"), b.getAll(List.of(k), String.class), "getAll keys are the caller's, without the namespace");
@@ -380,6 +660,36 @@ public abstract class CacheContract {
             assertNull(dflt.get(k, String.class), "the default cache does not see cache(\"a\")'s key");
             assertEquals("a", named1.name());
         }
+
+        /**
+         * C20: two Switchboards on one namespace see each other's writes and deletes at once: a
+         * value written, overwritten, deleted, or counted by one is read that way by the other on
+         * its very next call, blocking or asynchronous. If this fails, check that the driver
+         * keeps no local copy of values (the near cache is the facade's, and opt-in) and sends
+         * every write before completing its stage.
+         */
+        @Test
+        @Tag("C20")
+        @DisplayName("C20 two instances on one namespace see each other's writes and deletes at once")
+        void instancesShareOneCache() {
+            String ns = "tck-shared-" + Kit.token() + ":";
+            SharedCache a = open(Map.of("switchboard.cache.namespace", ns)).cache();
+            SharedCache b = open(Map.of("switchboard.cache.namespace", ns)).cache();
+            String k = key("Shared");
+            assertNull(b.get(k, String.class), "absent at first");
+            a.put(k, "one");
+            assertEquals("one", b.get(k, String.class), "B reads A's write at once");
+            b.put(k, "two");
+            assertEquals("two", join(a.getAsync(k, String.class)), "A reads B's overwrite at once");
+            assertTrue(a.delete(k), "A deletes");
+            assertNull(b.get(k, String.class), "B reads A's delete at once");
+            assertTrue(b.putIfAbsent(k, "three", Duration.ZERO), "B's putIfAbsent after A's delete writes");
+            assertEquals("three", a.get(k, String.class), "A reads B's putIfAbsent at once");
+            String counter = key("SharedCounter");
+            assertEquals(1, a.increment(counter, 1, 1, Duration.ZERO));
+            assertEquals(2, b.increment(counter, 1, 1, Duration.ZERO), "B increments A's counter");
+            assertEquals(Map.of(k, "three", counter, "2"), b.getAll(List.of(counter, k), String.class), "B's getAll sees both");
+        }
     }
 
     @Nested
@@ -387,27 +697,34 @@ public abstract class CacheContract {
     class BadInput {
         /**
          * C12: keys with a space, a control character, or one byte over
-         * {@link SharedCache#maxKeyLength()} are refused with {@link IllegalArgumentException}
-         * naming the key; a key of exactly the limit works. If this fails, check the driver's
-         * {@code maxKeyLength()} (the facade validates against it).
+         * {@link SharedCache#maxKeyLength()} (what is left of the driver's limit after the
+         * namespace and the cache name) are refused with {@link IllegalArgumentException} naming
+         * the key; a key of exactly the limit works, in a named cache under a namespace too. If
+         * this fails, check the driver's {@code maxKeyLength()} (the facade validates against
+         * it).
          */
         @Test
+        @Tag("C12")
         @DisplayName("C12 invalid keys are refused, naming the key; a key at the limit works")
         void invalidKeysRefused() {
-            SharedCache cache = cache();
-            for (String bad : List.of("has space", "ctl\u0001char", "tab\tkey", "new\nline")) {
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cache.put(bad, "x"), "key '" + bad + "'");
-                String named = bad.substring(0, 3);
-                assertTrue(e.getMessage().contains(named), () -> "message names key '" + bad + "': " + e.getMessage());
-                assertThrows(IllegalArgumentException.class, () -> cache.get(bad, String.class), "get of key '" + bad + "'");
+            SharedCache plain = cache();
+            SharedCache named = open(Map.of("switchboard.cache.namespace", "tck-Limit-" + Kit.token(4) + ":")).cache("Sessions");
+            assertTrue(named.maxKeyLength() < plain.maxKeyLength(), "the namespace and cache name count against maxKeyLength()");
+            for (SharedCache cache : List.of(plain, named)) {
+                for (String bad : List.of("has space", "ctl\u0001char", "tab\tkey", "new\nline")) {
+                    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cache.put(bad, "x"), "key '" + bad + "'");
+                    String shown = bad.substring(0, 3);
+                    assertTrue(e.getMessage().contains(shown), () -> "message names key '" + bad + "': " + e.getMessage());
+                    assertThrows(IllegalArgumentException.class, () -> cache.get(bad, String.class), "get of key '" + bad + "'");
+                }
+                assertThrows(IllegalArgumentException.class, () -> cache.put("", "x"), "empty key");
+                String atLimit = ("tck-" + Kit.token() + "-").concat("k".repeat(cache.maxKeyLength())).substring(0, cache.maxKeyLength());
+                cache.put(atLimit, "at the limit");
+                assertEquals("at the limit", cache.get(atLimit, String.class), "a key of exactly maxKeyLength() bytes in " + cache.name());
+                String tooLong = atLimit + "x";
+                IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cache.put(tooLong, "x"));
+                assertTrue(e.getMessage().contains(tooLong.substring(0, 20)), () -> "message names the key: " + e.getMessage());
             }
-            assertThrows(IllegalArgumentException.class, () -> cache.put("", "x"), "empty key");
-            String atLimit = ("tck-" + Kit.token() + "-").concat("k".repeat(cache.maxKeyLength())).substring(0, cache.maxKeyLength());
-            cache.put(atLimit, "at the limit");
-            assertEquals("at the limit", cache.get(atLimit, String.class), "a key of exactly maxKeyLength() bytes");
-            String tooLong = atLimit + "x";
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> cache.put(tooLong, "x"));
-            assertTrue(e.getMessage().contains(tooLong.substring(0, 20)), () -> "message names the key: " + e.getMessage());
         }
 
         /**
@@ -418,6 +735,7 @@ public abstract class CacheContract {
          * its item overhead against its limit).
          */
         @Test
+        @Tag("C13")
         @DisplayName("C13 an oversize value is refused and not stored; a value at the limit is stored")
         void oversizeValueRefused() {
             SharedCache cache = cache();
@@ -438,6 +756,7 @@ public abstract class CacheContract {
          * facade's close sequence.
          */
         @Test
+        @Tag("C14")
         @DisplayName("C14 a closed Switchboard's cache throws IllegalStateException")
         void closedSwitchboardRefusesCache() {
             Switchboard sb = open(Map.of());
@@ -446,6 +765,115 @@ public abstract class CacheContract {
             assertThrows(IllegalStateException.class, () -> cache.get(key("x"), String.class), "get");
             assertThrows(IllegalStateException.class, () -> cache.put(key("x"), "v"), "put");
             assertThrows(IllegalStateException.class, sb::cache, "cache()");
+        }
+    }
+
+    @Nested
+    @DisplayName("While the server is down (needs fault hooks)")
+    class FaultRules {
+        /**
+         * C21: while the cache server is held down ({@code stopServer()}), every operation
+         * ({@code get}, {@code getAll}, {@code getVersioned}, {@code put}, {@code putIfAbsent},
+         * {@code compareAndSet}, {@code delete}, {@code increment}) fails within
+         * {@link #timeout()} with a retryable {@link SwitchboardException} (a
+         * {@code ConnectionException}), never by returning "absent", an empty map or
+         * {@code false}; after {@code startServer()} every operation works again within
+         * {@link #timeout()}. Needs {@code stopServer()}/{@code startServer()}. If this fails,
+         * check that the driver tells "server down" from "key absent" on every path (bulk reads
+         * included) and bounds every operation by its timeout.
+         */
+        @Test
+        @Tag("C21")
+        @Tag("faults")
+        @DisplayName("C21 while the server is down every operation fails promptly with a retryable error, never 'absent'; then works again")
+        void failsClearlyWhileDown() throws Exception {
+            requireHook("C21", Faults.Hook.OUTAGE);
+            SharedCache cache = cache();
+            String k = key("Down");
+            cache.put(k, "before", Duration.ZERO);
+            long version = cache.getVersioned(k, String.class).version();
+            Map<String, Supplier<Object>> ops = new LinkedHashMap<>();
+            ops.put("get", () -> cache.get(k, String.class));
+            ops.put("getAll", () -> cache.getAll(List.of(k, key("other")), String.class));
+            ops.put("getVersioned", () -> cache.getVersioned(k, String.class));
+            ops.put("put", () -> {
+                cache.put(key("DownPut"), "x");
+                return "written";
+            });
+            ops.put("putIfAbsent", () -> cache.putIfAbsent(key("DownPia"), "x", Duration.ZERO));
+            ops.put("compareAndSet", () -> cache.compareAndSet(k, version, "x", Duration.ZERO));
+            ops.put("delete", () -> cache.delete(k));
+            ops.put("increment", () -> cache.increment(key("DownInc"), 1, 0, Duration.ZERO));
+            Faults f = faults();
+            f.stopServer();
+            try {
+                for (Map.Entry<String, Supplier<Object>> op : ops.entrySet()) {
+                    Object result;
+                    try {
+                        result = assertTimeoutPreemptively(timeout(), () -> op.getValue().get(),
+                                () -> "C21: " + op.getKey() + " while the server is down must fail within " + timeout());
+                    } catch (SwitchboardException e) {
+                        assertTrue(e.isRetryable(), () -> "C21: " + op.getKey() + " while the server is down fails with a retryable "
+                                + "exception, not " + e);
+                        continue;
+                    }
+                    fail("C21: " + op.getKey() + " while the server is down returned " + result + " instead of failing: a caller must "
+                            + "never mistake 'down' for 'absent'");
+                }
+            } finally {
+                f.startServer();
+            }
+            String after = key("After");
+            untilAnswered(() -> {
+                cache.put(after, "after the outage");
+                return null;
+            }, "put after the server is back");
+            assertEquals("after the outage", untilAnswered(() -> cache.get(after, String.class), "get after the server is back"));
+            assertEquals(1, (long) untilAnswered(() -> cache.increment(key("AfterInc"), 1, 1, Duration.ZERO), "increment"));
+        }
+
+        /**
+         * C22: after {@code restartServer()} the cache works again by itself, within
+         * {@link #timeout()} (retryable failures in between are allowed): writes and reads
+         * succeed, and a value written after the restart reads back. Needs
+         * {@code restartServer()}. If this fails, check that the driver reconnects (a pool that
+         * replaces broken connections, a client that retries connecting) instead of failing
+         * for good.
+         */
+        @Test
+        @Tag("C22")
+        @Tag("faults")
+        @DisplayName("C22 after a server restart the cache works again by itself")
+        void worksAfterRestart() throws Exception {
+            requireHook("C22", Faults.Hook.RESTART_SERVER);
+            SharedCache cache = cache();
+            cache.put(key("Before"), "before");
+            faults().restartServer();
+            String k = key("Restarted");
+            untilAnswered(() -> {
+                cache.put(k, "after the restart");
+                return null;
+            }, "put after the restart");
+            assertEquals("after the restart", untilAnswered(() -> cache.get(k, String.class), "get after the restart"));
+            Set<String> keys = new HashSet<>(untilAnswered(() -> cache.getAll(List.of(k), String.class), "getAll after the restart").keySet());
+            assertEquals(Set.of(k), keys, "getAll after the restart");
+        }
+
+        /** Repeats an operation that fails with a retryable error, for up to {@link #timeout()}. */
+        private <T> T untilAnswered(Supplier<T> operation, String what) {
+            long deadline = System.nanoTime() + timeout().toNanos();
+            Map<String, Integer> failures = new ConcurrentHashMap<>();
+            while (true) {
+                try {
+                    return operation.get();
+                } catch (SwitchboardException e) {
+                    failures.merge(e.getClass().getSimpleName(), 1, Integer::sum);
+                    if (!e.isRetryable() || System.nanoTime() - deadline > 0) {
+                        throw new AssertionError(what + " did not succeed within " + timeout() + "; failures " + failures, e);
+                    }
+                    Kit.sleep(50);
+                }
+            }
         }
     }
 }

@@ -3,24 +3,67 @@ package io.switchboard.tck;
 import io.switchboard.Delivery;
 import io.switchboard.Message;
 import io.switchboard.MessageHandler;
+import io.switchboard.Switchboard;
+import io.switchboard.spi.Channels;
+import java.io.IOException;
+import java.net.URL;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Enumeration;
 import java.util.List;
-import java.util.Locale;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Assertions;
 
-/** Waiting on conditions, unique names and recording handlers, shared by the contracts. */
+/** Waiting on conditions, unique names, recording handlers and opening Switchboards, shared by the contracts. */
 final class Kit {
     /** Header marking the sentinel message a rule publishes last, to know everything before it has had its chance. */
     static final String SENTINEL = "tck-sentinel";
+    private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    private static final String SERVICES = "META-INF/services/";
 
     private Kit() {
+    }
+
+    /**
+     * Opens a Switchboard that also sees the kit's own providers ({@link SimulatedConnection}),
+     * which are registered under {@code io/switchboard/tck/services/} rather than
+     * {@code META-INF/services} so that nothing outside the kit ever selects them.
+     */
+    static Switchboard open(Map<String, Object> settings) {
+        Thread t = Thread.currentThread();
+        ClassLoader previous = t.getContextClassLoader();
+        t.setContextClassLoader(new KitProviders(previous != null ? previous : Kit.class.getClassLoader()));
+        try {
+            return Switchboard.open(settings);
+        } finally {
+            t.setContextClassLoader(previous);
+        }
+    }
+
+    /** Adds the kit's service files to those of its parent. */
+    private static final class KitProviders extends ClassLoader {
+        KitProviders(ClassLoader parent) {
+            super(parent);
+        }
+
+        @Override
+        public Enumeration<URL> getResources(String name) throws IOException {
+            Enumeration<URL> parents = super.getResources(name);
+            URL own = name.startsWith(SERVICES) ? Kit.class.getResource("services/" + name.substring(SERVICES.length())) : null;
+            if (own == null) {
+                return parents;
+            }
+            List<URL> all = Collections.list(parents);
+            all.add(own);
+            return Collections.enumeration(all);
+        }
     }
 
     /**
@@ -34,34 +77,64 @@ final class Kit {
             if (System.nanoTime() - deadline > 0) {
                 Assertions.fail("gave up after " + timeout.toMillis() + " ms: " + message.get());
             }
-            try {
-                Thread.sleep(pause);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                Assertions.fail("interrupted while waiting: " + message.get());
-            }
+            sleep(pause);
             pause = Math.min(pause * 2, 20);
         }
     }
 
-    /** A random lower-case token, so that parallel runs on one shared server never meet. */
+    static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            Assertions.fail("interrupted");
+        }
+    }
+
+    /** A random token of upper- and lower-case letters and digits, so that names of every case get exercised and parallel runs never meet. */
     static String token() {
-        StringBuilder sb = new StringBuilder(10);
+        return token(10);
+    }
+
+    static String token(int length) {
+        StringBuilder sb = new StringBuilder(length);
         ThreadLocalRandom r = ThreadLocalRandom.current();
-        for (int i = 0; i < 10; i++) {
-            sb.append("abcdefghijklmnopqrstuvwxyz0123456789".charAt(r.nextInt(36)));
+        for (int i = 0; i < length; i++) {
+            sb.append(ALPHABET.charAt(r.nextInt(ALPHABET.length())));
         }
         return sb.toString();
     }
 
-    /** A channel prefix {@code tck.<random>} unique to one rule run. */
+    /** A channel prefix {@code tck.<random>} unique to one rule run, in mixed case. */
     static String channelPrefix() {
         return "tck." + token();
     }
 
-    /** A durable subscription name unique to one rule run. */
+    /** A channel of exactly {@code length} characters under {@code prefix}, ending in {@code last}. */
+    static String channelOfLength(String prefix, int length, char last) {
+        StringBuilder sb = new StringBuilder(prefix);
+        int segment = 16;
+        while (sb.length() < length - 1) {
+            if (segment == 16) {
+                sb.append('.');
+                segment = 0;
+            } else {
+                sb.append(ALPHABET.charAt(sb.length() % ALPHABET.length()));
+                segment++;
+            }
+        }
+        sb.append(last);
+        String channel = sb.toString();
+        Channels.requireChannel(channel);
+        if (channel.length() != length) {
+            throw new IllegalStateException("kit bug: channel of " + channel.length() + " characters, wanted " + length);
+        }
+        return channel;
+    }
+
+    /** A durable subscription name unique to one rule run, in mixed case. */
     static String durableName(String what) {
-        return ("tck-" + what + "-" + token()).toLowerCase(Locale.ROOT);
+        return "tck-" + what + "-" + token();
     }
 
     /** The sentinel message. */
@@ -73,9 +146,12 @@ final class Kit {
         return "true".equals(d.message().header(SENTINEL));
     }
 
-    /** A handler that records every delivery, thread-safe. */
+    /** A handler that records every delivery; thread-safe, and cheap enough for tens of thousands of deliveries. */
     static class Recorder implements MessageHandler {
-        private final List<Delivery> deliveries = new CopyOnWriteArrayList<>();
+        private final List<Delivery> deliveries = Collections.synchronizedList(new ArrayList<>());
+        private final List<Long> times = Collections.synchronizedList(new ArrayList<>());
+        private final AtomicInteger messages = new AtomicInteger();
+        private volatile boolean sentinel;
         private final String name;
 
         Recorder(String name) {
@@ -84,7 +160,15 @@ final class Kit {
 
         @Override
         public void handle(Delivery delivery) throws Exception {
-            deliveries.add(delivery);
+            synchronized (deliveries) {
+                deliveries.add(delivery);
+                times.add(System.nanoTime());
+            }
+            if (isSentinel(delivery)) {
+                sentinel = true;
+            } else {
+                messages.incrementAndGet();
+            }
         }
 
         String name() {
@@ -92,12 +176,25 @@ final class Kit {
         }
 
         List<Delivery> all() {
-            return new ArrayList<>(deliveries);
+            synchronized (deliveries) {
+                return new ArrayList<>(deliveries);
+            }
+        }
+
+        /** When each delivery of {@link #all()} reached the handler, in {@link System#nanoTime()}. */
+        List<Long> times() {
+            synchronized (deliveries) {
+                return new ArrayList<>(times);
+            }
         }
 
         /** Every delivery except sentinels. */
         List<Delivery> messages() {
-            return deliveries.stream().filter(d -> !isSentinel(d)).collect(Collectors.toList());
+            return all().stream().filter(d -> !isSentinel(d)).collect(Collectors.toList());
+        }
+
+        int messageCount() {
+            return messages.get();
         }
 
         List<String> texts() {
@@ -105,17 +202,16 @@ final class Kit {
         }
 
         long count(Predicate<Delivery> p) {
-            return deliveries.stream().filter(p).count();
+            return all().stream().filter(p).count();
         }
 
         boolean hasSentinel() {
-            return deliveries.stream().anyMatch(Kit::isSentinel);
+            return sentinel;
         }
 
         /** Waits until {@code n} non-sentinel deliveries arrived. */
         void awaitMessages(int n, Duration timeout) {
-            await(timeout, () -> messages().size() >= n,
-                    () -> name + " received " + messages().size() + " of " + n + " messages: " + describe());
+            await(timeout, () -> messages.get() >= n, () -> name + " received " + messages.get() + " of " + n + " messages: " + describe());
         }
 
         /** Waits for the sentinel. */
@@ -142,5 +238,15 @@ final class Kit {
             b[i] = (byte) i;
         }
         return b;
+    }
+
+    /** A string of exactly {@code length} characters, mixing ASCII and non-ASCII, that no truncation or charset conversion keeps intact. */
+    static String longText(int length, char last) {
+        StringBuilder sb = new StringBuilder(length);
+        String pattern = "Value-ünï✓-";
+        while (sb.length() < length - 1) {
+            sb.append(pattern.charAt(sb.length() % pattern.length()));
+        }
+        return sb.append(last).toString();
     }
 }

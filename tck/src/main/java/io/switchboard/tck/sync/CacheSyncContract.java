@@ -11,7 +11,9 @@ import io.switchboard.NearCache;
 import io.switchboard.NearCacheOptions;
 import io.switchboard.Switchboard;
 import io.switchboard.SwitchboardException;
-import java.time.Duration;
+import io.switchboard.tck.Contract;
+import io.switchboard.tck.Faults;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -21,19 +23,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The cache-sync contract: extend it, return the settings of a Switchboard with the transport and
  * cache under test from {@link #properties()}, and JUnit 5 checks every rule S1, S2, ... of
  * {@code tck/SYNC-CONTRACT.md}: that a {@link NearCache} stays coherent across instances on that
- * pair. Offer {@link #faults()} to run the gap rule against a private server.
+ * pair. Offer {@link #faults()} on the transport's private server to run the gap rules.
  *
  * <pre>{@code
  * class RedisCacheSyncIT extends CacheSyncContract {
@@ -45,39 +45,14 @@ import org.junit.jupiter.api.Test;
  * }</pre>
  *
  * <p>Each rule opens one Switchboard per simulated service instance and closes them afterwards;
- * cache names are random per rule, so a shared server is fine except for the gap rule.
+ * cache names are random per rule, so a shared server is fine except for the gap rules. Every
+ * rule carries its number as a JUnit tag. Not thread-safe: JUnit runs one rule at a time per
+ * instance.
  */
-public abstract class CacheSyncContract {
-    private final List<Switchboard> opened = new CopyOnWriteArrayList<>();
-
-    /** Settings for a Switchboard on the transport and cache under test; must set switchboard.transport and switchboard.cache. */
-    protected abstract Map<String, Object> properties();
-
-    /** The gap hook; default {@link SyncFaults#none()}: the gap rule is an announced skip. */
-    protected SyncFaults faults() {
-        return SyncFaults.none();
-    }
-
-    /** How long the kit waits for an announcement or a recovery before failing (default 15 s). */
-    protected Duration syncTimeout() {
-        return Duration.ofSeconds(15);
-    }
-
-    @AfterEach
-    void closeEverythingOpened() {
-        opened.forEach(sb -> sb.close(Duration.ofSeconds(5)));
-        opened.clear();
-    }
-
-    /** Opens one simulated service instance. */
-    Switchboard open() {
-        Map<String, Object> props = new LinkedHashMap<>(Objects.requireNonNull(properties(), "properties()"));
-        if (!props.containsKey("switchboard.transport") || !props.containsKey("switchboard.cache")) {
-            throw new IllegalStateException(getClass().getName() + ".properties() must set switchboard.transport and switchboard.cache");
-        }
-        Switchboard sb = Switchboard.open(props);
-        opened.add(sb);
-        return sb;
+public abstract class CacheSyncContract extends Contract {
+    /** For subclasses; {@link #properties()} must set {@code switchboard.transport} and {@code switchboard.cache}. */
+    protected CacheSyncContract() {
+        super("switchboard.transport", "switchboard.cache");
     }
 
     /** {@code n} instances of one near cache, each on its own Switchboard. */
@@ -92,24 +67,9 @@ public abstract class CacheSyncContract {
     static String name(String what) {
         StringBuilder sb = new StringBuilder("tck-sync-").append(what).append('-');
         for (int i = 0; i < 8; i++) {
-            sb.append("abcdefghijklmnopqrstuvwxyz0123456789".charAt(ThreadLocalRandom.current().nextInt(36)));
+            sb.append("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".charAt(ThreadLocalRandom.current().nextInt(62)));
         }
         return sb.toString();
-    }
-
-    void await(BooleanSupplier condition, Supplier<String> message) {
-        long deadline = System.nanoTime() + syncTimeout().toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() - deadline > 0) {
-                fail("gave up after " + syncTimeout().toMillis() + " ms: " + message.get());
-            }
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                fail("interrupted while waiting: " + message.get());
-            }
-        }
     }
 
     void awaitReceived(NearCache<?> n, long count) {
@@ -126,6 +86,7 @@ public abstract class CacheSyncContract {
          * and keeps the nearcache-* headers.
          */
         @Test
+        @Tag("S1")
         @DisplayName("S1 reaches every other instance")
         void invalidationReachesEveryInstance() {
             List<NearCache<String>> fleet = fleet(3, name("s1"), NearCacheOptions.defaults());
@@ -144,6 +105,7 @@ public abstract class CacheSyncContract {
          * fails, check that the transport keeps header values unchanged.
          */
         @Test
+        @Tag("S2")
         @DisplayName("S2 is read back at once by its writer, which ignores its own announcement")
         void readYourWrites() {
             List<NearCache<String>> fleet = fleet(2, name("s2"), NearCacheOptions.defaults());
@@ -163,6 +125,7 @@ public abstract class CacheSyncContract {
          * that the transport delivers a channel's messages from one publisher in order.
          */
         @Test
+        @Tag("S3")
         @DisplayName("S3 from concurrent writers on several instances converges to the shared cache's value")
         void concurrentWritersConverge() throws Exception {
             for (NearCacheOptions.Sync sync : NearCacheOptions.Sync.values()) {
@@ -197,10 +160,12 @@ public abstract class CacheSyncContract {
         }
 
         /**
-         * S4: with {@code Sync.UPDATE} an instance that holds the key takes the new value from the
-         * announcement. If this fails, check that the payload crosses the transport unchanged.
+         * S4: with {@code Sync.UPDATE} an instance holding the key takes the new value from the
+         * announcement, non-ASCII text and values of several KiB included. If this fails, check
+         * that the payload crosses the transport unchanged.
          */
         @Test
+        @Tag("S4")
         @DisplayName("S4 with the UPDATE strategy replaces the other instances' copies")
         void updateReplacesCopies() {
             List<NearCache<String>> fleet = fleet(2, name("s4"), NearCacheOptions.defaults().sync(NearCacheOptions.Sync.UPDATE));
@@ -209,6 +174,10 @@ public abstract class CacheSyncContract {
             assertEquals("v1", fleet.get(1).get("k"));
             fleet.get(0).put("k", "v2 ✓");
             await(() -> "v2 ✓".equals(fleet.get(1).peek("k")), () -> "instance 2 holds " + fleet.get(1).peek("k"));
+            String big = "grüße ✓ ".repeat(1_000);
+            fleet.get(0).put("k", big);
+            await(() -> big.equals(fleet.get(1).peek("k")), () -> "instance 2 holds a value of " + String.valueOf(fleet.get(1).peek("k")).length()
+                    + " characters, not the " + big.length() + " written");
         }
 
         /**
@@ -216,32 +185,123 @@ public abstract class CacheSyncContract {
          * fails, check that the cache honours TTLs (rounding up to whole seconds is allowed).
          */
         @Test
+        @Tag("S5")
         @DisplayName("S5 with a TTL expires locally and in the shared cache")
         void ttlAppliesEverywhere() {
             List<NearCache<String>> fleet = fleet(2, name("s5"), NearCacheOptions.defaults());
-            fleet.get(0).put("k", "short", Duration.ofSeconds(2));
+            fleet.get(0).put("k", "short", java.time.Duration.ofSeconds(2));
             awaitReceived(fleet.get(1), 1);
             assertEquals("short", fleet.get(1).get("k"));
             await(() -> fleet.get(0).get("k") == null && fleet.get(1).get("k") == null,
                     () -> "still readable after its TTL: " + fleet.get(0).peek("k") + " / " + fleet.get(1).peek("k"));
         }
+
+        /**
+         * S9: keys are exact across instances: keys in mixed case, keys differing only in case or
+         * in their last character, and keys as long as the shared cache allows (whose
+         * announcements carry them in a header), each written on one instance, are read with
+         * their own new value by the others. If this fails, check that the transport keeps
+         * header values whole and case-sensitive (a key cut short or folded invalidates the wrong
+         * entry, and the right one stays stale).
+         */
+        @Test
+        @Tag("S9")
+        @DisplayName("S9 keys differing only in case or in their last character, up to the key limit, stay coherent")
+        void keysStayDistinct() {
+            String name = name("s9");
+            List<NearCache<String>> fleet = fleet(3, name, NearCacheOptions.defaults());
+            int max = open().cache(name).maxKeyLength();
+            String longKey = "Key-".concat("LongKey".repeat(max)).substring(0, max - 1);
+            List<String> keys = List.of("Key", "key", "KEY", "key1", "key2", longKey + "a", longKey + "b", longKey + "A");
+            for (String k : keys) {
+                fleet.get(0).put(k, "old " + k);
+            }
+            for (NearCache<String> n : fleet.subList(1, 3)) {
+                for (String k : keys) {
+                    await(() -> ("old " + k).equals(n.get(k)), () -> n + " reads " + n.peek(k) + " for key " + k);
+                }
+            }
+            Map<String, String> fresh = new LinkedHashMap<>();
+            for (String k : keys) {
+                fresh.put(k, "new " + k.getBytes(StandardCharsets.UTF_8).length + " " + k);
+                fleet.get(0).put(k, fresh.get(k));
+            }
+            for (NearCache<String> n : fleet.subList(1, 3)) {
+                for (String k : keys) {
+                    await(() -> fresh.get(k).equals(n.get(k)), () -> n + " still reads '" + n.peek(k) + "' for the "
+                            + k.length() + "-character key ending '" + k.substring(k.length() - 1) + "'");
+                }
+            }
+        }
     }
 
     @Nested
-    @DisplayName("After a connection gap")
+    @DisplayName("After a connection gap (needs fault hooks)")
     class Gaps {
         /**
-         * S6: after the transport's connections are dropped and come back, no instance reads a
-         * value older than the shared cache's, even though announcements sent meanwhile were lost.
-         * Needs {@link SyncFaults#interrupt()}. If this fails, check that the transport reports
-         * LOST and RECOVERED (with a possible gap) around every reconnection.
+         * S6: after every client connection of the transport's server is cut and comes back
+         * ({@code cutConnections()}), the transport reports {@code RECOVERED} for the reader, and
+         * no instance reads a value older than the shared cache's, although announcements sent
+         * meanwhile were lost; a write after that reaches the reader again. Needs
+         * {@code cutConnections()}. If this fails, check that the transport reports LOST and
+         * RECOVERED with {@code possibleGap=true} around every reconnection, and reports
+         * RECOVERED only once its subscriptions are re-established.
          */
         @Test
-        @DisplayName("S6 no instance reads a stale value once the transport has recovered")
-        void noStaleReadAfterRecovery() throws Exception {
-            SyncFaults faults = faults();
-            Assumptions.assumeTrue(faults.canInterrupt(), "S6 needs the interrupt() hook, which " + faults + " does not offer");
-            String name = name("s6");
+        @Tag("S6")
+        @Tag("faults")
+        @DisplayName("S6 no instance reads a stale value once the transport has recovered from cut connections")
+        void noStaleReadAfterCut() throws Exception {
+            requireHook("S6", Faults.Hook.CUT_CONNECTIONS);
+            noStaleReadAfter("S6", w -> faults().cutConnections(), "cutConnections()");
+        }
+
+        /**
+         * S10: as S6, after the transport's server restarts ({@code restartServer()}; when the
+         * cache lives on the same server it may come back empty). Needs {@code restartServer()}.
+         * If this fails, check as for S6, and that the cache reconnects too.
+         */
+        @Test
+        @Tag("S10")
+        @Tag("faults")
+        @DisplayName("S10 no instance reads a stale value once the transport has recovered from a server restart")
+        void noStaleReadAfterRestart() throws Exception {
+            requireHook("S10", Faults.Hook.RESTART_SERVER);
+            noStaleReadAfter("S10", w -> faults().restartServer(), "restartServer()");
+        }
+
+        /**
+         * S11: while the transport's server is held down ({@code stopServer()}), a write on one
+         * instance either succeeds in the shared cache or fails with a retryable error; once the
+         * server is back ({@code startServer()}) and the reader's transport has reported
+         * {@code RECOVERED}, no instance reads a value older than the shared cache's. Needs
+         * {@code stopServer()}/{@code startServer()}. If this fails, check that the transport
+         * reports {@code LOST} while down and {@code RECOVERED} with {@code possibleGap=true}
+         * after, even when announcements were published into the outage and failed.
+         */
+        @Test
+        @Tag("S11")
+        @Tag("faults")
+        @DisplayName("S11 no instance reads a stale value after an outage of the transport's server, with writes during it")
+        void noStaleReadAfterOutage() throws Exception {
+            requireHook("S11", Faults.Hook.OUTAGE);
+            Faults f = faults();
+            noStaleReadAfter("S11", writer -> {
+                f.stopServer();
+                try {
+                    try {
+                        writer.put("k", "written-while-down");
+                    } catch (SwitchboardException e) {
+                        assertTrue(e.isRetryable(), () -> "S11: a write while the server is down fails with a retryable error, not " + e);
+                    }
+                } finally {
+                    f.startServer();
+                }
+            }, "stopServer()/startServer()");
+        }
+
+        private void noStaleReadAfter(String rule, Fault fault, String what) throws Exception {
+            String name = name(rule.toLowerCase(java.util.Locale.ROOT));
             Switchboard writerSb = open();
             Switchboard readerSb = open();
             NearCache<String> writer = writerSb.nearCache(name, String.class, NearCacheOptions.defaults());
@@ -252,27 +312,38 @@ public abstract class CacheSyncContract {
             List<ConnectionEvent> events = new CopyOnWriteArrayList<>();
             readerSb.addConnectionListener(events::add);
 
-            faults.interrupt();
+            fault.apply(writer);
             String written = untilAnswered(() -> {
-                writer.put("k", "during-gap");
-                return "during-gap";
-            }, "the write after the interruption");
+                writer.put("k", "after-" + what);
+                return "after-" + what;
+            }, rule + ": the write after " + what);
 
             await(() -> events.stream().anyMatch(e -> e.type() == ConnectionEvent.Type.RECOVERED && e.component().equals("transport")),
-                    () -> "the reader's transport did not report RECOVERED after the interruption; events: " + events);
-            assertEquals(written, untilAnswered(() -> reader.get("k"), "the read after recovery"), "stale read after recovery");
-            assertTrue(reader.stats().gapsRecovered() >= 1, "the gap was not counted: " + reader.stats());
+                    () -> rule + ": the reader's transport did not report RECOVERED after " + what + "; events: " + events);
+            assertEquals(written, untilAnswered(() -> reader.get("k"), rule + ": the read after recovery"), rule + ": stale read after recovery");
+            assertTrue(reader.stats().gapsRecovered() >= 1, () -> rule + ": the gap was not counted: " + reader.stats());
+            untilAnswered(() -> {
+                writer.put("k", "later");
+                return null;
+            }, rule + ": a write after recovery");
+            await(() -> "later".equals(reader.get("k")), () -> rule + ": a write after RECOVERED does not reach the reader, which still "
+                    + "reads '" + reader.peek("k") + "': the transport must have re-subscribed before reporting RECOVERED");
+        }
+
+        /** A fault applied while the writer may write. */
+        private interface Fault {
+            void apply(NearCache<String> writer) throws Exception;
         }
 
         /** Repeats an operation that fails with a retryable error (a pool still holding connections from before the gap). */
         private <T> T untilAnswered(Supplier<T> operation, String what) {
-            long deadline = System.nanoTime() + syncTimeout().toNanos();
+            long deadline = System.nanoTime() + timeout().toNanos();
             while (true) {
                 try {
                     return operation.get();
                 } catch (SwitchboardException e) {
                     if (!e.isRetryable() || System.nanoTime() - deadline > 0) {
-                        fail(what + " did not succeed within " + syncTimeout() + " after the interruption", e);
+                        fail(what + " did not succeed within " + timeout() + " after the fault", e);
                     }
                     try {
                         Thread.sleep(50);
@@ -293,6 +364,7 @@ public abstract class CacheSyncContract {
          * itself is broken; report it.
          */
         @Test
+        @Tag("S7")
         @DisplayName("S7 an instance holds at most maxEntries entries")
         void boundedLocalSize() {
             NearCache<String> n = open().nearCache(name("s7"), String.class, NearCacheOptions.defaults().maxEntries(5));
@@ -304,11 +376,12 @@ public abstract class CacheSyncContract {
         }
 
         /**
-         * S8: closing a near cache unsubscribes from its channel and refuses further use; the
-         * shared cache keeps the values. If this fails, check that the transport's subscription
-         * close stops deliveries.
+         * S8: closing a near cache unsubscribes from its channel (one subscription fewer in
+         * {@code health()}) and refuses further use; the shared cache keeps the values. If this
+         * fails, check that the transport's subscription close stops deliveries.
          */
         @Test
+        @Tag("S8")
         @DisplayName("S8 close unsubscribes and refuses further use")
         void closeUnsubscribes() {
             Switchboard sb = open();

@@ -4,7 +4,7 @@ import java.util.Map;
 import java.util.UUID;
 
 /** The cache-sync contract on the in-memory transport and cache (no gap hook: S6 is an announced skip; the api's near-cache tests cover gaps). */
-class MemoryCacheSyncContractTest extends CacheSyncContract {
+public class MemoryCacheSyncContractTest extends CacheSyncContract {
     private final String broker = "sync-" + UUID.randomUUID();
 
     @Override
