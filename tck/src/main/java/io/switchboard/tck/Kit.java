@@ -4,7 +4,9 @@ import io.switchboard.Delivery;
 import io.switchboard.Message;
 import io.switchboard.MessageHandler;
 import io.switchboard.Switchboard;
+import io.switchboard.spi.CacheProvider;
 import io.switchboard.spi.Channels;
+import io.switchboard.spi.TransportProvider;
 import java.io.IOException;
 import java.net.URL;
 import java.time.Duration;
@@ -32,14 +34,21 @@ final class Kit {
     }
 
     /**
-     * Opens a Switchboard that also sees the kit's own providers ({@link SimulatedConnection}),
-     * which are registered under {@code io/switchboard/tck/services/} rather than
-     * {@code META-INF/services} so that nothing outside the kit ever selects them.
+     * Opens a Switchboard; when the settings use a {@link SimulatedConnection}, it also sees the
+     * kit's simulated provider of that kind (transport, cache), registered under
+     * {@code io/switchboard/tck/services/} rather than {@code META-INF/services} so that nothing
+     * else ever selects it (the facade picks the one non-memory provider on the classpath when
+     * none is named).
      */
     static Switchboard open(Map<String, Object> settings) {
+        boolean transport = settings.containsKey(SimulatedConnection.TRANSPORT.name());
+        boolean cache = settings.containsKey(SimulatedConnection.CACHE.name());
+        if (!transport && !cache) {
+            return Switchboard.open(settings);
+        }
         Thread t = Thread.currentThread();
         ClassLoader previous = t.getContextClassLoader();
-        t.setContextClassLoader(new KitProviders(previous != null ? previous : Kit.class.getClassLoader()));
+        t.setContextClassLoader(new KitProviders(previous != null ? previous : Kit.class.getClassLoader(), transport, cache));
         try {
             return Switchboard.open(settings);
         } finally {
@@ -47,16 +56,23 @@ final class Kit {
         }
     }
 
-    /** Adds the kit's service files to those of its parent. */
+    /** Adds the kit's service files for the kinds asked for to those of its parent. */
     private static final class KitProviders extends ClassLoader {
-        KitProviders(ClassLoader parent) {
+        private final boolean transport;
+        private final boolean cache;
+
+        KitProviders(ClassLoader parent, boolean transport, boolean cache) {
             super(parent);
+            this.transport = transport;
+            this.cache = cache;
         }
 
         @Override
         public Enumeration<URL> getResources(String name) throws IOException {
             Enumeration<URL> parents = super.getResources(name);
-            URL own = name.startsWith(SERVICES) ? Kit.class.getResource("services/" + name.substring(SERVICES.length())) : null;
+            boolean wanted = transport && name.equals(SERVICES + TransportProvider.class.getName())
+                    || cache && name.equals(SERVICES + CacheProvider.class.getName());
+            URL own = wanted ? Kit.class.getResource("services/" + name.substring(SERVICES.length())) : null;
             if (own == null) {
                 return parents;
             }

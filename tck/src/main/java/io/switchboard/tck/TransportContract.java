@@ -2113,6 +2113,7 @@ public abstract class TransportContract extends Contract {
                 release.countDown();
                 Kit.await(timeout().multipliedBy(3), () -> rec.messageCount() >= 2, () -> "the message that was being handled when the "
                         + "server restarted is delivered again; " + rec.describe());
+                assertTrue(rec.messages().get(1).redelivered(), "the delivery after the restart is flagged redelivered");
             });
         }
 

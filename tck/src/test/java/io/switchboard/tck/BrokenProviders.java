@@ -50,8 +50,9 @@ import java.util.regex.Pattern;
  * The providers the kit tests itself against: a transport and a cache named {@code broken}, each
  * the in-memory provider (or another one, {@value #INNER_KEY}) with one deliberate bug chosen by
  * {@value #BUG_KEY}. Every {@link Bug} is a mistake an author porting Switchboard to a new broker
- * or cache server could make, and names the rules that must catch it. Registered in
- * {@code META-INF/services} of the test classpath only.
+ * or cache server could make, and names the rules that must catch it. Registered under
+ * {@code broken-providers/META-INF/services}, which {@link BrokenVariantsTest} alone puts on the
+ * context class loader.
  */
 public final class BrokenProviders {
     static final String BUG_KEY = "switchboard.broken.bug";

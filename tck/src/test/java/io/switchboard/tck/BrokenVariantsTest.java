@@ -6,6 +6,8 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 import io.switchboard.tck.BrokenProviders.Bug;
 import io.switchboard.tck.BrokenProviders.Layout;
 import io.switchboard.tck.sync.CacheSyncContract;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -145,13 +147,19 @@ class BrokenVariantsTest {
         }
     }
 
-    private static synchronized void assertCaught(Bug bug) {
+    private static synchronized void assertCaught(Bug bug) throws Exception {
         current = bug;
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        URL root = BrokenVariantsTest.class.getClassLoader().getResource("broken-providers/");
         Events tests;
-        try {
+        try (URLClassLoader withBroken = new URLClassLoader(new URL[] {root}, BrokenVariantsTest.class.getClassLoader())) {
+            // The broken providers are visible only here, so that no other test's Switchboard ever picks one.
+            thread.setContextClassLoader(withBroken);
             tests = EngineTestKit.engine("junit-jupiter").selectors(selectClass(contractFor(bug)))
                     .filters(TagFilter.includeTags(bug.rules)).execute().testEvents();
         } finally {
+            thread.setContextClassLoader(previous);
             current = null;
         }
         List<String> started = tests.started().stream().map(e -> e.getTestDescriptor().getDisplayName()).collect(Collectors.toList());
