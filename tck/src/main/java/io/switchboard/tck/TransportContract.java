@@ -1179,8 +1179,8 @@ public abstract class TransportContract extends Contract {
 
         /**
          * T28: an at-least-once transport never has more deliveries outstanding for one
-         * subscription than its prefetch, and reaches it: with {@code prefetch=5} and a handler
-         * that blocks, the subscription receives exactly 5 of 40 messages while another
+         * subscription than its prefetch, and reaches it: with {@code prefetch=5} and two handler
+         * slots that block, the subscription receives exactly 5 of 40 messages while another
          * subscription to the channel receives all 40 and a sentinel. If this fails, check that
          * the transport passes {@code SubscriptionRequest.maxUnacknowledged()} to the broker (a
          * consumer prefetch, a credit window) and counts a delivery as outstanding until
@@ -1192,7 +1192,8 @@ public abstract class TransportContract extends Contract {
             String channel = Kit.channelPrefix() + ".Prefetch";
             CountDownLatch release = new CountDownLatch(1);
             AtomicInteger handled = new AtomicInteger();
-            sb.subscriber().subscribe(channel, (MessageHandler) d -> {
+            // Concurrency 2, so that the facade never lends a handler the delivering thread (claimDeliveryThread) and every delivery is counted.
+            sb.subscriber().subscribe(channel, SubscriptionOptions.defaults().concurrency(2), (MessageHandler) d -> {
                 release.await(timeout().toMillis() * 2, TimeUnit.MILLISECONDS);
                 handled.incrementAndGet();
             });
