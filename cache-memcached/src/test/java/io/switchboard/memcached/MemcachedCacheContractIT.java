@@ -1,13 +1,22 @@
 package io.switchboard.memcached;
 
 import io.switchboard.tck.CacheContract;
+import io.switchboard.tck.Faults;
 import java.util.Map;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The contract kit's cache rules against the shared memcached on 127.0.0.1:11211 (binary protocol, the default). */
+/** The contract kit's cache rules against a private memcached (binary protocol, the default), the fault rules included. */
 class MemcachedCacheContractIT extends CacheContract {
+    @RegisterExtension
+    static final MemcachedKitServer MEMCACHED = new MemcachedKitServer();
+
     @Override
     protected Map<String, Object> properties() {
-        return Map.of("switchboard.transport", "memory", "switchboard.cache", "memcached",
-                "switchboard.memcached.servers", "127.0.0.1:11211");
+        return MEMCACHED.properties("binary");
+    }
+
+    @Override
+    protected Faults faults() {
+        return MEMCACHED.faults();
     }
 }

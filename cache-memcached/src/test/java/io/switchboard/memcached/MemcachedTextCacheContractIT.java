@@ -1,13 +1,22 @@
 package io.switchboard.memcached;
 
 import io.switchboard.tck.CacheContract;
+import io.switchboard.tck.Faults;
 import java.util.Map;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The contract kit's cache rules over the text protocol. */
+/** The contract kit's cache rules over the text protocol, against a private memcached, the fault rules included. */
 class MemcachedTextCacheContractIT extends CacheContract {
+    @RegisterExtension
+    static final MemcachedKitServer MEMCACHED = new MemcachedKitServer();
+
     @Override
     protected Map<String, Object> properties() {
-        return Map.of("switchboard.transport", "memory", "switchboard.cache", "memcached",
-                "switchboard.memcached.servers", "127.0.0.1:11211", "switchboard.memcached.protocol", "text");
+        return MEMCACHED.properties("text");
+    }
+
+    @Override
+    protected Faults faults() {
+        return MEMCACHED.faults();
     }
 }

@@ -1,55 +1,22 @@
 package io.switchboard.rabbitmq;
 
+import io.switchboard.tck.Faults;
 import io.switchboard.tck.TransportContract;
-import io.switchboard.tck.TransportFaults;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The whole transport contract on a private broker node, so that the kit may restart the server and cut connections. */
+/** The whole transport contract on a private broker node, with every fault hook (cut, outage, restart). */
 class RabbitMqPrivateNodeContractIT extends TransportContract {
-    private static PrivateRabbitMqNode node;
-
-    @BeforeAll
-    static void startNode() throws Exception {
-        node = PrivateRabbitMqNode.start();
-    }
-
-    @AfterAll
-    static void stopNode() {
-        if (node != null) {
-            node.close();
-        }
-    }
+    @RegisterExtension
+    static final RabbitMqKitNode NODE = new RabbitMqKitNode();
 
     @Override
     protected Map<String, Object> properties() {
-        return RabbitMqTests.properties(node.uri(), "sb");
+        return NODE.properties();
     }
 
     @Override
-    protected TransportFaults faults() {
-        return new TransportFaults() {
-            @Override
-            public void restartServer() throws Exception {
-                node.kill9();
-                node.restart();
-            }
-
-            @Override
-            public boolean canRestartServer() {
-                return true;
-            }
-
-            @Override
-            public void cutConnections() throws Exception {
-                node.closeAllConnections();
-            }
-
-            @Override
-            public boolean canCutConnections() {
-                return true;
-            }
-        };
+    protected Faults faults() {
+        return NODE.faults();
     }
 }

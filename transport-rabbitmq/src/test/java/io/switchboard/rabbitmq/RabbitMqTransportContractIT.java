@@ -1,14 +1,15 @@
 package io.switchboard.rabbitmq;
 
+import io.switchboard.tck.Faults;
 import io.switchboard.tck.TransportContract;
-import io.switchboard.tck.TransportFaults;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 
 /**
  * The whole transport contract against the shared broker on 127.0.0.1:5672. The connection-cut
  * hook closes only this class's connections (found by their client-provided name), never other
- * people's; the server-restart rules run in {@link RabbitMqPrivateNodeContractIT}.
+ * people's; the rules that stop or restart the server run in
+ * {@link RabbitMqPrivateNodeContractIT}.
  */
 class RabbitMqTransportContractIT extends TransportContract {
     private static final String PREFIX = RabbitMqTests.unique("sbkit");
@@ -27,17 +28,8 @@ class RabbitMqTransportContractIT extends TransportContract {
     }
 
     @Override
-    protected TransportFaults faults() {
-        return new TransportFaults() {
-            @Override
-            public void cutConnections() throws Exception {
-                SharedBrokerConnections.close(CONNECTION_NAME);
-            }
-
-            @Override
-            public boolean canCutConnections() {
-                return true;
-            }
-        };
+    protected Faults faults() {
+        return Faults.builder().name("connections named " + CONNECTION_NAME + " on the shared broker")
+                .cutConnections(() -> SharedBrokerConnections.close(CONNECTION_NAME)).build();
     }
 }

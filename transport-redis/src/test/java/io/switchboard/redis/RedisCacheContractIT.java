@@ -1,13 +1,22 @@
 package io.switchboard.redis;
 
 import io.switchboard.tck.CacheContract;
+import io.switchboard.tck.Faults;
 import java.util.Map;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** The whole cache contract against the shared Redis. */
+/** The whole cache contract against a private redis-server, the fault rules (outage, restart) included. */
 class RedisCacheContractIT extends CacheContract {
+    @RegisterExtension
+    static final RedisKitServer REDIS = new RedisKitServer();
+
     @Override
     protected Map<String, Object> properties() {
-        return Map.of("switchboard.transport", "memory", "switchboard.cache", "redis",
-                "switchboard.redis.uri", TestSupport.SHARED_URI);
+        return REDIS.cache();
+    }
+
+    @Override
+    protected Faults faults() {
+        return REDIS.faults();
     }
 }

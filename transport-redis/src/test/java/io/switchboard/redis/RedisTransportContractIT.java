@@ -1,14 +1,14 @@
 package io.switchboard.redis;
 
+import io.switchboard.tck.Faults;
 import io.switchboard.tck.TransportContract;
-import io.switchboard.tck.TransportFaults;
 import java.util.Map;
 
 /**
  * The whole transport contract against the shared Redis. Connection cuts are scoped to this
  * class's own connections (CLIENT KILL ID of every client carrying its unique client name), so
- * other users of the shared server are not disturbed; the restart rule runs in
- * {@link RedisPrivateServerContractIT}.
+ * other users of the shared server are not disturbed; the rules that stop or restart the server
+ * run in {@link RedisPrivateServerContractIT}.
  */
 class RedisTransportContractIT extends TransportContract {
     private static final String CLIENT_NAME = TestSupport.unique("tck-contract");
@@ -20,19 +20,11 @@ class RedisTransportContractIT extends TransportContract {
     }
 
     @Override
-    protected TransportFaults faults() {
-        return new TransportFaults() {
-            @Override
-            public boolean canCutConnections() {
-                return true;
+    protected Faults faults() {
+        return Faults.builder().name("connections named " + CLIENT_NAME + " on the shared Redis").cutConnections(() -> {
+            if (RedisClients.killByName("127.0.0.1", 6379, null, CLIENT_NAME) == 0) {
+                throw new IllegalStateException("no connection named " + CLIENT_NAME + " to cut");
             }
-
-            @Override
-            public void cutConnections() {
-                if (RedisClients.killByName("127.0.0.1", 6379, null, CLIENT_NAME) == 0) {
-                    throw new IllegalStateException("no connection named " + CLIENT_NAME + " to cut");
-                }
-            }
-        };
+        }).build();
     }
 }
