@@ -41,8 +41,24 @@ final class PrivateRedis implements AutoCloseable {
 
     /** Kills the server and starts it again, empty, on the same port. */
     void restart() throws Exception {
-        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        stopServer();
         launch();
+    }
+
+    /** Kills the server; its port refuses connections until {@link #startServer()}. */
+    void stopServer() throws Exception {
+        process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+
+    /** Starts the server stopped by {@link #stopServer()}, empty, on the same port. */
+    void startServer() throws Exception {
+        launch();
+    }
+
+    /** The kit's fault hooks on this server: cut every client, stop and start, restart. */
+    io.switchboard.tck.Faults faults() {
+        return io.switchboard.tck.Faults.builder().name("private redis-server " + uri()).cutConnections(this::cutClients)
+                .outage(this::stopServer, this::startServer).build();
     }
 
     /** Closes every client connection (pub/sub and normal) while the server keeps running. */

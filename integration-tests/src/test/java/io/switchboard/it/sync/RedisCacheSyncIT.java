@@ -1,15 +1,15 @@
 package io.switchboard.it.sync;
 
+import io.switchboard.tck.Faults;
 import io.switchboard.tck.sync.CacheSyncContract;
-import io.switchboard.tck.sync.SyncFaults;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The cache-sync contract on Redis pub/sub with the Redis cache, both on a private redis-server
- * that the gap rule restarts: announcements are lost, and the cache comes back empty (a failover
- * without replication).
+ * that the gap rules cut, restart (announcements are lost, and the cache comes back empty, as
+ * after a failover without replication) and hold down.
  */
 class RedisCacheSyncIT extends CacheSyncContract {
     private static PrivateRedis redis;
@@ -32,22 +32,7 @@ class RedisCacheSyncIT extends CacheSyncContract {
     }
 
     @Override
-    protected SyncFaults faults() {
-        return new SyncFaults() {
-            @Override
-            public boolean canInterrupt() {
-                return true;
-            }
-
-            @Override
-            public void interrupt() throws Exception {
-                redis.restart();
-            }
-
-            @Override
-            public String toString() {
-                return "restart of the private redis-server";
-            }
-        };
+    protected Faults faults() {
+        return redis.faults();
     }
 }

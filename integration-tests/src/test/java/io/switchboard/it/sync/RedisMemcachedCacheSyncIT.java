@@ -1,14 +1,14 @@
 package io.switchboard.it.sync;
 
+import io.switchboard.tck.Faults;
 import io.switchboard.tck.sync.CacheSyncContract;
-import io.switchboard.tck.sync.SyncFaults;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
 /**
- * The cache-sync contract on Redis pub/sub (private redis-server whose client connections the gap
- * rule kills with CLIENT KILL) with the shared memcached as the cache.
+ * The cache-sync contract on Redis pub/sub (a private redis-server, which the gap rules cut,
+ * restart and hold down) with the shared memcached as the cache.
  */
 class RedisMemcachedCacheSyncIT extends CacheSyncContract {
     private static PrivateRedis redis;
@@ -32,22 +32,7 @@ class RedisMemcachedCacheSyncIT extends CacheSyncContract {
     }
 
     @Override
-    protected SyncFaults faults() {
-        return new SyncFaults() {
-            @Override
-            public boolean canInterrupt() {
-                return true;
-            }
-
-            @Override
-            public void interrupt() throws Exception {
-                redis.cutClients();
-            }
-
-            @Override
-            public String toString() {
-                return "CLIENT KILL on the private redis-server";
-            }
-        };
+    protected Faults faults() {
+        return redis.faults();
     }
 }
