@@ -1,5 +1,6 @@
 package io.switchboard.tck;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
@@ -8,6 +9,8 @@ import io.switchboard.tck.BrokenProviders.Layout;
 import io.switchboard.tck.sync.CacheSyncContract;
 import java.net.URL;
 import java.net.URLClassLoader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -18,6 +21,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.TagFilter;
@@ -134,6 +138,23 @@ class BrokenVariantsTest {
     Stream<DynamicTest> everyBugIsCaught() {
         return Arrays.stream(Bug.values()).map(bug -> DynamicTest.dynamicTest(bug.name() + " (" + bug.description + ") is caught by "
                 + String.join(", ", bug.rules), () -> assertCaught(bug)));
+    }
+
+    @Test
+    @DisplayName("tck/README.md lists every broken provider, its group and the rules that catch it, and no other")
+    void readmeListsEveryBug() throws Exception {
+        List<String> lines = Files.readAllLines(Path.of("README.md"));
+        int header = lines.indexOf("| Broken provider | Group | The author's mistake | Caught by |");
+        assertTrue(header >= 0, "tck/README.md has the table of broken providers");
+        List<String> rows = lines.subList(header + 2, lines.size()).stream().takeWhile(l -> l.startsWith("| `")).collect(Collectors.toList());
+        for (Bug bug : Bug.values()) {
+            String start = "| `" + bug.name() + "` | " + bug.group() + " | ";
+            String end = " | " + String.join(", ", bug.rules) + " |";
+            assertTrue(rows.stream().anyMatch(r -> r.startsWith(start) && r.endsWith(end)), () -> "tck/README.md has no row '" + start
+                    + "..." + end + "'");
+        }
+        assertEquals(Bug.values().length, rows.size(), "rows of broken providers in tck/README.md");
+        assertTrue(Bug.values().length >= 40, "at least 40 broken providers");
     }
 
     private static Class<?> contractFor(Bug bug) {
