@@ -194,6 +194,11 @@ public final class BrokenProviders {
             }
 
             @Override
+            public long maxMessageSize() {
+                return c.maxMessageSize();
+            }
+
+            @Override
             public ScheduledExecutorService scheduler() {
                 return c.scheduler();
             }
