@@ -63,6 +63,11 @@ public class ForwardingInboundDelivery implements InboundDelivery {
     }
 
     @Override
+    public long sizeHint() {
+        return delegate.sizeHint();
+    }
+
+    @Override
     public String toString() {
         return getClass().getSimpleName() + "[" + delegate + "]";
     }
