@@ -66,7 +66,7 @@ public final class Switchboard implements AutoCloseable {
         return open(map);
     }
 
-    /** Starts a builder, for settings that are not strings (a custom {@link JsonCodec}, connection and drop listeners). */
+    /** Starts a builder, for settings that are not strings (a custom {@link JsonCodec}, listeners, interceptors). */
     public static Builder builder() {
         return new Builder();
     }
@@ -125,6 +125,7 @@ public final class Switchboard implements AutoCloseable {
     public <V> NearCache<V> nearCache(String name, TypeRef<V> type, NearCacheOptions options) {
         io.switchboard.internal.near.SyncedNearCache<V> near = new io.switchboard.internal.near.SyncedNearCache<>(this, name, type, options);
         runtime.addHealthComponent("near-cache:" + name, () -> near.isClosed() ? null : near.health());
+        runtime.nearCacheOpened(near);
         return near;
     }
 
@@ -220,6 +221,7 @@ public final class Switchboard implements AutoCloseable {
         private JsonCodec codec = JsonCodec.defaults();
         private final java.util.List<ConnectionListener> listeners = new java.util.ArrayList<>();
         private final java.util.List<DropListener> dropListeners = new java.util.ArrayList<>();
+        private final java.util.List<Interceptor> interceptors = new java.util.ArrayList<>();
 
         private Builder() {
         }
@@ -255,13 +257,27 @@ public final class Switchboard implements AutoCloseable {
         }
 
         /**
+         * Adds an interceptor (metrics, tracing, logging context; see {@link Interceptor}). The
+         * first added runs outermost: around the ones added after it, and before them when told
+         * of an event. Interceptors are fixed once the Switchboard is open.
+         */
+        public Builder interceptor(Interceptor interceptor) {
+            interceptors.add(Objects.requireNonNull(interceptor, "interceptor"));
+            return this;
+        }
+
+        /**
          * Opens.
          *
          * @throws ConfigurationException if the configuration is wrong (every problem listed)
          * @throws ConnectionException if a server cannot be reached within its timeout
+         * @throws RuntimeException what an interceptor's {@link Interceptor#onOpen} threw
          */
         public Switchboard open() {
-            return new Switchboard(Runtime.open(properties, codec, listeners, dropListeners));
+            Runtime runtime = Runtime.prepare(properties, codec, listeners, dropListeners, java.util.List.copyOf(interceptors));
+            Switchboard switchboard = new Switchboard(runtime);
+            runtime.connect(switchboard);
+            return switchboard;
         }
     }
 }

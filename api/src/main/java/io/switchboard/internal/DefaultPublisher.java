@@ -13,15 +13,20 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
 
 /** Validates and hands publishes to the transport. */
 final class DefaultPublisher implements Publisher {
     private final Runtime runtime;
     private final long maxSize;
+    private final Interception interception;
+    /** The end of the interceptor chain: the final message, its channel set, to the transport. */
+    private final Function<Message, CompletionStage<Void>> send = this::send;
 
     DefaultPublisher(Runtime runtime) {
         this.runtime = runtime;
         this.maxSize = runtime.config().get(CoreKeys.MESSAGE_MAX_SIZE);
+        this.interception = runtime.interception();
     }
 
     @Override
@@ -34,7 +39,20 @@ final class DefaultPublisher implements Publisher {
             throw new PayloadTooLargeException("message " + message.id() + " to channel '" + channel + "'", size, maxSize,
                     CoreKeys.MESSAGE_MAX_SIZE.name());
         }
-        return runtime.transport().publish(channel, message.withChannel(channel));
+        if (interception.none()) {
+            return runtime.transport().publish(channel, message.withChannel(channel));
+        }
+        return interception.publish(channel, message.withChannel(channel), send);
+    }
+
+    /** The caller's message was checked; headers interceptors added may take it over the limit. */
+    private CompletionStage<Void> send(Message m) {
+        long size = m.size();
+        if (size > maxSize) {
+            throw new PayloadTooLargeException("message " + m.id() + " to channel '" + m.channel() + "' with the headers interceptors added",
+                    size, maxSize, CoreKeys.MESSAGE_MAX_SIZE.name());
+        }
+        return runtime.transport().publish(m.channel(), m);
     }
 
     @Override

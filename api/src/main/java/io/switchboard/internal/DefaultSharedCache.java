@@ -2,6 +2,7 @@ package io.switchboard.internal;
 
 import io.switchboard.CacheException;
 import io.switchboard.ConnectionException;
+import io.switchboard.Interceptor.CacheOperation.Kind;
 import io.switchboard.JsonCodec;
 import io.switchboard.PayloadTooLargeException;
 import io.switchboard.SharedCache;
@@ -43,6 +44,7 @@ final class DefaultSharedCache implements SharedCache {
     private final int maxValueSize;
     private final String maxValueSource;
     private final Duration defaultTtl;
+    private final Interception interception;
     /** Loads in progress in this JVM, by cache server scope and full key, shared by every Switchboard instance. */
     private static final Map<String, CompletableFuture<Object>> LOADING = new ConcurrentHashMap<>();
 
@@ -68,6 +70,40 @@ final class DefaultSharedCache implements SharedCache {
             this.maxValueSource = "limit of cache provider '" + runtime.cacheProviderName() + "'";
         }
         this.defaultTtl = runtime.config().get(CoreKeys.CACHE_DEFAULT_TTL);
+        this.interception = runtime.interception();
+    }
+
+    /** When an operation starts, if anyone is told of it. */
+    private long start() {
+        return interception.none() ? 0 : System.nanoTime();
+    }
+
+    /** Tells the interceptors when a write completes; returns the stage as it is. */
+    private <T> CompletionStage<T> observed(Kind kind, long start, CompletionStage<T> stage) {
+        if (!interception.none()) {
+            stage.whenComplete((v, e) -> report(kind, start, 0, 0, e));
+        }
+        return stage;
+    }
+
+    /** As {@link #observed}, for a read of one key: found is a hit, {@code null} a miss. */
+    private <T> CompletionStage<T> observedRead(Kind kind, long start, CompletionStage<T> stage) {
+        if (!interception.none()) {
+            stage.whenComplete((v, e) -> report(kind, start, e == null && v != null ? 1 : 0, e == null && v == null ? 1 : 0, e));
+        }
+        return stage;
+    }
+
+    private void report(Kind kind, long start, int hits, int misses, Throwable failure) {
+        interception.cacheOperation(new io.switchboard.Interceptor.CacheOperation(name, kind, System.nanoTime() - start, hits, misses,
+                failure == null ? null : unwrapFailure(failure)));
+    }
+
+    private static Throwable unwrapFailure(Throwable t) {
+        while ((t instanceof CompletionException || t instanceof ExecutionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 
     @Override
@@ -165,7 +201,8 @@ final class DefaultSharedCache implements SharedCache {
     public <T> CompletionStage<T> getAsync(String key, TypeRef<T> type) {
         Objects.requireNonNull(type, "type");
         String k = key(key);
-        return driver.get(k).thenApply(e -> e == null ? null : decode(key, e.value(), type));
+        long start = start();
+        return observedRead(Kind.GET, start, driver.get(k).thenApply(e -> e == null ? null : decode(key, e.value(), type)));
     }
 
     @Override
@@ -184,7 +221,8 @@ final class DefaultSharedCache implements SharedCache {
         if (full.isEmpty()) {
             return CompletableFuture.completedFuture(Map.of());
         }
-        return driver.getAll(new ArrayList<>(full.keySet())).thenApply(found -> {
+        long start = start();
+        CompletionStage<Map<String, T>> stage = driver.getAll(new ArrayList<>(full.keySet())).thenApply(found -> {
             Map<String, T> out = new LinkedHashMap<>();
             for (Map.Entry<String, String> e : full.entrySet()) {
                 CacheEntry entry = found.get(e.getKey());
@@ -194,6 +232,11 @@ final class DefaultSharedCache implements SharedCache {
             }
             return out;
         });
+        if (!interception.none()) {
+            int requested = full.size();
+            stage.whenComplete((v, e) -> report(Kind.GET_ALL, start, v == null ? 0 : v.size(), v == null ? 0 : requested - v.size(), e));
+        }
+        return stage;
     }
 
     @Override
@@ -205,7 +248,9 @@ final class DefaultSharedCache implements SharedCache {
     public <T> CompletionStage<Versioned<T>> getVersionedAsync(String key, TypeRef<T> type) {
         Objects.requireNonNull(type, "type");
         String k = key(key);
-        return driver.get(k).thenApply(e -> e == null ? null : new Versioned<>(decode(key, e.value(), type), e.version()));
+        long start = start();
+        return observedRead(Kind.GET_VERSIONED, start,
+                driver.get(k).thenApply(e -> e == null ? null : new Versioned<>(decode(key, e.value(), type), e.version())));
     }
 
     @Override
@@ -217,31 +262,45 @@ final class DefaultSharedCache implements SharedCache {
     public CompletionStage<Void> putAsync(String key, Object value, Duration ttl) {
         String k = key(key);
         ValueFormat f = format(value);
-        return driver.put(k, encode(key, value, f), f, ttl(ttl));
+        byte[] bytes = encode(key, value, f);
+        Duration t = ttl(ttl);
+        long start = start();
+        return observed(Kind.PUT, start, driver.put(k, bytes, f, t));
     }
 
     @Override
     public CompletionStage<Boolean> putIfAbsentAsync(String key, Object value, Duration ttl) {
         String k = key(key);
         ValueFormat f = format(value);
-        return driver.putIfAbsent(k, encode(key, value, f), f, ttl(ttl));
+        byte[] bytes = encode(key, value, f);
+        Duration t = ttl(ttl);
+        long start = start();
+        return observed(Kind.PUT_IF_ABSENT, start, driver.putIfAbsent(k, bytes, f, t));
     }
 
     @Override
     public CompletionStage<Boolean> compareAndSetAsync(String key, long version, Object newValue, Duration ttl) {
         String k = key(key);
         ValueFormat f = format(newValue);
-        return driver.compareAndSet(k, version, encode(key, newValue, f), f, ttl(ttl));
+        byte[] bytes = encode(key, newValue, f);
+        Duration t = ttl(ttl);
+        long start = start();
+        return observed(Kind.COMPARE_AND_SET, start, driver.compareAndSet(k, version, bytes, f, t));
     }
 
     @Override
     public CompletionStage<Boolean> deleteAsync(String key) {
-        return driver.delete(key(key));
+        String k = key(key);
+        long start = start();
+        return observed(Kind.DELETE, start, driver.delete(k));
     }
 
     @Override
     public CompletionStage<Long> incrementAsync(String key, long delta, long initial, Duration ttl) {
-        return driver.increment(key(key), delta, initial, ttl(ttl));
+        String k = key(key);
+        Duration t = ttl(ttl);
+        long start = start();
+        return observed(Kind.INCREMENT, start, driver.increment(k, delta, initial, t));
     }
 
     @Override
@@ -257,7 +316,13 @@ final class DefaultSharedCache implements SharedCache {
         String k = key(key);
         ttl(ttl);
         String flight = runtime.cacheScope() + '\0' + k;
-        return driver.get(k).thenCompose(e -> {
+        long start = start();
+        // What the first read found, for the interceptors: 1 a hit, 2 a miss.
+        int[] found = interception.none() ? null : new int[1];
+        CompletionStage<T> stage = driver.get(k).thenCompose(e -> {
+            if (found != null) {
+                found[0] = e != null ? 1 : 2;
+            }
             if (e != null) {
                 return CompletableFuture.completedFuture(decode(key, e.value(), type));
             }
@@ -291,6 +356,10 @@ final class DefaultSharedCache implements SharedCache {
             });
             return mine.thenApply(v -> (T) v);
         });
+        if (found != null) {
+            stage.whenComplete((v, e) -> report(Kind.GET_OR_LOAD, start, found[0] == 1 ? 1 : 0, found[0] == 2 ? 1 : 0, e));
+        }
+        return stage;
     }
 
     private <T> void load(String key, String k, String flight, Duration ttl, Callable<? extends T> loader,

@@ -7,10 +7,13 @@ import io.switchboard.ConnectionListener;
 import io.switchboard.DeliveryGuarantee;
 import io.switchboard.DropListener;
 import io.switchboard.Health;
+import io.switchboard.Interceptor;
 import io.switchboard.JsonCodec;
+import io.switchboard.NearCache;
 import io.switchboard.Publisher;
 import io.switchboard.SharedCache;
 import io.switchboard.Subscriber;
+import io.switchboard.Switchboard;
 import io.switchboard.spi.CacheDriver;
 import io.switchboard.spi.CacheProvider;
 import io.switchboard.spi.Config;
@@ -63,6 +66,10 @@ public final class Runtime {
     private final String cacheProviderName;
     private String cacheScope = "";
     private volatile CacheDriver cacheDriver;
+    private final Interception interception;
+    /** Set between {@link #prepare} and {@link #connect}. */
+    private TransportProvider transportProvider;
+    private CacheProvider cacheProvider;
     private final DefaultPublisher publisher;
     private final DefaultSubscriber subscriber;
     private final Map<String, DefaultSharedCache> caches = new ConcurrentHashMap<>();
@@ -73,7 +80,7 @@ public final class Runtime {
     private volatile boolean closed;
 
     private Runtime(String instanceName, Config config, JsonCodec codec, EventBus events, String transportName,
-            Capabilities capabilities, String cacheProviderName) {
+            Capabilities capabilities, String cacheProviderName, Interception interception) {
         this.instanceName = instanceName;
         this.config = config;
         this.codec = codec;
@@ -82,15 +89,19 @@ public final class Runtime {
         this.transportName = transportName;
         this.capabilities = capabilities;
         this.cacheProviderName = cacheProviderName;
+        this.interception = interception;
         this.scheduler = newScheduler(instanceName);
         this.handlerPool = Executors.newCachedThreadPool(threads(instanceName + "-handler"));
         this.publisher = new DefaultPublisher(this);
         this.subscriber = new DefaultSubscriber(this);
     }
 
-    /** Selects providers, validates the configuration, and connects. */
-    public static Runtime open(Map<String, ?> explicit, JsonCodec codec, List<ConnectionListener> listeners,
-            List<DropListener> dropListeners) {
+    /**
+     * Selects providers and validates the configuration, without connecting: {@link #connect}
+     * does that, once the facade object exists for the interceptors to see.
+     */
+    public static Runtime prepare(Map<String, ?> explicit, JsonCodec codec, List<ConnectionListener> listeners,
+            List<DropListener> dropListeners, List<Interceptor> interceptors) {
         List<String> problems = new ArrayList<>();
         ConfigResolver resolver = ConfigResolver.collect(explicit, System.getProperties(), System.getenv(),
                 Thread.currentThread().getContextClassLoader(), problems);
@@ -138,24 +149,43 @@ public final class Runtime {
         EventBus events = new EventBus(instanceName);
         listeners.forEach(events::add);
         Runtime rt = new Runtime(instanceName, config, codec, events, transportProvider.name(), capabilities,
-                cacheProvider == null ? null : cacheProvider.name());
+                cacheProvider == null ? null : cacheProvider.name(), new Interception(interceptors));
         dropListeners.forEach(rt.drops::add);
         rt.noCacheReason = noCacheReason(caches.keySet());
+        rt.transportProvider = transportProvider;
+        rt.cacheProvider = cacheProvider;
         if (cacheProvider != null) {
             rt.cacheScope = cacheScope(cacheProvider, config);
         }
+        return rt;
+    }
+
+    /**
+     * Tells the interceptors, then connects the transport and the cache. On failure everything is
+     * closed and the exception rethrown.
+     *
+     * @param facade the Switchboard this runtime serves, for {@link Interceptor#onOpen}
+     */
+    public void connect(Switchboard facade) {
         try {
-            rt.transport = transportProvider.create(rt.context("transport"));
+            for (Interceptor i : interception.all()) {
+                i.onOpen(facade);
+                events.add(Interception.connectionListener(i));
+                drops.add(Interception.dropListener(i));
+            }
+            transport = transportProvider.create(context("transport"));
             if (cacheProvider != null) {
-                rt.cacheDriver = cacheProvider.create(rt.context("cache"));
+                cacheDriver = cacheProvider.create(context("cache"));
             }
         } catch (RuntimeException | Error e) {
-            rt.close(Duration.ofSeconds(5));
+            close(Duration.ofSeconds(5));
             throw e;
+        } finally {
+            transportProvider = null;
+            cacheProvider = null;
         }
-        LOG.info("Switchboard {} open: transport '{}' ({}), cache '{}'", instanceName, rt.transportName, capabilities,
-                rt.cacheProviderName == null ? "none" : rt.cacheProviderName);
-        return rt;
+        LOG.info("Switchboard {} open: transport '{}' ({}), cache '{}'", instanceName, transportName, capabilities,
+                cacheProviderName == null ? "none" : cacheProviderName);
     }
 
     /**
@@ -342,6 +372,17 @@ public final class Runtime {
 
     DropBus drops() {
         return drops;
+    }
+
+    Interception interception() {
+        return interception;
+    }
+
+    /** Tells the interceptors of a near cache just opened on this Switchboard. */
+    public void nearCacheOpened(NearCache<?> near) {
+        if (!interception.none()) {
+            interception.nearCacheOpened(near);
+        }
     }
 
     /** Throws if closing or closed. */

@@ -48,6 +48,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
     private final long bufferBytes;
     private final int concurrency;
     private final RetryPolicy retry;
+    private final Interception interception;
     private final Queue<InboundDelivery> queue = new ConcurrentLinkedQueue<>();
     private final AtomicInteger queued = new AtomicInteger();
     /** Bytes of the queued deliveries, by {@link InboundDelivery#sizeHint()}; at-most-once only. */
@@ -80,6 +81,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         this.bufferBytes = bufferBytes;
         this.concurrency = request.options().concurrency();
         this.retry = request.options().retryPolicy();
+        this.interception = owner.runtime().interception();
     }
 
     void attach(TransportSubscription ts) {
@@ -242,8 +244,13 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         int attempt = d.attempt();
         while (true) {
             Throwable failure;
+            DeliveryImpl delivery = new DeliveryImpl(d.message(), attempt, d.redelivered() || attempt > 1, this);
             try {
-                handler.handle(new DeliveryImpl(d.message(), attempt, d.redelivered() || attempt > 1, this));
+                if (interception.none()) {
+                    handler.handle(delivery);
+                } else {
+                    interception.handle(delivery, handler);
+                }
                 succeeded.incrementAndGet();
                 settle(d::ack, "acknowledge");
                 return;
@@ -263,12 +270,18 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
                             d.message().id(), attempt, retry.maxAttempts(), reason, failure);
                     Duration delay = retry.backoff(attempt);
                     settle(() -> d.retry(delay), "retry");
+                    if (!interception.none()) {
+                        interception.retry(delivery, failure);
+                    }
                 } else if (request.deadLetterChannel() != null) {
                     deadLettered.incrementAndGet();
                     LOG.warn("handler of subscription '{}' failed on message {} after {} attempts; dead-lettered to '{}': {}",
                             describe(), d.message().id(), attempt, request.deadLetterChannel(), reason, failure);
                     int attempts = attempt;
                     settle(() -> d.deadLetter(reason, attempts), "dead-letter");
+                    if (!interception.none()) {
+                        interception.deadLetter(delivery, failure);
+                    }
                 } else {
                     exhausted.incrementAndGet();
                     lastDropNanos = System.nanoTime();
@@ -284,6 +297,9 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
                     retried.incrementAndGet();
                     LOG.warn("handler of subscription '{}' failed on message {} (attempt {} of {}); retrying in this process: {}",
                             describe(), d.message().id(), attempt, retry.maxAttempts(), reason, failure);
+                    if (!interception.none()) {
+                        interception.retry(delivery, failure);
+                    }
                     try {
                         if (!closeSignal.await(retry.backoff(attempt).toNanos(), TimeUnit.NANOSECONDS)) {
                             attempt++;
