@@ -1,0 +1,558 @@
+package io.switchboard.micrometer;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.switchboard.ConnectionEvent;
+import io.switchboard.Delivery;
+import io.switchboard.Health;
+import io.switchboard.DropEvent;
+import io.switchboard.Interceptor;
+import io.switchboard.NearCache;
+import io.switchboard.NearCacheStats;
+import io.switchboard.Subscription;
+import io.switchboard.Switchboard;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.ToLongFunction;
+
+/**
+ * Micrometer meters for one {@link Switchboard}, as an {@link Interceptor}: publishes, handler
+ * calls, retries, dead letters, drops, redeliveries, connection state and events, cache operations
+ * with hits and misses, and near-cache counters. Register one per Switchboard:
+ *
+ * <pre>{@code
+ * Switchboard sb = Switchboard.builder().interceptor(MicrometerMetrics.of(registry)).open();
+ * }</pre>
+ *
+ * <p>Names follow Micrometer's conventions (dot-separated lower case; timers in the registry's
+ * base unit, seconds in Prometheus). Every meter has the tag {@code transport} (the transport
+ * provider's name) besides the ones listed:
+ * <ul>
+ * <li>{@value #PUBLISH} (timer): from {@code publish()} to the transport's confirmation; tags
+ *     {@code channel}, {@code outcome} ({@code success}, {@code failure}), {@code exception}
+ *     ({@code none} or the exception's simple class name). Its count is the messages published.
+ * <li>{@value #HANDLER} (timer): each handler call, one per attempt; tags {@code channel} (the
+ *     subscription's channel or pattern), {@code subscription} (durable name, or {@code none}),
+ *     {@code outcome}, {@code exception}. Its count is the messages delivered; with
+ *     {@code outcome=failure}, the failed ones.
+ * <li>{@value #REDELIVERED}, {@value #RETRIED}, {@value #DEAD_LETTERED} (counters): tags
+ *     {@code channel}, {@code subscription}; {@value #DROPPED} also {@code reason}
+ *     ({@code buffer_full}, {@code retries_exhausted}, {@code closed}).
+ * <li>{@value #CONNECTION_UP} (gauge: 1, or 0 while {@link Switchboard#health()} has the component
+ *     DOWN) and {@value #CONNECTION_EVENTS} (counter, tag
+ *     {@code type}: {@code connected}, {@code lost}, {@code recovered}); tag {@code component}
+ *     ({@code transport} or {@code cache}).
+ * <li>{@value #CACHE_OPERATIONS} (timer; tags {@code cache}, {@code provider}, {@code operation},
+ *     {@code outcome}) and {@value #CACHE_GETS} (counter; tags {@code cache}, {@code provider},
+ *     {@code result}: {@code hit} or {@code miss}).
+ * <li>{@value #NEAR_CACHE_GETS} ({@code result}), {@value #NEAR_CACHE_INVALIDATIONS}
+ *     ({@code direction}: {@code sent} or {@code received}), {@value #NEAR_CACHE_GAPS}
+ *     ({@code cause}: {@code connection} or {@code sequence}), {@value #NEAR_CACHE_EVICTIONS}
+ *     (function counters) and {@value #NEAR_CACHE_SIZE} (gauge); tag {@code cache}. Read from
+ *     {@link NearCache#stats()} when the registry asks, so local reads cost nothing extra.
+ * </ul>
+ *
+ * <p><b>Cardinality.</b> The first {@link Builder#maxChannelTags(int) maxChannelTags} distinct
+ * channels (default {@value #DEFAULT_MAX_CHANNEL_TAGS}) get a {@code channel} tag of their own;
+ * later ones share the value {@value #OTHER}. A pattern subscription's meters carry its pattern,
+ * never the channels it matched.
+ *
+ * <p>Thread-safe. Records without allocating on the handler path once a channel's meters exist;
+ * a publish costs one completion callback. {@link #onOpen} refuses a second Switchboard with
+ * {@link IllegalStateException}: the {@code transport} tag belongs to one.
+ */
+public final class MicrometerMetrics implements Interceptor {
+    /** Timer of publishes. */
+    public static final String PUBLISH = "switchboard.publish";
+    /** Timer of handler calls. */
+    public static final String HANDLER = "switchboard.handler";
+    /** Counter of deliveries flagged as possibly delivered before. */
+    public static final String REDELIVERED = "switchboard.messages.redelivered";
+    /** Counter of failed attempts that will be retried. */
+    public static final String RETRIED = "switchboard.messages.retried";
+    /** Counter of messages moved to a dead-letter channel. */
+    public static final String DEAD_LETTERED = "switchboard.messages.dead.lettered";
+    /** Counter of messages dropped. */
+    public static final String DROPPED = "switchboard.messages.dropped";
+    /** Counter of connection events. */
+    public static final String CONNECTION_EVENTS = "switchboard.connection.events";
+    /** Gauge: 1 while a component's connection is up, 0 while its health is DOWN (lost, or closed). */
+    public static final String CONNECTION_UP = "switchboard.connection.up";
+    /** Timer of cache operations. */
+    public static final String CACHE_OPERATIONS = "switchboard.cache.operations";
+    /** Counter of keys read from a shared cache, by result. */
+    public static final String CACHE_GETS = "switchboard.cache.gets";
+    /** Function counter of near-cache reads, by result. */
+    public static final String NEAR_CACHE_GETS = "switchboard.near.cache.gets";
+    /** Function counter of near-cache announcements, by direction. */
+    public static final String NEAR_CACHE_INVALIDATIONS = "switchboard.near.cache.invalidations";
+    /** Function counter of times near-cache copies were dropped after a gap, by cause. */
+    public static final String NEAR_CACHE_GAPS = "switchboard.near.cache.gaps";
+    /** Function counter of near-cache entries evicted for size. */
+    public static final String NEAR_CACHE_EVICTIONS = "switchboard.near.cache.evictions";
+    /** Gauge of near-cache entries held locally. */
+    public static final String NEAR_CACHE_SIZE = "switchboard.near.cache.size";
+    /** The {@code channel} tag of channels beyond the limit. */
+    public static final String OTHER = "other";
+    /** Distinct channels tagged by name unless configured otherwise. */
+    public static final int DEFAULT_MAX_CHANNEL_TAGS = 100;
+
+    private static final String NONE = "none";
+
+    private final MeterRegistry registry;
+    private final int maxChannelTags;
+    private final Tags extraTags;
+    private final AtomicBoolean opened = new AtomicBoolean();
+    private volatile Tags base;
+    private volatile String cacheProvider = NONE;
+
+    private final Map<String, ChannelMeters> channels = new ConcurrentHashMap<>();
+    private final AtomicInteger channelCount = new AtomicInteger();
+    private volatile ChannelMeters other;
+    private volatile Switchboard switchboard;
+    private final Map<String, CacheMeters> caches = new ConcurrentHashMap<>();
+    private final Map<String, NearCacheMeters> nearCaches = new ConcurrentHashMap<>();
+
+    private MicrometerMetrics(Builder b) {
+        this.registry = b.registry;
+        this.maxChannelTags = b.maxChannelTags;
+        this.extraTags = b.tags;
+        this.base = b.tags.and("transport", "unknown");
+    }
+
+    /** Meters in {@code registry} with the defaults. */
+    public static MicrometerMetrics of(MeterRegistry registry) {
+        return builder(registry).build();
+    }
+
+    /** Starts a builder. */
+    public static Builder builder(MeterRegistry registry) {
+        return new Builder(registry);
+    }
+
+    /** The registry meters go to. */
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /**
+     * Takes the transport and cache names for the tags.
+     *
+     * @throws IllegalStateException if this instance already serves a Switchboard
+     */
+    @Override
+    public void onOpen(Switchboard switchboard) {
+        if (!opened.compareAndSet(false, true)) {
+            throw new IllegalStateException("this MicrometerMetrics already serves a Switchboard: its transport tag belongs to that one; "
+                    + "create one MicrometerMetrics per Switchboard");
+        }
+        this.switchboard = switchboard;
+        base = extraTags.and("transport", switchboard.transportName());
+        cacheProvider = switchboard.cacheName() == null ? NONE : switchboard.cacheName();
+        connectionGauge("transport");
+        if (switchboard.cacheName() != null) {
+            connectionGauge("cache");
+        }
+    }
+
+    /** 1 unless the component's health is DOWN (lost, or the Switchboard closed): read from health, since not every provider reports CONNECTED. */
+    private double up(String component) {
+        Health h = switchboard.health().components().get(component);
+        return h != null && h.status() != Health.Status.DOWN ? 1 : 0;
+    }
+
+    @Override
+    public CompletionStage<Void> aroundPublish(PublishCall call) {
+        ChannelMeters ch = channel(call.channel());
+        long start = System.nanoTime();
+        CompletionStage<Void> stage;
+        try {
+            stage = call.proceed(call.message());
+        } catch (RuntimeException | Error e) {
+            ch.publishFailed(System.nanoTime() - start, e);
+            throw e;
+        }
+        stage.whenComplete((v, e) -> {
+            long nanos = System.nanoTime() - start;
+            if (e == null) {
+                ch.publishOk().record(nanos, TimeUnit.NANOSECONDS);
+            } else {
+                ch.publishFailed(nanos, unwrap(e));
+            }
+        });
+        return stage;
+    }
+
+    @Override
+    public void aroundHandler(HandlerCall call) throws Exception {
+        Delivery d = call.delivery();
+        HandlerMeters m = handler(d.subscription());
+        if (d.redelivered()) {
+            m.redelivered().increment();
+        }
+        long start = System.nanoTime();
+        try {
+            call.proceed();
+        } catch (Throwable t) {
+            m.failed(System.nanoTime() - start, t);
+            throw t;
+        }
+        m.ok.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void onRetry(Delivery delivery, Throwable failure) {
+        handler(delivery.subscription()).retried().increment();
+    }
+
+    @Override
+    public void onDeadLetter(Delivery delivery, Throwable failure) {
+        handler(delivery.subscription()).deadLettered().increment();
+    }
+
+    @Override
+    public void onDrop(DropEvent event) {
+        HandlerMeters m = handler(event.subscription());
+        Counter.builder(DROPPED).description("Messages dropped: neither handled successfully nor dead-lettered")
+                .tags(m.tags).tag("reason", event.reason().name().toLowerCase(Locale.ROOT)).register(registry).increment();
+    }
+
+    @Override
+    public void onConnectionEvent(ConnectionEvent event) {
+        String component = event.component().startsWith("cache") ? "cache" : event.component();
+        Counter.builder(CONNECTION_EVENTS).description("Connection events: connected, lost, recovered")
+                .tags(base).tag("component", component).tag("type", event.type().name().toLowerCase(Locale.ROOT))
+                .register(registry).increment();
+    }
+
+    @Override
+    public void onCacheOperation(CacheOperation op) {
+        CacheMeters m = caches.computeIfAbsent(op.cache(), CacheMeters::new);
+        if (op.succeeded()) {
+            m.ok(op.kind()).record(op.durationNanos(), TimeUnit.NANOSECONDS);
+        } else {
+            Timer.builder(CACHE_OPERATIONS).description("Shared cache operations, from the call to its completion").tags(m.tags)
+                    .tag("operation", operation(op.kind())).tag("outcome", "failure").register(registry)
+                    .record(op.durationNanos(), TimeUnit.NANOSECONDS);
+        }
+        if (op.hits() > 0) {
+            m.hits.increment(op.hits());
+        }
+        if (op.misses() > 0) {
+            m.misses.increment(op.misses());
+        }
+    }
+
+    @Override
+    public void onNearCacheOpened(NearCache<?> nearCache) {
+        nearCaches.computeIfAbsent(nearCache.name(), NearCacheMeters::new).add(nearCache);
+    }
+
+    private static String operation(CacheOperation.Kind kind) {
+        return kind.name().toLowerCase(Locale.ROOT);
+    }
+
+    private static Throwable unwrap(Throwable t) {
+        while ((t instanceof java.util.concurrent.CompletionException || t instanceof java.util.concurrent.ExecutionException)
+                && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
+    }
+
+    private void connectionGauge(String component) {
+        Gauge.builder(CONNECTION_UP, this, m -> m.up(component))
+                .description("1 while the component's connection is up, 0 while it is lost or closed (from Switchboard.health())")
+                .tags(base).tag("component", component).register(registry);
+    }
+
+    /** The meters of a channel (or pattern), or of {@value #OTHER} beyond the limit. */
+    private ChannelMeters channel(String name) {
+        ChannelMeters m = channels.get(name);
+        if (m != null) {
+            return m;
+        }
+        if (channelCount.get() >= maxChannelTags) {
+            return other();
+        }
+        synchronized (channels) {
+            m = channels.get(name);
+            if (m == null) {
+                if (channelCount.get() >= maxChannelTags) {
+                    return other();
+                }
+                m = new ChannelMeters(name);
+                channels.put(name, m);
+                channelCount.incrementAndGet();
+            }
+            return m;
+        }
+    }
+
+    private ChannelMeters other() {
+        ChannelMeters o = other;
+        if (o == null) {
+            synchronized (channels) {
+                if (other == null) {
+                    other = new ChannelMeters(OTHER);
+                }
+                o = other;
+            }
+        }
+        return o;
+    }
+
+    private HandlerMeters handler(Subscription s) {
+        return channel(s.channelOrPattern()).handler(s.options().isDurable() ? s.options().durableName() : NONE);
+    }
+
+    @Override
+    public String toString() {
+        return "MicrometerMetrics[" + base + ", maxChannelTags=" + maxChannelTags + "]";
+    }
+
+    /** The meters of one channel tag. */
+    private final class ChannelMeters {
+        private final String tag;
+        private final Tags tags;
+        private volatile Timer publishOk;
+        private final Map<String, HandlerMeters> handlers = new ConcurrentHashMap<>();
+
+        ChannelMeters(String tag) {
+            this.tag = tag;
+            this.tags = base.and("channel", tag);
+        }
+
+        Timer publishOk() {
+            Timer t = publishOk;
+            if (t == null) {
+                t = publishTimer("success", NONE);
+                publishOk = t;
+            }
+            return t;
+        }
+
+        void publishFailed(long nanos, Throwable e) {
+            publishTimer("failure", e.getClass().getSimpleName()).record(nanos, TimeUnit.NANOSECONDS);
+        }
+
+        private Timer publishTimer(String outcome, String exception) {
+            return Timer.builder(PUBLISH).description("Publishes, from the call to the transport's confirmation").tags(tags)
+                    .tag("outcome", outcome).tag("exception", exception).register(registry);
+        }
+
+        HandlerMeters handler(String subscription) {
+            HandlerMeters m = handlers.get(subscription);
+            return m != null ? m : handlers.computeIfAbsent(subscription, s -> new HandlerMeters(tags.and("subscription", s)));
+        }
+
+        @Override
+        public String toString() {
+            return tag;
+        }
+    }
+
+    /** The meters of one channel tag and subscription tag. */
+    private final class HandlerMeters {
+        private final Tags tags;
+        private final Timer ok;
+        private volatile Counter redelivered;
+        private volatile Counter retried;
+        private volatile Counter deadLettered;
+
+        HandlerMeters(Tags tags) {
+            this.tags = tags;
+            this.ok = handlerTimer("success", NONE);
+        }
+
+        private Timer handlerTimer(String outcome, String exception) {
+            return Timer.builder(HANDLER).description("Handler calls, one per delivery attempt").tags(tags).tag("outcome", outcome)
+                    .tag("exception", exception).register(registry);
+        }
+
+        void failed(long nanos, Throwable t) {
+            handlerTimer("failure", t.getClass().getSimpleName()).record(nanos, TimeUnit.NANOSECONDS);
+        }
+
+        Counter redelivered() {
+            Counter c = redelivered;
+            if (c == null) {
+                c = counter(REDELIVERED, "Deliveries that may have been delivered before (retries and broker redeliveries)");
+                redelivered = c;
+            }
+            return c;
+        }
+
+        Counter retried() {
+            Counter c = retried;
+            if (c == null) {
+                c = counter(RETRIED, "Failed handler attempts that will be retried");
+                retried = c;
+            }
+            return c;
+        }
+
+        Counter deadLettered() {
+            Counter c = deadLettered;
+            if (c == null) {
+                c = counter(DEAD_LETTERED, "Messages moved to the subscription's dead-letter channel after the last failed attempt");
+                deadLettered = c;
+            }
+            return c;
+        }
+
+        private Counter counter(String name, String description) {
+            return Counter.builder(name).description(description).tags(tags).register(registry);
+        }
+    }
+
+    /** The meters of one shared cache name. */
+    private final class CacheMeters {
+        private final Tags tags;
+        private final Map<CacheOperation.Kind, Timer> ok = new ConcurrentHashMap<>();
+        private final Counter hits;
+        private final Counter misses;
+
+        CacheMeters(String cache) {
+            this.tags = base.and("cache", cache).and("provider", cacheProvider);
+            this.hits = gets("hit");
+            this.misses = gets("miss");
+        }
+
+        private Counter gets(String result) {
+            return Counter.builder(CACHE_GETS).description("Keys read from the shared cache, found (hit) or not (miss)").tags(tags)
+                    .tag("result", result).register(registry);
+        }
+
+        Timer ok(CacheOperation.Kind kind) {
+            Timer t = ok.get(kind);
+            return t != null ? t : ok.computeIfAbsent(kind, k -> Timer.builder(CACHE_OPERATIONS)
+                    .description("Shared cache operations, from the call to its completion").tags(tags)
+                    .tag("operation", operation(k)).tag("outcome", "success").register(registry));
+        }
+    }
+
+    /**
+     * The meters of one near-cache name, summed over every near cache opened with it: closed ones
+     * are folded into fixed totals when next read, so counters never go back.
+     */
+    private final class NearCacheMeters {
+        private final List<NearCache<?>> open = new ArrayList<>();
+        private long[] retired = new long[Stat.values().length];
+
+        NearCacheMeters(String name) {
+            Tags tags = base.and("cache", name);
+            functionCounter(NEAR_CACHE_GETS, "Near-cache reads, served locally (hit) or from the shared cache (miss)",
+                    tags.and("result", "hit"), Stat.HITS);
+            functionCounter(NEAR_CACHE_GETS, "Near-cache reads, served locally (hit) or from the shared cache (miss)",
+                    tags.and("result", "miss"), Stat.MISSES);
+            functionCounter(NEAR_CACHE_INVALIDATIONS, "Near-cache announcements sent to or received from other instances",
+                    tags.and("direction", "sent"), Stat.SENT);
+            functionCounter(NEAR_CACHE_INVALIDATIONS, "Near-cache announcements sent to or received from other instances",
+                    tags.and("direction", "received"), Stat.RECEIVED);
+            functionCounter(NEAR_CACHE_GAPS, "Times local copies were dropped after a connection gap or a missing announcement",
+                    tags.and("cause", "connection"), Stat.GAPS);
+            functionCounter(NEAR_CACHE_GAPS, "Times local copies were dropped after a connection gap or a missing announcement",
+                    tags.and("cause", "sequence"), Stat.SEQUENCE_GAPS);
+            functionCounter(NEAR_CACHE_EVICTIONS, "Local entries evicted to respect the size bound", tags, Stat.EVICTIONS);
+            Gauge.builder(NEAR_CACHE_SIZE, this, m -> m.size()).description("Entries held locally").baseUnit("entries").tags(tags)
+                    .register(registry);
+        }
+
+        private void functionCounter(String name, String description, Tags tags, Stat stat) {
+            FunctionCounter.builder(name, this, m -> m.sum(stat)).description(description).tags(tags).register(registry);
+        }
+
+        synchronized void add(NearCache<?> near) {
+            open.add(near);
+        }
+
+        synchronized double sum(Stat stat) {
+            long total = retired[stat.ordinal()];
+            for (var it = open.iterator(); it.hasNext();) {
+                NearCache<?> near = it.next();
+                NearCacheStats s = near.stats();
+                if (near.isClosed()) {
+                    for (Stat each : Stat.values()) {
+                        retired[each.ordinal()] += each.read.applyAsLong(s);
+                    }
+                    it.remove();
+                }
+                total += stat.read.applyAsLong(s);
+            }
+            return total;
+        }
+
+        synchronized double size() {
+            long n = 0;
+            for (NearCache<?> near : open) {
+                if (!near.isClosed()) {
+                    n += near.stats().localSize();
+                }
+            }
+            return n;
+        }
+    }
+
+    /** The near-cache counters, and how to read each from a snapshot. */
+    private enum Stat {
+        HITS(NearCacheStats::hits), MISSES(NearCacheStats::misses), SENT(NearCacheStats::invalidationsSent),
+        RECEIVED(NearCacheStats::invalidationsReceived), GAPS(NearCacheStats::gapsRecovered), SEQUENCE_GAPS(NearCacheStats::sequenceGaps),
+        EVICTIONS(NearCacheStats::evictions);
+
+        private final ToLongFunction<NearCacheStats> read;
+
+        Stat(ToLongFunction<NearCacheStats> read) {
+            this.read = read;
+        }
+    }
+
+    /** Builds a {@link MicrometerMetrics}. Not thread-safe. */
+    public static final class Builder {
+        private final MeterRegistry registry;
+        private int maxChannelTags = DEFAULT_MAX_CHANNEL_TAGS;
+        private Tags tags = Tags.empty();
+
+        private Builder(MeterRegistry registry) {
+            this.registry = Objects.requireNonNull(registry, "registry");
+        }
+
+        /**
+         * How many distinct channels (and patterns) get a {@code channel} tag of their own; later
+         * ones are tagged {@value MicrometerMetrics#OTHER}. 0 tags every channel {@code other}.
+         *
+         * @throws IllegalArgumentException if negative
+         */
+        public Builder maxChannelTags(int max) {
+            if (max < 0) {
+                throw new IllegalArgumentException("maxChannelTags must be 0 or more, got " + max);
+            }
+            this.maxChannelTags = max;
+            return this;
+        }
+
+        /** Tags added to every meter (for example an application or instance name). */
+        public Builder tags(Iterable<Tag> tags) {
+            this.tags = this.tags.and(Objects.requireNonNull(tags, "tags"));
+            return this;
+        }
+
+        /** Builds; register the result with {@code Switchboard.builder().interceptor(...)}. */
+        public MicrometerMetrics build() {
+            return new MicrometerMetrics(this);
+        }
+    }
+}
