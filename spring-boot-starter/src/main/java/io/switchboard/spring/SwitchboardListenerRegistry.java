@@ -61,6 +61,7 @@ public final class SwitchboardListenerRegistry implements SmartLifecycle {
     @Override
     public synchronized void stop() {
         running = false;
+        LOG.info("stopping {} @SwitchboardListener subscription(s): no new messages; waiting for the running handlers", subscriptions.size());
         closeAll();
     }
 
