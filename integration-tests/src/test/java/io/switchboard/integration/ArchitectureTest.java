@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Boundaries between modules, checked on every Switchboard class on this module's classpath (the
- * api and each provider module; tests and benchmarks are not imported). Rules allow an empty
+ * api, each provider module and the integrations: starter, metrics, tracing; tests, benchmarks
+ * and examples are not imported). Rules allow an empty
  * selection because a provider module may not have classes yet; the sanity check below makes sure
  * the import itself is not empty.
  */
@@ -69,6 +70,57 @@ class ArchitectureTest {
     }
 
     @Test
+    void importFindsTheIntegrations() {
+        for (String name : List.of("io.switchboard.spring.SwitchboardAutoConfiguration", "io.switchboard.micrometer.MicrometerMetrics",
+                "io.switchboard.opentelemetry.OpenTelemetryTracing")) {
+            if (classes.stream().noneMatch(c -> c.getName().equals(name))) {
+                throw new AssertionError(name + " was not imported: the integration rules below would check nothing");
+            }
+        }
+    }
+
+    @Test
+    void theApiIsFreeOfSpringMicrometerAndOpenTelemetry() {
+        noClasses().that().resideInAnyPackage("io.switchboard", "io.switchboard.spi..", "io.switchboard.internal..", "io.switchboard.memory..")
+                .should().dependOnClassesThat().resideInAnyPackage("org.springframework..", "io.micrometer..", "io.opentelemetry..")
+                .because("a plain Java user pays nothing for the integrations: each lives in its own module")
+                .check(classes);
+    }
+
+    @Test
+    void springOnlyInTheStarter() {
+        onlyInside("org.springframework..", "io.switchboard.spring..");
+    }
+
+    @Test
+    void micrometerOnlyInTheMetricsModuleAndTheStartersMetricsAutoConfiguration() {
+        noClasses().that().resideOutsideOfPackage("io.switchboard.micrometer..")
+                .and().doNotHaveFullyQualifiedName("io.switchboard.spring.SwitchboardMetricsAutoConfiguration")
+                .should().dependOnClassesThat().resideInAPackage("io.micrometer..")
+                .because("Micrometer belongs to switchboard-micrometer; the starter only registers it, when the application has it")
+                .check(classes);
+    }
+
+    @Test
+    void openTelemetryOnlyInTheTracingModuleAndTheStartersTracingAutoConfiguration() {
+        noClasses().that().resideOutsideOfPackage("io.switchboard.opentelemetry..")
+                .and().doNotHaveFullyQualifiedName("io.switchboard.spring.SwitchboardTracingAutoConfiguration")
+                .should().dependOnClassesThat().resideInAPackage("io.opentelemetry..")
+                .because("OpenTelemetry belongs to switchboard-opentelemetry; the starter only registers it, when the application has it")
+                .check(classes);
+    }
+
+    @Test
+    void theIntegrationsWorkWithAnyProvider() {
+        for (String integration : List.of("io.switchboard.spring..", "io.switchboard.micrometer..", "io.switchboard.opentelemetry..")) {
+            noClasses().that().resideInAPackage(integration)
+                    .should().dependOnClassesThat().resideInAnyPackage(PROVIDER_PACKAGES.toArray(new String[0]))
+                    .because("metrics, tracing and the starter see a provider through the api only")
+                    .check(classes);
+        }
+    }
+
+    @Test
     void providersUseTheSpiNotTheFacadesInternals() {
         noClasses().that().resideInAnyPackage("io.switchboard.redis..", "io.switchboard.rabbitmq..", "io.switchboard.memcached..")
                 .should().dependOnClassesThat().resideInAPackage("io.switchboard.internal..")
@@ -84,10 +136,10 @@ class ArchitectureTest {
                 .check(classes);
     }
 
-    private static void onlyInside(String clientPackage, String providerPackage) {
-        noClasses().that().resideOutsideOfPackage(providerPackage)
+    private static void onlyInside(String clientPackage, String ownerPackage) {
+        noClasses().that().resideOutsideOfPackage(ownerPackage)
                 .should().dependOnClassesThat().resideInAPackage(clientPackage)
-                .because("a client library belongs to its provider module only (users reach it through unwrap)")
+                .because("a client library belongs to its own module only (provider clients are reached through unwrap)")
                 .allowEmptyShould(true)
                 .check(classes);
     }
