@@ -107,7 +107,7 @@ public interface Interceptor {
     /**
      * One {@link SharedCache} operation completed (or failed). Called on whichever thread completed
      * it, often the cache provider's; must not block. Every call of a {@link SharedCache} method,
-     * blocking or asynchronous, reports once (arguments refused at the call report nothing); a
+     * blocking or asynchronous, reports once (arguments refused at the call, and a getAll of no keys, report nothing); a
      * near cache's reads and writes of the shared cache report too, its local reads do not (they
      * are in {@link NearCache#stats()}).
      */
