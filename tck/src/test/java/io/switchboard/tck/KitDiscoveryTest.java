@@ -64,6 +64,7 @@ class KitDiscoveryTest {
         for (String pair : List.of("T30", "T31", "T32", "T33", "T34", "T36", "T37", "T38", "T39", "T41", "T42", "T43", "T45", "T46", "T48")) {
             expected.add(pair);
         }
+        IntStream.rangeClosed(1, 10).forEach(i -> expected.add("R" + i));
         assertEquals(expected, ran, "rules run");
     }
 
@@ -194,7 +195,7 @@ class KitDiscoveryTest {
     }
 
     private static Set<String> ruleNumbers(List<Event> events) {
-        return events.stream().map(e -> e.getTestDescriptor().getDisplayName().split(" ")[0]).filter(n -> n.matches("[TCS]\\d+"))
+        return events.stream().map(e -> e.getTestDescriptor().getDisplayName().split(" ")[0]).filter(n -> n.matches("[TCSR]\\d+"))
                 .collect(Collectors.toCollection(TreeSet::new));
     }
 
