@@ -19,6 +19,7 @@ import io.switchboard.spi.SubscriptionRequest;
 import io.switchboard.spi.Transport;
 import io.switchboard.spi.TransportSubscription;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.Date;
@@ -484,13 +485,22 @@ public final class RabbitMqTransport implements Transport {
                 headers.put(TIMESTAMP_HEADER, millis);
             }
         }
-        return new AMQP.BasicProperties.Builder()
+        AMQP.BasicProperties.Builder b = new AMQP.BasicProperties.Builder()
                 .messageId(message.id())
                 .timestamp(Date.from(message.timestamp()))
                 .contentType(message.contentType())
                 .deliveryMode(deliveryMode)
-                .headers(headers)
-                .build();
+                .headers(headers);
+        // Also as the AMQP properties, for RPC clients of other languages; they are short strings.
+        String replyTo = message.header(RabbitMqInbound.REPLY_TO_HEADER);
+        if (replyTo != null && replyTo.getBytes(StandardCharsets.UTF_8).length <= 255) {
+            b.replyTo(replyTo);
+        }
+        String correlation = message.header(RabbitMqInbound.CORRELATION_ID_HEADER);
+        if (correlation != null && correlation.getBytes(StandardCharsets.UTF_8).length <= 255) {
+            b.correlationId(correlation);
+        }
+        return b.build();
     }
 
     /** Publishes on behalf of a delivery (retry or dead letter), without taking a window permit. */
