@@ -74,6 +74,10 @@ final class Requests implements DeliveryListener {
     }
 
     CompletionStage<Message> request(DefaultPublisher publisher, String channel, Message message, Duration timeout) {
+        return send(publisher, channel, message, timeout).future;
+    }
+
+    private Pending send(DefaultPublisher publisher, String channel, Message message, Duration timeout) {
         Objects.requireNonNull(message, "message");
         Objects.requireNonNull(timeout, "timeout");
         if (timeout.isNegative() || timeout.isZero()) {
@@ -85,14 +89,14 @@ final class Requests implements DeliveryListener {
         String correlation = MessageIds.next();
         Message request = message.toBuilder().header(Publisher.REPLY_TO_HEADER, replyTo)
                 .header(Publisher.CORRELATION_ID_HEADER, correlation).build();
-        Pending p = new Pending(channel, message.id(), timeout);
+        Pending p = new Pending(correlation, channel, message.id(), timeout);
         pending.put(correlation, p);
         p.future.whenComplete((r, e) -> finished(correlation, p));
         try {
             p.timer = runtime.scheduler().schedule(() -> expire(correlation), timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (RejectedExecutionException e) {
             abandon(correlation);
-            return p.future;
+            return p;
         }
         CompletionStage<Void> published;
         try {
@@ -104,7 +108,7 @@ final class Requests implements DeliveryListener {
         }
         sent.incrementAndGet();
         published.whenComplete((v, e) -> {
-            if (e != null && pending.remove(correlation, p)) {
+            if (e != null && claim(correlation) == p) {
                 failed.incrementAndGet();
                 settle(p, () -> p.future.completeExceptionally(unwrap(e)));
             }
@@ -112,20 +116,25 @@ final class Requests implements DeliveryListener {
         if (closed) {
             abandon(correlation);
         }
-        return p.future;
+        return p;
     }
 
     Message requestAndWait(DefaultPublisher publisher, String channel, Message message, Duration timeout) {
-        CompletableFuture<Message> f = request(publisher, channel, message, timeout).toCompletableFuture();
+        Pending p = send(publisher, channel, message, timeout);
         try {
-            // The request's own timer ends it; the margin only covers a timer thread that is late.
-            return f.get(timeout.toNanos() + TimeUnit.SECONDS.toNanos(1), TimeUnit.NANOSECONDS);
+            return p.future.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
-            f.cancel(false);
-            throw new RequestTimeoutException(channel, message.id(), timeout);
+            // Its timer is due at this very moment: end it here rather than wait for that thread.
+            expire(p.correlation);
+            try {
+                return p.future.join();
+            } catch (CompletionException ended) {
+                Throwable cause = unwrap(ended);
+                throw cause instanceof RuntimeException ? (RuntimeException) cause : ended;
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            f.cancel(false);
+            p.future.cancel(false);
             throw new SwitchboardException("interrupted while waiting for the reply to request " + message.id() + " to channel '"
                     + channel + "'", e);
         } catch (ExecutionException e) {
@@ -179,7 +188,7 @@ final class Requests implements DeliveryListener {
         try {
             Message m = d.message();
             String correlation = m.header(Publisher.CORRELATION_ID_HEADER);
-            Pending p = correlation == null ? null : pending.remove(correlation);
+            Pending p = correlation == null ? null : claim(correlation);
             if (p != null) {
                 replied.incrementAndGet();
                 CompletableFuture<String> a = address.get();
@@ -223,8 +232,23 @@ final class Requests implements DeliveryListener {
         return stage;
     }
 
+    /**
+     * Ends a waiting request: the one caller that gets it completes it. The id is remembered
+     * first, so that a reply racing this one is counted late, not unknown.
+     */
+    private Pending claim(String correlation) {
+        Pending p = pending.get(correlation);
+        if (p == null) {
+            return null;
+        }
+        synchronized (recent) {
+            recent.put(correlation, Boolean.TRUE);
+        }
+        return pending.remove(correlation, p) ? p : null;
+    }
+
     private void expire(String correlation) {
-        Pending p = pending.remove(correlation);
+        Pending p = claim(correlation);
         if (p != null) {
             timedOut.incrementAndGet();
             settle(p, () -> p.future.completeExceptionally(new RequestTimeoutException(p.channel, p.messageId, p.timeout)));
@@ -232,7 +256,7 @@ final class Requests implements DeliveryListener {
     }
 
     private void abandon(String correlation) {
-        Pending p = pending.remove(correlation);
+        Pending p = claim(correlation);
         if (p != null) {
             failed.incrementAndGet();
             p.future.completeExceptionally(new SwitchboardException("request " + p.messageId + " to channel '" + p.channel
@@ -315,13 +339,15 @@ final class Requests implements DeliveryListener {
 
     /** One request waiting for its reply. */
     private static final class Pending {
+        final String correlation;
         final String channel;
         final String messageId;
         final Duration timeout;
         final CompletableFuture<Message> future = new CompletableFuture<>();
         volatile Future<?> timer;
 
-        Pending(String channel, String messageId, Duration timeout) {
+        Pending(String correlation, String channel, String messageId, Duration timeout) {
+            this.correlation = correlation;
             this.channel = channel;
             this.messageId = messageId;
             this.timeout = timeout;

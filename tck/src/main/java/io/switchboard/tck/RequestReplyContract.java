@@ -45,7 +45,7 @@ import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.function.Executable;
 
 /**
- * The request/reply rules R1 to R10 of {@code tck/CONTRACT.md}: {@code Publisher.request},
+ * The request/reply rules R1 to R11 of {@code tck/CONTRACT.md}: {@code Publisher.request},
  * {@code Delivery.reply} and the {@code sb-reply-to} / {@code sb-correlation-id} headers, over
  * the transport under test. {@link TransportContract} runs them as its "Request/reply" group, so a
  * transport's contract subclass gets them with no code of its own; extend this class directly to
@@ -477,5 +477,42 @@ public abstract class RequestReplyContract extends Contract {
         assertEquals(List.of(1, 2), attempts, "attempts");
         await(() -> health(requester, "lateReplies") == 1, () -> "the second reply was not counted as late: "
                 + requester.health().components().get("requests"));
+    }
+
+    /**
+     * R11 (needs {@code cutConnections()}): after the connections of both instances are cut, the
+     * reply inbox and the handler's subscription resume by themselves, and a request made after
+     * the recovery gets its reply (requests in between may time out or fail retryably). If this
+     * fails, check that the transport re-establishes the inbox as it does every subscription
+     * ({@code subscribeReplies} overrides included) and keeps its reply address.
+     */
+    @Test
+    @Tag("R11")
+    @Tag("faults")
+    @DisplayName("R11 requests get replies again after connections are cut, without subscribing anew")
+    void resumesAfterConnectionsAreCut() throws Exception {
+        requireHook("R11", Faults.Hook.CUT_CONNECTIONS);
+        Switchboard replier = open();
+        Switchboard requester = open();
+        String channel = Kit.channelPrefix() + ".Cut";
+        replier.subscriber().subscribe(channel, d -> d.reply(Message.ofText("re:" + d.message().text())));
+        assertEquals("re:before", requester.publisher().requestAndWait(channel, Message.ofText("before"), timeout()).text());
+        faults().cutConnections();
+        long deadline = System.nanoTime() + timeout().multipliedBy(3).toNanos();
+        Duration each = timeout().dividedBy(5);
+        SwitchboardException last = null;
+        for (int i = 0; System.nanoTime() - deadline < 0; i++) {
+            try {
+                Message reply = requester.publisher().requestAndWait(channel, Message.ofText("after" + i), each);
+                assertEquals("re:after" + i, reply.text(), "the reply to the request after the cut");
+                return;
+            } catch (SwitchboardException e) {
+                if (!e.isRetryable()) {
+                    throw e;
+                }
+                last = e;
+            }
+        }
+        fail("no request got its reply within " + timeout().multipliedBy(3) + " after the cut; last failure: " + last, last);
     }
 }

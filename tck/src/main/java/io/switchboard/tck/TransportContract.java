@@ -1953,7 +1953,7 @@ public abstract class TransportContract extends Contract {
         }
     }
 
-    /** The request/reply rules R1 to R10 ({@link RequestReplyContract}) on this subclass's settings. */
+    /** The request/reply rules R1 to R11 ({@link RequestReplyContract}) on this subclass's settings. */
     @Nested
     @DisplayName("Request/reply")
     class RequestReply extends RequestReplyContract {

@@ -894,10 +894,25 @@ public final class BrokenProviders {
             }
         },
         // ---- reconnecting (under a simulated connection) ----
-        NO_RESUBSCRIBE(Kind.TRANSPORT, Layout.UNDER, "reports RECOVERED after a reconnect but subscribes nothing again", "T20", "T21") {
+        NO_RESUBSCRIBE(Kind.TRANSPORT, Layout.UNDER, "reports RECOVERED after a reconnect but subscribes nothing again", "T20", "T21", "R11") {
             @Override
             Transport transport(Transport t, ProviderContext c, Events e) {
                 return resubscribes(t, r -> false);
+            }
+        },
+        INBOX_NOT_RESTORED(Kind.TRANSPORT, Layout.UNDER, "restores every subscription after a reconnect but the reply inbox", "R11") {
+            @Override
+            Transport transport(Transport t, ProviderContext c, Events e) {
+                AtomicBoolean subscribed = new AtomicBoolean();
+                return new ForwardingTransport(t) {
+                    @Override
+                    public TransportSubscription subscribeReplies(SubscriptionRequest request, DeliveryListener listener) {
+                        if (subscribed.getAndSet(true)) {
+                            return () -> { };
+                        }
+                        return delegate.subscribeReplies(request, listener);
+                    }
+                };
             }
         },
         RESUBSCRIBES_EXACT_ONLY(Kind.TRANSPORT, Layout.UNDER, "restores exact subscriptions after a reconnect, but not pattern ones", "T20") {
