@@ -1971,6 +1971,11 @@ public abstract class TransportContract extends Contract {
         protected Duration timeout() {
             return TransportContract.this.timeout();
         }
+
+        @Override
+        String subclassName() {
+            return TransportContract.this.subclassName();
+        }
     }
 
     @Nested
