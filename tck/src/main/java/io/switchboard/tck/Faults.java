@@ -37,7 +37,8 @@ public final class Faults {
         OUTAGE("stopServer()/startServer()"),
         /**
          * For a provider spread over several servers: hold one of them down ({@code stopOneServer()})
-         * while the others keep running, then later {@code startOneServer()}.
+         * while the others keep running, then later {@code startOneServer()}. Offering
+         * {@link #OUTAGE} alone offers this too, as the outage of the one server.
          */
         ONE_SERVER_OUTAGE("stopOneServer()/startOneServer()");
 
@@ -201,7 +202,8 @@ public final class Faults {
 
         /**
          * Offers {@link Hook#ONE_SERVER_OUTAGE}, for a provider configured with several servers:
-         * {@code stop} takes one of them down, {@code start} brings it back.
+         * {@code stop} takes one of them down, {@code start} brings it back. Without it, an
+         * outage hook stands for it (a single server's outage).
          */
         public Builder oneServerOutage(Action stop, Action start) {
             actions.put(Hook.ONE_SERVER_OUTAGE, Objects.requireNonNull(stop, "stop"));
@@ -227,9 +229,14 @@ public final class Faults {
                     up.run();
                 });
             }
+            Action upOne = startOne;
+            if (stop != null && !copy.containsKey(Hook.ONE_SERVER_OUTAGE)) {
+                copy.put(Hook.ONE_SERVER_OUTAGE, stop); // one server: its outage is the one-server outage
+                upOne = up;
+            }
             StringBuilder d = new StringBuilder(name == null ? "Faults" : name).append(" offering ");
             d.append(copy.isEmpty() ? "no hook" : String.join(", ", copy.keySet().stream().map(Hook::method).toArray(String[]::new)));
-            return new Faults(copy, up, startOne, d.toString());
+            return new Faults(copy, up, upOne, d.toString());
         }
     }
 }

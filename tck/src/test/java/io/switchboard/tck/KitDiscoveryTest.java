@@ -156,14 +156,13 @@ class KitDiscoveryTest {
     }
 
     @Test
-    @DisplayName("with the simulated connection's hooks, no rule of any contract is skipped but C23, which needs several servers")
+    @DisplayName("with the simulated connection's hooks, no rule of any contract is skipped")
     void simulatedConnectionRunsEveryFaultRule() {
         for (Class<?> c : List.of(SimulatedTransportContractTest.class, SimulatedCacheContractTest.class,
                 io.switchboard.tck.sync.SimulatedCacheSyncContractTest.class)) {
             Events tests = EngineTestKit.engine("junit-jupiter").selectors(selectClass(c)).filters(TagFilter.includeTags("faults")).execute()
                     .testEvents();
-            Set<String> allowed = c == SimulatedCacheContractTest.class ? Set.of("C23") : Set.of();
-            assertEquals(allowed, ruleNumbers(tests.aborted().stream().collect(Collectors.toList())), () -> c.getSimpleName() + " skipped "
+            assertEquals(Set.of(), ruleNumbers(tests.aborted().stream().collect(Collectors.toList())), () -> c.getSimpleName() + " skipped "
                     + describe(tests.aborted().stream().collect(Collectors.toList())));
             assertEquals(0, tests.failed().count(), () -> c.getSimpleName() + " failed " + describe(tests.failed().stream()
                     .collect(Collectors.toList())));
