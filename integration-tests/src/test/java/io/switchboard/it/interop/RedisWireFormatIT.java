@@ -1,0 +1,132 @@
+package io.switchboard.it.interop;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.switchboard.Message;
+import io.switchboard.Subscription;
+import io.switchboard.Switchboard;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The Node.js and Python snippets of {@code docs/wire-format-redis.md}, run as they stand in the
+ * doc, exchange messages both ways with a Switchboard instance on the shared Redis: every byte
+ * 0x00-0xFF, JSON, headers (case, non-ASCII) and content types arrive unchanged.
+ */
+@DisplayName("docs/wire-format-redis.md: the Node.js and Python snippets talk to Switchboard")
+class RedisWireFormatIT {
+    static final String DOC = "wire-format-redis.md";
+    static final ObjectMapper JSON = new ObjectMapper();
+    static final Duration WAIT = Duration.ofSeconds(20);
+
+    private static Switchboard sb;
+
+    @BeforeAll
+    static void open() {
+        sb = Switchboard.open(Map.of("switchboard.transport", "redis", "switchboard.cache", "memory",
+                "switchboard.redis.uri", "redis://127.0.0.1:" + redisPort()));
+    }
+
+    @AfterAll
+    static void close() {
+        if (sb != null) {
+            sb.close();
+        }
+    }
+
+    static String redisPort() {
+        String port = System.getenv("SWITCHBOARD_TEST_REDIS_PORT");
+        return port == null || port.isBlank() ? "6379" : port;
+    }
+
+    @Test
+    @DisplayName("ioredis (messageBuffer) reads and answers binary and JSON messages")
+    void ioredis() throws Exception {
+        Path dir = Runtimes.node();
+        DocSnippets.write(DOC, "sb1.js", dir);
+        Path script = DocSnippets.write(DOC, "ioredis-service.js", dir);
+        exchange("ioredis", dir, "node", script.toString());
+    }
+
+    @Test
+    @DisplayName("node-redis (subscribe with bufferMode true) reads and answers binary and JSON messages")
+    void nodeRedis() throws Exception {
+        Path dir = Runtimes.node();
+        DocSnippets.write(DOC, "sb1.js", dir);
+        Path script = DocSnippets.write(DOC, "node-redis-service.js", dir);
+        exchange("node-redis", dir, "node", script.toString());
+    }
+
+    @Test
+    @DisplayName("redis-py reads and answers binary and JSON messages")
+    void redisPy() throws Exception {
+        String python = Runtimes.python("redis", "python3-redis");
+        Path dir = Path.of("target", "python").toAbsolutePath();
+        Path script = DocSnippets.write(DOC, "redis_service.py", dir);
+        exchange("redis-py", dir, python, script.toString());
+    }
+
+    private void exchange(String who, Path dir, String... command) throws Exception {
+        String run = UUID.randomUUID().toString().substring(0, 8);
+        String inbox = "interop." + run + ".created";
+        String outbox = "interop." + run + ".seen";
+        BlockingQueue<Message> answers = new LinkedBlockingQueue<>();
+        try (ForeignProcess p = ForeignProcess.start(who, dir, Runtimes.env("REDIS_URL", "redis://127.0.0.1:" + redisPort(),
+                "IN_CHANNEL", inbox, "OUT_CHANNEL", outbox), command);
+                Subscription s = sb.subscriber().subscribe(outbox, d -> answers.add(d.message()))) {
+            p.awaitLine("'subscribed to' line", WAIT, l -> l.startsWith("subscribed to"));
+
+            byte[] bytes = WireFormats.everyByte();
+            Map<String, String> headers = Map.of("trace", "t1", "X-Request-ID", "Ab-1", "x-request-id", "lower", "note", "😀 grüße\nzwei Zeilen");
+            Message binary = Message.builder().payload(bytes).headers(headers).build();
+            sb.publisher().publishAndWait(inbox, binary, WAIT);
+            JsonNode seen = JSON.readTree(p.awaitLine("line for the binary message", WAIT, l -> l.startsWith("{")));
+            assertEquals(inbox, seen.get("channel").asText(), who + " channel");
+            assertEquals(binary.id(), seen.get("id").asText(), who + " id");
+            assertEquals(binary.timestamp().toEpochMilli(), seen.get("timestamp").asLong(), who + " timestamp");
+            assertEquals("application/octet-stream", seen.get("contentType").asText(), who + " content type (omitted on the wire: the default)");
+            assertEquals(headers, WireFormats.strings(seen.get("headers")), who + " headers");
+            assertArrayEquals(bytes, Base64.getDecoder().decode(seen.get("payload").asText()), who + " payload");
+
+            Message json = Message.builder().json(Map.of("orderId", 42, "note", "grüße")).header("trace", "t2").build();
+            sb.publisher().publishAndWait(inbox, json, WAIT);
+            seen = JSON.readTree(p.awaitLine("line for the JSON message", WAIT, l -> l.startsWith("{")));
+            assertEquals(json.id(), seen.get("id").asText(), who + " id");
+            assertEquals(Message.JSON, seen.get("contentType").asText(), who + " content type");
+            assertEquals(Map.of("trace", "t2"), WireFormats.strings(seen.get("headers")), who + " headers");
+            assertEquals(Map.of("orderId", 42, "note", "grüße"), JSON.readValue(Base64.getDecoder().decode(seen.get("payload").asText()), Map.class));
+
+            Map<String, Message> byType = new HashMap<>();
+            for (int i = 0; i < 2; i++) {
+                Message m = answers.poll(WAIT.toMillis(), TimeUnit.MILLISECONDS);
+                assertNotNull(m, who + " sent " + i + " of 2 answers within " + WAIT + "; it printed:\n" + p.output() + "\n" + p.errors());
+                byType.put(m.contentType(), m);
+            }
+            Message binaryAnswer = byType.get("application/octet-stream");
+            assertNotNull(binaryAnswer, "binary answer among " + byType);
+            assertArrayEquals(bytes, binaryAnswer.payload(), who + " answered the bytes unchanged");
+            Map<String, String> expected = new HashMap<>(headers);
+            expected.put("seen-by", who);
+            assertEquals(expected, binaryAnswer.headers(), who + " answer headers");
+            Message jsonAnswer = byType.get(Message.JSON);
+            assertNotNull(jsonAnswer, "JSON answer among " + byType);
+            assertEquals(Map.of("orderId", 42, "note", "grüße", "seenBy", who), jsonAnswer.json(Map.class), who + " JSON answer");
+            assertEquals(Map.of("trace", "t2", "seen-by", who), jsonAnswer.headers(), who + " answer headers");
+        }
+    }
+}
