@@ -32,7 +32,11 @@ final class Runtimes {
         if (nodeDir != null) {
             return nodeDir;
         }
-        run(Duration.ofSeconds(30), "Node.js is needed for the wire-format tests: run bin/services (it installs nodejs and npm)", "node", "--version");
+        String version = run(Duration.ofSeconds(30), "Node.js is needed for the wire-format tests: run bin/services (it installs nodejs and npm)",
+                "node", "--version").trim();
+        if (!version.matches("v\\d+\\..*") || Integer.parseInt(version.substring(1, version.indexOf('.'))) < 20) {
+            fail("Node.js " + version + " is too old for the wire-format tests: ioredis 6 and redis 6 need Node.js 20 or later");
+        }
         run(Duration.ofSeconds(30), "npm is needed for the wire-format tests: run bin/services (it installs nodejs and npm)", "npm", "--version");
         Path dir = Path.of("target", "node").toAbsolutePath();
         Files.createDirectories(dir);
