@@ -29,7 +29,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The memjs and pymemcache snippets of {@code docs/wire-format-memcached.md}, run as they stand
  * in the doc against the shared memcached: they read what a Switchboard instance stored (JSON,
- * every byte 0x00-0xFF, text, a space-padded counter) by its flags, and store values that
+ * every byte 0x00-0xFF, text, a space-padded counter, a key over 250 bytes in hash mode) by its flags, and store values that
  * Switchboard reads back, with Switchboard's flags (checked on the server, not only through
  * Switchboard, which would also accept flags 0).
  */
@@ -37,6 +37,7 @@ import org.junit.jupiter.api.Test;
 class MemcachedWireFormatIT {
     static final String DOC = "wire-format-memcached.md";
     static final ObjectMapper JSON = new ObjectMapper();
+    static final String LONG_KEY = "report:" + "x".repeat(250);
     static final Map<String, Object> USER = Map.of("name", "Ada", "langs", List.of("en", "de"), "note", "grüße 😀");
 
     private static Switchboard sb;
@@ -51,7 +52,8 @@ class MemcachedWireFormatIT {
     static void open() {
         namespace = "it-" + UUID.randomUUID().toString().substring(0, 8) + ":";
         sb = Switchboard.open(Map.of("switchboard.transport", "memory", "switchboard.cache", "memcached",
-                "switchboard.memcached.servers", "127.0.0.1:" + port(), "switchboard.cache.namespace", namespace));
+                "switchboard.memcached.servers", "127.0.0.1:" + port(), "switchboard.cache.namespace", namespace,
+                "switchboard.memcached.key-mode", "hash"));
     }
 
     @AfterAll
@@ -84,6 +86,7 @@ class MemcachedWireFormatIT {
         cache.put("user:42", USER);
         cache.put("avatar:42", bytes);
         cache.put("greeting", "grüße");
+        cache.put(LONG_KEY, "stored under its SHA-256");
         cache.delete("hits");
         cache.increment("hits", 10, 10, Duration.ZERO);
         assertEquals(9, cache.increment("hits", -1));   // memcached may now pad it: "9 "
@@ -91,8 +94,8 @@ class MemcachedWireFormatIT {
         Map<String, JsonNode> seen = new HashMap<>();
         JsonNode counted;
         try (ForeignProcess p = ForeignProcess.start(who, dir, Runtimes.env("NAMESPACE", namespace, "MEMCACHED", "127.0.0.1:" + port()), command)) {
-            for (int i = 0; i < 4; i++) {
-                JsonNode line = JSON.readTree(p.awaitLine("line " + (i + 1) + " of 4 values read", Duration.ofSeconds(30), l -> l.startsWith("{")));
+            for (int i = 0; i < 5; i++) {
+                JsonNode line = JSON.readTree(p.awaitLine("line " + (i + 1) + " of 5 values read", Duration.ofSeconds(30), l -> l.startsWith("{")));
                 seen.put(line.get("key").asText(), line);
             }
             counted = JSON.readTree(p.awaitLine("counter line", Duration.ofSeconds(30), l -> l.contains("\"after\"")));
@@ -102,6 +105,7 @@ class MemcachedWireFormatIT {
         assertArrayEquals(bytes, Base64.getDecoder().decode(seen.get("avatar:42").get("value").asText()), who + " read the bytes");
         assertEquals("grüße", seen.get("greeting").get("value").asText(), who + " read the text");
         assertEquals("9", seen.get("hits").get("value").asText().trim(), who + " read the counter");
+        assertEquals("stored under its SHA-256", seen.get(LONG_KEY).get("value").asText(), who + " found the hashed long key");
         if (printsFlags) {
             assertEquals(0x20, seen.get("user:42").get("flags").asInt(), "flags of a JSON value");
             assertEquals(0x40, seen.get("avatar:42").get("flags").asInt(), "flags of a byte[] value");
