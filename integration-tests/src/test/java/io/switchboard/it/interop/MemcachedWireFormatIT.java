@@ -43,9 +43,9 @@ class MemcachedWireFormatIT {
     private static Switchboard sb;
     private static String namespace;
 
+    /** The shared server's port, as bin/services starts it. */
     static int port() {
-        String port = System.getenv("SWITCHBOARD_TEST_MEMCACHED_PORT");
-        return port == null || port.isBlank() ? 11211 : Integer.parseInt(port);
+        return 11211;
     }
 
     @BeforeAll

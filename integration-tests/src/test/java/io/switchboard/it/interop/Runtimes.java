@@ -65,17 +65,14 @@ final class Runtimes {
     }
 
     /**
-     * The Python interpreter that has the Debian packages: {@code SWITCHBOARD_TEST_PYTHON}, else
-     * {@code /usr/bin/python3} (a pyenv or venv {@code python3} earlier on the PATH does not see
-     * them), else {@code python3}; checked to import {@code module}, from Debian's {@code debPackage}.
+     * The Python interpreter that has the Debian packages: {@code /usr/bin/python3} (a pyenv or
+     * venv {@code python3} earlier on the PATH does not see them), else {@code python3}; checked to
+     * import {@code module}, from Debian's {@code debPackage}.
      */
     static String python(String module, String debPackage) throws IOException, InterruptedException {
-        String python = System.getenv("SWITCHBOARD_TEST_PYTHON");
-        if (python == null || python.isBlank()) {
-            python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
-        }
-        run(Duration.ofSeconds(30), python + " cannot import " + module + ": install " + debPackage + " (bin/services does: apt-get install " + debPackage
-                + "), or point SWITCHBOARD_TEST_PYTHON at a python3 that has it", python, "-c", "import " + module);
+        String python = Files.isExecutable(Path.of("/usr/bin/python3")) ? "/usr/bin/python3" : "python3";
+        run(Duration.ofSeconds(30), python + " cannot import " + module + ": install " + debPackage + " (bin/services does: apt-get install " + debPackage + ")",
+                python, "-c", "import " + module);
         return python;
     }
 
