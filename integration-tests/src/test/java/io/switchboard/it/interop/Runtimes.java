@@ -19,34 +19,44 @@ import java.util.concurrent.TimeUnit;
  * it). Thread-safe.
  */
 final class Runtimes {
-    /** The npm packages of the docs' Node.js snippets, at the versions the docs say were tested. */
+    /** The npm packages of the docs' Node.js snippets, at the versions the docs say were tested, on Node.js 20 or later. */
     static final List<String> NPM_PACKAGES = List.of("ioredis@6.0.0", "redis@6.3.1", "amqplib@2.3.1", "memjs@1.3.2");
+
+    /**
+     * The same on Node.js 18 (Debian 12's nodejs): ioredis 6 and redis 5 and 6 need Node.js 20, so
+     * the last majors that run on 18, with the same API for what the snippets use.
+     */
+    static final List<String> NPM_PACKAGES_NODE_18 = List.of("ioredis@5.9.3", "redis@4.7.1", "amqplib@2.3.1", "memjs@1.3.2");
+
+    private static List<String> packages = NPM_PACKAGES;
 
     private static Path nodeDir;
 
     private Runtimes() {
     }
 
-    /** {@code target/node}, with {@link #NPM_PACKAGES} installed (once per run; skipped when the versions are there). */
+    /** {@code target/node}, with {@link #NPM_PACKAGES} (or on Node.js 18 {@link #NPM_PACKAGES_NODE_18}) installed (once per run; skipped when the versions are there). */
     static synchronized Path node() throws IOException, InterruptedException {
         if (nodeDir != null) {
             return nodeDir;
         }
         String version = run(Duration.ofSeconds(30), "Node.js is needed for the wire-format tests: run bin/services (it installs nodejs and npm)",
                 "node", "--version").trim();
-        if (!version.matches("v\\d+\\..*") || Integer.parseInt(version.substring(1, version.indexOf('.'))) < 20) {
-            fail("Node.js " + version + " is too old for the wire-format tests: ioredis 6 and redis 6 need Node.js 20 or later");
+        int major = version.matches("v\\d+\\..*") ? Integer.parseInt(version.substring(1, version.indexOf('.'))) : 0;
+        if (major < 18) {
+            fail("Node.js " + version + " is too old for the wire-format tests: they need Node.js 18 or later");
         }
+        packages = major >= 20 ? NPM_PACKAGES : NPM_PACKAGES_NODE_18;
         run(Duration.ofSeconds(30), "npm is needed for the wire-format tests: run bin/services (it installs nodejs and npm)", "npm", "--version");
         Path dir = Path.of("target", "node").toAbsolutePath();
         Files.createDirectories(dir);
         if (!installed(dir)) {
             List<String> cmd = new ArrayList<>(List.of("npm", "install", "--no-audit", "--no-fund", "--save-exact", "--prefix", dir.toString()));
-            cmd.addAll(NPM_PACKAGES);
-            run(Duration.ofMinutes(5), "npm install " + String.join(" ", NPM_PACKAGES) + " into " + dir + " failed (is the npm registry reachable?)",
+            cmd.addAll(packages);
+            run(Duration.ofMinutes(5), "npm install " + String.join(" ", packages) + " into " + dir + " failed (is the npm registry reachable?)",
                     cmd.toArray(String[]::new));
             if (!installed(dir)) {
-                fail("npm install reported success but " + dir + "/node_modules does not hold " + NPM_PACKAGES);
+                fail("npm install reported success but " + dir + "/node_modules does not hold " + packages);
             }
         }
         nodeDir = dir;
@@ -54,7 +64,7 @@ final class Runtimes {
     }
 
     private static boolean installed(Path dir) throws IOException {
-        for (String p : NPM_PACKAGES) {
+        for (String p : packages) {
             int at = p.lastIndexOf('@');
             Path pkg = dir.resolve("node_modules").resolve(p.substring(0, at)).resolve("package.json");
             if (!Files.isRegularFile(pkg) || !Files.readString(pkg).contains("\"version\": \"" + p.substring(at + 1) + "\"")) {
