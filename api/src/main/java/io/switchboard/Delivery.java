@@ -40,8 +40,9 @@ public interface Delivery {
      * one the reply may carry). The first reply to a request wins; the requester drops later ones.
      * Returns the publish stage, as {@link Publisher#publish} does. Called by a handler before it
      * returns, on an at-least-once transport the request is acknowledged only once that stage
-     * completed, and a failed reply publish counts as a failure of the handler (so the request is
-     * retried as the retry policy says).
+     * completed (the handler's thread waits for it, at most {@code switchboard.close.timeout}), and
+     * a failed reply publish counts as a failure of the handler (so the request is retried as the
+     * retry policy says).
      *
      * @param reply the reply; its channel, if set, is replaced
      * @return a stage completing when the reply is accepted as {@link Publisher#publish} describes
