@@ -259,8 +259,9 @@ final class Requests implements DeliveryListener {
         Pending p = claim(correlation);
         if (p != null) {
             failed.incrementAndGet();
-            p.future.completeExceptionally(new SwitchboardException("request " + p.messageId + " to channel '" + p.channel
-                    + "' abandoned: this Switchboard (" + runtime.instanceName() + ") closed before the reply came"));
+            SwitchboardException closing = new SwitchboardException("request " + p.messageId + " to channel '" + p.channel
+                    + "' abandoned: this Switchboard (" + runtime.instanceName() + ") closed before the reply came");
+            settle(p, () -> p.future.completeExceptionally(closing));
         }
     }
 
