@@ -136,14 +136,14 @@ class KitDiscoveryTest {
     }
 
     @Test
-    @DisplayName("every cache rule C1-C22 runs for a subclass; the fault rules are announced skips without hooks")
+    @DisplayName("every cache rule C1-C23 runs for a subclass; the fault rules are announced skips without hooks")
     void runsEveryCacheRule() {
         Events tests = run(PlainMemoryCache.class);
         assertEquals(0, tests.failed().count(), () -> "failures: " + describe(tests.failed().stream().collect(Collectors.toList())));
         Set<String> ran = ruleNumbers(tests.started().stream().collect(Collectors.toList()));
-        Set<String> expected = IntStream.rangeClosed(1, 22).mapToObj(i -> "C" + i).collect(Collectors.toCollection(TreeSet::new));
+        Set<String> expected = IntStream.rangeClosed(1, 23).mapToObj(i -> "C" + i).collect(Collectors.toCollection(TreeSet::new));
         assertEquals(expected, ran, "rules run");
-        assertEquals(Set.of("C21", "C22"), ruleNumbers(tests.aborted().stream().collect(Collectors.toList())), "skipped rules");
+        assertEquals(Set.of("C21", "C22", "C23"), ruleNumbers(tests.aborted().stream().collect(Collectors.toList())), "skipped rules");
     }
 
     @Test
@@ -173,8 +173,8 @@ class KitDiscoveryTest {
                 io.switchboard.tck.sync.SimulatedCacheSyncContractTest.class)) {
             Events tests = EngineTestKit.engine("junit-jupiter").selectors(selectClass(c)).filters(TagFilter.includeTags("faults")).execute()
                     .testEvents();
-            assertEquals(0, tests.aborted().count(), () -> c.getSimpleName() + " skipped " + describe(tests.aborted().stream()
-                    .collect(Collectors.toList())));
+            assertEquals(Set.of(), ruleNumbers(tests.aborted().stream().collect(Collectors.toList())), () -> c.getSimpleName() + " skipped "
+                    + describe(tests.aborted().stream().collect(Collectors.toList())));
             assertEquals(0, tests.failed().count(), () -> c.getSimpleName() + " failed " + describe(tests.failed().stream()
                     .collect(Collectors.toList())));
             assertTrue(tests.started().count() >= 2, () -> c.getSimpleName() + " ran " + tests.started().count() + " fault rules");
