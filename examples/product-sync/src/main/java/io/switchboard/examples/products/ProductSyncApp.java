@@ -28,6 +28,8 @@ public final class ProductSyncApp {
                 ProductCatalog catalogA = new ProductCatalog(a, database::get); ProductCatalog catalogB = new ProductCatalog(b, database::get)) {
             catalogA.evict("p-1");
             System.out.println("A reads " + catalogA.get("p-1"));
+            // A announced its eviction and its load's write; a copy B took before they arrived would be dropped.
+            waitFor(Duration.ofSeconds(10), () -> catalogB.stats().invalidationsReceived() >= 2);
             System.out.println("B reads " + catalogB.get("p-1") + " (from the shared cache; local copy now: " + (catalogB.localCopy("p-1") != null) + ")");
             Product cheaper = catalogA.get("p-1").withPrice(2499);
             database.put("p-1", cheaper);
