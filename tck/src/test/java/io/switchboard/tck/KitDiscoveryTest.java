@@ -64,6 +64,7 @@ class KitDiscoveryTest {
         for (String pair : List.of("T30", "T31", "T32", "T33", "T34", "T36", "T37", "T38", "T39", "T41", "T42", "T43", "T45", "T46", "T48")) {
             expected.add(pair);
         }
+        IntStream.rangeClosed(1, 11).forEach(i -> expected.add("R" + i));
         assertEquals(expected, ran, "rules run");
     }
 
@@ -72,11 +73,11 @@ class KitDiscoveryTest {
     void missingHookIsAnAnnouncedSkip() {
         Events tests = transportRun();
         List<Event> aborted = tests.aborted().stream().collect(Collectors.toList());
-        assertEquals(Set.of("T20", "T21", "T24"), ruleNumbers(aborted), "skipped rules");
+        assertEquals(Set.of("T20", "T21", "T24", "R11"), ruleNumbers(aborted), "skipped rules");
         for (Event e : aborted) {
             String reason = e.getPayload(TestExecutionResult.class).flatMap(TestExecutionResult::getThrowable).map(Throwable::getMessage)
                     .orElse("");
-            assertTrue(reason.matches("rule T2[014] needs the (cutConnections\\(\\)|restartServer\\(\\)|stopServer\\(\\)/startServer\\(\\)) hook, "
+            assertTrue(reason.matches("rule (T2[014]|R11) needs the (cutConnections\\(\\)|restartServer\\(\\)|stopServer\\(\\)/startServer\\(\\)) hook, "
                     + "which PlainMemory\\.faults\\(\\) does not offer .*"), reason);
         }
         assertEquals(0, tests.skipped().count(), "no rule is disabled");
@@ -205,7 +206,7 @@ class KitDiscoveryTest {
     }
 
     private static Set<String> ruleNumbers(List<Event> events) {
-        return events.stream().map(e -> e.getTestDescriptor().getDisplayName().split(" ")[0]).filter(n -> n.matches("[TCSE]\\d+"))
+        return events.stream().map(e -> e.getTestDescriptor().getDisplayName().split(" ")[0]).filter(n -> n.matches("[TCSRE]\\d+"))
                 .collect(Collectors.toCollection(TreeSet::new));
     }
 
