@@ -188,6 +188,8 @@ public interface Interceptor {
             COMPARE_AND_SET,
             /** {@code delete}. */
             DELETE,
+            /** {@code touch}. */
+            TOUCH,
             /** {@code increment}. */
             INCREMENT,
             /** {@code getOrLoad}: the read, and the load and write when the key was absent. */

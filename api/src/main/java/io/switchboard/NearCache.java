@@ -84,6 +84,18 @@ public interface NearCache<V> extends AutoCloseable {
      */
     boolean remove(String key);
 
+    /**
+     * Gives the key a new TTL in the shared cache without rewriting its value (see
+     * {@link SharedCache#touch}), keeps the local copy no longer than the new TTL (nor longer
+     * than it was to be kept already), and announces
+     * the key so that the other instances drop theirs and read it again with the new TTL: a
+     * copy never outlives the shared entry. Touch keys a near cache holds through this method,
+     * not through {@link SharedCache#touch} directly, which the other instances do not hear of.
+     *
+     * @return whether the shared cache held the key (when not, the local copy is dropped)
+     */
+    boolean touch(String key, Duration ttl);
+
     /** Drops every local copy of this instance (the shared cache and the other instances are untouched). */
     void clearLocal();
 

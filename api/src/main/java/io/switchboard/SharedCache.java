@@ -84,6 +84,15 @@ public interface SharedCache {
     CompletionStage<Boolean> deleteAsync(String key);
 
     /**
+     * Gives a key a new TTL counted from now, without rewriting its value: sliding expiry, as a
+     * session store's {@code touch}. {@link Duration#ZERO} removes the expiry. The value and its
+     * version (for {@link #compareAndSetAsync}) are unchanged. Completes with whether the key
+     * existed; a missing or expired key stays absent (nothing is created). Servers may round the
+     * TTL up to whole seconds, as for writes.
+     */
+    CompletionStage<Boolean> touchAsync(String key, Duration ttl);
+
+    /**
      * Adds {@code delta} (which may be negative) to a counter stored as decimal text, creating it
      * with {@code initial} (and the TTL) when absent; completes with the new value. Fails with
      * {@link CacheException} if the stored value is not a counter. Counters never go below 0 on
@@ -134,6 +143,9 @@ public interface SharedCache {
 
     /** Blocking {@link #deleteAsync}. */
     boolean delete(String key);
+
+    /** Blocking {@link #touchAsync}. */
+    boolean touch(String key, Duration ttl);
 
     /** Blocking {@link #incrementAsync}. */
     long increment(String key, long delta, long initial, Duration ttl);

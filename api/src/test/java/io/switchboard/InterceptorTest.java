@@ -468,10 +468,11 @@ class InterceptorTest {
         assertEquals(Map.of("a", "1"), cache.getAll(List.of("a", "missing", "gone"), String.class));
         assertEquals("loaded", cache.getOrLoad("b", String.class, Duration.ZERO, () -> "loaded"));
         assertEquals("loaded", cache.getOrLoad("b", String.class, Duration.ZERO, () -> "again"));
+        assertTrue(cache.touch("b", Duration.ofMinutes(1)));
         assertTrue(cache.delete("a"));
         cache.put("text", "not a number");
         CacheException failure = assertThrows(CacheException.class, () -> cache.increment("text", 1));
-        await(() -> rec.cacheOps.size() == 9, "nine operations reported: " + rec.cacheOps);
+        await(() -> rec.cacheOps.size() == 10, "ten operations reported: " + rec.cacheOps);
 
         List<String> summary = new ArrayList<>();
         for (CacheOperation op : rec.cacheOps) {
@@ -479,9 +480,9 @@ class InterceptorTest {
             assertTrue(op.durationNanos() >= 0, "duration of " + op);
             summary.add(op.kind() + " " + op.hits() + "/" + op.misses() + (op.succeeded() ? "" : " failed"));
         }
-        assertEquals(List.of("PUT 0/0", "GET 1/0", "GET 0/1", "GET_ALL 1/2", "GET_OR_LOAD 0/1", "GET_OR_LOAD 1/0", "DELETE 0/0",
-                "PUT 0/0", "INCREMENT 0/0 failed"), summary);
-        Throwable reported = rec.cacheOps.get(8).failure();
+        assertEquals(List.of("PUT 0/0", "GET 1/0", "GET 0/1", "GET_ALL 1/2", "GET_OR_LOAD 0/1", "GET_OR_LOAD 1/0", "TOUCH 0/0",
+                "DELETE 0/0", "PUT 0/0", "INCREMENT 0/0 failed"), summary);
+        Throwable reported = rec.cacheOps.get(9).failure();
         assertFalse(reported instanceof CompletionException, "reported unwrapped: " + reported);
         assertEquals(failure.getClass(), reported.getClass());
     }

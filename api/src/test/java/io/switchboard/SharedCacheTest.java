@@ -4,6 +4,7 @@ import static io.switchboard.testing.Await.await;
 import static io.switchboard.testing.Await.unique;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -211,5 +212,25 @@ class SharedCacheTest {
         SharedCache c = open("switchboard.cache.default-ttl", "50ms").cache();
         c.put("short", "x");
         await(() -> c.get("short", String.class) == null, "default TTL expires the entry");
+    }
+
+    @Test
+    void touchRefusesBadArgumentsAtTheCallAndKeepsTheValue() {
+        Switchboard sb = open("switchboard.cache.namespace", "app:");
+        SharedCache c = sb.cache("sessions");
+        c.put("s1", new Point(1, 2), Duration.ofMillis(300));
+        long version = c.getVersioned("s1", Point.class).version();
+        assertThrows(IllegalArgumentException.class, () -> c.touch("s1", Duration.ofSeconds(-1)), "negative TTL");
+        assertThrows(NullPointerException.class, () -> c.touch("s1", null));
+        assertThrows(NullPointerException.class, () -> c.touchAsync(null, Duration.ZERO));
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> c.touch("has space", Duration.ZERO));
+        assertTrue(bad.getMessage().contains("has space"), bad.getMessage());
+        assertTrue(c.touch("s1", Duration.ZERO), "touch through the namespace and the cache name");
+        assertEquals(version, c.getVersioned("s1", Point.class).version(), "the version after touch");
+        assertFalse(sb.cache().touch("s1", Duration.ZERO), "the default cache has no key 's1'");
+        Switchboard other = open();
+        assertNull(other.cache("sessions").get("s1", Point.class), "without the namespace the key is another");
+        sb.close();
+        assertThrows(IllegalStateException.class, () -> c.touch("s1", Duration.ZERO), "after close");
     }
 }

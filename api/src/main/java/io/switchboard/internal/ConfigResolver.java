@@ -151,7 +151,11 @@ public final class ConfigResolver {
             }
             String[] parts = key.split("\\.");
             String where = sources.get(key);
-            if (parts.length >= 3 && !knownProviders.contains(parts[1]) && !isCoreSection(parts[1], knownSet)) {
+            if (parts.length >= 3 && !knownProviders.contains(parts[1]) && !isCoreSection(parts[1], knownSet) && unregistered(parts[1])) {
+                problems.add("'" + key + "' (from " + where + ") belongs to provider '" + parts[1] + "', whose classes are on the "
+                        + "classpath without their META-INF/services entry (a fat jar built without the ServicesResourceTransformer; "
+                        + "README.md, 'Fat jars').");
+            } else if (parts.length >= 3 && !knownProviders.contains(parts[1]) && !isCoreSection(parts[1], knownSet)) {
                 problems.add("'" + key + "' (from " + where + ") belongs to provider '" + parts[1]
                         + "', which is not on the classpath; add its jar" + ProviderHints.artifactHint(parts[1])
                         + " or remove the setting." + Suggestions.didYouMean(key, knownSet));
@@ -160,6 +164,12 @@ public final class ConfigResolver {
                         + Suggestions.didYouMean(key, knownSet) + " Known keys are listed in README.md.");
             }
         }
+    }
+
+    private static boolean unregistered(String provider) {
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        return ProviderHints.isUnregistered(io.switchboard.spi.TransportProvider.class, provider, loader)
+                || ProviderHints.isUnregistered(io.switchboard.spi.CacheProvider.class, provider, loader);
     }
 
     private static boolean isCoreSection(String section, Set<String> known) {

@@ -296,6 +296,14 @@ final class DefaultSharedCache implements SharedCache {
     }
 
     @Override
+    public CompletionStage<Boolean> touchAsync(String key, Duration ttl) {
+        String k = key(key);
+        Duration t = ttl(ttl);
+        long start = start();
+        return observed(Kind.TOUCH, start, driver.touch(k, t));
+    }
+
+    @Override
     public CompletionStage<Long> incrementAsync(String key, long delta, long initial, Duration ttl) {
         String k = key(key);
         Duration t = ttl(ttl);
@@ -450,6 +458,11 @@ final class DefaultSharedCache implements SharedCache {
     @Override
     public boolean delete(String key) {
         return join(deleteAsync(key));
+    }
+
+    @Override
+    public boolean touch(String key, Duration ttl) {
+        return join(touchAsync(key, ttl));
     }
 
     @Override

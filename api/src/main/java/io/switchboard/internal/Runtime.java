@@ -261,7 +261,7 @@ public final class Runtime {
     private static TransportProvider selectTransport(ConfigResolver resolver, Map<String, TransportProvider> transports,
             List<String> problems) {
         if (resolver.raw(CoreKeys.TRANSPORT.name()) != null) {
-            return byName(CoreKeys.TRANSPORT, "transport", resolver, transports, problems);
+            return byName(CoreKeys.TRANSPORT, "transport", TransportProvider.class, resolver, transports, problems);
         }
         List<String> real = new ArrayList<>(transports.keySet());
         real.remove("memory");
@@ -271,7 +271,8 @@ public final class Runtime {
         if (real.isEmpty()) {
             problems.add("no transport is configured: add a transport jar (for example io.switchboard:switchboard-transport-redis) "
                     + "or set '" + CoreKeys.TRANSPORT.name() + "=memory' for the in-process transport (one JVM only: "
-                    + "instances in other processes will not receive messages).");
+                    + "instances in other processes will not receive messages)."
+                    + ProviderHints.shadedJarHint(TransportProvider.class, transports.keySet(), Thread.currentThread().getContextClassLoader()));
         } else {
             problems.add("'" + CoreKeys.TRANSPORT.name() + "' is not set and several transports are on the classpath: "
                     + String.join(", ", real) + "; set it to one of them.");
@@ -282,7 +283,7 @@ public final class Runtime {
     private static CacheProvider selectCache(ConfigResolver resolver, Map<String, CacheProvider> caches,
             TransportProvider transport, List<String> problems) {
         if (resolver.raw(CoreKeys.CACHE.name()) != null) {
-            return byName(CoreKeys.CACHE, "cache", resolver, caches, problems);
+            return byName(CoreKeys.CACHE, "cache", CacheProvider.class, resolver, caches, problems);
         }
         List<String> real = new ArrayList<>(caches.keySet());
         real.remove("memory");
@@ -299,16 +300,18 @@ public final class Runtime {
     }
 
     /** The provider the key names, or {@code null} with a problem naming the choices and the jar to add. */
-    private static <P> P byName(ConfigKey<String> key, String kind, ConfigResolver resolver, Map<String, P> providers,
+    private static <P> P byName(ConfigKey<String> key, String kind, Class<P> spi, ConfigResolver resolver, Map<String, P> providers,
             List<String> problems) {
         String wanted = resolver.raw(key.name());
         P p = providers.get(wanted);
         if (p == null) {
             String artifact = ProviderHints.artifactHint(wanted);
+            ClassLoader loader = Thread.currentThread().getContextClassLoader();
+            String fix = ProviderHints.isUnregistered(spi, wanted, loader) ? ProviderHints.shadedJarHint(spi, providers.keySet(), loader)
+                    : artifact.isEmpty() ? "" : " Add " + artifact.substring(2, artifact.length() - 1) + " to the classpath.";
             problems.add("'" + key.name() + "' is '" + Masking.maskUserInfo(wanted) + "' (from " + resolver.source(key.name()) + ") but no " + kind
                     + " has that name; available: " + names(providers.keySet()) + "."
-                    + Suggestions.didYouMean(wanted, providers.keySet())
-                    + (artifact.isEmpty() ? "" : " Add " + artifact.substring(2, artifact.length() - 1) + " to the classpath."));
+                    + Suggestions.didYouMean(wanted, providers.keySet()) + fix);
         }
         return p;
     }
@@ -330,7 +333,8 @@ public final class Runtime {
                     + String.join(", ", real) + "; set it to one of them to use cache()";
         }
         return "no cache is configured: set '" + CoreKeys.CACHE.name()
-                + "' (memory, redis, memcached, ...) and add the provider's jar to the classpath";
+                + "' (memory, redis, memcached, ...) and add the provider's jar to the classpath."
+                + ProviderHints.shadedJarHint(CacheProvider.class, available, Thread.currentThread().getContextClassLoader());
     }
 
     private static void checkRequirements(Config config, Capabilities caps, List<String> problems) {

@@ -85,6 +85,11 @@ final class MemoryCacheDriver implements CacheDriver {
     }
 
     @Override
+    public CompletionStage<Boolean> touch(String key, Duration ttl) {
+        return run(() -> store.touch(key, ttl));
+    }
+
+    @Override
     public CompletionStage<Long> increment(String key, long delta, long initial, Duration ttl) {
         return run(() -> store.increment(key, delta, initial, ttl));
     }

@@ -79,6 +79,21 @@ final class MemoryCacheStore {
         return existed[0];
     }
 
+    /** A new deadline for a live entry; the entry itself, and so its version, is kept. */
+    boolean touch(String key, Duration ttl) {
+        boolean[] existed = new boolean[1];
+        long now = System.nanoTime();
+        items.computeIfPresent(key, (k, old) -> {
+            if (old.isExpired(now)) {
+                expired.incrementAndGet();
+                return null;
+            }
+            existed[0] = true;
+            return new Item(old.entry, deadline(ttl));
+        });
+        return existed[0];
+    }
+
     /** Counters are decimal text (as memcached and Redis keep them); an increment keeps the entry's TTL. */
     long increment(String key, long delta, long initial, Duration ttl) {
         long[] result = new long[1];

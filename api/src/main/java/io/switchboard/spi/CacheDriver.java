@@ -44,6 +44,14 @@ public interface CacheDriver {
     CompletionStage<Boolean> delete(String key);
 
     /**
+     * Sets the TTL of an existing entry anew, counted from now ({@link Duration#ZERO}: no expiry),
+     * without rewriting it; completes with whether the key existed. Must not change the value,
+     * its format or its version, and must not create an entry for a missing or expired key. No
+     * default: a read followed by a write would change the version and race with other writers.
+     */
+    CompletionStage<Boolean> touch(String key, Duration ttl);
+
+    /**
      * Adds {@code delta} to a decimal-text counter, creating it with {@code initial} and the TTL
      * when absent (then the result is {@code initial}, delta not added); completes with the new
      * value. Must fail with {@link io.switchboard.CacheException} when the value is not a counter.

@@ -124,6 +124,11 @@ public final class GatedCacheProvider implements CacheProvider {
         }
 
         @Override
+        public CompletionStage<Boolean> touch(String key, Duration ttl) {
+            return inner.touch(key, ttl);
+        }
+
+        @Override
         public CompletionStage<Long> increment(String key, long delta, long initial, Duration ttl) {
             return inner.increment(key, delta, initial, ttl);
         }

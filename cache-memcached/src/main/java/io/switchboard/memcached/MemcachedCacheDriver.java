@@ -74,6 +74,7 @@ import net.spy.memcached.ops.OperationException;
 import net.spy.memcached.ops.OperationStatus;
 import net.spy.memcached.ops.StatusCode;
 import net.spy.memcached.ops.StoreOperation;
+import net.spy.memcached.ops.StatusCode;
 import net.spy.memcached.ops.StoreType;
 import net.spy.memcached.ops.TimedOutOperationStatus;
 import org.slf4j.Logger;
@@ -533,6 +534,33 @@ public final class MemcachedCacheDriver implements CacheDriver {
     public CompletionStage<Boolean> delete(String key) {
         String sk = keys.toServerKey(key);
         return call(key, sk, false, (f, c) -> f.delete(sk, c), Call::succeeded);
+    }
+
+    /**
+     * memcached's {@code touch} (text protocol from 1.4.8, binary): a new expiration, converted
+     * as for writes (past 30 days an absolute time), without a new CAS, so the version stays.
+     */
+    @Override
+    public CompletionStage<Boolean> touch(String key, Duration ttl) {
+        String sk = keys.toServerKey(key);
+        int exp = Expiry.of(ttl, nowSeconds());
+        return call(key, sk, false, (f, c) -> f.touch(sk, exp, c), c -> {
+            if (c.succeeded()) {
+                return true;
+            }
+            if (notFound(c.status)) {
+                return false;
+            }
+            throw refused("touch", key, sk, c.status);
+        });
+    }
+
+    private static boolean notFound(OperationStatus s) {
+        if (s == null) {
+            return false;
+        }
+        String m = String.valueOf(s.getMessage());
+        return s.getStatusCode() == StatusCode.ERR_NOT_FOUND || m.contains("NOT_FOUND") || m.equalsIgnoreCase("Not found");
     }
 
     @Override

@@ -38,23 +38,42 @@ class BuildLayoutTest {
         }
 
         List<String> published = new ArrayList<>();
-        NodeList modules = parent.getElementsByTagName("module");
-        for (int i = 0; i < modules.getLength(); i++) {
-            String module = modules.item(i).getTextContent().trim();
-            if (module.equals("bom")) {
-                continue;
-            }
-            Document pom = parse(ROOT.resolve(module).resolve("pom.xml"));
-            if (pom.getElementsByTagName("maven.deploy.skip").getLength() == 0) {
-                published.add(childText(pom.getDocumentElement(), "artifactId"));
-            }
-        }
+        List<String> unpublished = new ArrayList<>();
+        collectModules(ROOT, parent, false, published, unpublished);
         assertTrue(published.contains("switchboard-api"), "modules read from the parent pom: " + published);
+        assertTrue(unpublished.contains("switchboard-example-spring-boot-app") && unpublished.contains("switchboard-example-session-store"),
+                "examples/ is read, and its modules are not published: " + unpublished);
         for (String artifact : published) {
             assertEquals(version, pinned.get(artifact), "version of " + artifact + " in bom/pom.xml (published module)");
         }
         for (String artifact : pinned.keySet()) {
             assertTrue(published.contains(artifact), "bom/pom.xml lists " + artifact + ", which is not a published module");
+        }
+    }
+
+    /**
+     * Every module under {@code dir}'s pom, aggregators such as {@code examples/} included: a module
+     * is unpublished when its pom sets {@code maven.deploy.skip}, or its parent is an unpublished
+     * aggregator it inherits that from.
+     */
+    private static void collectModules(Path dir, Document aggregator, boolean aggregatorSkipped, List<String> published,
+            List<String> unpublished) throws Exception {
+        String aggregatorId = childText(aggregator.getDocumentElement(), "artifactId");
+        NodeList modules = aggregator.getElementsByTagName("module");
+        for (int i = 0; i < modules.getLength(); i++) {
+            String module = modules.item(i).getTextContent().trim();
+            if (module.equals("bom")) {
+                continue;
+            }
+            Path moduleDir = dir.resolve(module);
+            Document pom = parse(moduleDir.resolve("pom.xml"));
+            Element parentBlock = (Element) pom.getElementsByTagName("parent").item(0);
+            boolean inherits = aggregatorSkipped && parentBlock != null && aggregatorId.equals(childText(parentBlock, "artifactId"));
+            boolean skipped = inherits || pom.getElementsByTagName("maven.deploy.skip").getLength() > 0;
+            (skipped ? unpublished : published).add(childText(pom.getDocumentElement(), "artifactId"));
+            if ("pom".equals(childText(pom.getDocumentElement(), "packaging"))) {
+                collectModules(moduleDir, pom, skipped, published, unpublished);
+            }
         }
     }
 

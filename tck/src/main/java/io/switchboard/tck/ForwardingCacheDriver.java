@@ -67,6 +67,11 @@ public class ForwardingCacheDriver implements CacheDriver {
     }
 
     @Override
+    public CompletionStage<Boolean> touch(String key, Duration ttl) {
+        return delegate.touch(key, ttl);
+    }
+
+    @Override
     public CompletionStage<Long> increment(String key, long delta, long initial, Duration ttl) {
         return delegate.increment(key, delta, initial, ttl);
     }

@@ -532,6 +532,11 @@ public final class SimulatedConnection {
         }
 
         @Override
+        public CompletionStage<Boolean> touch(String key, Duration ttl) {
+            return ifUp(() -> delegate.touch(key, ttl));
+        }
+
+        @Override
         public CompletionStage<Long> increment(String key, long delta, long initial, Duration ttl) {
             return ifUp(() -> delegate.increment(key, delta, initial, ttl));
         }

@@ -75,7 +75,7 @@ public final class BrokenProviders {
 
     /** Which contract the bug is run against. */
     enum Kind {
-        TRANSPORT, CACHE, SYNC
+        TRANSPORT, CACHE, SYNC, SESSION
     }
 
     private static Bug bug(Config config) {
@@ -1268,6 +1268,53 @@ public final class BrokenProviders {
             @Override
             CacheDriver cache(CacheDriver d) {
                 return localReads(d);
+            }
+        },
+        // ---- session store: touch ----
+        TOUCH_REWRITES(Kind.SESSION, Layout.PLAIN, "touches by reading the value and writing it back with the new TTL", "E3") {
+            @Override
+            CacheDriver cache(CacheDriver d) {
+                return new ForwardingCacheDriver(d) {
+                    @Override
+                    public CompletionStage<Boolean> touch(String key, Duration ttl) {
+                        return delegate.get(key).thenCompose(e -> e == null ? CompletableFuture.completedFuture(false)
+                                : delegate.put(key, e.value(), e.format(), ttl).thenApply(x -> true));
+                    }
+                };
+            }
+        },
+        TOUCH_IGNORES_TTL(Kind.SESSION, Layout.PLAIN, "answers touch by checking that the key exists, leaving its TTL alone", "E1", "E4") {
+            @Override
+            CacheDriver cache(CacheDriver d) {
+                return new ForwardingCacheDriver(d) {
+                    @Override
+                    public CompletionStage<Boolean> touch(String key, Duration ttl) {
+                        return delegate.get(key).thenApply(e -> e != null);
+                    }
+                };
+            }
+        },
+        TOUCH_CREATES_MISSING(Kind.SESSION, Layout.PLAIN, "touches with an upsert, so a missing or expired key is created empty", "E2", "E5") {
+            @Override
+            CacheDriver cache(CacheDriver d) {
+                return new ForwardingCacheDriver(d) {
+                    @Override
+                    public CompletionStage<Boolean> touch(String key, Duration ttl) {
+                        return delegate.touch(key, ttl).thenCompose(existed -> existed ? CompletableFuture.completedFuture(true)
+                                : delegate.put(key, new byte[0], ValueFormat.BYTES, ttl).thenApply(x -> true));
+                    }
+                };
+            }
+        },
+        TOUCH_SECONDS_ONLY(Kind.SESSION, Layout.PLAIN, "converts the touch TTL with getSeconds(), so a sub-second TTL becomes 0: no expiry", "E4") {
+            @Override
+            CacheDriver cache(CacheDriver d) {
+                return new ForwardingCacheDriver(d) {
+                    @Override
+                    public CompletionStage<Boolean> touch(String key, Duration ttl) {
+                        return delegate.touch(key, Duration.ofSeconds(ttl.getSeconds()));
+                    }
+                };
             }
         };
 

@@ -47,7 +47,7 @@ class BrokenVariantsTest {
         Map<String, Object> p = new LinkedHashMap<>();
         p.put("switchboard.memory.broker", broker);
         p.put(BrokenProviders.BUG_KEY, bug.name());
-        boolean brokenTransport = bug.kind != BrokenProviders.Kind.CACHE;
+        boolean brokenTransport = bug.kind == BrokenProviders.Kind.TRANSPORT || bug.kind == BrokenProviders.Kind.SYNC;
         boolean brokenCache = bug.kind != BrokenProviders.Kind.TRANSPORT;
         boolean cache = brokenCache;
         if (bug.layout == Layout.OVER) {
@@ -113,6 +113,21 @@ class BrokenVariantsTest {
         }
     }
 
+    static final class BrokenSession extends SessionCacheContract {
+        private final SimulatedConnection connection = new SimulatedConnection();
+        private final String broker = "broken-" + UUID.randomUUID();
+
+        @Override
+        protected Map<String, Object> properties() {
+            return brokenSettings(current, connection, broker);
+        }
+
+        @Override
+        protected Duration timeout() {
+            return TIMEOUT;
+        }
+    }
+
     static final class BrokenSync extends CacheSyncContract {
         private final SimulatedConnection connection = new SimulatedConnection();
         private final String broker = "broken-" + UUID.randomUUID();
@@ -163,6 +178,8 @@ class BrokenVariantsTest {
                 return BrokenTransport.class;
             case CACHE:
                 return BrokenCache.class;
+            case SESSION:
+                return BrokenSession.class;
             default:
                 return BrokenSync.class;
         }

@@ -89,6 +89,7 @@ class KitDiscoveryTest {
         List<Event> all = new ArrayList<>(transportRun().started().stream().collect(Collectors.toList()));
         all.addAll(run(PlainMemoryCache.class).started().stream().collect(Collectors.toList()));
         all.addAll(run(io.switchboard.tck.sync.MemoryCacheSyncContractTest.class).started().stream().collect(Collectors.toList()));
+        all.addAll(run(MemorySessionCacheContractTest.class).started().stream().collect(Collectors.toList()));
         for (Event e : all) {
             String rule = e.getTestDescriptor().getDisplayName().split(" ")[0];
             // A dynamic rule carries the tags of the @TestFactory that generates it.
@@ -157,6 +158,16 @@ class KitDiscoveryTest {
     }
 
     @Test
+    @DisplayName("every session-store rule E1-E6 runs for a subclass, and none is skipped")
+    void runsEverySessionRule() {
+        Events tests = run(MemorySessionCacheContractTest.class);
+        assertEquals(0, tests.failed().count(), () -> "failures: " + describe(tests.failed().stream().collect(Collectors.toList())));
+        Set<String> expected = IntStream.rangeClosed(1, 6).mapToObj(i -> "E" + i).collect(Collectors.toCollection(TreeSet::new));
+        assertEquals(expected, ruleNumbers(tests.started().stream().collect(Collectors.toList())), "rules run");
+        assertEquals(0, tests.aborted().count(), "skipped rules");
+    }
+
+    @Test
     @DisplayName("with the simulated connection's hooks, no rule of any contract is skipped")
     void simulatedConnectionRunsEveryFaultRule() {
         for (Class<?> c : List.of(SimulatedTransportContractTest.class, SimulatedCacheContractTest.class,
@@ -195,7 +206,7 @@ class KitDiscoveryTest {
     }
 
     private static Set<String> ruleNumbers(List<Event> events) {
-        return events.stream().map(e -> e.getTestDescriptor().getDisplayName().split(" ")[0]).filter(n -> n.matches("[TCSR]\\d+"))
+        return events.stream().map(e -> e.getTestDescriptor().getDisplayName().split(" ")[0]).filter(n -> n.matches("[TCSRE]\\d+"))
                 .collect(Collectors.toCollection(TreeSet::new));
     }
 

@@ -277,6 +277,38 @@ public final class SyncedNearCache<V> implements NearCache<V> {
     }
 
     @Override
+    public boolean touch(String key, Duration ttl) {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(ttl, "ttl");
+        ensureOpen();
+        boolean existed;
+        try {
+            existed = shared.touch(key, ttl);
+        } catch (RuntimeException e) {
+            evict(key);
+            announce("invalidate", key, null, null);
+            throw e;
+        }
+        synchronized (lock) {
+            hint(key, ttl);
+            Entry<V> held = local.get(key);
+            long now = System.nanoTime();
+            if (!existed || held != null && held.expired(now)) {
+                evictLocked(key);
+            } else if (held != null) {
+                // Never later than before: the local TTL bounds how long a copy may miss an announcement.
+                long shared = expiry(ttl);
+                long kept = held.expiresAtNanos() == NO_EXPIRY ? shared
+                        : shared == NO_EXPIRY || shared - held.expiresAtNanos() > 0 ? held.expiresAtNanos() : shared;
+                local.put(key, new Entry<>(held.value(), kept));
+            }
+        }
+        // An invalidation with the TTL: instances that know no touch drop the copy and read it again.
+        announce("invalidate", key, null, ttl);
+        return existed;
+    }
+
+    @Override
     public void clearLocal() {
         ensureOpen();
         synchronized (lock) {

@@ -106,7 +106,7 @@ public final class RedisCacheDriver implements CacheDriver {
      */
     static final Map<String, String> PERMISSIONS = Map.of("get", "+mget", "getAll", "+mget", "put", "+multi +exec +set",
             "putIfAbsent", "+eval +set", "compareAndSet", "+eval +get +set", "delete", "+multi +exec +del",
-            "increment", "+eval +exists +set +incrby +pttl +get");
+            "increment", "+eval +exists +set +incrby +pttl +get", "touch", "+multi +exec +pexpire +exists +persist");
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     /** SHA-1 per thread: looking a digest up per cache hit cost more than hashing a small value. */
@@ -300,6 +300,28 @@ public final class RedisCacheDriver implements CacheDriver {
             List<?> deleted = multiExec(j, new CommandArguments(Protocol.Command.DEL).add(bytes(key)),
                     new CommandArguments(Protocol.Command.DEL).add(tokenKey(key)));
             return Long.valueOf(1).equals(deleted.get(0));
+        });
+    }
+
+    /**
+     * {@code PEXPIRE} (or, for no expiry, {@code EXISTS} and {@code PERSIST}) on the value and
+     * its token in one {@code MULTI}/{@code EXEC}: neither is rewritten, so the version stays.
+     * The TTL is rounded up to whole milliseconds (a PEXPIRE of 0 would delete the key).
+     */
+    @Override
+    public CompletionStage<Boolean> touch(String key, Duration ttl) {
+        return run("touch", key, j -> {
+            List<?> r;
+            if (ttl.isZero()) {
+                r = multiExec(j, new CommandArguments(Protocol.Command.EXISTS).add(bytes(key)),
+                        new CommandArguments(Protocol.Command.PERSIST).add(bytes(key)),
+                        new CommandArguments(Protocol.Command.PERSIST).add(tokenKey(key)));
+            } else {
+                long millis = Math.max(1, ttl.toMillis() + (ttl.getNano() % 1_000_000 == 0 ? 0 : 1));
+                r = multiExec(j, new CommandArguments(Protocol.Command.PEXPIRE).add(bytes(key)).add(millis),
+                        new CommandArguments(Protocol.Command.PEXPIRE).add(tokenKey(key)).add(millis));
+            }
+            return Long.valueOf(1).equals(r.get(0));
         });
     }
 
