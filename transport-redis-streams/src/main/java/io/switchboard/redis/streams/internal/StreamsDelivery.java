@@ -17,6 +17,8 @@ final class StreamsDelivery implements InboundDelivery {
     final int attempt;
     private final boolean redelivered;
     private final long size;
+    /** The subscription's connection when this was delivered: an acknowledgement across a reconnection is not trusted. */
+    final int epoch;
     private final AtomicBoolean settled = new AtomicBoolean();
 
     StreamsDelivery(StreamsSubscription subscription, String entryId, Message message, int attempt, boolean redelivered, long size) {
@@ -26,6 +28,7 @@ final class StreamsDelivery implements InboundDelivery {
         this.attempt = attempt;
         this.redelivered = redelivered;
         this.size = size;
+        this.epoch = subscription.epoch();
     }
 
     @Override

@@ -82,6 +82,8 @@ final class StreamsSubscription implements TransportSubscription {
     private final AtomicLong reclaimed = new AtomicLong();
     private final Thread thread;
     private volatile boolean closed;
+    /** Counts lost reading connections; deliveries of an earlier one are given back rather than acknowledged. */
+    private volatile int epoch;
     private volatile boolean deleted;
     private volatile boolean reading;
     private volatile long readUntilNanos;
@@ -231,6 +233,7 @@ final class StreamsSubscription implements TransportSubscription {
                     RuntimeException failure = transport.connector.translate(e);
                     LOG.warn("Redis Streams subscription connection for '{}' lost, reconnecting: {}", describe(), failure.getMessage());
                     wire = null;
+                    epoch++;
                     RedisConnector.closeQuietly(w);
                     transport.connectivity.down(this, failure);
                 }
@@ -517,9 +520,19 @@ final class StreamsSubscription implements TransportSubscription {
         }
     }
 
+    int epoch() {
+        return epoch;
+    }
+
     void acked(StreamsDelivery d) {
         if (group != null) {
-            transport.writer.submit(xack(d.entryId), null);
+            if (d.epoch == epoch) {
+                transport.writer.submit(xack(d.entryId), null);
+            } else {
+                // As with AMQP, an acknowledgement across a lost connection does not count: the
+                // entry is delivered again, so a restart can never make a handled-looking message vanish unhandled.
+                handBack(d.entryId, d.attempt);
+            }
             held.remove(d.entryId, d);
         }
         settled();
