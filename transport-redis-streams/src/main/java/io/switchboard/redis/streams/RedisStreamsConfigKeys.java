@@ -28,7 +28,7 @@ public final class RedisStreamsConfigKeys {
             "Entries each stream keeps at least (XADD MAXLEN ~): older ones are trimmed in whole nodes; 0 keeps every entry (set max-age then).");
     /** Retention by age. */
     public static final ConfigKey<Duration> MAX_AGE = ConfigKey.duration("switchboard.redis-streams.max-age", Duration.ZERO,
-            "Trim entries older than this (XADD MINID ~ now - max-age), besides max-length; 0 trims by length only.");
+            "Trim by age instead of by length (XADD MINID ~ now - max-age); set max-length only while this is 0; 0 trims by length.");
     /** Replicas a publish waits for. */
     public static final ConfigKey<Integer> WAIT_REPLICAS = ConfigKey.integer("switchboard.redis-streams.publish.wait-replicas", 0,
             "0: a publish completes when the XADD is answered; N: also WAIT until N replicas have it (the publish fails, retryably, if fewer acknowledge within command-timeout).");
