@@ -46,16 +46,26 @@ final class StreamsSubscription implements TransportSubscription {
     private static final Logger LOG = LoggerFactory.getLogger(StreamsSubscription.class);
     /** An idle time that makes a handed-back entry claimable at once by any member's XAUTOCLAIM. */
     private static final long HAND_BACK_IDLE = 1_000_000_000_000L;
-    /** max-deleted-entry-id of the stream and the position read so far (the group's, for a durable subscription). */
+    /**
+     * The stream's first entry id, length and entries ever added, the group's last delivered id
+     * and entries read (-1 when Redis cannot tell), and the stream's last id; from one atomic
+     * look, so that trimming is judged against a consistent picture.
+     */
     private static final String GAP_SCRIPT = "local ok, info = pcall(redis.call, 'XINFO', 'STREAM', KEYS[1]) "
-            + "if not ok then return {'0-0', ARGV[1]} end "
-            + "local d = '0-0' for i = 1, #info, 2 do if info[i] == 'max-deleted-entry-id' then d = info[i + 1] end end "
-            + "local last = ARGV[1] "
-            + "if ARGV[2] ~= '' then local gok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[1]) "
-            + "if gok then for _, g in ipairs(groups) do local name, id = nil, nil "
-            + "for i = 1, #g, 2 do if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then id = g[i + 1] end end "
-            + "if name == ARGV[2] and id then last = id end end end end "
-            + "return {d, last}";
+            + "if not ok then return {'0-0', 0, -1, '', -1, '0-0'} end "
+            + "local first, len, added, gen = nil, 0, -1, '0-0' "
+            + "for i = 1, #info, 2 do local k = info[i] "
+            + "if k == 'recorded-first-entry-id' then first = info[i + 1] "
+            + "elseif k == 'first-entry' and not first and type(info[i + 1]) == 'table' then first = info[i + 1][1] "
+            + "elseif k == 'length' then len = info[i + 1] elseif k == 'entries-added' then added = info[i + 1] "
+            + "elseif k == 'last-generated-id' then gen = info[i + 1] end end "
+            + "local last, read = '', -1 "
+            + "if ARGV[1] ~= '' then local gok, groups = pcall(redis.call, 'XINFO', 'GROUPS', KEYS[1]) "
+            + "if gok then for _, g in ipairs(groups) do local name, id, n = nil, nil, -1 "
+            + "for i = 1, #g, 2 do if g[i] == 'name' then name = g[i + 1] elseif g[i] == 'last-delivered-id' then id = g[i + 1] "
+            + "elseif g[i] == 'entries-read' and type(g[i + 1]) == 'number' then n = g[i + 1] end end "
+            + "if name == ARGV[1] and id then last = id read = n end end end end "
+            + "return {first or '0-0', len, added, last, read, gen}";
     /** Deletes a consumer from its group, only if it has nothing pending. */
     static final String CLEANUP_SCRIPT = "local ok, p = pcall(redis.call, 'XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) "
             + "if ok and #p == 0 then return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2]) end return -1";
@@ -92,6 +102,9 @@ final class StreamsSubscription implements TransportSubscription {
     /** Transient: the last entry id read. Only the reader thread writes it after open. */
     private volatile String lastId = StreamIds.ZERO;
     private String lastGapReported = StreamIds.ZERO;
+    /** Transient: entries-added of the stream when this subscription started reading, and entries read since. */
+    private long addedAtStart = -1;
+    private long readSinceStart;
     private String claimCursor = StreamIds.ZERO;
     private long nextClaimCheck;
     private long nextTouch;
@@ -156,12 +169,12 @@ final class StreamsSubscription implements TransportSubscription {
             createGroup(w);
             w.executeCommand(new CommandArguments(Protocol.Command.SADD).key(transport.durableKey(group)).add(stream));
             nextClaimCheck = 0;
-        } else if (StreamIds.ZERO.equals(lastId)) {
-            Object r = w.executeCommand(new CommandArguments(Protocol.Command.XREVRANGE).key(StreamEntries.bytes(stream)).add("+").add("-")
-                    .add(Protocol.Keyword.COUNT).add(1));
-            if (r instanceof List && !((List<?>) r).isEmpty()) {
-                lastId = StreamEntries.text(((List<?>) ((List<?>) r).get(0)).get(0));
-            }
+        } else if (addedAtStart < 0) {
+            // Where this subscription starts, and how many entries the stream had by then, in one look.
+            List<?> r = (List<?>) w.executeCommand(new CommandArguments(Protocol.Command.EVAL).add(GAP_SCRIPT).add(1)
+                    .key(StreamEntries.bytes(stream)).add(""));
+            lastId = StreamEntries.text(r.get(5));
+            addedAtStart = r.get(2) instanceof Long ? Math.max(0, (Long) r.get(2)) : 0;
         }
     }
 
@@ -179,7 +192,7 @@ final class StreamsSubscription implements TransportSubscription {
     private RuntimeException translate(RuntimeException e, String what) {
         if (e instanceof JedisDataException && RedisAcl.isRefusal(e.getMessage())) {
             return new ConfigurationException(RedisAcl.explain(settings.endpoint, what + " on stream '" + stream + "'", e.getMessage(),
-                    "~" + stream, "+xreadgroup +xread +xgroup +xack +xclaim +xautoclaim +xpending +xinfo +xrevrange +sadd +eval +client|id ~"
+                    "~" + stream, "+xreadgroup +xread +xgroup +xack +xclaim +xautoclaim +xpending +xinfo +sadd +eval +client|id ~"
                             + stream), null);
         }
         return transport.connector.translate(e);
@@ -271,7 +284,7 @@ final class StreamsSubscription implements TransportSubscription {
         }
         String from = lastId;
         CommandArguments gap = new CommandArguments(Protocol.Command.EVAL).add(GAP_SCRIPT).add(1).key(StreamEntries.bytes(stream))
-                .add(group != null ? StreamIds.ZERO : from).add(group != null ? group : "");
+                .add(group != null ? group : "");
         CommandArguments read;
         if (group != null) {
             read = new CommandArguments(Protocol.Command.XREADGROUP).add(Protocol.Keyword.GROUP).add(group).add(consumer)
@@ -308,6 +321,7 @@ final class StreamsSubscription implements TransportSubscription {
                     String id = StreamEntries.text(entry.get(0));
                     if (group == null) {
                         lastId = id;
+                        readSinceStart++;
                     }
                     deliver(id, (List<?>) entry.get(1), 1, false);
                 }
@@ -315,17 +329,38 @@ final class StreamsSubscription implements TransportSubscription {
         }
     }
 
+    /**
+     * Trimming removes entries from the head of a stream. Entries this subscription has not read
+     * were trimmed exactly when its position is before the first entry left and more entries were
+     * added after its position than the stream still holds.
+     */
     private void checkGap(Object reply) {
-        if (!(reply instanceof List) || ((List<?>) reply).size() < 2) {
+        if (!(reply instanceof List) || ((List<?>) reply).size() < 5) {
             return;
         }
-        String maxDeleted = StreamEntries.text(((List<?>) reply).get(0));
-        String position = StreamEntries.text(((List<?>) reply).get(1));
-        if (StreamIds.compare(maxDeleted, position) > 0 && StreamIds.compare(maxDeleted, lastGapReported) > 0) {
-            lastGapReported = maxDeleted;
-            transport.connectivity.gap("subscription '" + describe() + "' fell behind the trimmed part of stream '" + stream
-                    + "': entries up to " + maxDeleted + " were trimmed (switchboard.redis-streams.max-length / max-age) or deleted after "
-                    + position + " before it read them");
+        List<?> r = (List<?>) reply;
+        String first = StreamEntries.text(r.get(0));
+        long length = r.get(1) instanceof Long ? (Long) r.get(1) : 0;
+        long added = r.get(2) instanceof Long ? (Long) r.get(2) : -1;
+        String position;
+        long unread;
+        if (group != null) {
+            position = StreamEntries.text(r.get(3));
+            // A group that has delivered nothing has read none of what was ever added, even where Redis has no count.
+            long read = r.get(4) instanceof Long ? (Long) r.get(4) : -1;
+            if (read < 0 && StreamIds.ZERO.equals(position)) {
+                read = 0;
+            }
+            unread = added < 0 || read < 0 ? -1 : added - read;
+        } else {
+            position = lastId;
+            unread = added < 0 || addedAtStart < 0 ? -1 : added - addedAtStart - readSinceStart;
+        }
+        if (unread > length && !position.isEmpty() && StreamIds.compare(position, first) < 0 && StreamIds.compare(first, lastGapReported) > 0) {
+            lastGapReported = first;
+            transport.connectivity.gap("subscription '" + describe() + "' fell behind the trimmed part of stream '" + stream + "': "
+                    + (unread - length) + " entries after " + position + " were trimmed (switchboard.redis-streams.max-length / max-age) before "
+                    + "it read them; it goes on from " + first);
         }
     }
 
