@@ -45,12 +45,16 @@ final class StreamsWriter {
     private static final class Op {
         final CommandArguments args;
         final Reply reply;
+        /** Fails while disconnected (a publish or a caller's call) instead of waiting for the reconnection. */
         final boolean publish;
+        /** An XADD whose completion waits for replicas when wait-replicas is set. */
+        final boolean append;
 
-        Op(CommandArguments args, Reply reply, boolean publish) {
+        Op(CommandArguments args, Reply reply, boolean publish, boolean append) {
             this.args = args;
             this.reply = reply;
             this.publish = publish;
+            this.append = append;
         }
     }
 
@@ -134,13 +138,13 @@ final class StreamsWriter {
                 f.completeExceptionally(failure instanceof PublishException || failure instanceof ConnectionException ? failure
                         : new PublishException(channel, messageId, String.valueOf(failure.getMessage()), failure, true));
             }
-        }, true));
+        }, true, true));
         return f;
     }
 
     /** Queues a control command (acknowledgement, hand-back, dead letter); {@code reply} may be null. */
     void submit(CommandArguments args, Reply reply) {
-        queue.add(new Op(args, reply, false));
+        queue.add(new Op(args, reply, false, false));
     }
 
     /** Queues a command and returns its reply as a stage, for the few blocking callers (who bound their wait). */
@@ -156,7 +160,7 @@ final class StreamsWriter {
             } else {
                 f.completeExceptionally(failure);
             }
-        }, true));
+        }, true, false));
         return f;
     }
 
@@ -225,7 +229,7 @@ final class StreamsWriter {
         try {
             for (Op op : batch) {
                 w.sendCommand(op.args);
-                anyPublish |= op.publish;
+                anyPublish |= op.append;
             }
             boolean waiting = anyPublish && settings.waitReplicas > 0;
             long waitMillis = Math.max(1, settings.endpoint.commandTimeout().toMillis() / 2);
@@ -248,7 +252,7 @@ final class StreamsWriter {
                 Object r = replies.get(i);
                 if (r instanceof JedisDataException) {
                     complete(op, null, (JedisDataException) r);
-                } else if (op.publish && replicas != null) {
+                } else if (op.append && replicas != null) {
                     complete(op, null, replicas);
                 } else {
                     complete(op, r, null);
