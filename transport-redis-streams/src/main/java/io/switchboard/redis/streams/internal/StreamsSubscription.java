@@ -278,6 +278,27 @@ final class StreamsSubscription implements TransportSubscription {
             }
             return;
         }
+        int batch = Math.max(1, Math.min(64, maxOutstanding / 4));
+        if (room < batch) {
+            // With most of the prefetch outstanding the handlers have work; waiting briefly for a
+            // batch's worth of room saves a round trip per message. Reading anyway after the wait
+            // keeps the prefetch reachable when handlers hold their deliveries.
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2);
+            synchronized (signal) {
+                while (!closed && maxOutstanding - outstanding.get() < batch && System.nanoTime() < until) {
+                    try {
+                        signal.wait(1);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        closed = true;
+                    }
+                }
+            }
+            room = maxOutstanding - outstanding.get();
+            if (room <= 0) {
+                return;
+            }
+        }
         long block = Math.max(1, Math.min(settings.pollInterval.toMillis(), millisToNextRetry()));
         if (group != null) {
             block = Math.max(1, Math.min(block, TimeUnit.NANOSECONDS.toMillis(Math.max(0, nextClaimCheck - now))));
@@ -369,7 +390,7 @@ final class StreamsSubscription implements TransportSubscription {
         if (fields == null) {
             // A pending entry that was trimmed away: nothing to deliver; acknowledging drops it from the PEL.
             if (group != null) {
-                transport.writer.submit(xack(id), null);
+                transport.writer.ack(stream, group, id);
             }
             return;
         }
@@ -381,7 +402,7 @@ final class StreamsSubscription implements TransportSubscription {
             LOG.warn("entry {} of stream '{}' cannot be delivered as a message and is skipped ({} so far): {}", id, stream,
                     unreadable.get(), e.getMessage());
             if (group != null) {
-                transport.writer.submit(xack(id), null);
+                transport.writer.ack(stream, group, id);
             }
             return;
         }
@@ -559,10 +580,11 @@ final class StreamsSubscription implements TransportSubscription {
         return epoch;
     }
 
+
     void acked(StreamsDelivery d) {
         if (group != null) {
             if (d.epoch == epoch) {
-                transport.writer.submit(xack(d.entryId), null);
+                transport.writer.ack(stream, group, d.entryId);
             } else {
                 // As with AMQP, an acknowledgement across a lost connection does not count: the
                 // entry is delivered again, so a restart can never make a handled-looking message vanish unhandled.
@@ -610,7 +632,7 @@ final class StreamsSubscription implements TransportSubscription {
                 .whenComplete((ok, failure) -> {
                     if (failure == null) {
                         if (group != null) {
-                            transport.writer.submit(xack(d.entryId), null);
+                            transport.writer.ack(stream, group, d.entryId);
                             held.remove(d.entryId, d);
                         }
                     } else {
@@ -650,10 +672,6 @@ final class StreamsSubscription implements TransportSubscription {
         transport.writer.submit(new CommandArguments(Protocol.Command.XCLAIM).key(StreamEntries.bytes(stream)).add(group).add(consumer).add(0)
                 .add(id).add(Protocol.Keyword.IDLE).add(HAND_BACK_IDLE).add(Protocol.Keyword.RETRYCOUNT).add(Math.max(0, count))
                 .add(Protocol.Keyword.JUSTID), null);
-    }
-
-    private CommandArguments xack(String id) {
-        return new CommandArguments(Protocol.Command.XACK).key(StreamEntries.bytes(stream)).add(group).add(id);
     }
 
     private void finish() {

@@ -49,12 +49,23 @@ final class StreamsWriter {
         final boolean publish;
         /** An XADD whose completion waits for replicas when wait-replicas is set. */
         final boolean append;
+        /** An acknowledgement: stream, group and entry id, sent merged with the batch's others of that group; else null. */
+        final String[] ack;
 
         Op(CommandArguments args, Reply reply, boolean publish, boolean append) {
             this.args = args;
             this.reply = reply;
             this.publish = publish;
             this.append = append;
+            this.ack = null;
+        }
+
+        Op(String stream, String group, String id) {
+            this.args = null;
+            this.reply = null;
+            this.publish = false;
+            this.append = false;
+            this.ack = new String[] {stream, group, id};
         }
     }
 
@@ -147,6 +158,11 @@ final class StreamsWriter {
         queue.add(new Op(args, reply, false, false));
     }
 
+    /** Queues an {@code XACK}; those of one group in one batch go as one command. */
+    void ack(String stream, String group, String id) {
+        queue.add(new Op(stream, group, id));
+    }
+
     /** Queues a command and returns its reply as a stage, for the few blocking callers (who bound their wait). */
     CompletableFuture<Object> call(CommandArguments args) {
         CompletableFuture<Object> f = new CompletableFuture<>();
@@ -226,9 +242,35 @@ final class StreamsWriter {
 
     private void send(RedisWire w, List<Op> batch, ArrayDeque<Op> parked) {
         boolean anyPublish = false;
+        // Acknowledgements of one group merge into the first XACK of that group in the batch;
+        // the others count no reply of their own (slot -1).
+        java.util.Map<String, CommandArguments> acks = new java.util.HashMap<>();
+        List<CommandArguments> commands = new ArrayList<>(batch.size());
+        int[] slot = new int[batch.size()];
+        for (int i = 0; i < batch.size(); i++) {
+            Op op = batch.get(i);
+            if (op.ack != null) {
+                String key = op.ack[0] + "\n" + op.ack[1];
+                CommandArguments merged = acks.get(key);
+                if (merged != null) {
+                    merged.add(op.ack[2]);
+                    slot[i] = -1;
+                    continue;
+                }
+                merged = new CommandArguments(Protocol.Command.XACK).key(StreamEntries.bytes(op.ack[0])).add(op.ack[1]).add(op.ack[2]);
+                acks.put(key, merged);
+                slot[i] = commands.size();
+                commands.add(merged);
+            } else {
+                slot[i] = commands.size();
+                commands.add(op.args);
+            }
+        }
         try {
+            for (CommandArguments c : commands) {
+                w.sendCommand(c);
+            }
             for (Op op : batch) {
-                w.sendCommand(op.args);
                 anyPublish |= op.append;
             }
             boolean waiting = anyPublish && settings.waitReplicas > 0;
@@ -236,10 +278,10 @@ final class StreamsWriter {
             if (waiting) {
                 w.sendCommand(new CommandArguments(Protocol.Command.WAIT).add(settings.waitReplicas).add(waitMillis));
             }
-            List<Object> replies = w.getMany(batch.size() + (waiting ? 1 : 0));
+            List<Object> replies = w.getMany(commands.size() + (waiting ? 1 : 0));
             RuntimeException replicas = null;
             if (waiting) {
-                Object acked = replies.get(batch.size());
+                Object acked = replies.get(commands.size());
                 long n = acked instanceof Long ? (Long) acked : -1;
                 if (n < settings.waitReplicas) {
                     replicas = new ConnectionException("Redis at " + settings.endpoint.describe() + " appended the entry but only "
@@ -249,7 +291,10 @@ final class StreamsWriter {
             }
             for (int i = 0; i < batch.size(); i++) {
                 Op op = batch.get(i);
-                Object r = replies.get(i);
+                if (slot[i] < 0) {
+                    continue;
+                }
+                Object r = replies.get(slot[i]);
                 if (r instanceof JedisDataException) {
                     complete(op, null, (JedisDataException) r);
                 } else if (op.append && replicas != null) {
