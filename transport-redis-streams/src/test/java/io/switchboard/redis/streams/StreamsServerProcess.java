@@ -17,12 +17,14 @@ import java.util.List;
 final class StreamsServerProcess implements AutoCloseable {
     final int port;
     private final boolean persistent;
+    private final List<String> extraArgs;
     private final Path dir;
     private Process process;
 
-    private StreamsServerProcess(int port, boolean persistent) {
+    private StreamsServerProcess(int port, boolean persistent, String... extraArgs) {
         this.port = port;
         this.persistent = persistent;
+        this.extraArgs = List.of(extraArgs);
         try {
             Path target = Path.of("target");
             Files.createDirectories(target);
@@ -39,6 +41,14 @@ final class StreamsServerProcess implements AutoCloseable {
         return p;
     }
 
+    /** Starts a non-persistent replica of the server on {@code primaryPort}. */
+    static StreamsServerProcess replicaOf(int primaryPort) {
+        StreamsServerProcess p = new StreamsServerProcess(StreamsTestSupport.freePort(), false, "--replicaof", "127.0.0.1",
+                Integer.toString(primaryPort));
+        p.start();
+        return p;
+    }
+
     synchronized void start() {
         if (process != null && process.isAlive()) {
             return;
@@ -46,6 +56,7 @@ final class StreamsServerProcess implements AutoCloseable {
         List<String> cmd = new ArrayList<>(List.of("redis-server", "--port", String.valueOf(port), "--bind", "127.0.0.1", "--save", "",
                 "--dir", dir.toString(), "--appendonly", persistent ? "yes" : "no", "--appendfsync", "always", "--daemonize", "no",
                 "--loglevel", "warning"));
+        cmd.addAll(extraArgs);
         try {
             process = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(dir.resolve("redis.log").toFile()).start();
         } catch (IOException e) {

@@ -207,6 +207,9 @@ final class StreamsSubscription implements TransportSubscription {
                     try {
                         w = transport.connector.open();
                         setUp(w);
+                        if (group != null) {
+                            handBackLostReads(w);
+                        }
                         wire = w;
                         backoff = settings.minBackoff.toNanos();
                         LOG.info("Redis Streams subscription to '{}' re-established", stream);
@@ -447,6 +450,26 @@ final class StreamsSubscription implements TransportSubscription {
             nextReap = now + Math.max(TimeUnit.SECONDS.toNanos(1), Math.min(TimeUnit.MINUTES.toNanos(1), settings.reapAfter.toNanos() / 4));
             reapDeadConsumers(w);
         }
+    }
+
+    /**
+     * After a lost connection: entries Redis delivered to this consumer whose reply never arrived
+     * (the read was cut off) are pending here but held by nobody. They are handed back at once, so
+     * the next claim check (within a second) delivers them instead of claim-idle later.
+     */
+    private void handBackLostReads(RedisWire w) {
+        Object p = w.executeCommand(new CommandArguments(Protocol.Command.XPENDING).key(StreamEntries.bytes(stream)).add(group).add("-")
+                .add("+").add(10_000).add(consumer));
+        if (p instanceof List) {
+            for (Object o : (List<?>) p) {
+                List<?> row = (List<?>) o;
+                String id = StreamEntries.text(row.get(0));
+                if (!held.containsKey(id)) {
+                    handBack(id, ((Long) row.get(3)).intValue());
+                }
+            }
+        }
+        nextClaimCheck = 0;
     }
 
     /** XAUTOCLAIM of entries idle for claim-idle (their consumer died) or handed back, with their delivery counts. */
