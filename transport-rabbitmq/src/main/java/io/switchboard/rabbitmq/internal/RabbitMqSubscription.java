@@ -39,12 +39,20 @@ final class RabbitMqSubscription implements TransportSubscription {
     private final DeliveryListener listener;
     private final int prefetch;
     private final RabbitMqInbound inbound;
+    /** The reply inbox's queue, declared exclusive and bound to nothing; {@code null} for an ordinary subscription. */
+    private final String replyQueue;
     private final ReentrantLock establishing = new ReentrantLock();
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile Link current;
     private volatile boolean closed;
 
     RabbitMqSubscription(RabbitMqTransport transport, SubscriptionRequest request, DeliveryListener listener, int prefetch) {
+        this(transport, request, listener, prefetch, null);
+    }
+
+    RabbitMqSubscription(RabbitMqTransport transport, SubscriptionRequest request, DeliveryListener listener, int prefetch,
+            String replyQueue) {
+        this.replyQueue = replyQueue;
         this.transport = transport;
         this.request = request;
         this.listener = listener;
@@ -294,13 +302,18 @@ final class RabbitMqSubscription implements TransportSubscription {
         try {
             ch.basicQos(prefetch);
             String queue;
-            if (isDurable()) {
+            if (replyQueue != null) {
+                queue = replyQueue;
+                ch.queueDeclare(queue, false, true, true, null);
+            } else if (isDurable()) {
                 queue = topology.subscriptionQueue(request.durableName());
                 ch.queueDeclare(queue, true, false, false, queueArguments());
             } else {
                 queue = ch.queueDeclare("", false, true, true, null).getQueue();
             }
-            if (request.isPattern()) {
+            if (replyQueue != null) {
+                // Replies come through the default exchange, straight to the queue.
+            } else if (request.isPattern()) {
                 transport.declareTopicExchange(ch);
                 ch.queueBind(queue, topology.topicExchange(), request.channelOrPattern());
             } else {
