@@ -151,6 +151,20 @@ class RedisStreamsTransportIT {
     }
 
     @Test
+    void aReplyInboxStreamExpiresAfterItsLastReply() {
+        String ch = unique("streams.rpc");
+        try (Jedis j = new Jedis("127.0.0.1", 6379); Switchboard sb = Switchboard.builder().properties(settings(Map.of())).open()) {
+            sb.subscriber().subscribe(ch, d -> d.reply(Message.ofText("pong:" + d.message().text())));
+            Message reply = sb.publisher().requestAndWait(ch, Message.ofText("ping"), Duration.ofSeconds(10));
+            assertEquals("pong:ping", reply.text());
+            String inbox = reply.channel();
+            assertTrue(inbox.startsWith("switchboard.reply."), "the reply came through the inbox: " + inbox);
+            long ttl = j.pttl(inbox);
+            assertTrue(ttl > 0 && ttl <= 3_600_000L, "the inbox stream expires an hour after its last reply: pttl " + ttl);
+        }
+    }
+
+    @Test
     void survivesRestartIsNotDeclaredUnlessAsked() {
         try (Switchboard sb = Switchboard.builder().properties(settings(Map.of())).open()) {
             assertFalse(sb.capabilities().has(io.switchboard.Capability.SURVIVES_RESTART));

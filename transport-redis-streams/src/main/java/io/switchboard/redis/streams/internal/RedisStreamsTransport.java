@@ -8,6 +8,7 @@ import io.switchboard.redis.common.RedisAcl;
 import io.switchboard.redis.common.RedisConnector;
 import io.switchboard.redis.common.RedisWire;
 import io.switchboard.redis.streams.RedisStreamsConfigKeys;
+import io.switchboard.spi.Channels;
 import io.switchboard.spi.DeliveryListener;
 import io.switchboard.spi.ProviderContext;
 import io.switchboard.spi.SubscriptionRequest;
@@ -35,6 +36,9 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * {@code docs/redis-streams.md} for the semantics and the behaviour under faults.
  */
 public final class RedisStreamsTransport implements Transport {
+    /** How long a reply inbox's stream outlives its last reply, so that the inbox of an instance that is gone disappears. */
+    static final long REPLY_INBOX_TTL_MILLIS = 3_600_000L;
+
     final StreamsSettings settings;
     final RedisConnector connector;
     final StreamsWriter writer;
@@ -124,6 +128,23 @@ public final class RedisStreamsTransport implements Transport {
     @Override
     public CompletionStage<Void> publish(String channel, Message message) {
         return writer.publish(settings.streamKey(channel), StreamEntries.encode(message, null), channel, message.id());
+    }
+
+    /**
+     * Appends a reply to the requester's inbox stream and gives that stream an expiry of
+     * {@value #REPLY_INBOX_TTL_MILLIS} ms, renewed by every reply: an inbox is a transient
+     * subscription (plain {@code XREAD}), and the stream of an instance that is gone expires
+     * instead of staying on the server.
+     *
+     * @throws IllegalArgumentException if the address is not a valid exact channel, naming it
+     */
+    @Override
+    public CompletionStage<Void> publishReply(String address, Message reply) {
+        Channels.requireChannel(address);
+        CompletionStage<Void> sent = writer.publish(settings.streamKey(address), StreamEntries.encode(reply, null), address, reply.id());
+        writer.submit(new CommandArguments(Protocol.Command.PEXPIRE).key(StreamEntries.bytes(settings.streamKey(address)))
+                .add(REPLY_INBOX_TTL_MILLIS), null);
+        return sent;
     }
 
     /**
