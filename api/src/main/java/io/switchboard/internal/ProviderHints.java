@@ -16,6 +16,7 @@ import java.util.TreeMap;
 final class ProviderHints {
     private static final Map<String, String> ARTIFACTS = Map.of(
             "redis", "io.switchboard:switchboard-transport-redis",
+            "redis-streams", "io.switchboard:switchboard-transport-redis-streams",
             "rabbitmq", "io.switchboard:switchboard-transport-rabbitmq",
             "memcached", "io.switchboard:switchboard-cache-memcached");
 

@@ -21,12 +21,12 @@ final class ConnectionOptions {
     static final String CHILD_SETTINGS = "SB_CLI_CHILD_SETTINGS";
 
     @Option(names = "--transport", paramLabel = "NAME",
-            description = "Transport provider: memory, redis, rabbitmq (default: switchboard.transport from the environment).")
+            description = "Transport provider: memory, redis, redis-streams, rabbitmq (default: switchboard.transport from the environment).")
     String transport;
 
     @Option(names = "--cache", paramLabel = "NAME",
             description = "Cache provider: memory, redis, memcached (default: switchboard.cache from the environment; "
-                    + "with --transport alone: redis for redis, memory for memory, memcached otherwise).")
+                    + "with --transport alone: redis for redis and redis-streams, memory for memory, memcached otherwise).")
     String cache;
 
     @Option(names = {"-D", "--property"}, paramLabel = "KEY=VALUE",
@@ -39,6 +39,7 @@ final class ConnectionOptions {
      */
     static final Map<String, String> CONNECT_TIMEOUTS = Map.of(
             "switchboard.redis.connect-timeout", "3s",
+            "switchboard.redis-streams.connect-timeout", "3s",
             "switchboard.rabbitmq.connection-timeout", "3s",
             "switchboard.memcached.connect-timeout", "3s");
 
@@ -86,6 +87,8 @@ final class ConnectionOptions {
             case "memory":
             case "redis":
                 return transport;
+            case "redis-streams":
+                return "redis";
             default:
                 return "memcached";
         }

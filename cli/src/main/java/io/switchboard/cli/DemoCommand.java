@@ -28,7 +28,7 @@ import picocli.CommandLine.Model.CommandSpec;
         description = {"Runs service instances that keep near caches of a catalogue in sync, then checks them.",
                 "One instance restarts in the middle; at the end every instance must read what the shared cache holds (exit 0, else 1).",
                 "Without --transport: in-memory transport and cache, every instance in this JVM, no server needed.",
-                "With --transport redis|rabbitmq: every instance is its own JVM process (cache default: redis for redis, memcached for rabbitmq)."})
+                "With --transport redis|redis-streams|rabbitmq: every instance is its own JVM process (cache default: redis for redis and redis-streams, memcached for rabbitmq)."})
 final class DemoCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -239,8 +239,8 @@ class SwitchboardCommandTest {
 
     @Test
     void configNamesAnUnknownProviderAndListsTheKnownOnes() {
-        assertUsageLine(exec("config", "--provider", "redsi"), "no provider 'redsi'", "Did you mean 'redis'?", "core, memory, redis, rabbitmq, memcached");
-        assertUsageLine(exec("config", "--provider", "nope"), "no provider 'nope'", "core, memory, redis, rabbitmq, memcached");
+        assertUsageLine(exec("config", "--provider", "redsi"), "no provider 'redsi'", "Did you mean 'redis'?", "core, memory, redis, redis-streams, rabbitmq, memcached");
+        assertUsageLine(exec("config", "--provider", "nope"), "no provider 'nope'", "core, memory, redis, redis-streams, rabbitmq, memcached");
         String[] redis = exec("config", "--provider", "redis");
         assertEquals("0", redis[0], redis[1]);
         assertTrue(redis[2].startsWith("[redis]"), redis[2]);

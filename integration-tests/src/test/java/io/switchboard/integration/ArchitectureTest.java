@@ -70,6 +70,18 @@ class ArchitectureTest {
     }
 
     @Test
+    void theRedisProvidersShareOnlyRedisCommon() {
+        noClasses().that().resideInAPackage("io.switchboard.redis.streams..")
+                .should().dependOnClassesThat().resideInAnyPackage("io.switchboard.redis", "io.switchboard.redis.internal..")
+                .because("transport-redis-streams shares the connection code of redis-common, never transport-redis's classes")
+                .check(classes);
+        noClasses().that().resideInAnyPackage("io.switchboard.redis", "io.switchboard.redis.internal..", "io.switchboard.redis.common..")
+                .should().dependOnClassesThat().resideInAPackage("io.switchboard.redis.streams..")
+                .because("transport-redis and redis-common do not depend on transport-redis-streams")
+                .check(classes);
+    }
+
+    @Test
     void importFindsTheIntegrations() {
         for (String name : List.of("io.switchboard.spring.SwitchboardAutoConfiguration", "io.switchboard.micrometer.MicrometerMetrics",
                 "io.switchboard.opentelemetry.OpenTelemetryTracing")) {

@@ -1,5 +1,6 @@
 package io.switchboard.redis;
 
+import io.switchboard.redis.common.RedisConnectionKeys;
 import io.switchboard.spi.ConfigKey;
 import java.time.Duration;
 import java.util.List;
@@ -9,21 +10,18 @@ import java.util.List;
  * Constants only; immutable and thread-safe. See {@code docs/redis.md} for what each one does.
  */
 public final class RedisConfigKeys {
+    /** The connection keys under {@code switchboard.redis}, with the rules every Redis provider shares. */
+    public static final RedisConnectionKeys CONNECTION = RedisConnectionKeys.under("switchboard.redis", "a publish or cache operation");
     /** Where Redis is; may hold a password, so it is masked everywhere. */
-    public static final ConfigKey<String> URI = ConfigKey.secret("switchboard.redis.uri", "redis://127.0.0.1:6379",
-            "Redis server: redis://[user:password@]host:port[/db], or rediss:// for TLS; percent-encode special characters in the password.");
+    public static final ConfigKey<String> URI = CONNECTION.uri();
     /** TCP connect timeout. */
-    public static final ConfigKey<Duration> CONNECT_TIMEOUT = ConfigKey.duration("switchboard.redis.connect-timeout",
-            Duration.ofSeconds(2), "How long to wait for a TCP connection to Redis; the TLS handshake and connection setup count against command-timeout.");
+    public static final ConfigKey<Duration> CONNECT_TIMEOUT = CONNECTION.connectTimeout();
     /** How long Redis may take to answer a command, the connection setup included. */
-    public static final ConfigKey<Duration> COMMAND_TIMEOUT = ConfigKey.duration("switchboard.redis.command-timeout",
-            Duration.ofSeconds(2), "How long Redis may take to answer a command, connection setup included; a publish or cache operation without a reply by then fails.");
+    public static final ConfigKey<Duration> COMMAND_TIMEOUT = CONNECTION.commandTimeout();
     /** Prefix added to every Redis channel name and removed on receipt. */
-    public static final ConfigKey<String> CHANNEL_PREFIX = ConfigKey.string("switchboard.redis.channel-prefix", "",
-            "Prefix prepended to every Redis channel (for example 'orders-app:'), so several applications can share one Redis.");
+    public static final ConfigKey<String> CHANNEL_PREFIX = CONNECTION.channelPrefix();
     /** CLIENT SETNAME of the connections. */
-    public static final ConfigKey<String> CLIENT_NAME = ConfigKey.string("switchboard.redis.client-name", null,
-            "Name shown by CLIENT LIST for this instance's connections (letters, digits, '-', '_', '.', ':'); default switchboard-<instance>.");
+    public static final ConfigKey<String> CLIENT_NAME = CONNECTION.clientName();
     /** Bound on publishes queued or awaiting a reply. */
     public static final ConfigKey<Integer> PUBLISH_MAX_IN_FLIGHT = ConfigKey.integer("switchboard.redis.publish.max-in-flight", 16_384,
             "Most publishes queued or awaiting Redis's reply at once.");

@@ -1,5 +1,8 @@
 package io.switchboard.redis.internal;
 
+import io.switchboard.redis.common.RedisWire;
+import io.switchboard.redis.common.RedisConnector;
+import io.switchboard.redis.common.RedisAcl;
 import io.switchboard.CacheException;
 import io.switchboard.ConnectionException;
 import io.switchboard.Health;
@@ -150,7 +153,7 @@ public final class RedisCacheDriver implements CacheDriver {
      */
     public static RedisCacheDriver create(ProviderContext context) {
         RedisSettings settings = RedisSettings.from(context);
-        RedisConnector connector = new RedisConnector(settings);
+        RedisConnector connector = new RedisConnector(settings.endpoint);
         String version;
         RedisWire probe = connector.open();
         try {
@@ -433,7 +436,7 @@ public final class RedisCacheDriver implements CacheDriver {
                 } catch (JedisDataException e) {
                     lastAnswerNanos = System.nanoTime();
                     failure = new CacheException(RedisAcl.isRefusal(e.getMessage())
-                            ? RedisAcl.explain(settings, operation + " of cache key '" + key + "'", e.getMessage(), "~" + key + "*",
+                            ? RedisAcl.explain(settings.endpoint, operation + " of cache key '" + key + "'", e.getMessage(), "~" + key + "*",
                                     PERMISSIONS.get(operation) + " ~" + key + "*")
                             : "Redis refused " + operation + " of cache key '" + key + "': " + e.getMessage(), null, false);
                 } catch (JedisConnectionException e) {

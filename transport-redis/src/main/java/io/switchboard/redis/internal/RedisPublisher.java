@@ -1,5 +1,8 @@
 package io.switchboard.redis.internal;
 
+import io.switchboard.redis.common.RedisWire;
+import io.switchboard.redis.common.RedisConnector;
+import io.switchboard.redis.common.RedisAcl;
 import io.switchboard.ConnectionException;
 import io.switchboard.Message;
 import io.switchboard.PublishException;
@@ -393,7 +396,7 @@ final class RedisPublisher {
                         String why = reply instanceof RespPipe.ErrorReply ? ((RespPipe.ErrorReply) reply).message : String.valueOf(reply);
                         if (RedisAcl.isRefusal(why)) {
                             String redisChannel = settings.channelPrefix + p.channelName;
-                            why = RedisAcl.explain(settings, "PUBLISH to Redis channel '" + redisChannel + "'", why, "&" + redisChannel,
+                            why = RedisAcl.explain(settings.endpoint, "PUBLISH to Redis channel '" + redisChannel + "'", why, "&" + redisChannel,
                                     "+publish &" + redisChannel);
                         } else {
                             why = "Redis refused it: " + why;

@@ -1,5 +1,8 @@
 package io.switchboard.redis.internal;
 
+import io.switchboard.redis.common.RedisWire;
+import io.switchboard.redis.common.RedisConnector;
+import io.switchboard.redis.common.RedisAcl;
 import io.switchboard.ConfigurationException;
 import io.switchboard.ConnectionException;
 import io.switchboard.Message;
@@ -485,7 +488,7 @@ final class RedisSubscriber {
                     + "', which Redis checks against the user's channel rules literally)"
                     : "SUBSCRIBE to channel '" + t.portable + "' (Redis channel '" + t.redisName + "')";
             String message = RedisAcl.isRefusal(error)
-                    ? RedisAcl.explain(settings, what, error, "&" + t.redisName, (t.pattern ? "+psubscribe" : "+subscribe") + " &" + t.redisName)
+                    ? RedisAcl.explain(settings.endpoint, what, error, "&" + t.redisName, (t.pattern ? "+psubscribe" : "+subscribe") + " &" + t.redisName)
                     : "Redis at " + settings.describe() + " refused " + what + ": " + error;
             refusedSubscriptions.incrementAndGet();
             lastError = message;
@@ -499,7 +502,7 @@ final class RedisSubscriber {
             }
         } else if (!warnedUnsubscribeRefused) {
             warnedUnsubscribeRefused = true;
-            lastError = RedisAcl.explain(settings, "the " + oldest.kind.toUpperCase(java.util.Locale.ROOT) + " of a closed subscription", error,
+            lastError = RedisAcl.explain(settings.endpoint, "the " + oldest.kind.toUpperCase(java.util.Locale.ROOT) + " of a closed subscription", error,
                     null, "+unsubscribe +punsubscribe");
             LOG.warn("{}; Redis keeps sending that channel's messages, which are dropped, until the connection is replaced", lastError);
         }

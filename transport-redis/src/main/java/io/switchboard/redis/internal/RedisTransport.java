@@ -1,5 +1,6 @@
 package io.switchboard.redis.internal;
 
+import io.switchboard.redis.common.RedisConnector;
 import io.switchboard.Health;
 import io.switchboard.Message;
 import io.switchboard.spi.DeliveryListener;
@@ -37,7 +38,7 @@ public final class RedisTransport implements Transport {
      */
     public static RedisTransport create(ProviderContext context) {
         RedisSettings settings = RedisSettings.from(context);
-        RedisConnector connector = new RedisConnector(settings);
+        RedisConnector connector = new RedisConnector(settings.endpoint);
         RedisPublisher publisher = new RedisPublisher(settings, connector, context.instanceName(), context.scheduler());
         RedisSubscriber subscriber;
         try {

@@ -49,11 +49,11 @@ class RedisSettingsTest {
     void aPasswordWithUnencodedAtSlashHashOrQuestionMarkIsAllPassword() {
         for (String pw : new String[] {"a@b/c", "a#b", "a?b/c", "a@b@c", "p@ss:w/rd"}) {
             RedisSettings s = settings("redis://app:" + pw + "@db.example:6380/2");
-            assertEquals("app", s.user, pw);
-            assertEquals(pw, s.password, pw);
-            assertEquals("db.example", s.host, pw);
-            assertEquals(6380, s.port, pw);
-            assertEquals(2, s.database, pw);
+            assertEquals("app", s.endpoint.user(), pw);
+            assertEquals(pw, s.clientConfig().getPassword(), pw);
+            assertEquals("db.example", s.endpoint.host(), pw);
+            assertEquals(6380, s.endpoint.port(), pw);
+            assertEquals(2, s.endpoint.database(), pw);
             assertEquals("redis://app@db.example:6380/2", s.describe());
         }
     }
@@ -61,12 +61,12 @@ class RedisSettingsTest {
     @Test
     void percentEscapesAreDecodedAndCharactersOutsideTheBmpKept() {
         RedisSettings s = settings("redis://%61pp:%40%2F%25%F0%9F%9A%80x\uD83D\uDE80@h");
-        assertEquals("app", s.user);
-        assertEquals("@/%\uD83D\uDE80x\uD83D\uDE80", s.password);
-        assertEquals(6379, s.port);
+        assertEquals("app", s.endpoint.user());
+        assertEquals("@/%\uD83D\uDE80x\uD83D\uDE80", s.clientConfig().getPassword());
+        assertEquals(6379, s.endpoint.port());
         RedisSettings none = settings("redis://h:1");
-        assertNull(none.user);
-        assertNull(none.password);
+        assertNull(none.endpoint.user());
+        assertFalse(none.endpoint.hasPassword());
     }
 
     @Test

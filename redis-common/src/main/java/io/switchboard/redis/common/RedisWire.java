@@ -1,4 +1,4 @@
-package io.switchboard.redis.internal;
+package io.switchboard.redis.common;
 
 import java.net.Socket;
 import redis.clients.jedis.Connection;
@@ -11,9 +11,9 @@ import redis.clients.jedis.JedisSocketFactory;
  * A Jedis connection whose buffered output can be flushed without reading a reply, so that one
  * thread can write commands while another reads, and whose socket is available for the
  * publisher's own RESP pipeline once Jedis has done the handshake (AUTH, SELECT, SETNAME, TLS).
- * Not thread-safe: callers serialize writes and reads themselves.
+ * Not thread-safe: callers serialize writes and reads themselves. Shared by the Redis providers.
  */
-final class RedisWire extends Connection {
+public final class RedisWire extends Connection {
     private final CapturingFactory factory;
 
     private RedisWire(CapturingFactory factory, JedisClientConfig config) {
@@ -22,16 +22,17 @@ final class RedisWire extends Connection {
     }
 
     /** Connects and runs the Jedis handshake; throws Jedis exceptions. */
-    static RedisWire open(HostAndPort hostAndPort, JedisClientConfig config) {
+    public static RedisWire open(HostAndPort hostAndPort, JedisClientConfig config) {
         return new RedisWire(new CapturingFactory(new DefaultJedisSocketFactory(hostAndPort, config)), config);
     }
 
-    void flushOut() {
+    /** Sends what is buffered without waiting for a reply. */
+    public void flushOut() {
         flush();
     }
 
     /** The connected socket (plain or TLS). Only valid while no Jedis command is in progress. */
-    Socket socket() {
+    public Socket socket() {
         return factory.socket;
     }
 

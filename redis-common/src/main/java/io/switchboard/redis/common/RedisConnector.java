@@ -1,8 +1,7 @@
-package io.switchboard.redis.internal;
+package io.switchboard.redis.common;
 
 import io.switchboard.ConfigurationException;
 import io.switchboard.ConnectionException;
-import io.switchboard.redis.RedisConfigKeys;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
@@ -20,11 +19,14 @@ import redis.clients.jedis.exceptions.JedisException;
  * Opens verified connections (handshake plus a PING) and turns Jedis failures into Switchboard
  * exceptions that name the server and the setting to fix, never the password. Thread-safe.
  */
-final class RedisConnector {
-    private final RedisSettings settings;
+public final class RedisConnector {
+    private final RedisEndpoint endpoint;
+    private final RedisConnectionKeys keys;
 
-    RedisConnector(RedisSettings settings) {
-        this.settings = settings;
+    /** A connector for {@code endpoint}; does not connect. */
+    public RedisConnector(RedisEndpoint endpoint) {
+        this.endpoint = endpoint;
+        this.keys = endpoint.keys();
     }
 
     /**
@@ -33,10 +35,10 @@ final class RedisConnector {
      * @throws ConfigurationException if the server refused the credentials or the database
      * @throws ConnectionException if it cannot be reached or does not answer as Redis in time
      */
-    RedisWire open() {
+    public RedisWire open() {
         RedisWire wire = null;
         try {
-            wire = RedisWire.open(settings.hostAndPort(), settings.clientConfig());
+            wire = RedisWire.open(endpoint.hostAndPort(), endpoint.clientConfig());
             if (!wire.ping()) {
                 throw new JedisConnectionException("unexpected reply to PING");
             }
@@ -50,55 +52,55 @@ final class RedisConnector {
     }
 
     /** Turns a failure of connecting or of a command into a Switchboard exception. */
-    RuntimeException translate(Throwable e) {
+    public RuntimeException translate(Throwable e) {
         if (e instanceof ConfigurationException || e instanceof ConnectionException) {
             return (RuntimeException) e;
         }
-        String server = settings.describe();
+        String server = endpoint.describe();
         String text = safeMessage(e);
         String upper = text.toUpperCase(Locale.ROOT);
-        if (upper.startsWith("NOAUTH") && settings.password == null) {
+        if (upper.startsWith("NOAUTH") && endpoint.password == null) {
             return new ConfigurationException("Redis at " + server + " requires a password but "
-                    + RedisConfigKeys.URI.name() + " has none; use redis://[user:]password@host:port", null);
+                    + keys.uri().name() + " has none; use redis://[user:]password@host:port", null);
         }
         if (upper.startsWith("NOPERM")) {
             // A permission refusal, not a bad password: Jedis reports both as access control errors.
-            return new ConfigurationException(RedisAcl.explain(settings, "a command of the connection setup", text, null,
-                    "+ping" + (settings.database != 0 ? " +select" : "")) + "; every Switchboard connection needs +ping"
-                    + (settings.database != 0 ? ", and +select for database " + settings.database : "")
-                    + " (the user is set in " + RedisConfigKeys.URI.name() + ")", null);
+            return new ConfigurationException(RedisAcl.explain(endpoint, "a command of the connection setup", text, null,
+                    "+ping" + (endpoint.database() != 0 ? " +select" : "")) + "; every Switchboard connection needs +ping"
+                    + (endpoint.database() != 0 ? ", and +select for database " + endpoint.database() : "")
+                    + " (the user is set in " + keys.uri().name() + ")", null);
         }
         if (e instanceof JedisAccessControlException || upper.startsWith("WRONGPASS") || upper.contains("INVALID PASSWORD")
                 || upper.contains("INVALID USERNAME-PASSWORD")) {
             return new ConfigurationException("Redis at " + server + " refused the credentials"
-                    + (settings.user != null ? " of user '" + settings.user + "'" : "")
-                    + " (" + RedisConfigKeys.URI.name() + "): " + firstLine(text)
+                    + (endpoint.user() != null ? " of user '" + endpoint.user() + "'" : "")
+                    + " (" + keys.uri().name() + "): " + firstLine(text)
                     + ". Check the user and password in the URI.", null);
         }
         if (upper.contains("DB INDEX IS OUT OF RANGE")) {
-            return new ConfigurationException("Redis at " + server + " has no database " + settings.database
-                    + " (" + RedisConfigKeys.URI.name() + " path)", null);
+            return new ConfigurationException("Redis at " + server + " has no database " + endpoint.database()
+                    + " (" + keys.uri().name() + " path)", null);
         }
         Throwable root = rootCause(e);
         if (root instanceof UnknownHostException) {
-            return new ConfigurationException("cannot resolve the Redis host '" + settings.host + "' of "
-                    + RedisConfigKeys.URI.name() + " (" + server + ")", null);
+            return new ConfigurationException("cannot resolve the Redis host '" + endpoint.host() + "' of "
+                    + keys.uri().name() + " (" + server + ")", null);
         }
         if (root instanceof ConnectException) {
             return new ConnectionException("cannot connect to Redis at " + server + ": " + root.getMessage()
-                    + " (nothing listening? check " + RedisConfigKeys.URI.name() + ")", sanitized(e));
+                    + " (nothing listening? check " + keys.uri().name() + ")", sanitized(e));
         }
         if (root instanceof SocketTimeoutException) {
             String which = String.valueOf(root.getMessage()).toLowerCase(Locale.ROOT).contains("connect")
-                    ? "no TCP connection within " + RedisConfigKeys.CONNECT_TIMEOUT.name() + "=" + settings.connectTimeout.toMillis() + "ms"
-                    : "no Redis reply within " + RedisConfigKeys.COMMAND_TIMEOUT.name() + "=" + settings.commandTimeout.toMillis()
+                    ? "no TCP connection within " + keys.connectTimeout().name() + "=" + endpoint.connectTimeout().toMillis() + "ms"
+                    : "no Redis reply within " + keys.commandTimeout().name() + "=" + endpoint.commandTimeout().toMillis()
                             + "ms (is it a Redis server, and reachable?)";
             return new ConnectionException("Redis at " + server + " did not answer: " + which, sanitized(e));
         }
         if (e instanceof JedisConnectionException) {
             if (upper.contains("UNKNOWN REPLY") || upper.contains("PROTOCOL")) {
                 return new ConnectionException("the server at " + server + " does not speak the Redis protocol ("
-                        + firstLine(text) + "); check the port in " + RedisConfigKeys.URI.name(), sanitized(e));
+                        + firstLine(text) + "); check the port in " + keys.uri().name(), sanitized(e));
             }
             return new ConnectionException("connection to Redis at " + server + " failed: " + firstLine(text), sanitized(e));
         }
@@ -130,8 +132,8 @@ final class RedisConnector {
 
     private String safeMessage(Throwable e) {
         String m = String.valueOf(e.getMessage());
-        if (settings.password != null && !settings.password.isEmpty()) {
-            m = m.replace(settings.password, "****");
+        if (endpoint.password != null && !endpoint.password.isEmpty()) {
+            m = m.replace(endpoint.password, "****");
         }
         return m;
     }
@@ -167,7 +169,7 @@ final class RedisConnector {
      *
      * @throws RuntimeException translated, if the connection fails
      */
-    String serverVersion(RedisWire wire) {
+    public String serverVersion(RedisWire wire) {
         try {
             Object reply = wire.executeCommand(new CommandArguments(Protocol.Command.HELLO).add("2"));
             if (reply instanceof List) {
@@ -189,7 +191,8 @@ final class RedisConnector {
         }
     }
 
-    static void closeQuietly(RedisWire wire) {
+    /** Closes {@code wire}, ignoring a failure: it is being discarded after one. */
+    public static void closeQuietly(RedisWire wire) {
         try {
             wire.close();
         } catch (RuntimeException ignored) {

@@ -1,4 +1,4 @@
-package io.switchboard.redis.internal;
+package io.switchboard.redis.common;
 
 import java.util.Locale;
 import java.util.regex.Matcher;
@@ -14,14 +14,14 @@ import java.util.regex.Pattern;
  * script it says neither ({@code ERR The user executing the script can't run this command or
  * subcommand}), so the caller passes everything the operation needs.
  */
-final class RedisAcl {
+public final class RedisAcl {
     private static final Pattern COMMAND = Pattern.compile("no permissions to run the '([^']+)' command");
 
     private RedisAcl() {
     }
 
     /** Whether the error is an ACL refusal, at top level or from inside a script. */
-    static boolean isRefusal(String error) {
+    public static boolean isRefusal(String error) {
         String e = String.valueOf(error);
         return e.startsWith("NOPERM") || e.contains("user executing the script can't run");
     }
@@ -33,7 +33,7 @@ final class RedisAcl {
      * @param objectRule the channel ({@code &...}) or key ({@code ~...}) rule the command needs, or {@code null}
      * @param allRules every rule the operation needs, named when Redis does not say which one failed
      */
-    static String missingRule(String error, String objectRule, String allRules) {
+    public static String missingRule(String error, String objectRule, String allRules) {
         String e = String.valueOf(error);
         Matcher m = COMMAND.matcher(e);
         if (m.find()) {
@@ -46,18 +46,18 @@ final class RedisAcl {
     }
 
     /** The ACL user a connection authenticates as: the URI's, or Redis's {@code default}. */
-    static String user(RedisSettings settings) {
-        return settings.user != null ? settings.user : "default";
+    public static String user(RedisEndpoint endpoint) {
+        return endpoint.user() != null ? endpoint.user() : "default";
     }
 
     /**
      * One sentence for a refused command: who was refused what, Redis's words, and the
      * {@code ACL SETUSER} line that fixes it.
      */
-    static String explain(RedisSettings settings, String what, String error, String objectRule, String allRules) {
-        String user = user(settings);
+    public static String explain(RedisEndpoint endpoint, String what, String error, String objectRule, String allRules) {
+        String user = user(endpoint);
         String rule = missingRule(error, objectRule, allRules);
-        return "Redis at " + settings.describe() + " refused " + what + " for ACL user '" + user + "' (" + firstLine(error)
+        return "Redis at " + endpoint.describe() + " refused " + what + " for ACL user '" + user + "' (" + firstLine(error)
                 + "): the user lacks " + rule + "; grant it with ACL SETUSER " + user + " "
                 + (rule.startsWith("one of ") ? allRules : rule) + " (docs/redis.md, Access control)";
     }

@@ -1,0 +1,350 @@
+package io.switchboard.benchmarks;
+
+import static io.switchboard.benchmarks.Measures.median;
+
+import io.switchboard.Message;
+import io.switchboard.Subscription;
+import io.switchboard.SubscriptionOptions;
+import io.switchboard.Switchboard;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Protocol;
+
+/**
+ * Publish-to-acknowledge throughput and fixed-rate latency of the Redis Streams transport against
+ * raw Jedis doing the same work in the same run (the reference: pipelined {@code XADD} with
+ * {@code MAXLEN ~}, a consumer-group reader doing {@code XREADGROUP} and one pipelined
+ * {@code XACK} per batch read), trials alternating, medians and ratios printed. One publisher
+ * thread and one durable subscriber. Run with {@code bin/bench redis-streams [options]};
+ * {@code --help} lists the options.
+ */
+public final class RedisStreamsBenchmark {
+    private static final int STAMP = 8;
+    private static final String RAW = "raw Jedis XADD pipelined + XREADGROUP/XACK";
+    private static final String SWITCHBOARD = "Switchboard redis-streams";
+
+    private final String host;
+    private final int port;
+    private final String uri;
+    private final int size;
+    private final int reps;
+    private final double seconds;
+    private final double latencySeconds;
+    private final int rate;
+    private final int batch;
+    private final String only;
+
+    private RedisStreamsBenchmark(Map<String, String> o) {
+        this.uri = o.getOrDefault("uri", "redis://127.0.0.1:6379");
+        java.net.URI u = java.net.URI.create(uri);
+        this.host = u.getHost();
+        this.port = u.getPort() == -1 ? 6379 : u.getPort();
+        this.size = Integer.parseInt(o.getOrDefault("size", "256"));
+        this.reps = Integer.parseInt(o.getOrDefault("reps", "3"));
+        this.seconds = Double.parseDouble(o.getOrDefault("seconds", "3"));
+        this.latencySeconds = Double.parseDouble(o.getOrDefault("latency-seconds", "4"));
+        this.rate = Integer.parseInt(o.getOrDefault("rate", "5000"));
+        this.batch = Integer.parseInt(o.getOrDefault("batch", "100"));
+        this.only = o.getOrDefault("only", "all");
+        if (size < STAMP) {
+            throw new IllegalArgumentException("--size must be at least " + STAMP + " (the payload carries a timestamp)");
+        }
+    }
+
+    /** Entry point; see {@code --help}. */
+    public static void main(String[] args) throws Exception {
+        Map<String, String> o = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--help") || a.equals("-h")) {
+                usage();
+                return;
+            }
+            if (!a.startsWith("--") || i + 1 >= args.length) {
+                System.err.println("unexpected argument '" + a + "'");
+                usage();
+                System.exit(2);
+            }
+            o.put(a.substring(2), args[++i]);
+        }
+        for (String k : o.keySet()) {
+            if (!List.of("uri", "size", "reps", "seconds", "latency-seconds", "rate", "batch", "only").contains(k)) {
+                System.err.println("unknown option --" + k);
+                usage();
+                System.exit(2);
+            }
+        }
+        new RedisStreamsBenchmark(o).run();
+    }
+
+    private static void usage() {
+        System.out.println(String.join("\n",
+                "usage: bin/bench redis-streams [options]",
+                "  --uri URI              Redis server (no password support here), default redis://127.0.0.1:6379",
+                "  --size BYTES           payload size, default 256",
+                "  --reps N               trials per variant, alternating, default 3",
+                "  --seconds S            publishing time per throughput trial, default 3",
+                "  --latency-seconds S    measuring time per latency trial, default 4",
+                "  --rate N               messages per second in the latency trials, default 5000",
+                "  --batch N              pipeline batch of the raw reference, and its XREADGROUP COUNT, default 100",
+                "  --only WHAT            throughput, latency or all (default)",
+                "Start the servers first: bin/services start."));
+    }
+
+    private void run() throws Exception {
+        System.out.printf("Redis Streams benchmark: %s, %d-byte payloads, %d reps, one publisher thread, one durable subscriber%n", uri, size,
+                reps);
+        System.out.println("References and their settings:");
+        System.out.println("  " + RAW + ": Jedis " + Measures.version(Jedis.class, "redis.clients", "jedis") + ", one connection publishing "
+                + "XADD <stream> MAXLEN ~ 1000000 * payload <bytes> through a Pipeline, sync() every " + batch + "; a second connection "
+                + "reading XREADGROUP COUNT " + batch + " BLOCK 100 and acknowledging each batch with one pipelined XACK of its ids");
+        System.out.println("  " + SWITCHBOARD + ": one Switchboard instance publishing (publish() without waiting, at most 4096 in flight) and "
+                + "one durable subscription (prefetch 256, concurrency 1), defaults (max-length 1000000, entry fields id, time, "
+                + "content-type, payload)");
+        if (!only.equals("latency")) {
+            Map<String, List<Double>> tput = new LinkedHashMap<>();
+            for (int r = 0; r < reps; r++) {
+                tput.computeIfAbsent(RAW, k -> new ArrayList<>()).add(rawThroughput());
+                tput.computeIfAbsent(SWITCHBOARD, k -> new ArrayList<>()).add(switchboardThroughput());
+            }
+            double raw = median(tput.get(RAW));
+            double sb = median(tput.get(SWITCHBOARD));
+            System.out.printf("Throughput, acknowledged deliveries/s (median of %d): %s %.0f %s; %s %.0f %s; ratio %.2fx%n", reps, RAW, raw,
+                    tput.get(RAW), SWITCHBOARD, sb, tput.get(SWITCHBOARD), sb / raw);
+        }
+        if (!only.equals("throughput")) {
+            Map<String, List<double[]>> lat = new LinkedHashMap<>();
+            for (int r = 0; r < reps; r++) {
+                lat.computeIfAbsent(RAW, k -> new ArrayList<>()).add(rawLatency());
+                lat.computeIfAbsent(SWITCHBOARD, k -> new ArrayList<>()).add(switchboardLatency());
+            }
+            double[] raw = medians(lat.get(RAW));
+            double[] sb = medians(lat.get(SWITCHBOARD));
+            System.out.printf("Latency at %d msg/s, publish to handler, ms (median of %d): %s p50 %.3f p99 %.3f; %s p50 %.3f p99 %.3f; "
+                    + "ratio p50 %.2fx p99 %.2fx%n", rate, reps, RAW, raw[0], raw[1], SWITCHBOARD, sb[0], sb[1], sb[0] / raw[0], sb[1] / raw[1]);
+        }
+    }
+
+    private static double[] medians(List<double[]> trials) {
+        List<Double> p50 = new ArrayList<>();
+        List<Double> p99 = new ArrayList<>();
+        for (double[] t : trials) {
+            p50.add(t[0]);
+            p99.add(t[1]);
+        }
+        return new double[] {median(p50), median(p99)};
+    }
+
+    private byte[] payload() {
+        byte[] p = new byte[size];
+        ByteBuffer.wrap(p).putLong(System.nanoTime());
+        return p;
+    }
+
+    /** A consumer-group reader on its own connection and thread: counts, and records latencies when asked. */
+    private final class RawReader implements AutoCloseable {
+        final AtomicLong received = new AtomicLong();
+        final AtomicBoolean stop = new AtomicBoolean();
+        final long[] latencies;
+        final Thread thread;
+
+        RawReader(String stream, String group, long[] latencies) {
+            this.latencies = latencies;
+            this.thread = new Thread(() -> read(stream, group), "raw-reader");
+            thread.start();
+        }
+
+        private void read(String stream, String group) {
+            try (Jedis j = new Jedis(host, port)) {
+                byte[][] args = {bytes("GROUP"), bytes(group), bytes("c1"), bytes("COUNT"), bytes(Integer.toString(batch)), bytes("BLOCK"),
+                        bytes("100"), bytes("STREAMS"), bytes(stream), bytes(">")};
+                while (!stop.get()) {
+                    Object r = j.sendCommand(Protocol.Command.XREADGROUP, args);
+                    if (!(r instanceof List)) {
+                        continue;
+                    }
+                    long now = System.nanoTime();
+                    List<byte[]> ack = new ArrayList<>();
+                    ack.add(bytes(stream));
+                    ack.add(bytes(group));
+                    for (Object s : (List<?>) r) {
+                        for (Object e : (List<?>) ((List<?>) s).get(1)) {
+                            List<?> entry = (List<?>) e;
+                            ack.add((byte[]) entry.get(0));
+                            List<?> fields = (List<?>) entry.get(1);
+                            long n = received.getAndIncrement();
+                            if (latencies != null && n < latencies.length) {
+                                latencies[(int) n] = now - ByteBuffer.wrap((byte[]) fields.get(1)).getLong();
+                            }
+                        }
+                    }
+                    Pipeline p = j.pipelined();
+                    p.sendCommand(Protocol.Command.XACK, ack.toArray(new byte[0][]));
+                    p.sync();
+                }
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            stop.set(true);
+            thread.join(2000);
+        }
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static String stream(String what) {
+        return "bench.streams." + what + "-" + UUID.randomUUID().toString().substring(0, 8);
+    }
+
+    private void createGroup(Jedis j, String stream, String group) {
+        j.sendCommand(Protocol.Command.XGROUP, "CREATE", stream, group, "$", "MKSTREAM");
+    }
+
+    private double rawThroughput() throws Exception {
+        String stream = stream("raw");
+        try (Jedis j = new Jedis(host, port)) {
+            createGroup(j, stream, "g");
+            RawReader reader = new RawReader(stream, "g", null);
+            long start = System.nanoTime();
+            long end = start + (long) (seconds * 1e9);
+            long sent = 0;
+            Pipeline p = j.pipelined();
+            while (System.nanoTime() < end) {
+                for (int i = 0; i < batch; i++) {
+                    p.sendCommand(Protocol.Command.XADD, bytes(stream), bytes("MAXLEN"), bytes("~"), bytes("1000000"), bytes("*"), bytes("payload"),
+                            payload());
+                }
+                p.sync();
+                sent += batch;
+            }
+            long total = sent;
+            waitFor(() -> reader.received.get() >= total, 30);
+            double rate = reader.received.get() / ((System.nanoTime() - start) / 1e9);
+            reader.close();
+            j.del(stream);
+            return rate;
+        }
+    }
+
+    private double switchboardThroughput() throws Exception {
+        String channel = stream("sb");
+        AtomicLong received = new AtomicLong();
+        try (Switchboard sb = open()) {
+            String name = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+            Subscription s = sb.subscriber().subscribe(channel, SubscriptionOptions.defaults().durable(name), d -> received.incrementAndGet());
+            Semaphore window = new Semaphore(4096);
+            long start = System.nanoTime();
+            long end = start + (long) (seconds * 1e9);
+            long sent = 0;
+            while (System.nanoTime() < end) {
+                window.acquire();
+                CompletableFuture<Void> f = sb.publisher().publish(channel, Message.ofBytes(payload())).toCompletableFuture();
+                f.whenComplete((ok, e) -> window.release());
+                sent++;
+            }
+            long total = sent;
+            waitFor(() -> received.get() >= total, 30);
+            double rate = received.get() / ((System.nanoTime() - start) / 1e9);
+            s.close();
+            sb.subscriber().deleteDurable(name);
+            try (Jedis j = new Jedis(host, port)) {
+                j.del(channel);
+            }
+            return rate;
+        }
+    }
+
+    private Switchboard open() {
+        return Switchboard.builder().property("switchboard.transport", "redis-streams").property("switchboard.redis-streams.uri", uri)
+                .property("switchboard.subscriber.prefetch", "256").open();
+    }
+
+    private double[] rawLatency() throws Exception {
+        String stream = stream("raw-lat");
+        int n = (int) (rate * latencySeconds);
+        long[] lat = new long[n];
+        try (Jedis j = new Jedis(host, port)) {
+            createGroup(j, stream, "g");
+            RawReader reader = new RawReader(stream, "g", lat);
+            paced(n, () -> j.sendCommand(Protocol.Command.XADD, bytes(stream), bytes("MAXLEN"), bytes("~"), bytes("1000000"), bytes("*"),
+                    bytes("payload"), payload()));
+            waitFor(() -> reader.received.get() >= n, 30);
+            reader.close();
+            j.del(stream);
+        }
+        return percentiles(lat);
+    }
+
+    private double[] switchboardLatency() throws Exception {
+        String channel = stream("sb-lat");
+        int n = (int) (rate * latencySeconds);
+        long[] lat = new long[n];
+        AtomicLong received = new AtomicLong();
+        try (Switchboard sb = open()) {
+            String name = "bench-" + UUID.randomUUID().toString().substring(0, 8);
+            Subscription s = sb.subscriber().subscribe(channel, SubscriptionOptions.defaults().durable(name), d -> {
+                long now = System.nanoTime();
+                long i = received.getAndIncrement();
+                if (i < n) {
+                    lat[(int) i] = now - ByteBuffer.wrap(d.message().payload()).getLong();
+                }
+            });
+            paced(n, () -> sb.publisher().publish(channel, Message.ofBytes(payload())));
+            waitFor(() -> received.get() >= n, 30);
+            s.close();
+            sb.subscriber().deleteDurable(name);
+            try (Jedis j = new Jedis(host, port)) {
+                j.del(channel);
+            }
+        }
+        return percentiles(lat);
+    }
+
+    /** Calls {@code send} n times at the configured rate, on a fixed schedule (no coordinated omission). */
+    private void paced(int n, Runnable send) {
+        long interval = 1_000_000_000L / rate;
+        long start = System.nanoTime();
+        for (int i = 0; i < n; i++) {
+            long due = start + i * interval;
+            long wait;
+            while ((wait = due - System.nanoTime()) > 0) {
+                LockSupport.parkNanos(Math.min(wait, 50_000));
+            }
+            send.run();
+        }
+    }
+
+    private static double[] percentiles(long[] lat) {
+        long[] s = lat.clone();
+        Arrays.sort(s);
+        return new double[] {s[s.length / 2] / 1e6, s[(int) Math.min(s.length - 1, Math.ceil(s.length * 0.99) - 1)] / 1e6};
+    }
+
+    private static void waitFor(java.util.function.BooleanSupplier c, int seconds) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+        while (!c.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(2);
+        }
+        if (!c.getAsBoolean()) {
+            throw new IllegalStateException("not every message arrived within " + seconds + " s");
+        }
+    }
+}

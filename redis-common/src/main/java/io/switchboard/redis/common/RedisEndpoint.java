@@ -1,0 +1,257 @@
+package io.switchboard.redis.common;
+
+import io.switchboard.spi.Config;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import redis.clients.jedis.ClientSetInfoConfig;
+import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
+import redis.clients.jedis.JedisClientConfig;
+import redis.clients.jedis.RedisProtocol;
+import redis.clients.jedis.SslOptions;
+
+/**
+ * Where and how to connect to Redis, parsed and validated from a provider's
+ * {@link RedisConnectionKeys}: host, port, user, password, database, TLS, the timeouts and the
+ * client name. Immutable and thread-safe. {@link #toString()} and {@link #describe()} never show
+ * the password, and no method returns it.
+ */
+public final class RedisEndpoint {
+    private static final int DEFAULT_PORT = 6379;
+
+    private final RedisConnectionKeys keys;
+    private final String host;
+    private final int port;
+    private final String user;
+    final String password;
+    private final int database;
+    private final boolean tls;
+    private final Duration connectTimeout;
+    private final Duration commandTimeout;
+    private final String clientName;
+
+    private RedisEndpoint(Config config, RedisConnectionKeys keys, String instanceName, List<String> problems) {
+        this.keys = keys;
+        String uri = config.get(keys.uri());
+        String uriKey = keys.uri().name();
+        String h = null;
+        int p = DEFAULT_PORT;
+        String u = null;
+        String pw = null;
+        int db = 0;
+        boolean t = false;
+        try {
+            // The user info runs to the last '@', as the core's masking reads it: passwords are
+            // often not percent-encoded, and a URI parser that stops at the first '@', '/', '#'
+            // or '?' would take the rest of the password for host or path, and echo it.
+            int schemeEnd = uri.indexOf("://");
+            String scheme = schemeEnd < 0 ? null : uri.substring(0, schemeEnd);
+            if (!"redis".equals(scheme) && !"rediss".equals(scheme)) {
+                problems.add(uriKey + " must start with redis:// or rediss:// (TLS)"
+                        + (scheme != null && scheme.matches("[A-Za-z][A-Za-z0-9+.-]*") ? ", got scheme '" + scheme + "'" : ""));
+            }
+            t = "rediss".equals(scheme);
+            String rest = schemeEnd < 0 ? uri : uri.substring(schemeEnd + 3);
+            int at = rest.lastIndexOf('@');
+            String info = at < 0 ? null : rest.substring(0, at);
+            URI parsed = new URI("redis://" + rest.substring(at + 1));
+            h = parsed.getHost();
+            if (h == null || h.isEmpty()) {
+                problems.add(uriKey + " has no host; expected redis://[user:password@]host:port[/db]");
+            }
+            if (parsed.getPort() != -1) {
+                p = parsed.getPort();
+            }
+            if (info != null) {
+                int colon = info.indexOf(':');
+                String rawUser = colon < 0 ? "" : info.substring(0, colon);
+                String rawPassword = colon < 0 ? info : info.substring(colon + 1);
+                u = rawUser.isEmpty() ? null : percentDecode(rawUser);
+                pw = rawPassword.isEmpty() ? null : percentDecode(rawPassword);
+            }
+            String path = parsed.getPath();
+            if (path != null && !path.isEmpty() && !path.equals("/")) {
+                try {
+                    db = Integer.parseInt(path.substring(1));
+                    if (db < 0) {
+                        throw new NumberFormatException();
+                    }
+                } catch (NumberFormatException e) {
+                    problems.add(uriKey + " has database path '" + path
+                            + "'; expected a database number such as /0 or /3");
+                }
+            }
+            if (parsed.getRawQuery() != null || parsed.getRawFragment() != null) {
+                problems.add(uriKey + " has a query or fragment after the host; expected redis://[user:password@]host:port[/db]");
+            }
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            problems.add(uriKey + " is not a valid URI (expected redis://[user:password@]host:port[/db];"
+                    + " percent-encode special characters in the password)");
+        }
+        this.host = h;
+        this.port = p;
+        this.user = u;
+        this.password = pw;
+        this.database = db;
+        this.tls = t;
+        this.connectTimeout = positive(config.get(keys.connectTimeout()), keys.connectTimeout().name(), problems);
+        this.commandTimeout = positive(config.get(keys.commandTimeout()), keys.commandTimeout().name(), problems);
+        String name = config.get(keys.clientName());
+        this.clientName = name != null ? name : "switchboard-" + instanceName;
+        if (!clientName.matches("[A-Za-z0-9_.:\\-]{1,64}")) {
+            problems.add(keys.clientName().name() + " is '" + clientName
+                    + "'; use 1 to 64 letters, digits, '-', '_', '.' or ':'");
+        }
+    }
+
+    /**
+     * Reads the URI, the timeouts and the client name, adding each problem found to
+     * {@code problems} (so that the caller reports them with its own, all at once).
+     *
+     * @param instanceName the Switchboard instance, for the default client name
+     * @return the endpoint; only usable if no problem was added
+     */
+    public static RedisEndpoint parse(Config config, RedisConnectionKeys keys, String instanceName, List<String> problems) {
+        return new RedisEndpoint(config, keys, instanceName, problems);
+    }
+
+    /**
+     * Reads the channel prefix of {@code keys}, adding a problem if it holds spaces or control
+     * characters.
+     */
+    public static String channelPrefix(Config config, RedisConnectionKeys keys, List<String> problems) {
+        String prefix = config.get(keys.channelPrefix());
+        if (prefix.chars().anyMatch(c -> c <= ' ' || c == 127)) {
+            problems.add(keys.channelPrefix().name() + " must not contain spaces or control characters");
+        }
+        return prefix;
+    }
+
+    /** The keys this endpoint was read from, for messages that name the setting to fix. */
+    public RedisConnectionKeys keys() {
+        return keys;
+    }
+
+    /** The host name or address. */
+    public String host() {
+        return host;
+    }
+
+    /** The TCP port. */
+    public int port() {
+        return port;
+    }
+
+    /** The ACL user of the URI, or {@code null} for Redis's {@code default} user. */
+    public String user() {
+        return user;
+    }
+
+    /** Whether the URI has a password (which is never returned). */
+    public boolean hasPassword() {
+        return password != null;
+    }
+
+    /** The database number of the URI's path; 0 without one. */
+    public int database() {
+        return database;
+    }
+
+    /** Whether the connection uses TLS ({@code rediss://}). */
+    public boolean tls() {
+        return tls;
+    }
+
+    /** The TCP connect timeout. */
+    public Duration connectTimeout() {
+        return connectTimeout;
+    }
+
+    /** The command timeout, which is also the socket read timeout of the connections. */
+    public Duration commandTimeout() {
+        return commandTimeout;
+    }
+
+    /** The CLIENT SETNAME of the connections. */
+    public String clientName() {
+        return clientName;
+    }
+
+    /** The host and port as Jedis takes them. */
+    public HostAndPort hostAndPort() {
+        return new HostAndPort(host, port);
+    }
+
+    /** The Jedis client configuration; the socket timeout is the command timeout. */
+    public JedisClientConfig clientConfig() {
+        DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(millis(connectTimeout))
+                .socketTimeoutMillis(millis(commandTimeout))
+                .protocol(RedisProtocol.RESP2)
+                .database(database)
+                .clientName(clientName)
+                .clientSetInfoConfig(ClientSetInfoConfig.DISABLED);
+        if (tls) {
+            b.sslOptions(SslOptions.defaults());
+        }
+        if (password != null) {
+            b.user(user).password(password);
+        }
+        return b.build();
+    }
+
+    /** The server as shown in messages: scheme, user, host, port, database; never the password. */
+    public String describe() {
+        return (tls ? "rediss://" : "redis://") + (user != null ? user + "@" : "") + host + ":" + port
+                + (database != 0 ? "/" + database : "");
+    }
+
+    /** {@code d} in milliseconds as a socket timeout takes it: at least 1, at most {@link Integer#MAX_VALUE}. */
+    public static int millis(Duration d) {
+        return (int) Math.min(Integer.MAX_VALUE, Math.max(1, d.toMillis()));
+    }
+
+    /**
+     * {@code d}, or one second after adding a problem naming {@code key} if {@code d} is zero or
+     * negative.
+     */
+    public static Duration positive(Duration d, String key, List<String> problems) {
+        if (d.isNegative() || d.isZero()) {
+            problems.add(key + " must be positive");
+            return Duration.ofSeconds(1);
+        }
+        return d;
+    }
+
+    private static String percentDecode(String s) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        int i = 0;
+        while (i < s.length()) {
+            int percent = s.indexOf('%', i);
+            int end = percent < 0 ? s.length() : percent;
+            // Whole runs between escapes, so that a character outside the BMP keeps both halves.
+            byte[] run = s.substring(i, end).getBytes(StandardCharsets.UTF_8);
+            out.write(run, 0, run.length);
+            if (percent < 0) {
+                break;
+            }
+            int high = percent + 2 < s.length() ? Character.digit(s.charAt(percent + 1), 16) : -1;
+            int low = high < 0 ? -1 : Character.digit(s.charAt(percent + 2), 16);
+            if (low < 0) {
+                throw new IllegalArgumentException("a '%' not followed by two hex digits");
+            }
+            out.write(high * 16 + low);
+            i = percent + 3;
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Override
+    public String toString() {
+        return "RedisEndpoint[" + describe() + (password != null ? " (password set)" : "") + "]";
+    }
+}
