@@ -54,6 +54,8 @@ final class RedisClusterProcesses implements AutoCloseable {
     }
 
     private final List<Node> nodes = new ArrayList<>();
+    /** {@link System#nanoTime()} just before the last SIGKILL, for measurements from a node's death. */
+    volatile long killedAtNanos;
 
     private RedisClusterProcesses() {
     }
@@ -163,6 +165,7 @@ final class RedisClusterProcesses implements AutoCloseable {
     /** Kills a node with SIGKILL (no shutdown, no goodbye to the cluster bus), by its PID. */
     void kill(Node n) {
         if (n.process != null) {
+            killedAtNanos = System.nanoTime();
             n.process.destroyForcibly();
             try {
                 n.process.waitFor();
@@ -222,8 +225,15 @@ final class RedisClusterProcesses implements AutoCloseable {
 
     /** Kills the master of {@code key}'s slot, waits for the failover, restarts it and waits until it is a synced replica. */
     void failOverAndRejoin(String key) {
-        Node killed = failOver(key);
-        restart(killed);
+        failOverAndRejoin(JedisClusterCRC16.getSlot(key));
+    }
+
+    /** Kills the master of {@code slot}, waits for the failover, restarts it and waits until it is a synced replica. */
+    void failOverAndRejoin(int slot) {
+        Node master = masterOfSlot(slot);
+        kill(master);
+        awaitPromotion(slot, master, Duration.ofSeconds(30));
+        restart(master);
         awaitHealthy(FORM_TIMEOUT);
     }
 

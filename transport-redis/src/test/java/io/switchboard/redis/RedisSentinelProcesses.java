@@ -51,6 +51,8 @@ final class RedisSentinelProcesses implements AutoCloseable {
 
     private final List<Proc> data = new ArrayList<>();
     private final List<Proc> sentinels = new ArrayList<>();
+    /** {@link System#nanoTime()} just before the last SIGKILL, for measurements from a node's death. */
+    volatile long killedAtNanos;
 
     private RedisSentinelProcesses() {
     }
@@ -170,6 +172,7 @@ final class RedisSentinelProcesses implements AutoCloseable {
 
     void kill(Proc p) {
         if (p.process != null) {
+            killedAtNanos = System.nanoTime();
             p.process.destroyForcibly();
             try {
                 p.process.waitFor();

@@ -3,6 +3,7 @@ package io.switchboard.redis.internal;
 import io.switchboard.redis.common.RedisWire;
 import io.switchboard.redis.common.RedisConnector;
 import io.switchboard.redis.common.RedisAcl;
+import io.switchboard.redis.common.RedisEndpoint;
 import io.switchboard.CacheException;
 import io.switchboard.ConnectionException;
 import io.switchboard.Health;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -36,6 +38,7 @@ import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.Protocol;
+import redis.clients.jedis.exceptions.JedisClusterOperationException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
@@ -65,6 +68,12 @@ public final class RedisCacheDriver implements CacheDriver {
     public static final int MAX_KEY_LENGTH = 1024;
     /** Largest value accepted (16 MiB); lower it with {@code switchboard.cache.max-value-size}. */
     public static final int MAX_VALUE_SIZE = 16 * 1024 * 1024;
+
+    /**
+     * How often a cluster's slot map is renewed when nothing prompted it (a broken connection or a
+     * MOVED renews it at once), so that a resharding is followed by an idle cache too.
+     */
+    static final Duration TOPOLOGY_REFRESH = Duration.ofSeconds(5);
 
     /** What the companion key holding a value's version token adds to the key. */
     static final String TOKEN_SUFFIX = " sbv";
@@ -172,7 +181,7 @@ public final class RedisCacheDriver implements CacheDriver {
         poolConfig.setTimeBetweenEvictionRuns(Duration.ofSeconds(1));
         poolConfig.setNumTestsPerEvictionRun(settings.cachePoolSize);
         poolConfig.setJmxEnabled(false);
-        RedisCacheRoute route = RedisCacheRoute.Single.server(settings.hostAndPort(), settings.clientConfig(), poolConfig);
+        RedisCacheRoute route = route(settings, poolConfig, context.instanceName() + "-redis-cache-topology");
         AtomicInteger n = new AtomicInteger();
         String prefix = context.instanceName() + "-redis-cache-";
         ThreadPoolExecutor executor = new ThreadPoolExecutor(settings.cachePoolSize, settings.cachePoolSize, 30, TimeUnit.SECONDS,
@@ -186,6 +195,25 @@ public final class RedisCacheDriver implements CacheDriver {
         long period = Math.max(5, Math.min(50, settings.commandTimeout.toMillis() / 20));
         driver.sweeper = context.scheduler().scheduleWithFixedDelay(driver::sweep, period, period, TimeUnit.MILLISECONDS);
         return driver;
+    }
+
+    /** The route for the URI's topology; a Sentinel or cluster route asks the sentinels or seeds at once. */
+    private static RedisCacheRoute route(RedisSettings settings, GenericObjectPoolConfig<Connection> pool, String threadName) {
+        RedisEndpoint e = settings.endpoint;
+        try {
+            switch (e.topology()) {
+                case SENTINEL:
+                    return RedisCacheRoute.Single.sentinel(e.masterName(), new LinkedHashSet<>(e.addresses()), e.clientConfig(),
+                            e.sentinelClientConfig(), pool, settings.commandTimeout);
+                case CLUSTER:
+                    return new RedisCacheRoute.Cluster(new LinkedHashSet<>(e.addresses()), e.clientConfig(), pool, TOPOLOGY_REFRESH,
+                            settings.commandTimeout, threadName);
+                default:
+                    return RedisCacheRoute.Single.server(e.hostAndPort(), e.clientConfig(), pool);
+            }
+        } catch (RuntimeException failure) {
+            throw new RedisConnector(e).translate(failure);
+        }
     }
 
     /** One call: its future, and when it was called and started. */
@@ -433,7 +461,7 @@ public final class RedisCacheDriver implements CacheDriver {
                             ? RedisAcl.explain(settings.endpoint, operation + " of cache key '" + key + "'", e.getMessage(), "~" + key + "*",
                                     PERMISSIONS.get(operation) + " ~" + key + "*")
                             : "Redis refused " + operation + " of cache key '" + key + "': " + e.getMessage(), null, false);
-                } catch (JedisConnectionException e) {
+                } catch (JedisConnectionException | JedisClusterOperationException e) {
                     RuntimeException t = connector.translate(e);
                     failure = t instanceof ConnectionException ? t
                             : new ConnectionException("Redis cache " + operation + " failed: " + t.getMessage(), t);

@@ -66,6 +66,19 @@ abstract class RedisCacheRoute implements AutoCloseable {
     @Override
     public abstract void close();
 
+    /**
+     * Returns a connection to its pool, or discards it: a broken connection whose pool was replaced
+     * meanwhile (the slot map was renewed after its node died) cannot go back, and that must not
+     * hide the operation's own outcome.
+     */
+    static void release(Connection c) {
+        try {
+            c.close();
+        } catch (RuntimeException e) {
+            // The pool refused it; the connection is closed and dropped either way.
+        }
+    }
+
     static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
@@ -139,8 +152,11 @@ abstract class RedisCacheRoute implements AutoCloseable {
 
         @Override
         <T> T onKey(byte[] key, Function<Connection, T> body) {
-            try (Connection c = connections.get()) {
+            Connection c = connections.get();
+            try {
                 return body.apply(c);
+            } finally {
+                release(c);
             }
         }
 
@@ -207,8 +223,13 @@ abstract class RedisCacheRoute implements AutoCloseable {
 
         @Override
         byte[] tokenKey(String key) {
+            return clusterTokenKey(key);
+        }
+
+        /** The token key in {@code key}'s slot, by the hash tag scheme above. */
+        static byte[] clusterTokenKey(String key) {
             if (hasHashTag(key)) {
-                return super.tokenKey(key);
+                return bytes(key + RedisCacheDriver.TOKEN_SUFFIX);
             }
             if (key.indexOf('}') >= 0) {
                 throw new CacheException("cache key '" + key + "' contains '}' but no Redis hash tag ({tag}); on a Redis Cluster"
@@ -261,7 +282,7 @@ abstract class RedisCacheRoute implements AutoCloseable {
                     renewSoon();
                     throw e;
                 } finally {
-                    c.close();
+                    release(c);
                 }
             }
         }
@@ -304,7 +325,7 @@ abstract class RedisCacheRoute implements AutoCloseable {
                     renewSoon();
                     throw failure;
                 } finally {
-                    c.close();
+                    release(c);
                 }
                 for (int s = 0; s < slots.size(); s++) {
                     Object r = replies.get(s);

@@ -31,13 +31,17 @@ public final class RedisTransport implements Transport {
     }
 
     /**
-     * Connects both connections, blocking at most about the connect and command timeouts.
+     * Connects both connections, blocking at most about the connect and command timeouts; for a
+     * {@code redis-cluster://} URI, the {@link RedisClusterTransport} instead.
      *
      * @throws io.switchboard.ConfigurationException for bad settings or refused credentials
      * @throws io.switchboard.ConnectionException if Redis cannot be reached or does not answer as Redis
      */
-    public static RedisTransport create(ProviderContext context) {
+    public static Transport create(ProviderContext context) {
         RedisSettings settings = RedisSettings.from(context);
+        if (settings.endpoint.topology() == io.switchboard.redis.common.RedisEndpoint.Topology.CLUSTER) {
+            return RedisClusterTransport.create(context);
+        }
         RedisConnector connector = new RedisConnector(settings.endpoint);
         RedisPublisher publisher = new RedisPublisher(settings, connector, context.instanceName(), context.scheduler());
         RedisSubscriber subscriber;

@@ -1,4 +1,4 @@
-package io.switchboard.redis.internal;
+package io.switchboard.redis.common;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -38,6 +38,7 @@ final class RedisSentinels {
      */
     HostAndPort master() {
         List<String> failures = new ArrayList<>();
+        int unknown = 0;
         int start = preferred.get();
         for (int i = 0; i < sentinels.size(); i++) {
             int index = (start + i) % sentinels.size();
@@ -49,6 +50,7 @@ final class RedisSentinels {
                     preferred.set(index);
                     return new HostAndPort(text(addr.get(0)), Integer.parseInt(text(addr.get(1))));
                 }
+                unknown++;
                 failures.add(s + ": does not monitor a master named '" + masterName + "'");
             } catch (JedisDataException e) {
                 failures.add(s + ": " + e.getMessage());
@@ -56,7 +58,19 @@ final class RedisSentinels {
                 failures.add(s + ": " + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
             }
         }
+        if (unknown == sentinels.size()) {
+            throw new UnknownMaster("none of the sentinels monitors a master named '" + masterName + "'");
+        }
         throw new JedisConnectionException("no sentinel named the master '" + masterName + "': " + String.join("; ", failures));
+    }
+
+    /** Every sentinel answered, and none knows the master name: a configuration mistake, not an outage. */
+    static final class UnknownMaster extends redis.clients.jedis.exceptions.JedisException {
+        private static final long serialVersionUID = 1L;
+
+        UnknownMaster(String message) {
+            super(message);
+        }
     }
 
     /**
