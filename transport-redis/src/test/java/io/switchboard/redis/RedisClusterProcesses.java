@@ -184,6 +184,39 @@ final class RedisClusterProcesses implements AutoCloseable {
         }
     }
 
+    /**
+     * Moves an empty slot from one master to another, as a resharding does it (IMPORTING,
+     * MIGRATING, then NODE on every master), and waits until every live node agrees.
+     */
+    void moveSlot(int slot, Node from, Node to) {
+        String toId;
+        String fromId;
+        try (Jedis t = new Jedis("127.0.0.1", to.port, 2000); Jedis f = new Jedis("127.0.0.1", from.port, 2000)) {
+            toId = t.clusterMyId();
+            fromId = f.clusterMyId();
+            t.clusterSetSlotImporting(slot, fromId);
+            f.clusterSetSlotMigrating(slot, toId);
+            f.clusterSetSlotNode(slot, toId);
+            t.clusterSetSlotNode(slot, toId);
+        }
+        for (Node n : nodes) {
+            if (n.alive() && n != from && n != to) {
+                try (Jedis j = new Jedis("127.0.0.1", n.port, 2000)) {
+                    if (role(j).equals("master")) {
+                        j.clusterSetSlotNode(slot, toId);
+                    }
+                }
+            }
+        }
+        TestSupport.await(Duration.ofSeconds(30), () -> {
+            try {
+                return masterOfSlot(slot) == to;
+            } catch (RuntimeException e) {
+                return false;
+            }
+        }, "slot " + slot + " to move from " + from + " to " + to);
+    }
+
     /** Kills every node. */
     void killAll() {
         for (Node n : nodes) {
