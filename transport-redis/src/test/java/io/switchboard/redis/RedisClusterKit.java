@@ -18,15 +18,23 @@ final class RedisClusterKit implements BeforeAllCallback, AfterAllCallback {
     private final String clientName = TestSupport.unique("tck-cluster");
     private RedisClusterProcesses cluster;
 
+    /**
+     * Starts once: JUnit calls an extension registered on the contract class again before each
+     * of its {@code @Nested} classes, which must share the one set-up.
+     */
     @Override
     public void beforeAll(ExtensionContext context) {
-        cluster = RedisClusterProcesses.start();
+        if (cluster == null) {
+            cluster = RedisClusterProcesses.start();
+        }
     }
 
+    /** Stops after the contract class itself (not after each {@code @Nested} class), by PID. */
     @Override
     public void afterAll(ExtensionContext context) {
-        if (cluster != null) {
+        if (cluster != null && context.getRequiredTestClass().getEnclosingClass() == null) {
             cluster.close();
+            cluster = null;
         }
     }
 

@@ -18,15 +18,23 @@ final class RedisSentinelKit implements BeforeAllCallback, AfterAllCallback {
     private final String clientName = TestSupport.unique("tck-sentinel");
     private RedisSentinelProcesses sentinel;
 
+    /**
+     * Starts once: JUnit calls an extension registered on the contract class again before each
+     * of its {@code @Nested} classes, which must share the one set-up.
+     */
     @Override
     public void beforeAll(ExtensionContext context) {
-        sentinel = RedisSentinelProcesses.start();
+        if (sentinel == null) {
+            sentinel = RedisSentinelProcesses.start();
+        }
     }
 
+    /** Stops after the contract class itself (not after each {@code @Nested} class), by PID. */
     @Override
     public void afterAll(ExtensionContext context) {
-        if (sentinel != null) {
+        if (sentinel != null && context.getRequiredTestClass().getEnclosingClass() == null) {
             sentinel.close();
+            sentinel = null;
         }
     }
 
