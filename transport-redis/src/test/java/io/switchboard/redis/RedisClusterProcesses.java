@@ -66,6 +66,8 @@ final class RedisClusterProcesses implements AutoCloseable {
      */
     static RedisClusterProcesses start() {
         RedisClusterProcesses c = new RedisClusterProcesses();
+        // A JVM that ends without close() (a killed build) must not leave the servers running.
+        Runtime.getRuntime().addShutdownHook(new Thread(c::close, "redisclusterprocesses-stop"));
         Path root = Path.of("target", "redis-cluster", TestSupport.unique("c")).toAbsolutePath();
         try {
             for (int i = 0; i < 6; i++) {

@@ -60,6 +60,8 @@ final class RedisSentinelProcesses implements AutoCloseable {
     /** Starts master, replica and sentinels; returns once the sentinels agree on the master and see the replica. */
     static RedisSentinelProcesses start() {
         RedisSentinelProcesses s = new RedisSentinelProcesses();
+        // A JVM that ends without close() (a killed build) must not leave the servers running.
+        Runtime.getRuntime().addShutdownHook(new Thread(s::close, "redissentinelprocesses-stop"));
         Path root = Path.of("target", "redis-sentinel", TestSupport.unique("s")).toAbsolutePath();
         try {
             for (int i = 0; i < 2; i++) {
