@@ -211,6 +211,11 @@ public final class RedisClusterTransport implements Transport {
                 if (!subscribers.containsKey(shard)) {
                     subscribers.put(shard, newSubscriber(shard));
                 }
+                if (closed.get()) {
+                    // close() ran meanwhile and may have missed these two.
+                    closeAll(System.nanoTime() + settings.commandTimeout.toNanos());
+                    return;
+                }
             } catch (RuntimeException e) {
                 LOG.warn("cannot connect to the new Redis Cluster shard of slot {} at {} yet: {}", shard, masters.get(shard), e.getMessage());
             }
