@@ -111,6 +111,8 @@ class RedisSentinelFailoverIT {
                         "RECOVERED says possibleGap=true: " + after);
                 int before = received.size();
                 await(WAIT, () -> received.size() > before + 100, "the stream keeps flowing on the promoted master " + sentinel.master());
+                assertEquals(sentinel.master().toString(), sb.health().components().get("transport").details().get("master"),
+                        "health names the promoted master");
                 System.out.printf("[measured] sentinel failover (down-after %d ms): master %s killed -> promoted %d ms, first delivery"
                         + " after the death %d ms; %d publishes failed meanwhile%n", RedisSentinelProcesses.DOWN_AFTER_MILLIS, old,
                         (promoted - killed) / 1_000_000, (first - killed) / 1_000_000, failures.get());

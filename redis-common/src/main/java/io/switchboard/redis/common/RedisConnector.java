@@ -25,6 +25,8 @@ public final class RedisConnector {
     private final RedisConnectionKeys keys;
     /** Who to ask for the master of a Sentinel set-up; null for the other topologies. */
     private final RedisSentinels sentinels;
+    /** The master the sentinels named for the last connection opened; null before. */
+    private volatile HostAndPort lastMaster;
 
     /** A connector for {@code endpoint}; does not connect. */
     public RedisConnector(RedisEndpoint endpoint) {
@@ -65,6 +67,7 @@ public final class RedisConnector {
                     throw new ConnectionException("the sentinels of " + endpoint.describe() + " name " + master + " as master, but it"
                             + " answers as a replica (a failover is in progress); connect again", null);
                 }
+                lastMaster = master;
                 return wire;
             }
             case CLUSTER: {
@@ -106,6 +109,14 @@ public final class RedisConnector {
             }
             throw endpoint.topology() == RedisEndpoint.Topology.SERVER ? translate(e) : translate(e, node);
         }
+    }
+
+    /**
+     * For a Sentinel set-up, the master that the last connection opened went to (for health
+     * details); null before the first one, and for the other topologies.
+     */
+    public HostAndPort lastMaster() {
+        return lastMaster;
     }
 
     /** Turns a failure of connecting or of a command into a Switchboard exception. */

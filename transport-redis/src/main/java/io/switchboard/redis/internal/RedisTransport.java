@@ -20,12 +20,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class RedisTransport implements Transport {
     private final RedisSettings settings;
+    private final RedisConnector connector;
     private final RedisPublisher publisher;
     private final RedisSubscriber subscriber;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private RedisTransport(RedisSettings settings, RedisPublisher publisher, RedisSubscriber subscriber) {
+    private RedisTransport(RedisSettings settings, RedisConnector connector, RedisPublisher publisher, RedisSubscriber subscriber) {
         this.settings = settings;
+        this.connector = connector;
         this.publisher = publisher;
         this.subscriber = subscriber;
     }
@@ -53,7 +55,7 @@ public final class RedisTransport implements Transport {
             throw e;
         }
         context.events().connected();
-        return new RedisTransport(settings, publisher, subscriber);
+        return new RedisTransport(settings, connector, publisher, subscriber);
     }
 
     @Override
@@ -75,6 +77,9 @@ public final class RedisTransport implements Transport {
     public Health health() {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("server", settings.describe());
+        if (connector.lastMaster() != null) {
+            details.put("master", connector.lastMaster().toString());
+        }
         details.put("serverVersion", publisher.serverVersion());
         details.put("envelope", settings.envelope);
         if (!settings.channelPrefix.isEmpty()) {
