@@ -39,7 +39,7 @@ final class RedisClusterTopology implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(RedisClusterTopology.class);
 
     /** One immutable map: slot to shard, shard to master. */
-    private static final class Map16k {
+    static final class Map16k {
         final int[] shardOfSlot;
         final Map<Integer, HostAndPort> masters;
         final List<HostAndPort> nodes;
@@ -184,7 +184,8 @@ final class RedisClusterTopology implements AutoCloseable {
         throw last != null ? last : new IllegalStateException("no Redis Cluster node to ask");
     }
 
-    private static Map16k parse(List<?> ranges) {
+    /** Reads a {@code CLUSTER SLOTS} reply: ranges of [from, to, master, replicas...], each node [host, port, id]. */
+    static Map16k parse(List<?> ranges) {
         int[] shardOfSlot = new int[SLOTS];
         Arrays.fill(shardOfSlot, -1);
         Map<HostAndPort, Integer> lowest = new LinkedHashMap<>();
