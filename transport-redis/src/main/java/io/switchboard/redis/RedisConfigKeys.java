@@ -51,6 +51,11 @@ public final class RedisConfigKeys {
     public static final ConfigKey<Integer> CACHE_POOL_SIZE = ConfigKey.integer("switchboard.redis.cache.pool-size", 8,
             "Connections (and threads) the Redis cache uses; operations beyond that queue.");
 
+    /** On a Redis Cluster: whether every publish is also broadcast for pattern subscriptions. */
+    public static final ConfigKey<Boolean> CLUSTER_PATTERN_BROADCAST = ConfigKey.bool("switchboard.redis.cluster.pattern-broadcast", true,
+            "Redis Cluster only: true also PUBLISHes every message (the cluster bus carries it to every node) so that pattern"
+                    + " subscriptions see it; false uses SPUBLISH alone (the channel's shard only) and refuses pattern subscriptions.");
+
     private RedisConfigKeys() {
     }
 }

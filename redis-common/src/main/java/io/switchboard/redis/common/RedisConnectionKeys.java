@@ -17,7 +17,7 @@ public final class RedisConnectionKeys {
 
     private RedisConnectionKeys(String prefix, String timedOutOperation) {
         this.uri = ConfigKey.secret(prefix + ".uri", "redis://127.0.0.1:6379",
-                "Redis server: redis://[user:password@]host:port[/db], or rediss:// for TLS; percent-encode special characters in the password.");
+                "Redis: redis://[user:password@]host:port[/db] (one server), redis-sentinel://[user:password@]host:port[,host:port...]/<master-name>[/db] (the sentinels), or redis-cluster://[user:password@]host:port[,host:port...] (cluster seed nodes); rediss, rediss-sentinel, rediss-cluster for TLS; percent-encode special characters in the password.");
         this.connectTimeout = ConfigKey.duration(prefix + ".connect-timeout", Duration.ofSeconds(2),
                 "How long to wait for a TCP connection to Redis; the TLS handshake and connection setup count against command-timeout.");
         this.commandTimeout = ConfigKey.duration(prefix + ".command-timeout", Duration.ofSeconds(2),

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Locale;
 import redis.clients.jedis.CommandArguments;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.exceptions.JedisAccessControlException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
@@ -22,11 +23,17 @@ import redis.clients.jedis.exceptions.JedisException;
 public final class RedisConnector {
     private final RedisEndpoint endpoint;
     private final RedisConnectionKeys keys;
+    /** Who to ask for the master of a Sentinel set-up; null for the other topologies. */
+    private final RedisSentinels sentinels;
+    /** The master the sentinels named for the last connection opened; null before. */
+    private volatile HostAndPort lastMaster;
 
     /** A connector for {@code endpoint}; does not connect. */
     public RedisConnector(RedisEndpoint endpoint) {
         this.endpoint = endpoint;
         this.keys = endpoint.keys();
+        this.sentinels = endpoint.topology() == RedisEndpoint.Topology.SENTINEL
+                ? new RedisSentinels(endpoint.addresses(), endpoint.masterName(), endpoint.sentinelClientConfig()) : null;
     }
 
     /**
@@ -36,9 +43,62 @@ public final class RedisConnector {
      * @throws ConnectionException if it cannot be reached or does not answer as Redis in time
      */
     public RedisWire open() {
+        switch (endpoint.topology()) {
+            case SENTINEL: {
+                HostAndPort master;
+                try {
+                    master = sentinels.master();
+                } catch (RedisSentinels.UnknownMaster e) {
+                    throw new ConfigurationException("the sentinels of " + endpoint.describe() + " answered, but " + e.getMessage()
+                            + "; check the master name in " + keys.uri().name() + " (SENTINEL MASTERS lists them)", null);
+                } catch (RuntimeException e) {
+                    throw translate(e);
+                }
+                RedisWire wire = open(master);
+                boolean isMaster;
+                try {
+                    isMaster = RedisSentinels.isMaster(wire);
+                } catch (RuntimeException e) {
+                    closeQuietly(wire);
+                    throw translate(e);
+                }
+                if (!isMaster) {
+                    closeQuietly(wire);
+                    throw new ConnectionException("the sentinels of " + endpoint.describe() + " name " + master + " as master, but it"
+                            + " answers as a replica (a failover is in progress); connect again", null);
+                }
+                lastMaster = master;
+                return wire;
+            }
+            case CLUSTER: {
+                RuntimeException last = null;
+                for (HostAndPort seed : endpoint.addresses()) {
+                    try {
+                        return open(seed);
+                    } catch (ConfigurationException e) {
+                        throw e;
+                    } catch (RuntimeException e) {
+                        last = e;
+                    }
+                }
+                throw last;
+            }
+            default:
+                return open(endpoint.hostAndPort());
+        }
+    }
+
+    /**
+     * Opens a connection to one node of the endpoint (a cluster node, the master the sentinels
+     * named) and checks that a Redis server answers on it.
+     *
+     * @throws ConfigurationException if the server refused the credentials or the database
+     * @throws ConnectionException if it cannot be reached or does not answer as Redis in time
+     */
+    public RedisWire open(HostAndPort node) {
         RedisWire wire = null;
         try {
-            wire = RedisWire.open(endpoint.hostAndPort(), endpoint.clientConfig());
+            wire = RedisWire.open(node, endpoint.clientConfig());
             if (!wire.ping()) {
                 throw new JedisConnectionException("unexpected reply to PING");
             }
@@ -47,16 +107,34 @@ public final class RedisConnector {
             if (wire != null) {
                 closeQuietly(wire);
             }
-            throw translate(e);
+            throw endpoint.topology() == RedisEndpoint.Topology.SERVER ? translate(e) : translate(e, node);
         }
+    }
+
+    /**
+     * For a Sentinel set-up, the master that the last connection opened went to (for health
+     * details); null before the first one, and for the other topologies.
+     */
+    public HostAndPort lastMaster() {
+        return lastMaster;
     }
 
     /** Turns a failure of connecting or of a command into a Switchboard exception. */
     public RuntimeException translate(Throwable e) {
+        return translate(e, null);
+    }
+
+    /**
+     * Turns a failure of connecting to, or of a command on, one node of a Sentinel set-up or
+     * cluster into a Switchboard exception naming that node as well as the endpoint.
+     *
+     * @param node the node, or null for the endpoint's one server
+     */
+    public RuntimeException translate(Throwable e, HostAndPort node) {
         if (e instanceof ConfigurationException || e instanceof ConnectionException) {
             return (RuntimeException) e;
         }
-        String server = endpoint.describe();
+        String server = node == null ? endpoint.describe() : node + " (of " + endpoint.describe() + ")";
         String text = safeMessage(e);
         String upper = text.toUpperCase(Locale.ROOT);
         if (upper.startsWith("NOAUTH") && endpoint.password == null) {

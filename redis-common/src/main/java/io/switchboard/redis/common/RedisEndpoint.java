@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import redis.clients.jedis.ClientSetInfoConfig;
 import redis.clients.jedis.DefaultJedisClientConfig;
@@ -19,9 +20,29 @@ import redis.clients.jedis.SslOptions;
  * {@link RedisConnectionKeys}: host, port, user, password, database, TLS, the timeouts and the
  * client name. Immutable and thread-safe. {@link #toString()} and {@link #describe()} never show
  * the password, and no method returns it.
+ *
+ * <p>Three topologies ({@link Topology}): one server ({@code redis://}, {@code rediss://}); a
+ * Sentinel set-up, {@code redis-sentinel://[user:password@]host:port[,host:port...]/<master-name>[/db]}
+ * (the sentinels' addresses, default port 26379; the user and password are the master's, the
+ * sentinels are asked without); a Redis Cluster,
+ * {@code redis-cluster://[user:password@]host:port[,host:port...]} (seed nodes, default port 6379,
+ * no database). {@code rediss-sentinel://} and {@code rediss-cluster://} use TLS.
  */
 public final class RedisEndpoint {
     private static final int DEFAULT_PORT = 6379;
+    private static final int DEFAULT_SENTINEL_PORT = 26379;
+    private static final String FORMS = "redis://[user:password@]host:port[/db], redis-sentinel://[user:password@]host:port[,host:port...]/<master-name>[/db]"
+            + " or redis-cluster://[user:password@]host:port[,host:port...] (rediss, rediss-sentinel, rediss-cluster for TLS)";
+
+    /** What the URI names. */
+    public enum Topology {
+        /** One server: {@code redis://}. */
+        SERVER,
+        /** The master of a Sentinel set-up, found by asking the sentinels: {@code redis-sentinel://}. */
+        SENTINEL,
+        /** A Redis Cluster, its topology discovered from seed nodes: {@code redis-cluster://}. */
+        CLUSTER
+    }
 
     private final RedisConnectionKeys keys;
     private final String host;
@@ -33,6 +54,10 @@ public final class RedisEndpoint {
     private final Duration connectTimeout;
     private final Duration commandTimeout;
     private final String clientName;
+    private final Topology topology;
+    /** The sentinels, or the cluster's seed nodes; the one server for {@link Topology#SERVER}. */
+    private final List<HostAndPort> addresses;
+    private final String masterName;
 
     private RedisEndpoint(Config config, RedisConnectionKeys keys, String instanceName, List<String> problems) {
         this.keys = keys;
@@ -44,21 +69,62 @@ public final class RedisEndpoint {
         String pw = null;
         int db = 0;
         boolean t = false;
+        Topology top = Topology.SERVER;
+        List<HostAndPort> addrs = new ArrayList<>();
+        String master = null;
         try {
             // The user info runs to the last '@', as the core's masking reads it: passwords are
             // often not percent-encoded, and a URI parser that stops at the first '@', '/', '#'
             // or '?' would take the rest of the password for host or path, and echo it.
             int schemeEnd = uri.indexOf("://");
             String scheme = schemeEnd < 0 ? null : uri.substring(0, schemeEnd);
-            if (!"redis".equals(scheme) && !"rediss".equals(scheme)) {
-                problems.add(uriKey + " must start with redis:// or rediss:// (TLS)"
-                        + (scheme != null && scheme.matches("[A-Za-z][A-Za-z0-9+.-]*") ? ", got scheme '" + scheme + "'" : ""));
+            String base = scheme == null ? "" : scheme.replaceFirst("-(sentinel|cluster)$", "");
+            if (!"redis".equals(base) && !"rediss".equals(base)) {
+                problems.add(uriKey + " must start with redis://, rediss:// (TLS), redis-sentinel:// or redis-cluster://"
+                        + (scheme != null && scheme.matches("[A-Za-z][A-Za-z0-9+.-]*") ? ", got scheme '" + scheme + "'" : "")
+                        + "; expected " + FORMS);
             }
-            t = "rediss".equals(scheme);
+            t = "rediss".equals(base);
+            top = scheme != null && scheme.endsWith("-sentinel") ? Topology.SENTINEL
+                    : scheme != null && scheme.endsWith("-cluster") ? Topology.CLUSTER : Topology.SERVER;
             String rest = schemeEnd < 0 ? uri : uri.substring(schemeEnd + 3);
             int at = rest.lastIndexOf('@');
             String info = at < 0 ? null : rest.substring(0, at);
-            URI parsed = new URI("redis://" + rest.substring(at + 1));
+            String hostsAndPath = rest.substring(at + 1);
+            if (top != Topology.SERVER) {
+                int slash = hostsAndPath.indexOf('/');
+                String hosts = slash < 0 ? hostsAndPath : hostsAndPath.substring(0, slash);
+                String path = slash < 0 ? "" : hostsAndPath.substring(slash);
+                int defaultPort = top == Topology.SENTINEL ? DEFAULT_SENTINEL_PORT : DEFAULT_PORT;
+                String what = top == Topology.SENTINEL ? "sentinel" : "cluster seed node";
+                for (String hp : hosts.split(",", -1)) {
+                    HostAndPort a = address(hp.trim(), defaultPort, uriKey, what, problems);
+                    if (a != null) {
+                        addrs.add(a);
+                    }
+                }
+                if (top == Topology.SENTINEL) {
+                    String[] parts = path.isEmpty() ? new String[0] : path.substring(1).split("/", -1);
+                    if (parts.length == 0 || parts[0].isEmpty()) {
+                        problems.add(uriKey + " is redis-sentinel:// but names no master; expected"
+                                + " redis-sentinel://[user:password@]host:port[,host:port...]/<master-name>[/db]");
+                    } else {
+                        master = percentDecode(parts[0]);
+                    }
+                    if (parts.length > 2) {
+                        problems.add(uriKey + " has more path after the master name than a database number;"
+                                + " expected redis-sentinel://[user:password@]host:port[,host:port...]/<master-name>[/db]");
+                    }
+                    path = parts.length == 2 ? "/" + parts[1] : "";
+                } else if (!path.isEmpty() && !path.equals("/") && !path.equals("/0")) {
+                    problems.add(uriKey + " has path '" + path + "', but a Redis Cluster has only database 0;"
+                            + " expected redis-cluster://[user:password@]host:port[,host:port...]");
+                    path = "";
+                }
+                HostAndPort first = addrs.isEmpty() ? new HostAndPort("localhost", defaultPort) : addrs.get(0);
+                hostsAndPath = (first.getHost().contains(":") ? "[" + first.getHost() + "]" : first.getHost()) + ":" + first.getPort() + path;
+            }
+            URI parsed = new URI("redis://" + hostsAndPath);
             h = parsed.getHost();
             if (h == null || h.isEmpty()) {
                 problems.add(uriKey + " has no host; expected redis://[user:password@]host:port[/db]");
@@ -94,6 +160,12 @@ public final class RedisEndpoint {
         }
         this.host = h;
         this.port = p;
+        this.topology = top;
+        if (top == Topology.SERVER && h != null) {
+            addrs.add(new HostAndPort(h, p));
+        }
+        this.addresses = List.copyOf(addrs);
+        this.masterName = master;
         this.user = u;
         this.password = pw;
         this.database = db;
@@ -129,6 +201,57 @@ public final class RedisEndpoint {
             problems.add(keys.channelPrefix().name() + " must not contain spaces or control characters");
         }
         return prefix;
+    }
+
+    /** One {@code host[:port]} of a sentinel or seed list, or null after adding a problem naming it. */
+    private static HostAndPort address(String hp, int defaultPort, String uriKey, String what, List<String> problems) {
+        if (hp.isEmpty()) {
+            problems.add(uriKey + " has an empty " + what + " address (two commas, or a comma at an end)");
+            return null;
+        }
+        try {
+            URI u = new URI("redis://" + hp);
+            if (u.getHost() == null || u.getRawPath() != null && !u.getRawPath().isEmpty() || u.getRawQuery() != null) {
+                throw new URISyntaxException(hp, "not host:port");
+            }
+            String host = u.getHost().startsWith("[") ? u.getHost().substring(1, u.getHost().length() - 1) : u.getHost();
+            return new HostAndPort(host, u.getPort() == -1 ? defaultPort : u.getPort());
+        } catch (URISyntaxException e) {
+            problems.add(uriKey + " has " + what + " address '" + hp + "', which is not host:port");
+            return null;
+        }
+    }
+
+    /** What the URI names: one server, a Sentinel set-up or a Redis Cluster. */
+    public Topology topology() {
+        return topology;
+    }
+
+    /** The sentinels ({@link Topology#SENTINEL}), the seed nodes ({@link Topology#CLUSTER}) or the one server. */
+    public List<HostAndPort> addresses() {
+        return addresses;
+    }
+
+    /** The master name of a Sentinel set-up; null for the other topologies. */
+    public String masterName() {
+        return masterName;
+    }
+
+    /**
+     * The Jedis configuration for connections to sentinels: the timeouts and the client name,
+     * without the master's credentials or database (sentinels are asked without AUTH).
+     */
+    public JedisClientConfig sentinelClientConfig() {
+        DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(millis(connectTimeout))
+                .socketTimeoutMillis(millis(commandTimeout))
+                .protocol(RedisProtocol.RESP2)
+                .clientName(clientName)
+                .clientSetInfoConfig(ClientSetInfoConfig.DISABLED);
+        if (tls) {
+            b.sslOptions(SslOptions.defaults());
+        }
+        return b.build();
     }
 
     /** The keys this endpoint was read from, for messages that name the setting to fix. */
@@ -204,10 +327,23 @@ public final class RedisEndpoint {
         return b.build();
     }
 
-    /** The server as shown in messages: scheme, user, host, port, database; never the password. */
+    /** The server as shown in messages: scheme, user, host(s), port(s), master name, database; never the password. */
     public String describe() {
-        return (tls ? "rediss://" : "redis://") + (user != null ? user + "@" : "") + host + ":" + port
-                + (database != 0 ? "/" + database : "");
+        if (topology == Topology.SERVER) {
+            return (tls ? "rediss://" : "redis://") + (user != null ? user + "@" : "") + host + ":" + port
+                    + (database != 0 ? "/" + database : "");
+        }
+        StringBuilder b = new StringBuilder(tls ? "rediss" : "redis").append(topology == Topology.SENTINEL ? "-sentinel://" : "-cluster://");
+        if (user != null) {
+            b.append(user).append('@');
+        }
+        for (int i = 0; i < addresses.size(); i++) {
+            b.append(i > 0 ? "," : "").append(addresses.get(i));
+        }
+        if (topology == Topology.SENTINEL) {
+            b.append('/').append(masterName);
+        }
+        return b.append(database != 0 ? "/" + database : "").toString();
     }
 
     /** {@code d} in milliseconds as a socket timeout takes it: at least 1, at most {@link Integer#MAX_VALUE}. */

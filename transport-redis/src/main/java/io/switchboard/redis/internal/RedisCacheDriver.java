@@ -3,6 +3,7 @@ package io.switchboard.redis.internal;
 import io.switchboard.redis.common.RedisWire;
 import io.switchboard.redis.common.RedisConnector;
 import io.switchboard.redis.common.RedisAcl;
+import io.switchboard.redis.common.RedisEndpoint;
 import io.switchboard.CacheException;
 import io.switchboard.ConnectionException;
 import io.switchboard.Health;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -31,12 +33,12 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Function;
+import java.util.function.Supplier;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.CommandArguments;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.Protocol;
-import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.exceptions.JedisClusterOperationException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
@@ -66,6 +68,12 @@ public final class RedisCacheDriver implements CacheDriver {
     public static final int MAX_KEY_LENGTH = 1024;
     /** Largest value accepted (16 MiB); lower it with {@code switchboard.cache.max-value-size}. */
     public static final int MAX_VALUE_SIZE = 16 * 1024 * 1024;
+
+    /**
+     * How often a cluster's slot map is renewed when nothing prompted it (a broken connection or a
+     * MOVED renews it at once), so that a resharding is followed by an idle cache too.
+     */
+    static final Duration TOPOLOGY_REFRESH = Duration.ofSeconds(5);
 
     /** What the companion key holding a value's version token adds to the key. */
     static final String TOKEN_SUFFIX = " sbv";
@@ -123,7 +131,7 @@ public final class RedisCacheDriver implements CacheDriver {
 
     private final RedisSettings settings;
     private final RedisConnector connector;
-    private final RedisClient client;
+    private final RedisCacheRoute route;
     private final ThreadPoolExecutor executor;
     /** Operations not yet completed, in call order (which is the order the pool starts them in). */
     private final ConcurrentLinkedQueue<Operation<?>> open = new ConcurrentLinkedQueue<>();
@@ -135,11 +143,11 @@ public final class RedisCacheDriver implements CacheDriver {
     private final AtomicLong errors = new AtomicLong();
     private volatile String lastError;
 
-    private RedisCacheDriver(RedisSettings settings, RedisConnector connector, RedisClient client, ThreadPoolExecutor executor,
+    private RedisCacheDriver(RedisSettings settings, RedisConnector connector, RedisCacheRoute route, ThreadPoolExecutor executor,
             String serverVersion) {
         this.settings = settings;
         this.connector = connector;
-        this.client = client;
+        this.route = route;
         this.executor = executor;
         this.serverVersion = serverVersion;
     }
@@ -173,8 +181,7 @@ public final class RedisCacheDriver implements CacheDriver {
         poolConfig.setTimeBetweenEvictionRuns(Duration.ofSeconds(1));
         poolConfig.setNumTestsPerEvictionRun(settings.cachePoolSize);
         poolConfig.setJmxEnabled(false);
-        RedisClient client = RedisClient.builder().hostAndPort(settings.hostAndPort()).clientConfig(settings.clientConfig())
-                .poolConfig(poolConfig).build();
+        RedisCacheRoute route = route(settings, poolConfig, context.instanceName() + "-redis-cache-topology");
         AtomicInteger n = new AtomicInteger();
         String prefix = context.instanceName() + "-redis-cache-";
         ThreadPoolExecutor executor = new ThreadPoolExecutor(settings.cachePoolSize, settings.cachePoolSize, 30, TimeUnit.SECONDS,
@@ -184,10 +191,29 @@ public final class RedisCacheDriver implements CacheDriver {
                     return t;
                 });
         executor.allowCoreThreadTimeOut(true);
-        RedisCacheDriver driver = new RedisCacheDriver(settings, connector, client, executor, version);
+        RedisCacheDriver driver = new RedisCacheDriver(settings, connector, route, executor, version);
         long period = Math.max(5, Math.min(50, settings.commandTimeout.toMillis() / 20));
         driver.sweeper = context.scheduler().scheduleWithFixedDelay(driver::sweep, period, period, TimeUnit.MILLISECONDS);
         return driver;
+    }
+
+    /** The route for the URI's topology; a Sentinel or cluster route asks the sentinels or seeds at once. */
+    private static RedisCacheRoute route(RedisSettings settings, GenericObjectPoolConfig<Connection> pool, String threadName) {
+        RedisEndpoint e = settings.endpoint;
+        try {
+            switch (e.topology()) {
+                case SENTINEL:
+                    return RedisCacheRoute.Single.sentinel(e.masterName(), new LinkedHashSet<>(e.addresses()), e.clientConfig(),
+                            e.sentinelClientConfig(), pool, settings.commandTimeout);
+                case CLUSTER:
+                    return new RedisCacheRoute.Cluster(new LinkedHashSet<>(e.addresses()), e.clientConfig(), pool, TOPOLOGY_REFRESH,
+                            settings.commandTimeout, threadName);
+                default:
+                    return RedisCacheRoute.Single.server(e.hostAndPort(), e.clientConfig(), pool);
+            }
+        } catch (RuntimeException failure) {
+            throw new RedisConnector(e).translate(failure);
+        }
     }
 
     /** One call: its future, and when it was called and started. */
@@ -243,8 +269,10 @@ public final class RedisCacheDriver implements CacheDriver {
 
     @Override
     public CompletionStage<CacheEntry> get(String key) {
-        return run("get", key, j -> {
-            List<byte[]> r = j.mget(bytes(key), tokenKey(key));
+        return run("get", key, () -> {
+            byte[] k = bytes(key);
+            byte[] t = route.tokenKey(key);
+            List<byte[]> r = route.onKey(k, c -> RedisCacheRoute.replyList(c.executeCommand(RedisCacheRoute.mget(List.of(k, t)))));
             return entry(r.get(0), r.get(1));
         });
     }
@@ -255,13 +283,8 @@ public final class RedisCacheDriver implements CacheDriver {
         if (list.isEmpty()) {
             return CompletableFuture.completedFuture(Map.of());
         }
-        return run("getAll", list.size() + " keys", j -> {
-            byte[][] raw = new byte[list.size() * 2][];
-            for (int i = 0; i < list.size(); i++) {
-                raw[2 * i] = bytes(list.get(i));
-                raw[2 * i + 1] = tokenKey(list.get(i));
-            }
-            List<byte[]> values = j.mget(raw);
+        return run("getAll", list.size() + " keys", () -> {
+            List<byte[]> values = route.mgetWithTokens(list);
             Map<String, CacheEntry> found = new LinkedHashMap<>();
             for (int i = 0; i < list.size(); i++) {
                 CacheEntry e = entry(values.get(2 * i), values.get(2 * i + 1));
@@ -279,29 +302,32 @@ public final class RedisCacheDriver implements CacheDriver {
 
     @Override
     public CompletionStage<Void> put(String key, byte[] value, ValueFormat format, Duration ttl) {
-        return run("put", key, j -> {
-            multiExec(j, set(bytes(key), value, ttl), set(tokenKey(key), newToken(), ttl));
+        return run("put", key, () -> {
+            byte[] k = bytes(key);
+            byte[] t = route.tokenKey(key);
+            route.onKey(k, c -> multiExec(c, set(k, value, ttl), set(t, newToken(), ttl)));
             return null;
         });
     }
 
     @Override
     public CompletionStage<Boolean> putIfAbsent(String key, byte[] value, ValueFormat format, Duration ttl) {
-        return run("putIfAbsent", key, j -> written(j.eval(PUT_IF_ABSENT_SCRIPT, List.of(bytes(key), tokenKey(key)),
-                List.of(value, newToken(), ttlArg(ttl)))));
+        return run("putIfAbsent", key, () -> written(eval(PUT_IF_ABSENT_SCRIPT, key, value, newToken(), ttlArg(ttl))));
     }
 
     @Override
     public CompletionStage<Boolean> compareAndSet(String key, long version, byte[] value, ValueFormat format, Duration ttl) {
-        return run("compareAndSet", key, j -> written(j.eval(CAS_SCRIPT, List.of(bytes(key), tokenKey(key)),
-                List.of(bytes(String.format("%016x", version)), value, ttlArg(ttl), newToken()))));
+        return run("compareAndSet", key, () -> written(eval(CAS_SCRIPT, key, bytes(String.format("%016x", version)), value, ttlArg(ttl),
+                newToken())));
     }
 
     @Override
     public CompletionStage<Boolean> delete(String key) {
-        return run("delete", key, j -> {
-            List<?> deleted = multiExec(j, new CommandArguments(Protocol.Command.DEL).add(bytes(key)),
-                    new CommandArguments(Protocol.Command.DEL).add(tokenKey(key)));
+        return run("delete", key, () -> {
+            byte[] k = bytes(key);
+            byte[] t = route.tokenKey(key);
+            List<?> deleted = route.onKey(k, c -> multiExec(c, new CommandArguments(Protocol.Command.DEL).add(k),
+                    new CommandArguments(Protocol.Command.DEL).add(t)));
             return Long.valueOf(1).equals(deleted.get(0));
         });
     }
@@ -313,16 +339,17 @@ public final class RedisCacheDriver implements CacheDriver {
      */
     @Override
     public CompletionStage<Boolean> touch(String key, Duration ttl) {
-        return run("touch", key, j -> {
+        return run("touch", key, () -> {
+            byte[] k = bytes(key);
+            byte[] t = route.tokenKey(key);
             List<?> r;
             if (ttl.isZero()) {
-                r = multiExec(j, new CommandArguments(Protocol.Command.EXISTS).add(bytes(key)),
-                        new CommandArguments(Protocol.Command.PERSIST).add(bytes(key)),
-                        new CommandArguments(Protocol.Command.PERSIST).add(tokenKey(key)));
+                r = route.onKey(k, c -> multiExec(c, new CommandArguments(Protocol.Command.EXISTS).add(k),
+                        new CommandArguments(Protocol.Command.PERSIST).add(k), new CommandArguments(Protocol.Command.PERSIST).add(t)));
             } else {
                 long millis = Math.max(1, ttl.toMillis() + (ttl.getNano() % 1_000_000 == 0 ? 0 : 1));
-                r = multiExec(j, new CommandArguments(Protocol.Command.PEXPIRE).add(bytes(key)).add(millis),
-                        new CommandArguments(Protocol.Command.PEXPIRE).add(tokenKey(key)).add(millis));
+                r = route.onKey(k, c -> multiExec(c, new CommandArguments(Protocol.Command.PEXPIRE).add(k).add(millis),
+                        new CommandArguments(Protocol.Command.PEXPIRE).add(t).add(millis)));
             }
             return Long.valueOf(1).equals(r.get(0));
         });
@@ -330,11 +357,20 @@ public final class RedisCacheDriver implements CacheDriver {
 
     @Override
     public CompletionStage<Long> increment(String key, long delta, long initial, Duration ttl) {
-        return run("increment", key, j -> {
-            Object r = j.eval(INCREMENT_SCRIPT, List.of(bytes(key), tokenKey(key)),
-                    List.of(bytes(Long.toString(delta)), bytes(Long.toString(initial)), ttlArg(ttl), newToken()));
+        return run("increment", key, () -> {
+            Object r = eval(INCREMENT_SCRIPT, key, bytes(Long.toString(delta)), bytes(Long.toString(initial)), ttlArg(ttl), newToken());
             return Long.parseLong(new String((byte[]) r, StandardCharsets.US_ASCII));
         });
+    }
+
+    /** EVAL of a script on the key and its token key, on the key's server. */
+    private Object eval(byte[] script, String key, byte[]... args) {
+        byte[] k = bytes(key);
+        CommandArguments a = new CommandArguments(Protocol.Command.EVAL).add(script).add(2).add(k).add(route.tokenKey(key));
+        for (byte[] arg : args) {
+            a.add(arg);
+        }
+        return route.onKey(k, c -> c.executeCommand(a));
     }
 
     private static CommandArguments set(byte[] key, byte[] value, Duration ttl) {
@@ -349,25 +385,34 @@ public final class RedisCacheDriver implements CacheDriver {
      *
      * @throws JedisDataException the first error reply, for example a NOPERM refusing a command
      */
-    private static List<?> multiExec(RedisClient client, CommandArguments... commands) {
-        try (Connection c = client.getPool().getResource()) {
-            c.sendCommand(Protocol.Command.MULTI);
-            for (CommandArguments command : commands) {
-                c.sendCommand(command);
-            }
-            c.sendCommand(Protocol.Command.EXEC);
-            List<Object> replies = c.getMany(commands.length + 2);
-            for (Object r : replies) {
-                if (r instanceof JedisDataException) {
-                    throw (JedisDataException) r;
-                }
-            }
-            Object exec = replies.get(replies.size() - 1);
-            if (!(exec instanceof List)) {
-                throw new JedisDataException("unexpected EXEC reply: " + exec);
-            }
-            return (List<?>) exec;
+    private static List<?> multiExec(Connection c, CommandArguments... commands) {
+        c.sendCommand(Protocol.Command.MULTI);
+        for (CommandArguments command : commands) {
+            c.sendCommand(command);
         }
+        c.sendCommand(Protocol.Command.EXEC);
+        List<Object> replies = c.getMany(commands.length + 2);
+        for (Object r : replies) {
+            if (r instanceof JedisDataException) {
+                // A cluster's MOVED or ASK for a queued command comes first, and the route follows it.
+                throw (JedisDataException) r;
+            }
+        }
+        Object exec = replies.get(replies.size() - 1);
+        if (!(exec instanceof List)) {
+            throw new JedisDataException("unexpected EXEC reply: " + exec);
+        }
+        return (List<?>) exec;
+    }
+
+    /**
+     * Whether an error reply says the server cannot serve the key now but will after a failover
+     * or a resharding settles (retryable), rather than refusing the operation.
+     */
+    static boolean isUnavailable(String error) {
+        String e = String.valueOf(error);
+        return e.startsWith("CLUSTERDOWN") || e.startsWith("TRYAGAIN") || e.startsWith("LOADING") || e.startsWith("MASTERDOWN")
+                || e.startsWith("READONLY") || e.startsWith("MOVED") || e.startsWith("ASK");
     }
 
     private static boolean written(Object reply) {
@@ -376,10 +421,6 @@ public final class RedisCacheDriver implements CacheDriver {
 
     private static byte[] ttlArg(Duration ttl) {
         return bytes(Long.toString(ttl.toMillis()));
-    }
-
-    static byte[] tokenKey(String key) {
-        return bytes(key + TOKEN_SUFFIX);
     }
 
     /** A fresh version token: 64 random bits as 16 hex digits. A repeat for one key is a 1-in-2^64 chance. */
@@ -415,7 +456,7 @@ public final class RedisCacheDriver implements CacheDriver {
         return s.getBytes(StandardCharsets.UTF_8);
     }
 
-    private <T> CompletionStage<T> run(String operation, String key, Function<RedisClient, T> body) {
+    private <T> CompletionStage<T> run(String operation, String key, Supplier<T> body) {
         Operation<T> f = new Operation<>(operation, key, System.nanoTime());
         open.add(f);
         try {
@@ -429,17 +470,21 @@ public final class RedisCacheDriver implements CacheDriver {
                 operations.incrementAndGet();
                 RuntimeException failure;
                 try {
-                    T result = body.apply(client);
+                    T result = body.get();
                     lastAnswerNanos = System.nanoTime();
                     f.complete(result);
                     return;
+                } catch (CacheException e) {
+                    failure = e;
                 } catch (JedisDataException e) {
                     lastAnswerNanos = System.nanoTime();
-                    failure = new CacheException(RedisAcl.isRefusal(e.getMessage())
+                    failure = isUnavailable(e.getMessage()) ? new ConnectionException("Redis cache " + operation + " of key '" + key
+                            + "' failed: " + settings.describe() + " cannot serve it now: " + e.getMessage(), null)
+                            : new CacheException(RedisAcl.isRefusal(e.getMessage())
                             ? RedisAcl.explain(settings.endpoint, operation + " of cache key '" + key + "'", e.getMessage(), "~" + key + "*",
                                     PERMISSIONS.get(operation) + " ~" + key + "*")
                             : "Redis refused " + operation + " of cache key '" + key + "': " + e.getMessage(), null, false);
-                } catch (JedisConnectionException e) {
+                } catch (JedisConnectionException | JedisClusterOperationException e) {
                     RuntimeException t = connector.translate(e);
                     failure = t instanceof ConnectionException ? t
                             : new ConnectionException("Redis cache " + operation + " failed: " + t.getMessage(), t);
@@ -465,9 +510,7 @@ public final class RedisCacheDriver implements CacheDriver {
         details.put("server", settings.describe());
         details.put("serverVersion", serverVersion);
         details.put("poolSize", settings.cachePoolSize);
-        details.put("poolActive", client.getPool().getNumActive());
-        details.put("poolIdle", client.getPool().getNumIdle());
-        details.put("poolWaiters", client.getPool().getNumWaiters());
+        route.addHealth(details);
         details.put("queued", executor.getQueue().size());
         details.put("operations", operations.get());
         details.put("errors", errors.get());
@@ -497,17 +540,21 @@ public final class RedisCacheDriver implements CacheDriver {
             op.completeExceptionally(new ConnectionException("the Redis cache closed before " + op.name + " of key '" + op.key
                     + "' completed (a write may or may not have been applied)", null));
         }
-        client.close();
+        route.close();
     }
 
-    /** Supports Jedis's pooled {@code RedisClient} (and its supertypes), for commands the cache API does not offer. */
+    /**
+     * Supports Jedis's client on the cache's connections, for commands the cache API does not offer: a pooled
+     * {@code RedisClient} for one server, a {@code UnifiedJedis} on a Sentinel master or a Redis Cluster (and their supertypes).
+     */
     @Override
     public <T> T unwrap(Class<T> type) {
+        Object client = route.nativeClient();
         if (type.isInstance(client)) {
             return type.cast(client);
         }
         throw new IllegalArgumentException("the Redis cache offers no native object of type " + type.getName()
-                + "; supported: " + RedisClient.class.getName());
+                + "; supported: " + client.getClass().getName() + " and its supertypes");
     }
 
     @Override

@@ -24,6 +24,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +68,8 @@ final class RedisPublisher {
         final String messageId;
         final long enqueuedNanos;
         volatile long writtenNanos;
+        /** Replies still to read for it: two when it is both SPUBLISHed and PUBLISHed; reply thread only. */
+        int repliesLeft;
 
         Pending(byte[] channel, byte[] payload, String channelName, String messageId, long enqueuedNanos) {
             this.channel = channel;
@@ -83,6 +86,10 @@ final class RedisPublisher {
 
     private final RedisSettings settings;
     private final RedisConnector connector;
+    private final Supplier<RedisWire> opener;
+    private final boolean sharded;
+    private final boolean broadcast;
+    private final Runnable onLoss;
     private final String instanceName;
     private final Semaphore permits;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
@@ -112,11 +119,30 @@ final class RedisPublisher {
 
     /** Connects (throwing if Redis is unusable) and starts the writer thread and the reaper. */
     RedisPublisher(RedisSettings settings, RedisConnector connector, String instanceName, ScheduledExecutorService scheduler) {
+        this(settings, connector, connector::open, false, false, () -> { }, instanceName, scheduler);
+    }
+
+    /**
+     * A publisher whose connections {@code opener} opens (the master of one Redis Cluster shard,
+     * say), connecting at once.
+     *
+     * @param sharded publish with {@code SPUBLISH} (the channel's shard only) instead of {@code PUBLISH}
+     * @param broadcast with {@code sharded}, also {@code PUBLISH} every message (for pattern subscribers
+     *     anywhere in the cluster); a publish completes when both were answered
+     * @param onLoss run when the connection breaks or Redis answers that the slot moved (a cluster
+     *     renews its slot map then)
+     */
+    RedisPublisher(RedisSettings settings, RedisConnector connector, Supplier<RedisWire> opener, boolean sharded, boolean broadcast,
+            Runnable onLoss, String instanceName, ScheduledExecutorService scheduler) {
         this.settings = settings;
         this.connector = connector;
+        this.opener = opener;
+        this.sharded = sharded;
+        this.broadcast = sharded && broadcast;
+        this.onLoss = onLoss;
         this.instanceName = instanceName;
         this.permits = new Semaphore(settings.maxInFlight);
-        RedisWire w = connector.open();
+        RedisWire w = opener.get();
         try {
             this.serverVersion = connector.serverVersion(w);
         } catch (RuntimeException e) {
@@ -223,7 +249,7 @@ final class RedisPublisher {
                     break;
                 }
                 try {
-                    RedisWire w = connector.open();
+                    RedisWire w = opener.get();
                     if (closing) {
                         RedisConnector.closeQuietly(w);
                         break;
@@ -358,9 +384,15 @@ final class RedisPublisher {
                 return false;
             }
             p.writtenNanos = System.nanoTime();
+            p.repliesLeft = broadcast && !p.isPing() ? 2 : 1;
             inFlight.add(p);
             if (p.isPing()) {
                 pipe.ping();
+            } else if (sharded) {
+                pipe.publish(RespPipe.SPUBLISH_HEAD, p.channel, p.payload);
+                if (broadcast) {
+                    pipe.publish(RespPipe.PUBLISH_HEAD, p.channel, p.payload);
+                }
             } else {
                 pipe.publish(p.channel, p.payload);
             }
@@ -384,29 +416,49 @@ final class RedisPublisher {
                         }
                         throw e;
                     }
-                    Pending p = inFlight.poll();
+                    Pending p = inFlight.peek();
                     if (p == null) {
                         throw new JedisConnectionException("Redis sent a reply nobody asked for");
                     }
+                    if (--p.repliesLeft > 0) {
+                        // The SPUBLISH's reply of a publish also PUBLISHed: its outcome waits for the second one, unless it failed.
+                        if (!(reply instanceof Long)) {
+                            settle(p, failure(p, reply));
+                        }
+                        continue;
+                    }
+                    inFlight.poll();
                     if (p.isPing()) {
                         settle(p, "PONG".equals(reply) ? null : new JedisConnectionException("unexpected reply to PING: " + reply));
                     } else if (reply instanceof Long) {
                         settle(p, null);
                     } else {
-                        String why = reply instanceof RespPipe.ErrorReply ? ((RespPipe.ErrorReply) reply).message : String.valueOf(reply);
-                        if (RedisAcl.isRefusal(why)) {
-                            String redisChannel = settings.channelPrefix + p.channelName;
-                            why = RedisAcl.explain(settings.endpoint, "PUBLISH to Redis channel '" + redisChannel + "'", why, "&" + redisChannel,
-                                    "+publish &" + redisChannel);
-                        } else {
-                            why = "Redis refused it: " + why;
-                        }
-                        settle(p, new PublishException(p.channelName, p.messageId, why, null, false));
+                        settle(p, failure(p, reply));
                     }
                 }
             } catch (RuntimeException e) {
                 kill(e);
             }
+        }
+
+        /** The failure for an error reply to a publish. */
+        private RuntimeException failure(Pending p, Object reply) {
+            String why = reply instanceof RespPipe.ErrorReply ? ((RespPipe.ErrorReply) reply).message : String.valueOf(reply);
+            if (RedisCacheDriver.isUnavailable(why)) {
+                // MOVED, CLUSTERDOWN and the like: not applied, and a retry once the slot map settles will do.
+                onLoss.run();
+                return new ConnectionException("publish of message " + p.messageId + " to channel '" + p.channelName
+                        + "' failed: the Redis Cluster cannot take it on this node now (" + why + "); it was not published, retry", null);
+            }
+            String command = sharded ? "SPUBLISH" : "PUBLISH";
+            if (RedisAcl.isRefusal(why)) {
+                String redisChannel = settings.channelPrefix + p.channelName;
+                why = RedisAcl.explain(settings.endpoint, command + " to Redis channel '" + redisChannel + "'", why, "&" + redisChannel,
+                        (sharded ? "+spublish" + (broadcast ? " +publish" : "") : "+publish") + " &" + redisChannel);
+            } else {
+                why = "Redis refused it: " + why;
+            }
+            return new PublishException(p.channelName, p.messageId, why, null, false);
         }
 
         /**
@@ -453,6 +505,7 @@ final class RedisPublisher {
             if (first) {
                 connected = false;
                 RedisConnector.closeQuietly(wire);
+                onLoss.run();
                 if (!closing) {
                     lastError = cause.getMessage();
                     LOG.warn("Redis publisher connection to {} lost, reconnecting: {}", settings.describe(), lastError);

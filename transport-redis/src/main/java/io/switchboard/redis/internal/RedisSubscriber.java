@@ -34,6 +34,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Protocol;
@@ -76,6 +77,9 @@ final class RedisSubscriber {
     private final RedisConnector connector;
     private final ConnectionEvents events;
     private final Runnable onLoss;
+    private final Supplier<RedisWire> opener;
+    private final boolean sharded;
+    private final Runnable onMoved;
     private final Thread[] readers;
     /** The reader thread holding the read role, or null while it is free to take. */
     private final AtomicReference<Thread> roleHolder = new AtomicReference<>();
@@ -180,11 +184,28 @@ final class RedisSubscriber {
     /** Connects (throwing if Redis is unusable) and starts reading and pinging. */
     RedisSubscriber(RedisSettings settings, RedisConnector connector, ConnectionEvents events, ScheduledExecutorService scheduler,
             String instanceName, Runnable onLoss) {
+        this(settings, connector, connector::open, false, events, scheduler, instanceName, onLoss, () -> { });
+    }
+
+    /**
+     * A subscriber whose connections {@code opener} opens (the master of one Redis Cluster shard,
+     * or any cluster node for patterns), connecting at once.
+     *
+     * @param sharded exact channels with {@code SSUBSCRIBE} (one channel per command, as a shard's
+     *     channels may hash to different slots), delivered as {@code smessage}
+     * @param onMoved run when Redis drops a sharded subscription by itself ({@code sunsubscribe}
+     *     pushed unasked: the channel's slot moved to another shard)
+     */
+    RedisSubscriber(RedisSettings settings, RedisConnector connector, Supplier<RedisWire> opener, boolean sharded,
+            ConnectionEvents events, ScheduledExecutorService scheduler, String instanceName, Runnable onLoss, Runnable onMoved) {
         this.settings = settings;
         this.connector = connector;
+        this.opener = opener;
+        this.sharded = sharded;
+        this.onMoved = onMoved;
         this.events = events;
         this.onLoss = onLoss;
-        RedisWire w = connector.open();
+        RedisWire w = opener.get();
         w.setSoTimeout(RedisSettings.millis(settings.deadAfter));
         this.wire = w;
         this.readers = new Thread[] {new Thread(this::run, instanceName + "-redis-subscriber-1"),
@@ -227,7 +248,7 @@ final class RedisSubscriber {
                 RedisWire w = wire;
                 if (w != null) {
                     try {
-                        send(w, pattern ? Protocol.Command.PSUBSCRIBE : Protocol.Command.SUBSCRIBE, List.of(t));
+                        send(w, pattern ? Protocol.Command.PSUBSCRIBE : exactCommand(), List.of(t));
                         w.flushOut();
                         confirmation = t.confirmed;
                     } catch (RuntimeException e) {
@@ -270,7 +291,12 @@ final class RedisSubscriber {
             names[i] = targets.get(i).redisNameBytes;
         }
         w.sendCommand(command, names);
-        sent.add(new Sent(command == Protocol.Command.PSUBSCRIBE ? "psubscribe" : "subscribe", targets, targets.size(), false));
+        sent.add(new Sent(command.name().toLowerCase(java.util.Locale.ROOT), targets, targets.size(), false));
+    }
+
+    /** SUBSCRIBE, or SSUBSCRIBE on a cluster shard. */
+    private Protocol.Command exactCommand() {
+        return sharded ? Protocol.Command.SSUBSCRIBE : Protocol.Command.SUBSCRIBE;
     }
 
     /**
@@ -400,7 +426,7 @@ final class RedisSubscriber {
                 return;
             }
             byte[] kind = (byte[]) parts.get(0);
-            if (is(kind, "message") && parts.size() == 3) {
+            if ((is(kind, "message") || sharded && is(kind, "smessage")) && parts.size() == 3) {
                 arrived();
                 lastChannel = lastChannel.of((byte[]) parts.get(1));
                 deliverExact(lastChannel.text, (byte[]) parts.get(2));
@@ -440,16 +466,23 @@ final class RedisSubscriber {
     /** One reply to the oldest command written; completes what that command was for once all its replies came. */
     private void answered(String kind) {
         Sent done = null;
+        boolean movedAway = false;
         synchronized (lock) {
             Sent oldest = sent.peek();
             if (oldest == null || !oldest.kind.equals(kind)) {
+                if (sharded && kind.equals("sunsubscribe")) {
+                    // Redis dropped a sharded subscription by itself: its slot now belongs to another shard.
+                    movedAway = true;
+                }
                 LOG.debug("Redis sent a '{}' reply while the subscriber expected {}", kind, oldest == null ? "none" : oldest.kind);
-                return;
-            }
-            if (--oldest.replies == 0) {
+            } else if (--oldest.replies == 0) {
                 sent.poll();
                 done = oldest;
             }
+        }
+        if (movedAway) {
+            onMoved.run();
+            return;
         }
         if (done != null) {
             done.confirmations.forEach(f -> f.complete(null));
@@ -467,7 +500,7 @@ final class RedisSubscriber {
             if (oldest != null && oldest.targets.size() > 1 && wire == w) {
                 // Redis refuses a SUBSCRIBE of many names as a whole; ask one by one to establish
                 // the permitted ones and find the refused ones.
-                Protocol.Command command = oldest.kind.equals("psubscribe") ? Protocol.Command.PSUBSCRIBE : Protocol.Command.SUBSCRIBE;
+                Protocol.Command command = oldest.kind.equals("psubscribe") ? Protocol.Command.PSUBSCRIBE : exactCommand();
                 try {
                     for (Target t : oldest.targets) {
                         send(w, command, List.of(t));
@@ -632,7 +665,7 @@ final class RedisSubscriber {
             }
             RedisWire w;
             try {
-                w = connector.open();
+                w = opener.get();
                 w.setSoTimeout(RedisSettings.millis(settings.deadAfter));
             } catch (RuntimeException e) {
                 lastError = e.getMessage();
@@ -646,7 +679,7 @@ final class RedisSubscriber {
                 }
                 sent.clear();
                 try {
-                    subscribeAll(w, Protocol.Command.SUBSCRIBE, exact);
+                    subscribeAll(w, exactCommand(), exact);
                     subscribeAll(w, Protocol.Command.PSUBSCRIBE, patterns);
                     w.sendCommand(Protocol.Command.PING, RESYNC);
                     sent.add(new Sent("pong", List.of(), 1, true));
@@ -674,7 +707,7 @@ final class RedisSubscriber {
                 t.confirmed = new CompletableFuture<>();
             }
             batch.add(t);
-            if (batch.size() == NAMES_PER_COMMAND) {
+            if (batch.size() == (command == Protocol.Command.SSUBSCRIBE ? 1 : NAMES_PER_COMMAND)) {
                 send(w, command, batch);
                 batch = new ArrayList<>();
             }
@@ -787,9 +820,10 @@ final class RedisSubscriber {
                     // A refused target was never subscribed; there is nothing to unsubscribe.
                     if (w != null && !closing && !target.refused()) {
                         try {
-                            w.sendCommand(target.pattern ? Protocol.Command.PUNSUBSCRIBE : Protocol.Command.UNSUBSCRIBE,
-                                    target.redisNameBytes);
-                            sent.add(new Sent(target.pattern ? "punsubscribe" : "unsubscribe", List.of(), 1, false));
+                            Protocol.Command command = target.pattern ? Protocol.Command.PUNSUBSCRIBE
+                                    : sharded ? Protocol.Command.SUNSUBSCRIBE : Protocol.Command.UNSUBSCRIBE;
+                            w.sendCommand(command, target.redisNameBytes);
+                            sent.add(new Sent(command.name().toLowerCase(java.util.Locale.ROOT), List.of(), 1, false));
                             w.flushOut();
                         } catch (RuntimeException e) {
                             // A broken connection loses the subscription anyway; reconnection skips removed targets.

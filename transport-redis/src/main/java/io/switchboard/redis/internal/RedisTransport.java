@@ -20,24 +20,30 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class RedisTransport implements Transport {
     private final RedisSettings settings;
+    private final RedisConnector connector;
     private final RedisPublisher publisher;
     private final RedisSubscriber subscriber;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private RedisTransport(RedisSettings settings, RedisPublisher publisher, RedisSubscriber subscriber) {
+    private RedisTransport(RedisSettings settings, RedisConnector connector, RedisPublisher publisher, RedisSubscriber subscriber) {
         this.settings = settings;
+        this.connector = connector;
         this.publisher = publisher;
         this.subscriber = subscriber;
     }
 
     /**
-     * Connects both connections, blocking at most about the connect and command timeouts.
+     * Connects both connections, blocking at most about the connect and command timeouts; for a
+     * {@code redis-cluster://} URI, the {@link RedisClusterTransport} instead.
      *
      * @throws io.switchboard.ConfigurationException for bad settings or refused credentials
      * @throws io.switchboard.ConnectionException if Redis cannot be reached or does not answer as Redis
      */
-    public static RedisTransport create(ProviderContext context) {
+    public static Transport create(ProviderContext context) {
         RedisSettings settings = RedisSettings.from(context);
+        if (settings.endpoint.topology() == io.switchboard.redis.common.RedisEndpoint.Topology.CLUSTER) {
+            return RedisClusterTransport.create(context);
+        }
         RedisConnector connector = new RedisConnector(settings.endpoint);
         RedisPublisher publisher = new RedisPublisher(settings, connector, context.instanceName(), context.scheduler());
         RedisSubscriber subscriber;
@@ -49,7 +55,7 @@ public final class RedisTransport implements Transport {
             throw e;
         }
         context.events().connected();
-        return new RedisTransport(settings, publisher, subscriber);
+        return new RedisTransport(settings, connector, publisher, subscriber);
     }
 
     @Override
@@ -71,6 +77,9 @@ public final class RedisTransport implements Transport {
     public Health health() {
         Map<String, Object> details = new LinkedHashMap<>();
         details.put("server", settings.describe());
+        if (connector.lastMaster() != null) {
+            details.put("master", connector.lastMaster().toString());
+        }
         details.put("serverVersion", publisher.serverVersion());
         details.put("envelope", settings.envelope);
         if (!settings.channelPrefix.isEmpty()) {

@@ -20,7 +20,9 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
  * read, decides when a silent server is given up on.
  */
 final class RespPipe {
-    private static final byte[] PUBLISH_HEAD = "*3\r\n$7\r\nPUBLISH\r\n$".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] PUBLISH_HEAD = "*3\r\n$7\r\nPUBLISH\r\n$".getBytes(StandardCharsets.US_ASCII);
+    /** Redis 7's sharded publish: the message goes to the subscribers of the channel's shard only. */
+    static final byte[] SPUBLISH_HEAD = "*3\r\n$8\r\nSPUBLISH\r\n$".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] PING = "*1\r\n$4\r\nPING\r\n".getBytes(StandardCharsets.US_ASCII);
     private static final int BUFFER = 64 * 1024;
 
@@ -56,8 +58,13 @@ final class RespPipe {
     }
 
     void publish(byte[] channel, byte[] payload) {
-        room(PUBLISH_HEAD.length + 24 + channel.length + 16);
-        put(PUBLISH_HEAD);
+        publish(PUBLISH_HEAD, channel, payload);
+    }
+
+    /** Writes (buffered) one publish command: {@link #PUBLISH_HEAD} or {@link #SPUBLISH_HEAD}. */
+    void publish(byte[] head, byte[] channel, byte[] payload) {
+        room(head.length + 24 + channel.length + 16);
+        put(head);
         number(channel.length);
         crlf();
         put(channel);

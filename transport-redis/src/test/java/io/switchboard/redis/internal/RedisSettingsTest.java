@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.switchboard.ConfigurationException;
 import io.switchboard.redis.RedisConfigKeys;
@@ -76,5 +77,42 @@ class RedisSettingsTest {
             ConfigurationException e = assertThrows(ConfigurationException.class, () -> settings(uri), uri);
             assertFalse(e.getMessage().contains("Sec9Ret") || e.getMessage().contains("Sec%9Ret"), e.getMessage());
         }
+    }
+
+    @Test
+    void readsASentinelUriWithSentinelsMasterNameAndDatabase() {
+        RedisSettings s = settings("redis-sentinel://app:s3cr@t@10.0.0.1:26380,sentinel-b,[::1]:26390/orders/2");
+        assertEquals(io.switchboard.redis.common.RedisEndpoint.Topology.SENTINEL, s.endpoint.topology());
+        assertEquals(java.util.List.of(new redis.clients.jedis.HostAndPort("10.0.0.1", 26380),
+                new redis.clients.jedis.HostAndPort("sentinel-b", 26379), new redis.clients.jedis.HostAndPort("::1", 26390)),
+                s.endpoint.addresses());
+        assertEquals("orders", s.endpoint.masterName());
+        assertEquals(2, s.endpoint.database());
+        assertEquals("s3cr@t", s.clientConfig().getPassword());
+        assertNull(s.endpoint.sentinelClientConfig().getPassword(), "sentinels are asked without the master's password");
+        assertEquals("redis-sentinel://app@10.0.0.1:26380,sentinel-b:26379,::1:26390/orders/2", s.describe());
+        assertFalse(s.toString().contains("s3cr"), s.toString());
+    }
+
+    @Test
+    void readsAClusterUriWithSeedNodes() {
+        RedisSettings s = settings("rediss-cluster://:pw@node-1:7000,node-2");
+        assertEquals(io.switchboard.redis.common.RedisEndpoint.Topology.CLUSTER, s.endpoint.topology());
+        assertEquals(java.util.List.of(new redis.clients.jedis.HostAndPort("node-1", 7000),
+                new redis.clients.jedis.HostAndPort("node-2", 6379)), s.endpoint.addresses());
+        assertEquals(true, s.endpoint.tls());
+        assertEquals("rediss-cluster://node-1:7000,node-2:6379", s.describe());
+    }
+
+    @Test
+    void refusesASentinelUriWithoutMasterNameAndAClusterUriWithADatabaseNamingTheKey() {
+        ConfigurationException noMaster = assertThrows(ConfigurationException.class, () -> settings("redis-sentinel://s1:26379,s2:26379"));
+        assertTrue(noMaster.getMessage().contains("switchboard.redis.uri is redis-sentinel:// but names no master"), noMaster.getMessage());
+        ConfigurationException db = assertThrows(ConfigurationException.class, () -> settings("redis-cluster://n1:7000/3"));
+        assertTrue(db.getMessage().contains("switchboard.redis.uri has path '/3', but a Redis Cluster has only database 0"), db.getMessage());
+        ConfigurationException empty = assertThrows(ConfigurationException.class, () -> settings("redis-cluster://n1:7000,,n2:7001"));
+        assertTrue(empty.getMessage().contains("switchboard.redis.uri has an empty cluster seed node address"), empty.getMessage());
+        ConfigurationException scheme = assertThrows(ConfigurationException.class, () -> settings("redis-shard://n1:7000"));
+        assertTrue(scheme.getMessage().contains("got scheme 'redis-shard'"), scheme.getMessage());
     }
 }

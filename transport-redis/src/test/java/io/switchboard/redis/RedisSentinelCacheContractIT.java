@@ -1,0 +1,25 @@
+package io.switchboard.redis;
+
+import io.switchboard.tck.CacheContract;
+import io.switchboard.tck.Faults;
+import java.util.Map;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The whole cache contract through redis-sentinel:// on a private Sentinel set-up, the fault rules
+ * included: restartServer() is a failover (the master killed with SIGKILL, the replica promoted).
+ */
+class RedisSentinelCacheContractIT extends CacheContract {
+    @RegisterExtension
+    static final RedisSentinelKit SENTINEL = new RedisSentinelKit();
+
+    @Override
+    protected Map<String, Object> properties() {
+        return SENTINEL.cache();
+    }
+
+    @Override
+    protected Faults faults() {
+        return SENTINEL.faults();
+    }
+}
