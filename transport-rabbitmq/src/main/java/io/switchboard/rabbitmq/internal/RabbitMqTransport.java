@@ -1,6 +1,7 @@
 package io.switchboard.rabbitmq.internal;
 
 import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Address;
 import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
@@ -21,6 +22,8 @@ import io.switchboard.spi.TransportSubscription;
 import java.io.IOException;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -34,6 +37,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -75,6 +79,8 @@ public final class RabbitMqTransport implements Transport {
     /** Suffixes of the two connections' names. */
     static final String PUB = "-pub";
     static final String SUB = "-sub";
+    /** How many subscriptions are re-established at once after a reconnect. */
+    static final int RECOVERY_PARALLELISM = 8;
 
     final RabbitMqSettings settings;
     final Topology topology;
@@ -109,6 +115,8 @@ public final class RabbitMqTransport implements Transport {
     private volatile Connection pub;
     /** The consuming connection, or {@code null} while it is down. */
     private volatile Connection sub;
+    /** The channels of the consuming connection, shared out among subscriptions; replaced with it. */
+    private volatile RabbitMqConsumerChannels consumerChannels;
     private volatile boolean recovering;
     private volatile boolean closing;
     private volatile String lastError;
@@ -244,7 +252,13 @@ public final class RabbitMqTransport implements Transport {
     /** Opens a connection, translating refusals that retrying cannot fix into ConfigurationException. */
     private Connection newConnection(String role) throws IOException, TimeoutException {
         try {
-            return factory.newConnection(settings.addresses, connectionName + role);
+            List<Address> order = settings.addresses;
+            if (settings.shuffleAddresses && order.size() > 1) {
+                // amqp-client without its own recovery tries a list in order: spread by shuffling.
+                order = new ArrayList<>(order);
+                Collections.shuffle(order, ThreadLocalRandom.current());
+            }
+            return factory.newConnection(order, connectionName + role);
         } catch (PossibleAuthenticationFailureException e) {
             throw new ConfigurationException("RabbitMQ at " + settings.describe() + " refused the login of user '" + settings.username
                     + "' (wrong user name or password, or a user such as guest that may only connect from localhost); "
@@ -292,7 +306,9 @@ public final class RabbitMqTransport implements Transport {
     }
 
     private void installConsuming(Connection conn) {
+        RabbitMqConsumerChannels pool = new RabbitMqConsumerChannels(this, conn, settings.dedicatedChannels, settings.consumersPerChannel);
         synchronized (connectionLock) {
+            consumerChannels = pool;
             sub = conn;
         }
         cancelsUnanswered = false;
@@ -304,6 +320,11 @@ public final class RabbitMqTransport implements Transport {
         if (!conn.isOpen()) {
             onConnectionShutdown(conn, conn.getCloseReason());
         }
+    }
+
+    /** The node address a connection went to, as host:port. */
+    private static String peer(Connection conn) {
+        return conn.getAddress().getHostAddress() + ":" + conn.getPort();
     }
 
     private static String name(Connection conn) {
@@ -372,21 +393,10 @@ public final class RabbitMqTransport implements Transport {
                 continue;
             }
             Connection conn = sub;
+            RabbitMqConsumerChannels pool = consumerChannels;
             boolean allEstablished = true;
             if (consumingReplaced) {
-                for (RabbitMqSubscription s : subscriptions) {
-                    try {
-                        s.establish(conn);
-                    } catch (IOException | RuntimeException e) {
-                        if (!conn.isOpen()) {
-                            allEstablished = false;
-                            break;
-                        }
-                        LOG.error("could not re-establish subscription {} after reconnecting: {}; trying again every {}",
-                                s, describe(e), settings.recoveryInterval, e);
-                        reestablishLater(s);
-                    }
-                }
+                allEstablished = reestablishAll(pool);
             }
             synchronized (connectionLock) {
                 if (!allEstablished || !isOpen(pub) || !isOpen(sub)) {
@@ -401,6 +411,46 @@ public final class RabbitMqTransport implements Transport {
             events.recovered(gap);
             return;
         }
+    }
+
+    /**
+     * Re-establishes every subscription on a new consuming connection, up to
+     * {@link #RECOVERY_PARALLELISM} at once: each needs a few round trips, and the broker serves
+     * channels in parallel, so thousands of subscriptions come back in a fraction of the time one
+     * after another would take. Returns false if the connection was lost meanwhile.
+     */
+    private boolean reestablishAll(RabbitMqConsumerChannels pool) {
+        List<RabbitMqSubscription> all = new ArrayList<>(subscriptions);
+        if (all.isEmpty()) {
+            return true;
+        }
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        Runnable worker = () -> {
+            for (int i = next.getAndIncrement(); i < all.size() && pool.connection().isOpen() && !closing; i = next.getAndIncrement()) {
+                RabbitMqSubscription s = all.get(i);
+                try {
+                    s.establish(pool);
+                } catch (IOException | RuntimeException e) {
+                    if (pool.connection().isOpen()) {
+                        LOG.error("could not re-establish subscription {} after reconnecting: {}; trying again every {}",
+                                s, describe(e), settings.recoveryInterval, e);
+                        reestablishLater(s);
+                    }
+                }
+            }
+        };
+        int helpers = Math.min(RECOVERY_PARALLELISM, all.size()) - 1;
+        List<CompletableFuture<Void>> running = new ArrayList<>(helpers);
+        for (int i = 0; i < helpers; i++) {
+            running.add(CompletableFuture.runAsync(worker, deliveryThreads));
+        }
+        worker.run();
+        for (CompletableFuture<Void> f : running) {
+            // Each establish is bounded by its round trips' RPC timeout, and workers stop taking
+            // more once the connection is gone: this join is bounded too.
+            f.join();
+        }
+        return pool.connection().isOpen();
     }
 
     private static boolean isOpen(Connection c) {
@@ -441,11 +491,12 @@ public final class RabbitMqTransport implements Transport {
         try {
             context.scheduler().schedule(() -> recoveryThread.execute(() -> {
                 Connection c = sub;
-                if (closing || !isOpen(c)) {
+                RabbitMqConsumerChannels pool = consumerChannels;
+                if (closing || !isOpen(c) || pool.connection() != c) {
                     return;
                 }
                 try {
-                    s.establish(c);
+                    s.establish(pool);
                 } catch (IOException | RuntimeException e) {
                     LOG.warn("could not re-establish subscription {}: {}; trying again", s, describe(e));
                     reestablishLater(s);
@@ -580,6 +631,10 @@ public final class RabbitMqTransport implements Transport {
                 args.put("x-expires", expires);
                 args.put("x-dead-letter-exchange", "");
                 args.put("x-dead-letter-routing-key", subscriptionQueue);
+                if (durable && settings.quorum) {
+                    // A classic queue lives on one node: a retry parked there would be lost with it.
+                    args.put("x-queue-type", "quorum");
+                }
                 long now = System.nanoTime();
                 admin.queueDeclare(name, durable, false, false, args);
                 declaredRetryQueues.put(name, now);
@@ -600,13 +655,18 @@ public final class RabbitMqTransport implements Transport {
         int prefetch = settings.prefetch != null ? settings.prefetch : Math.min(65535, request.maxUnacknowledged());
         RabbitMqSubscription s = new RabbitMqSubscription(this, request, listener, prefetch);
         subscriptions.add(s);
-        Connection c = sub;
+        Connection c;
+        RabbitMqConsumerChannels pool;
+        synchronized (connectionLock) {
+            c = sub;
+            pool = consumerChannels;
+        }
         if (!isOpen(c)) {
             LOG.info("subscription {} registered while RabbitMQ is unreachable; it starts when the connection is back", s);
             return s;
         }
         try {
-            s.establish(c);
+            s.establish(pool);
         } catch (IOException | RuntimeException e) {
             if (!c.isOpen() || recovering) {
                 LOG.info("subscription {} will start when the connection to RabbitMQ is back: {}", s, describe(e));
@@ -624,6 +684,9 @@ public final class RabbitMqTransport implements Transport {
                                             + "delete it or set switchboard.rabbitmq.queue-type to match)"
                                     : " (the user lacks configure/read/write permission on these names)"), e);
                 }
+            }
+            if (e instanceof ConfigurationException) {
+                throw (ConfigurationException) e;
             }
             throw e instanceof ConnectionException ? (ConnectionException) e
                     : new ConnectionException("could not start subscription " + s + ": " + describe(e), e);
@@ -654,8 +717,14 @@ public final class RabbitMqTransport implements Transport {
         String queue = topology.subscriptionQueue(name);
         List<RabbitMqSubscription> local = subscriptions.stream().filter(s -> name.equals(s.request.durableName())).collect(Collectors.toList());
         Channel ch = null;
+        RabbitMqConsumerChannels pool = null;
         try {
-            ch = consumingConnectionOrThrow().createChannel();
+            Connection c = consumingConnectionOrThrow();
+            pool = consumerChannels;
+            if (pool.connection() != c) {
+                throw new ConnectionException(notConnected(), null);
+            }
+            ch = pool.borrowAdmin("deleteDurable('" + name + "')");
             int consumers;
             try {
                 consumers = ch.queueDeclarePassive(queue).getConsumerCount();
@@ -687,12 +756,8 @@ public final class RabbitMqTransport implements Transport {
         } catch (IOException | ShutdownSignalException e) {
             throw new ConnectionException("could not delete durable subscription '" + name + "' (queue " + queue + "): " + describe(e), e);
         } finally {
-            if (ch != null && ch.isOpen()) {
-                try {
-                    ch.close();
-                } catch (IOException | TimeoutException | ShutdownSignalException e) {
-                    LOG.debug("closing a channel: {}", e.toString());
-                }
+            if (ch != null) {
+                pool.giveBack(ch);
             }
         }
     }
@@ -732,8 +797,8 @@ public final class RabbitMqTransport implements Transport {
         boolean up = isOpen(p) && isOpen(c);
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("connected", up);
-        d.put("publishingConnection", connectionName + PUB + (isOpen(p) ? " (open)" : " (down)"));
-        d.put("consumingConnection", connectionName + SUB + (isOpen(c) ? " (open)" : " (down)"));
+        d.put("publishingConnection", connectionName + PUB + (isOpen(p) ? " (open, " + peer(p) + ")" : " (down)"));
+        d.put("consumingConnection", connectionName + SUB + (isOpen(c) ? " (open, " + peer(c) + ")" : " (down)"));
         d.put("addresses", settings.addressList());
         d.put("virtualHost", settings.virtualHost);
         Connection any = isOpen(c) ? c : p;
@@ -742,6 +807,10 @@ public final class RabbitMqTransport implements Transport {
             d.put("serverVersion", version == null ? "unknown" : version.toString());
         }
         d.put("subscriptions", subscriptions.size());
+        RabbitMqConsumerChannels pool = consumerChannels;
+        if (isOpen(c) && pool != null && pool.connection() == c) {
+            d.putAll(pool.describe());
+        }
         d.put("published", publisher.published.get());
         d.put("confirmed", publisher.confirmed.get());
         d.put("nacked", publisher.nacked.get());
@@ -786,6 +855,9 @@ public final class RabbitMqTransport implements Transport {
         // any still waiting, or the broker would redeliver messages whose handlers succeeded.
         // Only the acks: closing the connection closes their channels without a round trip each.
         for (RabbitMqSubscription.Link l : closingLinks) {
+            l.flushFinalAcks();
+        }
+        for (RabbitMqSubscription.Link l : cancelling) {
             l.flushFinalAcks();
         }
         recoveryThread.shutdownNow();
