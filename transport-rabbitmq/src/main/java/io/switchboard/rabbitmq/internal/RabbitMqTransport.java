@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * them). No method holds a lock while it waits for the broker, and none waits unboundedly:
  * {@link #publish} never waits for the broker (only, at most {@code confirm-timeout}, for room in
  * the confirm window); {@link #close} is bounded by its timeout; {@link #subscribe} and
- * {@link #deleteDurable} wait for a few round trips, each bounded by the RPC timeout; a
+ * {@link #deleteDurable} wait for a few round trips, each bounded by the RPC timeout (on quorum queues, plus up to 2 s twice for cancels to be counted); a
  * subscription's close waits at most {@link #CANCEL_WAIT_MILLIS} for its cancel.
  *
  * <p>Two connections, as RabbitMQ advises: one publishes ({@code <name>-pub}), one consumes and
@@ -81,6 +81,8 @@ public final class RabbitMqTransport implements Transport {
     static final String SUB = "-sub";
     /** How many subscriptions are re-established at once after a reconnect. */
     static final int RECOVERY_PARALLELISM = 8;
+    /** How long deleteDurable waits for a quorum queue's consumer count to take in cancels already answered. */
+    static final long QUORUM_CONSUMER_SETTLE_MILLIS = 2000;
 
     final RabbitMqSettings settings;
     final Topology topology;
@@ -631,10 +633,6 @@ public final class RabbitMqTransport implements Transport {
                 args.put("x-expires", expires);
                 args.put("x-dead-letter-exchange", "");
                 args.put("x-dead-letter-routing-key", subscriptionQueue);
-                if (durable && settings.quorum) {
-                    // A classic queue lives on one node: a retry parked there would be lost with it.
-                    args.put("x-queue-type", "quorum");
-                }
                 long now = System.nanoTime();
                 admin.queueDeclare(name, durable, false, false, args);
                 declaredRetryQueues.put(name, now);
@@ -706,7 +704,9 @@ public final class RabbitMqTransport implements Transport {
      * other instances consume it. Deleting a queue under an open subscription only makes it
      * declare the queue again when the broker cancels its consumer, and that queue then collects
      * messages nobody reads once the subscription closes: so the local ones end first, and for
-     * the others the broker's {@code if-unused} makes the check and the delete one step.
+     * the others the broker's {@code if-unused} makes the check and the delete one step (quorum
+     * queues have no {@code if-unused}: for them a second check comes just before the delete, and
+     * each check waits up to {@link #QUORUM_CONSUMER_SETTLE_MILLIS} for cancels to be counted).
      *
      * @throws IllegalStateException if other instances consume the queue (nothing is ended then,
      *     unless one subscribed between the check and the delete)
@@ -736,6 +736,9 @@ public final class RabbitMqTransport implements Transport {
                 throw e;
             }
             long ours = local.stream().filter(RabbitMqSubscription::isConsuming).count();
+            if (consumers > ours && settings.quorum) {
+                consumers = settledConsumerCount(ch, queue, ours, consumers);
+            }
             if (consumers > ours) {
                 throw inUse(name, queue, consumers - ours, null);
             }
@@ -745,7 +748,18 @@ public final class RabbitMqTransport implements Transport {
             }
             awaitCancels(queue);
             try {
-                ch.queueDelete(queue, true, false);
+                if (settings.quorum) {
+                    // Quorum queues refuse if-unused (540 NOT_IMPLEMENTED, which closes the whole
+                    // connection): check the consumers once more, then delete. A consumer that
+                    // subscribes elsewhere between the two loses its queue (the broker cancels it).
+                    int left = settledConsumerCount(ch, queue, 0, ch.queueDeclarePassive(queue).getConsumerCount());
+                    if (left > 0) {
+                        throw inUse(name, queue, left, null);
+                    }
+                    ch.queueDelete(queue, false, false);
+                } else {
+                    ch.queueDelete(queue, true, false);
+                }
             } catch (IOException e) {
                 if (replyCode(e) == AMQP.PRECONDITION_FAILED) {
                     throw inUse(name, queue, 1, e);
@@ -760,6 +774,25 @@ public final class RabbitMqTransport implements Transport {
                 pool.giveBack(ch);
             }
         }
+    }
+
+    /**
+     * A quorum queue counts a cancelled consumer until its Raft log has applied the cancel, a
+     * little after the broker answered it: asks again, every 50 ms for at most
+     * {@link #QUORUM_CONSUMER_SETTLE_MILLIS}, until the count is down to {@code expected}.
+     */
+    private static int settledConsumerCount(Channel ch, String queue, long expected, int count) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(QUORUM_CONSUMER_SETTLE_MILLIS);
+        while (count > expected && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            count = ch.queueDeclarePassive(queue).getConsumerCount();
+        }
+        return count;
     }
 
     private static IllegalStateException inUse(String name, String queue, long elsewhere, Exception cause) {
