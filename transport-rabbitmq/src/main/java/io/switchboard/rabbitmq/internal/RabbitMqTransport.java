@@ -400,8 +400,15 @@ public final class RabbitMqTransport implements Transport {
             if (consumingReplaced) {
                 allEstablished = reestablishAll(pool);
             }
+            // A broker closing several connections (close_all_connections, a node shutting down)
+            // closes them one after another, seconds apart when one carries thousands of
+            // consumers: a round trip on each shows whether the one not replaced is going too,
+            // before RECOVERED tells the application that everything works again.
+            if (!allEstablished || !answers(pub) || !answers(sub)) {
+                continue;
+            }
             synchronized (connectionLock) {
-                if (!allEstablished || !isOpen(pub) || !isOpen(sub)) {
+                if (!isOpen(pub) || !isOpen(sub)) {
                     continue;
                 }
                 recovering = false;
@@ -453,6 +460,22 @@ public final class RabbitMqTransport implements Transport {
             f.join();
         }
         return pool.connection().isOpen();
+    }
+
+    /** Whether the connection is open and answers a round trip (a channel opened and closed), within the RPC timeout. */
+    private static boolean answers(Connection c) {
+        if (!isOpen(c)) {
+            return false;
+        }
+        try {
+            Channel ch = c.createChannel();
+            if (ch != null) {
+                ch.close();
+            }
+            return c.isOpen();
+        } catch (IOException | TimeoutException | RuntimeException e) {
+            return false;
+        }
     }
 
     private static boolean isOpen(Connection c) {
