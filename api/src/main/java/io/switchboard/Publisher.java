@@ -43,6 +43,62 @@ public interface Publisher {
      */
     void publishAndWait(String channel, Message message, Duration timeout);
 
+    /**
+     * Sends a request and returns its reply. The message is published to {@code channel} with
+     * headers {@value #REPLY_TO_HEADER} (this instance's reply address) and
+     * {@value #CORRELATION_ID_HEADER} (a new id) added; a handler answers with
+     * {@link Delivery#reply(Message)}. The first reply completes the stage; later ones, and
+     * replies after the timeout, are dropped and counted in {@link Switchboard#health()}
+     * ({@code requests}). The first request subscribes this instance's reply inbox (a
+     * per-instance channel {@code switchboard.reply.<hex>}, or what the transport uses instead,
+     * see {@code docs/semantics.md}), so it may block for that subscription as
+     * {@link Subscriber#subscribe} does. Never blocks for the reply. The stage completes on a
+     * Switchboard thread, never on the transport's I/O thread.
+     *
+     * <p>The stage fails with {@link RequestTimeoutException} when no reply came within
+     * {@code timeout}, with what {@link #publish(String, Message)} fails with when the request
+     * could not be published, and with {@link SwitchboardException} when this Switchboard closes
+     * first (at once, not at the timeout). Several requests may be in flight at once, from any
+     * number of threads.
+     *
+     * @param channel an exact channel name
+     * @param message the request; headers {@value #REPLY_TO_HEADER} and
+     *     {@value #CORRELATION_ID_HEADER} are replaced
+     * @param timeout how long to wait for the reply; positive
+     * @return a stage completing with the reply message
+     * @throws NullPointerException if an argument is {@code null}
+     * @throws IllegalArgumentException if the channel name is invalid or is a pattern, or the
+     *     timeout is not positive
+     * @throws PayloadTooLargeException if the message with the two headers is over
+     *     {@code switchboard.message.max-size}
+     * @throws ConnectionException if the reply inbox cannot be subscribed
+     * @throws IllegalStateException if the {@link Switchboard} is closing or closed
+     */
+    CompletionStage<Message> request(String channel, Message message, Duration timeout);
+
+    /**
+     * Sends a request and waits for its reply, at most {@code timeout} (plus the time the first
+     * request of this instance takes to subscribe its reply inbox).
+     *
+     * @return the reply message
+     * @throws RequestTimeoutException if no reply came within {@code timeout}; the message names
+     *     the channel and the timeout
+     * @throws PublishException if the request could not be published
+     * @throws ConnectionException as {@link #publish(String, Message)} fails
+     * @throws SwitchboardException if this Switchboard closed while waiting, or the wait was
+     *     interrupted (the interrupt flag is kept)
+     * @throws IllegalArgumentException as for {@link #request(String, Message, Duration)}
+     * @throws PayloadTooLargeException as for {@link #request(String, Message, Duration)}
+     * @throws IllegalStateException as for {@link #request(String, Message, Duration)}
+     */
+    Message requestAndWait(String channel, Message message, Duration timeout);
+
+    /** Header naming where a request's reply goes: a reply address of the requesting instance. */
+    String REPLY_TO_HEADER = "sb-reply-to";
+
+    /** Header carrying a request's correlation id, copied onto its reply. */
+    String CORRELATION_ID_HEADER = "sb-correlation-id";
+
     /** Publishes a UTF-8 text message; shorthand for {@code publish(channel, Message.ofText(text))}. */
     default CompletionStage<Void> publishText(String channel, String text) {
         return publish(channel, Message.ofText(text));

@@ -56,6 +56,47 @@ final class DefaultPublisher implements Publisher {
     }
 
     @Override
+    public CompletionStage<Message> request(String channel, Message message, Duration timeout) {
+        return runtime.requests().request(this, channel, message, timeout);
+    }
+
+    @Override
+    public Message requestAndWait(String channel, Message message, Duration timeout) {
+        return runtime.requests().requestAndWait(this, channel, message, timeout);
+    }
+
+    /**
+     * Publishes a handler's reply through the interceptors to the transport's reply path; the
+     * reply's channel is the address.
+     */
+    CompletionStage<Void> publishReply(String address, Message reply, Message request) {
+        runtime.ensureOpenForPublish();
+        long size = reply.size();
+        if (size > maxSize) {
+            throw new PayloadTooLargeException("reply " + reply.id() + " to request " + request.id() + " (reply address '" + address + "')",
+                    size, maxSize, CoreKeys.MESSAGE_MAX_SIZE.name());
+        }
+        Function<Message, CompletionStage<Void>> sendReply = m -> {
+            long s = m.size();
+            if (s > maxSize) {
+                throw new PayloadTooLargeException("reply " + m.id() + " to request " + request.id() + " with the headers interceptors added",
+                        s, maxSize, CoreKeys.MESSAGE_MAX_SIZE.name());
+            }
+            try {
+                return runtime.transport().publishReply(address, m);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("cannot reply to message " + request.id() + " from channel '" + request.channel()
+                        + "': its reply address (header " + REPLY_TO_HEADER + ") is not one transport '" + runtime.transportName()
+                        + "' can reply to: " + e.getMessage(), e);
+            }
+        };
+        if (interception.none()) {
+            return sendReply.apply(reply);
+        }
+        return interception.publish(address, reply, sendReply);
+    }
+
+    @Override
     public void publishAndWait(String channel, Message message, Duration timeout) {
         Objects.requireNonNull(timeout, "timeout");
         CompletionStage<Void> stage = publish(channel, message);

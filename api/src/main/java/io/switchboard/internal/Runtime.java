@@ -72,6 +72,7 @@ public final class Runtime {
     private CacheProvider cacheProvider;
     private final DefaultPublisher publisher;
     private final DefaultSubscriber subscriber;
+    private final Requests requests;
     private final Map<String, DefaultSharedCache> caches = new ConcurrentHashMap<>();
     private volatile String noCacheReason;
     private final List<Map.Entry<String, Supplier<Health>>> healthComponents =
@@ -94,6 +95,7 @@ public final class Runtime {
         this.handlerPool = Executors.newCachedThreadPool(threads(instanceName + "-handler"));
         this.publisher = new DefaultPublisher(this);
         this.subscriber = new DefaultSubscriber(this);
+        this.requests = new Requests(this);
     }
 
     /**
@@ -378,6 +380,10 @@ public final class Runtime {
         return interception;
     }
 
+    Requests requests() {
+        return requests;
+    }
+
     /** Tells the interceptors of a near cache just opened on this Switchboard. */
     public void nearCacheOpened(NearCache<?> near) {
         if (!interception.none()) {
@@ -476,6 +482,10 @@ public final class Runtime {
             components.put("cache", closed ? Health.of(Health.Status.DOWN, Map.of("closed", true)) : safeHealth(c::health));
         }
         components.put("subscriptions", subscriber.health());
+        Health r = requests.health();
+        if (r != null) {
+            components.put("requests", r);
+        }
         for (Map.Entry<String, Supplier<Health>> extra : healthComponents) {
             Health h = extra.getValue().get();
             if (h == null) {
@@ -511,6 +521,8 @@ public final class Runtime {
         Duration total = timeout != null ? timeout : config.get(CoreKeys.CLOSE_TIMEOUT);
         long deadline = System.nanoTime() + total.toNanos();
         try {
+            // First, so that handlers waiting for a reply are not what holds up their drain.
+            requests.close();
             subscriber.closeAll(deadline);
             Transport t = transport;
             if (t != null) {

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Queue;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
@@ -251,6 +252,9 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
                 } else {
                     interception.handle(delivery, handler);
                 }
+                if (atLeastOnce) {
+                    delivery.awaitReply();
+                }
                 succeeded.incrementAndGet();
                 settle(d::ack, "acknowledge");
                 return;
@@ -482,13 +486,43 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         private final Message message;
         private final int attempt;
         private final boolean redelivered;
-        private final Subscription subscription;
+        private final SubscriptionImpl subscription;
+        /** The stages of replies sent while the handler ran, awaited before the ack on at-least-once transports. */
+        private final java.util.List<CompletionStage<Void>> replies = new java.util.concurrent.CopyOnWriteArrayList<>();
 
-        DeliveryImpl(Message message, int attempt, boolean redelivered, Subscription subscription) {
+        DeliveryImpl(Message message, int attempt, boolean redelivered, SubscriptionImpl subscription) {
             this.message = message;
             this.attempt = attempt;
             this.redelivered = redelivered;
             this.subscription = subscription;
+        }
+
+        @Override
+        public CompletionStage<Void> reply(Message reply) {
+            Runtime rt = subscription.owner.runtime();
+            CompletionStage<Void> stage = rt.requests().reply((DefaultPublisher) rt.publisher(), message, reply);
+            replies.add(stage);
+            return stage;
+        }
+
+        /**
+         * Waits for the replies the handler sent, so that the request is acknowledged only once
+         * they are accepted; a failed one fails the handling. Bounded by the transport's publish
+         * timeout, and at most by {@code switchboard.close.timeout}.
+         */
+        void awaitReply() throws Exception {
+            if (replies.isEmpty()) {
+                return;
+            }
+            long bound = subscription.owner.runtime().config().get(CoreKeys.CLOSE_TIMEOUT).toNanos();
+            long deadline = System.nanoTime() + bound;
+            for (CompletionStage<Void> s : replies) {
+                try {
+                    s.toCompletableFuture().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.ExecutionException e) {
+                    throw e.getCause() instanceof Exception ? (Exception) e.getCause() : e;
+                }
+            }
         }
 
         @Override

@@ -50,6 +50,47 @@ public interface Transport {
      */
     boolean deleteDurable(String name);
 
+    /**
+     * The address that requests carry in their {@code sb-reply-to} header for replies to reach
+     * the inbox {@link #subscribeReplies} opens; default: the inbox channel itself. A transport
+     * on which a per-instance channel would leave something behind on the server (a durable
+     * exchange, say) should return an address of its own and override the two methods below.
+     *
+     * @param inbox the instance's inbox channel, {@code switchboard.reply.<hex>}
+     */
+    default String replyAddress(String inbox) {
+        return inbox;
+    }
+
+    /**
+     * Subscribes this instance's reply inbox: the facade calls it once, at the first request.
+     * Default: {@link #subscribe} to the inbox channel. An override must deliver what
+     * {@link #publishReply} sends to {@link #replyAddress} and must leave nothing behind on the
+     * server once the instance is gone; it should re-establish itself after a reconnect, as
+     * {@link #subscribe} does.
+     *
+     * @param request a transient subscription to the inbox channel, {@code switchboard.reply.<hex>}
+     * @param listener the facade's, which acknowledges every delivery at once
+     * @throws io.switchboard.ConnectionException if the inbox cannot be established
+     */
+    default TransportSubscription subscribeReplies(SubscriptionRequest request, DeliveryListener listener) {
+        return subscribe(request, listener);
+    }
+
+    /**
+     * Publishes a reply to an address taken from a request's {@code sb-reply-to} header, as
+     * {@link #publish} does. Default: {@link #publish} to the address as a channel.
+     *
+     * @param address the address, as the request carried it; not validated by the facade
+     * @param reply the reply, its channel set to {@code address}
+     * @throws IllegalArgumentException if the address is not one this transport replies to,
+     *     naming it (the default refuses anything but a valid exact channel)
+     */
+    default CompletionStage<Void> publishReply(String address, Message reply) {
+        Channels.requireChannel(address);
+        return publish(address, reply);
+    }
+
     /** The current health: connection state, counters, server version. Must not block for long. */
     Health health();
 

@@ -7,6 +7,7 @@ import io.switchboard.PayloadTooLargeException;
 import io.switchboard.SwitchboardException;
 import io.switchboard.memcached.internal.Deadlines;
 import io.switchboard.memcached.internal.Expiry;
+import io.switchboard.memcached.internal.GetsOnlyOptimization;
 import io.switchboard.memcached.internal.Handshake;
 import io.switchboard.memcached.internal.HandOffFuture;
 import io.switchboard.memcached.internal.Item;
@@ -71,6 +72,7 @@ import net.spy.memcached.ops.Operation;
 import net.spy.memcached.ops.OperationCallback;
 import net.spy.memcached.ops.OperationException;
 import net.spy.memcached.ops.OperationStatus;
+import net.spy.memcached.ops.StatusCode;
 import net.spy.memcached.ops.StoreOperation;
 import net.spy.memcached.ops.StoreType;
 import net.spy.memcached.ops.TimedOutOperationStatus;
@@ -397,7 +399,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
             b.setAuthDescriptor(new AuthDescriptor(new String[] {settings.mechanism},
                     new PlainCallbackHandler(settings.username, settings.password)));
         }
-        return b.build();
+        return new GetsOnlyOptimization(b.build());
     }
 
     static FailureMode failureMode(String name) {
@@ -543,8 +545,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
         int exp = Expiry.of(ttl, nowSeconds());
         long by = delta == Long.MIN_VALUE ? Long.MAX_VALUE : Math.abs(delta);
         if (settings.binary) {
-            return submit(key, sk, c -> delta >= 0 ? c.asyncIncr(sk, by, initial, exp) : c.asyncDecr(sk, by, initial, exp),
-                    (Long v, OperationStatus s) -> counter(key, sk, v, s));
+            return binaryIncrement(key, sk, delta, by, initial, exp, 0);
         }
         return submit(key, sk, c -> c.asyncGet(sk, transcoder), (Item current, OperationStatus s) -> current).thenCompose(current -> {
             if (current != null && !isCounter(current.bytes())) {
@@ -594,6 +595,23 @@ public final class MemcachedCacheDriver implements CacheDriver {
                         return textIncrement(key, sk, delta, by, initial, exp, attempt + 1);
                     });
         });
+    }
+
+    /**
+     * The binary protocol's incr creates a missing counter at {@code initial}, but two clients
+     * creating one key at once make memcached refuse the loser with NOT_STORED (its create is an
+     * add). The key exists then, so the increment is sent again, at most twice.
+     */
+    private CompletionStage<Long> binaryIncrement(String key, String sk, long delta, long by, long initial, int exp, int attempt) {
+        return submit(key, sk, c -> delta >= 0 ? c.asyncIncr(sk, by, initial, exp) : c.asyncDecr(sk, by, initial, exp),
+                (Long v, OperationStatus s) -> (v == null || v < 0) && attempt < 2 && lostCreateRace(s) ? null : counter(key, sk, v, s))
+                .thenCompose(v -> v != null ? CompletableFuture.completedFuture(v)
+                        : binaryIncrement(key, sk, delta, by, initial, exp, attempt + 1));
+    }
+
+    private static boolean lostCreateRace(OperationStatus s) {
+        return s != null && (s.getStatusCode() == StatusCode.ERR_NOT_STORED
+                || String.valueOf(s.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("not stored"));
     }
 
     private Long counter(String key, String sk, Long value, OperationStatus status) {

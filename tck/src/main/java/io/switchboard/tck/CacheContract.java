@@ -859,6 +859,79 @@ public abstract class CacheContract extends Contract {
             assertEquals(Set.of(k), keys, "getAll after the restart");
         }
 
+        /**
+         * C23: for a provider spread over several servers, with one of them held down
+         * ({@code stopOneServer()}) nothing written before is read as absent: each {@code get}
+         * returns the value written or fails within {@link #timeout()} with a retryable
+         * {@link SwitchboardException}, and {@code getAll} returns every key's value or fails so,
+         * never a map missing the keys of the server that is down; writes either fail retryably or
+         * read back. After {@code startOneServer()} every operation works again within
+         * {@link #timeout()}. Needs {@code stopOneServer()}/{@code startOneServer()}. If this
+         * fails, check that the driver's bulk read fails when one server's part fails instead of
+         * merging the parts that answered, and that it does not send a down server's keys to
+         * another server unless configured to.
+         */
+        @Test
+        @Tag("C23")
+        @Tag("faults")
+        @DisplayName("C23 with one of several servers down no written key reads as absent, and getAll is never partial")
+        void oneServerDownIsNeverAbsent() throws Exception {
+            requireHook("C23", Faults.Hook.ONE_SERVER_OUTAGE);
+            SharedCache cache = cache();
+            Map<String, String> written = new LinkedHashMap<>();
+            for (int i = 0; i < 64; i++) {
+                String k = key("Spread" + i);
+                cache.put(k, "value " + i, Duration.ZERO);
+                written.put(k, "value " + i);
+            }
+            Faults f = faults();
+            f.stopOneServer();
+            try {
+                for (Map.Entry<String, String> e : written.entrySet()) {
+                    String read;
+                    try {
+                        read = assertTimeoutPreemptively(timeout(), () -> cache.get(e.getKey(), String.class),
+                                () -> "C23: get while one server is down must answer or fail within " + timeout());
+                    } catch (SwitchboardException ex) {
+                        assertTrue(ex.isRetryable(), () -> "C23: get while one server is down fails with a retryable exception, not " + ex);
+                        continue;
+                    }
+                    assertEquals(e.getValue(), read, () -> "C23: get of '" + e.getKey() + "' while one server is down returned "
+                            + "something else than the value written: a caller must never mistake 'down' for 'absent'");
+                }
+                try {
+                    Map<String, String> all = assertTimeoutPreemptively(timeout(), () -> cache.getAll(written.keySet(), String.class),
+                            () -> "C23: getAll while one server is down must answer or fail within " + timeout());
+                    assertEquals(written, all, () -> "C23: getAll while one server is down returned " + all.size() + " of "
+                            + written.size() + " keys instead of failing: a partial result reads as 'absent'");
+                } catch (SwitchboardException ex) {
+                    assertTrue(ex.isRetryable(), () -> "C23: getAll while one server is down fails with a retryable exception, not " + ex);
+                }
+                String k = key("DuringOne");
+                try {
+                    assertTimeoutPreemptively(timeout(), () -> cache.put(k, "during", Duration.ZERO),
+                            () -> "C23: put while one server is down must answer or fail within " + timeout());
+                    assertEquals("during", cache.get(k, String.class), "C23: a put that succeeded while one server is down reads back");
+                } catch (SwitchboardException ex) {
+                    assertTrue(ex.isRetryable(), () -> "C23: put while one server is down fails with a retryable exception, not " + ex);
+                }
+            } finally {
+                f.startOneServer();
+            }
+            List<String> after = new ArrayList<>();
+            for (int i = 0; i < 16; i++) {
+                after.add(key("AfterOne" + i));
+            }
+            for (String k : after) {
+                untilAnswered(() -> {
+                    cache.put(k, "after");
+                    return null;
+                }, "put after the server is back");
+            }
+            Map<String, String> back = untilAnswered(() -> cache.getAll(after, String.class), "getAll after the server is back");
+            assertEquals(after.size(), back.size(), "C23: getAll after the server is back reads every key written after it");
+        }
+
         /** Repeats an operation that fails with a retryable error, for up to {@link #timeout()}. */
         private <T> T untilAnswered(Supplier<T> operation, String what) {
             long deadline = System.nanoTime() + timeout().toNanos();

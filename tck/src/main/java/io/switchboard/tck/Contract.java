@@ -94,9 +94,14 @@ public abstract class Contract {
     protected final void requireHook(String rule, Faults.Hook hook) {
         Faults f = faults();
         if (!f.offers(hook)) {
-            Assumptions.abort("rule " + rule + " needs the " + hook.method() + " hook, which " + getClass().getSimpleName()
+            Assumptions.abort("rule " + rule + " needs the " + hook.method() + " hook, which " + subclassName()
                     + ".faults() does not offer (" + f + "); see tck/README.md, 'Fault hooks'");
         }
+    }
+
+    /** The subclass that offers the hooks, as a skip names it; a group nested in another contract names that one's. */
+    String subclassName() {
+        return getClass().getSimpleName();
     }
 
     /** Closes what the rule opened. */

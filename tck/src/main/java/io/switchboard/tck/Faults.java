@@ -34,7 +34,13 @@ public final class Faults {
         /** Restart the server; data may be lost unless the server persists it. */
         RESTART_SERVER("restartServer()"),
         /** Hold the server down for a window: {@code stopServer()}, then later {@code startServer()}. */
-        OUTAGE("stopServer()/startServer()");
+        OUTAGE("stopServer()/startServer()"),
+        /**
+         * For a provider spread over several servers: hold one of them down ({@code stopOneServer()})
+         * while the others keep running, then later {@code startOneServer()}. Offering
+         * {@link #OUTAGE} alone offers this too, as the outage of the one server.
+         */
+        ONE_SERVER_OUTAGE("stopOneServer()/startOneServer()");
 
         private final String method;
 
@@ -59,15 +65,17 @@ public final class Faults {
         void run() throws Exception;
     }
 
-    private static final Faults NONE = new Faults(new EnumMap<>(Hook.class), null, "Faults.none()");
+    private static final Faults NONE = new Faults(new EnumMap<>(Hook.class), null, null, "Faults.none()");
 
     private final Map<Hook, Action> actions;
     private final Action start;
+    private final Action startOne;
     private final String description;
 
-    private Faults(Map<Hook, Action> actions, Action start, String description) {
+    private Faults(Map<Hook, Action> actions, Action start, Action startOne, String description) {
         this.actions = actions;
         this.start = start;
+        this.startOne = startOne;
         this.description = description;
     }
 
@@ -127,6 +135,28 @@ public final class Faults {
         start.run();
     }
 
+    /**
+     * Stops one of the provider's several servers; the others keep running. Connections to it are
+     * dropped and new ones refused until {@link #startOneServer()}.
+     *
+     * @throws UnsupportedOperationException if the one-server outage hook is not offered
+     * @throws Exception if the hook failed
+     */
+    public void stopOneServer() throws Exception {
+        action(Hook.ONE_SERVER_OUTAGE).run();
+    }
+
+    /**
+     * Starts the server stopped by {@link #stopOneServer()}; returns once it accepts connections.
+     *
+     * @throws UnsupportedOperationException if the one-server outage hook is not offered
+     * @throws Exception if the hook failed
+     */
+    public void startOneServer() throws Exception {
+        action(Hook.ONE_SERVER_OUTAGE);
+        startOne.run();
+    }
+
     private Action action(Hook hook) {
         Action a = actions.get(hook);
         if (a == null) {
@@ -145,6 +175,7 @@ public final class Faults {
     public static final class Builder {
         private final Map<Hook, Action> actions = new EnumMap<>(Hook.class);
         private Action start;
+        private Action startOne;
         private String name;
 
         private Builder() {
@@ -169,6 +200,17 @@ public final class Faults {
             return this;
         }
 
+        /**
+         * Offers {@link Hook#ONE_SERVER_OUTAGE}, for a provider configured with several servers:
+         * {@code stop} takes one of them down, {@code start} brings it back. Without it, an
+         * outage hook stands for it (a single server's outage).
+         */
+        public Builder oneServerOutage(Action stop, Action start) {
+            actions.put(Hook.ONE_SERVER_OUTAGE, Objects.requireNonNull(stop, "stop"));
+            this.startOne = Objects.requireNonNull(start, "start");
+            return this;
+        }
+
         /** What the hooks act on, for skip reasons and failure messages (for example "private redis-server on port 41234"). */
         public Builder name(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -187,9 +229,14 @@ public final class Faults {
                     up.run();
                 });
             }
+            Action upOne = startOne;
+            if (stop != null && !copy.containsKey(Hook.ONE_SERVER_OUTAGE)) {
+                copy.put(Hook.ONE_SERVER_OUTAGE, stop); // one server: its outage is the one-server outage
+                upOne = up;
+            }
             StringBuilder d = new StringBuilder(name == null ? "Faults" : name).append(" offering ");
             d.append(copy.isEmpty() ? "no hook" : String.join(", ", copy.keySet().stream().map(Hook::method).toArray(String[]::new)));
-            return new Faults(copy, up, d.toString());
+            return new Faults(copy, up, upOne, d.toString());
         }
     }
 }

@@ -38,6 +38,21 @@ public class ForwardingTransport implements Transport {
     }
 
     @Override
+    public String replyAddress(String inbox) {
+        return delegate.replyAddress(inbox);
+    }
+
+    @Override
+    public TransportSubscription subscribeReplies(SubscriptionRequest request, DeliveryListener listener) {
+        return delegate.subscribeReplies(request, listener);
+    }
+
+    @Override
+    public CompletionStage<Void> publishReply(String address, Message reply) {
+        return delegate.publishReply(address, reply);
+    }
+
+    @Override
     public boolean deleteDurable(String name) {
         return delegate.deleteDurable(name);
     }

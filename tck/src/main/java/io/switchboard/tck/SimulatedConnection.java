@@ -292,7 +292,25 @@ public final class SimulatedConnection {
 
         @Override
         public TransportSubscription subscribe(SubscriptionRequest request, DeliveryListener listener) {
-            Consumer c = new Consumer(request, listener);
+            return consume(request, listener, false);
+        }
+
+        /** The reply inbox is cut and restored with the connection, as every subscription is. */
+        @Override
+        public TransportSubscription subscribeReplies(SubscriptionRequest request, DeliveryListener listener) {
+            return consume(request, listener, true);
+        }
+
+        @Override
+        public CompletionStage<Void> publishReply(String address, Message reply) {
+            if (!server.up) {
+                return CompletableFuture.failedFuture(outage(server));
+            }
+            return delegate.publishReply(address, reply);
+        }
+
+        private TransportSubscription consume(SubscriptionRequest request, DeliveryListener listener, boolean replies) {
+            Consumer c = new Consumer(request, listener, replies);
             consumers.add(c);
             synchronized (this) {
                 if (server.up) {
@@ -358,9 +376,12 @@ public final class SimulatedConnection {
         private volatile boolean closed;
         private TransportSubscription current;
 
-        Consumer(SubscriptionRequest request, DeliveryListener listener) {
+        private final boolean replies;
+
+        Consumer(SubscriptionRequest request, DeliveryListener listener, boolean replies) {
             this.request = request;
             this.listener = listener;
+            this.replies = replies;
         }
 
         synchronized void attach(Transport transport) {
@@ -368,7 +389,8 @@ public final class SimulatedConnection {
                 return;
             }
             long mine = ++epoch;
-            current = transport.subscribe(request, d -> deliver(mine, d));
+            DeliveryListener l = d -> deliver(mine, d);
+            current = replies ? transport.subscribeReplies(request, l) : transport.subscribe(request, l);
         }
 
         private void deliver(long from, InboundDelivery d) {

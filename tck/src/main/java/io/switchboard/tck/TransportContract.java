@@ -1953,6 +1953,31 @@ public abstract class TransportContract extends Contract {
         }
     }
 
+    /** The request/reply rules R1 to R11 ({@link RequestReplyContract}) on this subclass's settings. */
+    @Nested
+    @DisplayName("Request/reply")
+    class RequestReply extends RequestReplyContract {
+        @Override
+        protected Map<String, Object> properties() {
+            return TransportContract.this.properties();
+        }
+
+        @Override
+        protected Faults faults() {
+            return TransportContract.this.faults();
+        }
+
+        @Override
+        protected Duration timeout() {
+            return TransportContract.this.timeout();
+        }
+
+        @Override
+        String subclassName() {
+            return TransportContract.this.subclassName();
+        }
+    }
+
     @Nested
     @DisplayName("After a connection failure (needs fault hooks)")
     class FaultRules {

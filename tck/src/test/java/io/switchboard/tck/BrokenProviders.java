@@ -426,6 +426,43 @@ public final class BrokenProviders {
                 }));
             }
         },
+        STRIPS_SB_HEADERS(Kind.TRANSPORT, Layout.PLAIN, "strips every sb-* header, the facade's request headers too, not only its own", "R1") {
+            @Override
+            Transport transport(Transport t, ProviderContext c, Events e) {
+                return onPublish(t, m -> headers(m, h -> {
+                    h.keySet().removeIf(name -> name.startsWith("sb-"));
+                    return h;
+                }));
+            }
+        },
+        SHARED_REPLY_INBOX(Kind.TRANSPORT, Layout.PLAIN, "gives every instance one fixed reply inbox, so replies reach every requester", "R6") {
+            @Override
+            Transport transport(Transport t, ProviderContext c, Events e) {
+                String shared = "switchboard.reply.shared";
+                return new ForwardingTransport(t) {
+                    @Override
+                    public String replyAddress(String inbox) {
+                        return shared;
+                    }
+
+                    @Override
+                    public TransportSubscription subscribeReplies(SubscriptionRequest r, DeliveryListener listener) {
+                        return delegate.subscribe(request(r, shared), listener);
+                    }
+                };
+            }
+        },
+        LOSES_REPLIES(Kind.TRANSPORT, Layout.PLAIN, "completes a reply's publish stage without sending it", "R1", "R2") {
+            @Override
+            Transport transport(Transport t, ProviderContext c, Events e) {
+                return new ForwardingTransport(t) {
+                    @Override
+                    public CompletionStage<Void> publishReply(String address, Message reply) {
+                        return java.util.concurrent.CompletableFuture.completedFuture(null);
+                    }
+                };
+            }
+        },
         TRUNCATES_HEADER_VALUES(Kind.TRANSPORT, Layout.PLAIN, "cuts header values to 4,096 characters (a fixed-size header buffer)", "T1") {
             @Override
             Transport transport(Transport t, ProviderContext c, Events e) {
@@ -857,10 +894,25 @@ public final class BrokenProviders {
             }
         },
         // ---- reconnecting (under a simulated connection) ----
-        NO_RESUBSCRIBE(Kind.TRANSPORT, Layout.UNDER, "reports RECOVERED after a reconnect but subscribes nothing again", "T20", "T21") {
+        NO_RESUBSCRIBE(Kind.TRANSPORT, Layout.UNDER, "reports RECOVERED after a reconnect but subscribes nothing again", "T20", "T21", "R11") {
             @Override
             Transport transport(Transport t, ProviderContext c, Events e) {
                 return resubscribes(t, r -> false);
+            }
+        },
+        INBOX_NOT_RESTORED(Kind.TRANSPORT, Layout.UNDER, "restores every subscription after a reconnect but the reply inbox", "R11") {
+            @Override
+            Transport transport(Transport t, ProviderContext c, Events e) {
+                AtomicBoolean subscribed = new AtomicBoolean();
+                return new ForwardingTransport(t) {
+                    @Override
+                    public TransportSubscription subscribeReplies(SubscriptionRequest request, DeliveryListener listener) {
+                        if (subscribed.getAndSet(true)) {
+                            return () -> { };
+                        }
+                        return delegate.subscribeReplies(request, listener);
+                    }
+                };
             }
         },
         RESUBSCRIBES_EXACT_ONLY(Kind.TRANSPORT, Layout.UNDER, "restores exact subscriptions after a reconnect, but not pattern ones", "T20") {

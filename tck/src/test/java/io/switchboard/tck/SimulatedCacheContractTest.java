@@ -2,7 +2,7 @@ package io.switchboard.tck;
 
 import java.util.Map;
 
-/** The cache contract with fault hooks, against the memory cache behind a {@link SimulatedConnection}: C21 and C22 run too. */
+/** The cache contract with fault hooks, against the memory cache behind a {@link SimulatedConnection}: C21, C22 and C23 (as the one server's outage) run too. */
 class SimulatedCacheContractTest extends CacheContract {
     private final SimulatedConnection connection = new SimulatedConnection();
 

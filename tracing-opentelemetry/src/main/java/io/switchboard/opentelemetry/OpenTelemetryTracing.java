@@ -16,6 +16,7 @@ import io.opentelemetry.context.propagation.TextMapPropagator;
 import io.switchboard.Delivery;
 import io.switchboard.Interceptor;
 import io.switchboard.Message;
+import io.switchboard.Publisher;
 import io.switchboard.Subscription;
 import io.switchboard.Switchboard;
 import java.util.LinkedHashMap;
@@ -37,7 +38,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * }</pre>
  *
  * <p>Spans follow OpenTelemetry's messaging semantic conventions: names
- * {@code "publish <channel>"} and {@code "process <channel or pattern>"}; attributes
+ * {@code "publish <channel>"} ({@code "publish (temporary)"} for a {@code Delivery.reply}, whose
+ * destination is the requester's own inbox, with {@code messaging.destination.temporary} true) and
+ * {@code "process <channel or pattern>"}; attributes
  * {@code messaging.system} (the transport's name: {@code rabbitmq}, {@code redis}, {@code memory}),
  * {@code messaging.destination.name}, {@code messaging.destination.template} (the pattern of a
  * pattern subscription), {@code messaging.operation.type} ({@code send}, {@code process}),
@@ -68,6 +71,7 @@ public final class OpenTelemetryTracing implements Interceptor {
     private static final AttributeKey<String> SYSTEM = AttributeKey.stringKey("messaging.system");
     private static final AttributeKey<String> DESTINATION = AttributeKey.stringKey("messaging.destination.name");
     private static final AttributeKey<String> TEMPLATE = AttributeKey.stringKey("messaging.destination.template");
+    private static final AttributeKey<Boolean> TEMPORARY = AttributeKey.booleanKey("messaging.destination.temporary");
     private static final AttributeKey<String> OPERATION_TYPE = AttributeKey.stringKey("messaging.operation.type");
     private static final AttributeKey<String> OPERATION_NAME = AttributeKey.stringKey("messaging.operation.name");
     private static final AttributeKey<String> MESSAGE_ID = AttributeKey.stringKey("messaging.message.id");
@@ -134,10 +138,15 @@ public final class OpenTelemetryTracing implements Interceptor {
     public CompletionStage<Void> aroundPublish(PublishCall call) {
         Message m = call.message();
         Context parent = Context.current();
-        Span span = tracer.spanBuilder("publish " + call.channel()).setSpanKind(SpanKind.PRODUCER).setParent(parent)
-                .setAttribute(SYSTEM, system).setAttribute(DESTINATION, call.channel()).setAttribute(OPERATION_TYPE, "send")
-                .setAttribute(OPERATION_NAME, "publish").setAttribute(MESSAGE_ID, m.id()).setAttribute(BODY_SIZE, (long) m.payloadSize())
-                .startSpan();
+        // A reply goes to the requester's own inbox: one destination per instance, too many for span names.
+        boolean reply = m.header(Publisher.CORRELATION_ID_HEADER) != null && m.header(Publisher.REPLY_TO_HEADER) == null;
+        SpanBuilder builder = tracer.spanBuilder(reply ? "publish (temporary)" : "publish " + call.channel()).setSpanKind(SpanKind.PRODUCER)
+                .setParent(parent).setAttribute(SYSTEM, system).setAttribute(DESTINATION, call.channel()).setAttribute(OPERATION_TYPE, "send")
+                .setAttribute(OPERATION_NAME, "publish").setAttribute(MESSAGE_ID, m.id()).setAttribute(BODY_SIZE, (long) m.payloadSize());
+        if (reply) {
+            builder.setAttribute(TEMPORARY, true);
+        }
+        Span span = builder.startSpan();
         CompletionStage<Void> stage;
         try (Scope ignored = span.makeCurrent()) {
             Map<String, String> headers = new LinkedHashMap<>(4);

@@ -57,6 +57,28 @@ class OpenTelemetryTracingTest {
     }
 
     @Test
+    void aReplyIsAPublishToATemporaryDestinationInTheHandlersTrace() throws Exception {
+        TracingFixture a = service();
+        TracingFixture b = service();
+        Switchboard requester = open(a);
+        Switchboard worker = open(b);
+        worker.subscriber().subscribe("jobs.resize", d -> d.reply(Message.ofText("done")));
+        Message reply = requester.publisher().requestAndWait("jobs.resize", Message.ofText("cat.png"), Duration.ofSeconds(5));
+        assertEquals("done", reply.text());
+
+        SpanData request = a.await(SpanKind.PRODUCER, 1).get(0);
+        SpanData process = b.await(SpanKind.CONSUMER, 1).get(0);
+        SpanData replied = b.await(SpanKind.PRODUCER, 1).get(0);
+        assertEquals("publish jobs.resize", request.getName());
+        assertEquals("publish (temporary)", replied.getName(), "one span name for every requester's inbox");
+        assertEquals(Boolean.TRUE, replied.getAttributes().get(AttributeKey.booleanKey("messaging.destination.temporary")));
+        assertTrue(replied.getAttributes().get(AttributeKey.stringKey("messaging.destination.name")).startsWith("switchboard.reply."));
+        assertNull(request.getAttributes().get(AttributeKey.booleanKey("messaging.destination.temporary")), "a request is not temporary");
+        assertEquals(process.getSpanId(), replied.getParentSpanId(), "the reply is published inside the handler's span");
+        assertEquals(request.getTraceId(), replied.getTraceId(), "request, handling and reply are one trace");
+    }
+
+    @Test
     void aPublishInOneInstanceAndTheHandlerInAnotherShareOneTrace() throws Exception {
         TracingFixture a = service();
         TracingFixture b = service();

@@ -34,6 +34,8 @@ import java.util.function.Predicate;
 final class RabbitMqInbound {
     /** Header keeping an original {@code message_id} a Switchboard id cannot hold. */
     static final String RAW_MESSAGE_ID_HEADER = "sb-raw-message-id";
+    static final String REPLY_TO_HEADER = io.switchboard.Publisher.REPLY_TO_HEADER;
+    static final String CORRELATION_ID_HEADER = io.switchboard.Publisher.CORRELATION_ID_HEADER;
     /** Header keeping an original {@code content_type} a Switchboard content type cannot hold. */
     static final String RAW_CONTENT_TYPE_HEADER = "sb-raw-content-type";
     /** The dead-letter reason header, written by this transport or, for the broker's dead letters, read in. */
@@ -103,6 +105,9 @@ final class RabbitMqInbound {
                 && !raw.containsKey(DEAD_LETTER_REASON_HEADER)) {
             deliveryLimitHeaders(b, raw);
         }
+        // An AMQP RPC client names its reply queue and correlation id in properties, not headers.
+        fromProperty(b, raw, REPLY_TO_HEADER, props.getReplyTo());
+        fromProperty(b, raw, CORRELATION_ID_HEADER, props.getCorrelationId());
         b.channel(channel(envelope, raw, ownRetryPath)).payload(body);
         String id = props.getMessageId();
         if (id != null && !id.isEmpty()) {
@@ -124,6 +129,17 @@ final class RabbitMqInbound {
         }
         b.timestamp(RabbitMqSubscription.timestampOf(props));
         return new Read(b.build(), ownRetryPath ? clamp(attemptHeader(raw)) : 1, problems);
+    }
+
+    private static void fromProperty(Message.Builder b, Map<String, Object> raw, String header, String property) {
+        if (property == null || property.isEmpty() || raw != null && raw.containsKey(header)) {
+            return;
+        }
+        try {
+            b.header(header, property);
+        } catch (IllegalArgumentException ignored) {
+            // A property no header can hold (NUL) is left out, as such headers are.
+        }
     }
 
     /**

@@ -36,12 +36,20 @@ final class RabbitMqSubscription implements TransportSubscription {
     private final DeliveryListener listener;
     private final int prefetch;
     private final RabbitMqInbound inbound;
+    /** The reply inbox's queue, declared exclusive and bound to nothing; {@code null} for an ordinary subscription. */
+    private final String replyQueue;
     private final ReentrantLock establishing = new ReentrantLock();
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile Link current;
     private volatile boolean closed;
 
     RabbitMqSubscription(RabbitMqTransport transport, SubscriptionRequest request, DeliveryListener listener, int prefetch) {
+        this(transport, request, listener, prefetch, null);
+    }
+
+    RabbitMqSubscription(RabbitMqTransport transport, SubscriptionRequest request, DeliveryListener listener, int prefetch,
+            String replyQueue) {
+        this.replyQueue = replyQueue;
         this.transport = transport;
         this.request = request;
         this.listener = listener;
@@ -237,14 +245,19 @@ final class RabbitMqSubscription implements TransportSubscription {
         String queue;
         Channel admin = pool.borrowAdmin("subscription " + this);
         try {
-            if (isDurable()) {
+            if (replyQueue != null) {
+                queue = replyQueue;
+                admin.queueDeclare(queue, false, true, true, null);
+            } else if (isDurable()) {
                 queue = topology.subscriptionQueue(request.durableName());
                 admin.queueDeclare(queue, true, false, false, subscriptionQueueArguments());
             } else {
                 // Exclusive to the connection, not the channel: the consumer channel may read it.
                 queue = admin.queueDeclare("", false, true, true, null).getQueue();
             }
-            if (request.isPattern()) {
+            if (replyQueue != null) {
+                // Replies come through the default exchange, straight to the queue.
+            } else if (request.isPattern()) {
                 transport.declareTopicExchange(admin);
                 admin.queueBind(queue, topology.topicExchange(), request.channelOrPattern());
             } else {

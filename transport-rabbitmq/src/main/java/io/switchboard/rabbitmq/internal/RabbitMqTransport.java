@@ -20,6 +20,7 @@ import io.switchboard.spi.SubscriptionRequest;
 import io.switchboard.spi.Transport;
 import io.switchboard.spi.TransportSubscription;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -74,6 +75,8 @@ public final class RabbitMqTransport implements Transport {
     static final String ATTEMPT_HEADER = "sb-attempt";
     static final String CHANNEL_HEADER = "sb-channel";
     static final String TIMESTAMP_HEADER = "sb-timestamp";
+    /** RabbitMQ's pseudo-queue for direct reply-to; replies go to names it hands out, which start with it. */
+    static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
     /** How long Subscription.close() waits for the broker to answer its consumer's cancel. */
     static final long CANCEL_WAIT_MILLIS = 1000;
     /** Suffixes of the two connections' names. */
@@ -541,6 +544,11 @@ public final class RabbitMqTransport implements Transport {
     @Override
     public CompletionStage<Void> publish(String channel, Message message) {
         String exchange = topology.channelExchange(channel);
+        AMQP.BasicProperties props = properties(message, settings.persistent ? 2 : 1);
+        return publisher.publish(exchange, channel, props, message.payload(), channel, message.id(), channelExchangeNeeded(channel), true);
+    }
+
+    private static AMQP.BasicProperties properties(Message message, int deliveryMode) {
         // The millisecond timestamp needs a header only when the id does not carry it (a default id
         // does): a headers table costs the broker a decode on every publish.
         long millis = message.timestamp().toEpochMilli();
@@ -553,14 +561,22 @@ public final class RabbitMqTransport implements Transport {
                 headers.put(TIMESTAMP_HEADER, millis);
             }
         }
-        AMQP.BasicProperties props = new AMQP.BasicProperties.Builder()
+        AMQP.BasicProperties.Builder b = new AMQP.BasicProperties.Builder()
                 .messageId(message.id())
                 .timestamp(Date.from(message.timestamp()))
                 .contentType(message.contentType())
-                .deliveryMode(settings.persistent ? 2 : 1)
-                .headers(headers)
-                .build();
-        return publisher.publish(exchange, channel, props, message.payload(), channel, message.id(), channelExchangeNeeded(channel), true);
+                .deliveryMode(deliveryMode)
+                .headers(headers);
+        // Also as the AMQP properties, for RPC clients of other languages; they are short strings.
+        String replyTo = message.header(RabbitMqInbound.REPLY_TO_HEADER);
+        if (replyTo != null && replyTo.getBytes(StandardCharsets.UTF_8).length <= 255) {
+            b.replyTo(replyTo);
+        }
+        String correlation = message.header(RabbitMqInbound.CORRELATION_ID_HEADER);
+        if (correlation != null && correlation.getBytes(StandardCharsets.UTF_8).length <= 255) {
+            b.correlationId(correlation);
+        }
+        return b.build();
     }
 
     /** Publishes on behalf of a delivery (retry or dead letter), without taking a window permit. */
@@ -670,11 +686,45 @@ public final class RabbitMqTransport implements Transport {
 
     @Override
     public TransportSubscription subscribe(SubscriptionRequest request, DeliveryListener listener) {
+        return subscribe(request, listener, null);
+    }
+
+    /**
+     * A per-instance channel would leave a durable exchange {@code P.ch.switchboard.reply.<hex>}
+     * behind for every instance that ever made a request: the inbox is an exclusive queue
+     * {@code P.reply.<hex>} instead, reached through the default exchange.
+     */
+    @Override
+    public String replyAddress(String inbox) {
+        return topology.replyQueue(inbox);
+    }
+
+    @Override
+    public TransportSubscription subscribeReplies(SubscriptionRequest request, DeliveryListener listener) {
+        return subscribe(request, listener, topology.replyQueue(request.channelOrPattern()));
+    }
+
+    /**
+     * Publishes to the default exchange with the address as routing key, with a confirm, as
+     * {@link #publish} does. Only reply inboxes of this prefix ({@code P.reply.*}) and direct
+     * reply-to names ({@code amq.rabbitmq.reply-to…}, for AMQP clients that use them) are
+     * addresses: anything else could name any queue of the virtual host.
+     */
+    @Override
+    public CompletionStage<Void> publishReply(String address, Message reply) {
+        if (!topology.isReplyQueue(address) && !address.startsWith(DIRECT_REPLY_TO)) {
+            throw new IllegalArgumentException("'" + address + "' is neither a reply queue of this transport ("
+                    + topology.replyQueue("x.") + "<hex>) nor a direct reply-to name (" + DIRECT_REPLY_TO + "...)");
+        }
+        return publisher.publish("", address, properties(reply, 1), reply.payload(), address, reply.id(), null, true);
+    }
+
+    private TransportSubscription subscribe(SubscriptionRequest request, DeliveryListener listener, String replyQueue) {
         if (closing) {
             throw new IllegalStateException("transport is closed");
         }
         int prefetch = settings.prefetch != null ? settings.prefetch : Math.min(65535, request.maxUnacknowledged());
-        RabbitMqSubscription s = new RabbitMqSubscription(this, request, listener, prefetch);
+        RabbitMqSubscription s = new RabbitMqSubscription(this, request, listener, prefetch, replyQueue);
         subscriptions.add(s);
         Connection c;
         RabbitMqConsumerChannels pool;

@@ -6,7 +6,7 @@ package io.switchboard.rabbitmq.internal;
  *
  * <p>Every name is {@code PREFIX.KIND.rest}: the prefix has no dot (checked at open), each kind
  * of thing has a kind of its own ({@code ch}, {@code topic}, {@code sub}, {@code dlq},
- * {@code retry}, {@code retry-transient}), and the rest is the channel or durable name as it
+ * {@code retry}, {@code retry-transient}, {@code reply}), and the rest is the channel or durable name as it
  * is, with a delay queue's {@code .<digits>ms} after a last dot. So two things never share a name.
  */
 final class Topology {
@@ -53,5 +53,19 @@ final class Topology {
         return subscriptionQueue.startsWith(durable)
                 ? prefix + ".retry." + subscriptionQueue.substring(durable.length()) + "." + delayMillis + "ms"
                 : prefix + ".retry-transient." + subscriptionQueue + "." + delayMillis + "ms";
+    }
+
+    /**
+     * The exclusive, auto-deleted queue of one instance's reply inbox: its last segment (random
+     * hex) after {@code PREFIX.reply.}. Replies reach it through the default exchange, so no
+     * exchange is declared for it and nothing stays behind when the instance's connection closes.
+     */
+    String replyQueue(String inboxChannel) {
+        return prefix + ".reply." + inboxChannel.substring(inboxChannel.lastIndexOf('.') + 1);
+    }
+
+    /** Whether a name is a reply inbox queue of this prefix. */
+    boolean isReplyQueue(String name) {
+        return name.startsWith(prefix + ".reply.") && name.length() > prefix.length() + 7 && name.indexOf('.', prefix.length() + 7) < 0;
     }
 }
