@@ -28,9 +28,15 @@ public final class RabbitMqTransportProvider implements TransportProvider {
             "Broker URI amqp://user:pass@host:port/vhost (amqps:// for TLS); the vhost is URL-encoded, '/' is %2F or an empty path.");
     /** Cluster nodes as host:port; when set they replace the URI's host and port. */
     public static final ConfigKey<List<String>> ADDRESSES = ConfigKey.list("switchboard.rabbitmq.addresses", List.of(),
-            "Cluster nodes as host:port, tried in order on every (re)connect; replaces the URI's host and port when set. An entry "
+            "Cluster nodes as host:port, tried in turn on every (re)connect (in the order address-order says) until one answers; "
+                    + "replaces the URI's host and port when set. An entry "
                     + "user:password@host:port also sets the login (unless username/password are set), shown masked wherever printed; "
                     + "prefer switchboard.rabbitmq.password, a secret key.");
+    /** In which order the addresses are tried. */
+    public static final ConfigKey<String> ADDRESS_ORDER = ConfigKey.oneOf("switchboard.rabbitmq.address-order", "shuffle",
+            List.of("shuffle", "ordered"), "shuffle: each connection tries the addresses in a random order of its own, so that the "
+                    + "connections of many instances spread over the cluster's nodes and move to a surviving one on failover; ordered: "
+                    + "always from the first, for a preferred node.");
     /** User name overriding the URI's. */
     public static final ConfigKey<String> USERNAME = ConfigKey.string("switchboard.rabbitmq.username", null,
             "User name; overrides the one in the URI.");
@@ -66,6 +72,12 @@ public final class RabbitMqTransportProvider implements TransportProvider {
     /** Queue type of durable subscriptions. */
     public static final ConfigKey<String> QUEUE_TYPE = ConfigKey.oneOf("switchboard.rabbitmq.queue-type", "classic",
             List.of("classic", "quorum"), "Queue type of durable subscription and dead-letter queues (transient subscriptions are always classic).");
+    /** Delivery limit of quorum subscription queues. */
+    public static final ConfigKey<Integer> DELIVERY_LIMIT = ConfigKey.integer("switchboard.rabbitmq.delivery-limit", null,
+            "With queue-type=quorum: x-delivery-limit of durable subscription queues. A message the broker has delivered more than "
+                    + "this many times without an acknowledgement (its consumer crashed, lost its connection or gave it back) is "
+                    + "dead-lettered by the broker to the subscription's dead-letter channel (dropped without one), with "
+                    + "sb-dead-letter-reason and sb-attempts. Unset: no limit (RabbitMQ 4 sets 20 by default).");
     /** Whether channel exchanges are bound to the topic exchange that pattern subscriptions read. */
     public static final ConfigKey<Boolean> PATTERN_SUBSCRIPTIONS = ConfigKey.bool("switchboard.rabbitmq.pattern-subscriptions", true,
             "Bind every channel's exchange to the topic exchange that pattern subscriptions read; false saves the broker a topic "
@@ -78,6 +90,16 @@ public final class RabbitMqTransportProvider implements TransportProvider {
     /** Prefetch override. */
     public static final ConfigKey<Integer> PREFETCH = ConfigKey.integer("switchboard.rabbitmq.prefetch", null,
             "Prefetch (basic.qos) per subscription; overrides switchboard.subscriber.prefetch for this transport.");
+    /** Subscriptions that get a consumer channel of their own. */
+    public static final ConfigKey<Integer> DEDICATED_CHANNELS = ConfigKey.integer("switchboard.rabbitmq.dedicated-channels", 100,
+            "The first this many subscriptions of an instance each consume on a channel of their own (their handlers may run on its "
+                    + "delivery thread, and a channel error such as the broker's consumer_timeout touches no other); later ones share "
+                    + "channels, consumers-per-channel each. 0 shares from the first.");
+    /** Consumers per shared channel. */
+    public static final ConfigKey<Integer> CONSUMERS_PER_CHANNEL = ConfigKey.integer("switchboard.rabbitmq.consumers-per-channel", 50,
+            "Most subscriptions (of one prefetch, each still with its own) consuming on one shared channel, past dedicated-channels; "
+                    + "with the broker's channel_max of 2047 the defaults fit about 97,000 subscriptions per instance. A channel error "
+                    + "(a consumer_timeout, a queue deleted under a consumer) requeues and re-subscribes every consumer on that channel.");
     /** Connection name shown by the broker. */
     public static final ConfigKey<String> CONNECTION_NAME = ConfigKey.string("switchboard.rabbitmq.connection-name", null,
             "Base of the names of the two connections, NAME-pub (publishing) and NAME-sub (consuming), shown in the management "
@@ -86,9 +108,9 @@ public final class RabbitMqTransportProvider implements TransportProvider {
     public static final ConfigKey<Boolean> TLS_VERIFY_HOSTNAME = ConfigKey.bool("switchboard.rabbitmq.tls.verify-hostname", true,
             "With amqps://, verify that the broker's certificate matches its host name (the JVM's default trust store is used).");
 
-    private static final List<ConfigKey<?>> KEYS = List.of(URI, ADDRESSES, USERNAME, PASSWORD, VIRTUAL_HOST, CONNECTION_TIMEOUT,
-            HEARTBEAT, RECOVERY_INTERVAL, CONFIRM_TIMEOUT, CONFIRM_WINDOW, PERSISTENT, PATTERN_SUBSCRIPTIONS, QUEUE_TYPE, PREFIX, PREFETCH,
-            CONNECTION_NAME, TLS_VERIFY_HOSTNAME);
+    private static final List<ConfigKey<?>> KEYS = List.of(URI, ADDRESSES, ADDRESS_ORDER, USERNAME, PASSWORD, VIRTUAL_HOST, CONNECTION_TIMEOUT,
+            HEARTBEAT, RECOVERY_INTERVAL, CONFIRM_TIMEOUT, CONFIRM_WINDOW, PERSISTENT, PATTERN_SUBSCRIPTIONS, QUEUE_TYPE, DELIVERY_LIMIT, PREFIX, PREFETCH,
+            DEDICATED_CHANNELS, CONSUMERS_PER_CHANNEL, CONNECTION_NAME, TLS_VERIFY_HOSTNAME);
 
     /** Creates the provider; it connects only in {@link #create}. */
     public RabbitMqTransportProvider() {

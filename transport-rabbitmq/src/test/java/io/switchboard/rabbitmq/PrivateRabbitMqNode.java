@@ -19,16 +19,22 @@ import java.util.concurrent.TimeUnit;
  * as the {@code rabbitmq} user (it refuses root and needs that user's Erlang cookie).
  */
 final class PrivateRabbitMqNode implements AutoCloseable {
-    private final String node = "sbtest-" + UUID.randomUUID().toString().substring(0, 8) + "@localhost";
+    private final String node;
     private final Path dir;
     private final int port;
     private final int distPort;
     private final boolean root;
 
     private PrivateRabbitMqNode() throws IOException {
+        this("sbtest-" + UUID.randomUUID().toString().substring(0, 8) + "@localhost", Files.createTempDirectory("sb-rabbitmq-"));
+    }
+
+    private PrivateRabbitMqNode(String node, Path dir) throws IOException {
+        this.node = node;
         this.port = freePort();
         this.distPort = freePort();
-        this.dir = Files.createTempDirectory("sb-rabbitmq-");
+        this.dir = dir;
+        Files.createDirectories(dir);
         this.root = "0".equals(run(List.of("id", "-u"), Duration.ofSeconds(10)).trim());
         Files.writeString(dir.resolve("enabled_plugins"), "[].\n");
         Files.writeString(dir.resolve("rabbitmq.conf"), "listeners.tcp.local = 127.0.0.1:" + port + "\nloopback_users = none\n");
@@ -49,8 +55,26 @@ final class PrivateRabbitMqNode implements AutoCloseable {
         return n;
     }
 
+    /**
+     * A node named {@code node} with its data in {@code dir}, on free ports, not started: for a
+     * cluster, whose members share the Erlang cookie of the user they run as ({@link RabbitMqClusterNodes}).
+     */
+    static PrivateRabbitMqNode member(String node, Path dir) throws IOException {
+        return new PrivateRabbitMqNode(node, dir);
+    }
+
     int port() {
         return port;
+    }
+
+    /** The Erlang node name, such as {@code sbc-1@localhost}. */
+    String nodeName() {
+        return node;
+    }
+
+    /** Runs {@code rabbitmqctl -n NODE <args>} (as the rabbitmq user when root) and returns its output. */
+    String ctl(String args) throws IOException {
+        return asRabbitMq("rabbitmqctl -n " + node + " " + args, Duration.ofSeconds(90));
     }
 
     String uri() {
@@ -58,6 +82,12 @@ final class PrivateRabbitMqNode implements AutoCloseable {
     }
 
     private void startNode() throws IOException {
+        launch();
+        awaitUp();
+    }
+
+    /** Starts the node's process in the background; {@link #awaitUp()} waits until it serves. */
+    void launch() throws IOException {
         String env = "RABBITMQ_NODENAME=" + node + " RABBITMQ_CONFIG_FILE=" + dir.resolve("rabbitmq.conf")
                 + " RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=" + port + " RABBITMQ_DIST_PORT=" + distPort
                 + " RABBITMQ_MNESIA_BASE=" + dir.resolve("mnesia") + " RABBITMQ_LOG_BASE=" + dir.resolve("log")
@@ -65,6 +95,10 @@ final class PrivateRabbitMqNode implements AutoCloseable {
                 + " RABBITMQ_FEATURE_FLAGS_FILE=" + dir.resolve("feature_flags") + " ERL_EPMD_ADDRESS=127.0.0.1";
         Files.deleteIfExists(dir.resolve("pid"));
         asRabbitMq("env " + env + " rabbitmq-server -detached", Duration.ofSeconds(30));
+    }
+
+    /** Waits until a launched node runs and accepts AMQP connections. */
+    void awaitUp() throws IOException {
         asRabbitMq("rabbitmqctl -n " + node + " wait --timeout 60 " + dir.resolve("pid"), Duration.ofSeconds(70));
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         while (!listening()) {

@@ -117,8 +117,8 @@ class RabbitMqTransportIT {
         List<String> names = SharedBrokerConnections.connectionNames();
         assertTrue(names.contains(name + "-pub") && names.contains(name + "-sub"), "the broker lists both: " + names);
         Map<String, Object> health = sb.health().components().get("transport").details();
-        assertEquals(name + "-pub (open)", health.get("publishingConnection"));
-        assertEquals(name + "-sub (open)", health.get("consumingConnection"));
+        assertEquals(name + "-pub (open, 127.0.0.1:5672)", health.get("publishingConnection"));
+        assertEquals(name + "-sub (open, 127.0.0.1:5672)", health.get("consumingConnection"));
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> sb.unwrap(String.class));
         assertTrue(e.getMessage().contains(RabbitMqConnections.class.getName()), e.getMessage());
     }

@@ -17,7 +17,16 @@ final class SharedBrokerConnections {
      * leaving everyone else's alone; returns how many it closed.
      */
     static int close(String name) throws IOException, InterruptedException {
-        String names = "[<<\"" + name + "-pub\">>, <<\"" + name + "-sub\">>]";
+        return closeNamed(name + "-pub", name + "-sub");
+    }
+
+    /** Closes the shared broker's connections of exactly these client-provided names; returns how many it closed. */
+    static int closeNamed(String... connectionNames) throws IOException, InterruptedException {
+        StringBuilder list = new StringBuilder();
+        for (String n : connectionNames) {
+            list.append(list.length() == 0 ? "" : ", ").append("<<\"").append(n).append("\">>");
+        }
+        String names = "[" + list + "]";
         String out = run("rabbitmqctl", "-q", "eval", "Names = " + names + ", length([rabbit_networking:close_connection("
                 + "proplists:get_value(pid, I), \"test: connection cut\") || I <- rabbit_networking:connection_info_all([pid, "
                 + "client_properties]), case lists:keyfind(<<\"connection_name\">>, 1, proplists:get_value(client_properties, I)) of "

@@ -58,12 +58,14 @@ final class RabbitMqDelivery implements InboundDelivery {
     }
 
     /**
-     * Granted: amqp-client calls consumers on the transport's unbounded delivery pool, one thread
-     * per channel at a time and never on the socket reader, and each subscription has its own channel.
+     * Granted on a channel of the subscription's own: amqp-client calls consumers on the
+     * transport's unbounded delivery pool, one thread per channel at a time and never on the
+     * socket reader. Refused on a shared channel, where holding the thread would stall the
+     * other subscriptions' consumers on it.
      */
     @Override
     public boolean claimDeliveryThread() {
-        return true;
+        return link.pooled.dedicated;
     }
 
     @Override

@@ -38,17 +38,26 @@ final class RabbitMqInbound {
     static final String CORRELATION_ID_HEADER = io.switchboard.Publisher.CORRELATION_ID_HEADER;
     /** Header keeping an original {@code content_type} a Switchboard content type cannot hold. */
     static final String RAW_CONTENT_TYPE_HEADER = "sb-raw-content-type";
+    /** The dead-letter reason header, written by this transport or, for the broker's dead letters, read in. */
+    static final String DEAD_LETTER_REASON_HEADER = "sb-dead-letter-reason";
 
     private final Topology topology;
     private final SubscriptionRequest request;
     private final Predicate<String> accepts;
     private final int maxAttempts;
+    private final Integer deliveryLimit;
 
     RabbitMqInbound(Topology topology, SubscriptionRequest request) {
+        this(topology, request, null);
+    }
+
+    /** @param deliveryLimit the configured delivery limit of quorum queues, to report in dead letters; {@code null} if unset */
+    RabbitMqInbound(Topology topology, SubscriptionRequest request, Integer deliveryLimit) {
         this.topology = topology;
         this.request = request;
         this.accepts = Channels.matcher(request.channelOrPattern());
         this.maxAttempts = request.options().retryPolicy().maxAttempts();
+        this.deliveryLimit = deliveryLimit;
     }
 
     /** A read delivery. */
@@ -92,6 +101,10 @@ final class RabbitMqInbound {
                 }
             }
         }
+        if (raw != null && "delivery_limit".equals(textOrNull(raw.get("x-first-death-reason")))
+                && !raw.containsKey(DEAD_LETTER_REASON_HEADER)) {
+            deliveryLimitHeaders(b, raw);
+        }
         // An AMQP RPC client names its reply queue and correlation id in properties, not headers.
         fromProperty(b, raw, REPLY_TO_HEADER, props.getReplyTo());
         fromProperty(b, raw, CORRELATION_ID_HEADER, props.getCorrelationId());
@@ -127,6 +140,47 @@ final class RabbitMqInbound {
         } catch (IllegalArgumentException ignored) {
             // A property no header can hold (NUL) is left out, as such headers are.
         }
+    }
+
+    /**
+     * The dead-letter headers this transport writes itself, for a message a quorum queue
+     * dead-lettered at its delivery limit: the broker keeps neither a reason of ours nor the
+     * delivery count, only {@code x-first-death-reason=delivery_limit}. The count is the limit
+     * plus one (the broker dead-letters a message delivered once more than its limit), known when
+     * this transport set the limit.
+     */
+    private void deliveryLimitHeaders(Message.Builder b, Map<String, Object> raw) {
+        String original = textOrNull(raw.get(RabbitMqTransport.CHANNEL_HEADER));
+        String exchange = textOrNull(raw.get("x-first-death-exchange"));
+        if (original == null && exchange != null) {
+            original = topology.channelOf(exchange);
+        }
+        if (original == null && raw.get("x-death") instanceof List && !((List<?>) raw.get("x-death")).isEmpty()
+                && ((List<?>) raw.get("x-death")).get(0) instanceof Map) {
+            Object keys = ((Map<?, ?>) ((List<?>) raw.get("x-death")).get(0)).get("routing-keys");
+            if (keys instanceof List && !((List<?>) keys).isEmpty()) {
+                original = textOrNull(((List<?>) keys).get(0));
+            }
+        }
+        String queue = textOrNull(raw.get("x-first-death-queue"));
+        b.header(DEAD_LETTER_REASON_HEADER, deliveryLimit != null
+                ? "delivered " + (deliveryLimit + 1) + " times without an acknowledgement: queue " + queue + " reached its delivery limit ("
+                        + deliveryLimit + ", switchboard.rabbitmq.delivery-limit) and the broker dead-lettered it"
+                : "queue " + queue + " reached its delivery limit (x-delivery-limit) and the broker dead-lettered it");
+        if (deliveryLimit != null) {
+            b.header("sb-attempts", Integer.toString(deliveryLimit + 1));
+        }
+        if (original != null && !raw.containsKey("sb-original-channel")) {
+            try {
+                b.header("sb-original-channel", original);
+            } catch (IllegalArgumentException ignored) {
+                // not a header value a message can hold: left out, as any such header is
+            }
+        }
+    }
+
+    private static String textOrNull(Object v) {
+        return v instanceof LongString || v instanceof String || v instanceof byte[] ? text(v) : null;
     }
 
     /**

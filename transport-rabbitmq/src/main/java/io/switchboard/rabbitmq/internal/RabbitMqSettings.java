@@ -19,6 +19,7 @@ import java.util.List;
  */
 public final class RabbitMqSettings {
     final List<Address> addresses;
+    final boolean shuffleAddresses;
     final boolean tls;
     final boolean verifyHostname;
     final String username;
@@ -32,7 +33,10 @@ public final class RabbitMqSettings {
     final boolean persistent;
     final boolean patterns;
     final boolean quorum;
+    final Integer deliveryLimit;
     final Integer prefetch;
+    final int dedicatedChannels;
+    final int consumersPerChannel;
     final String connectionName;
     final Topology topology;
 
@@ -108,6 +112,7 @@ public final class RabbitMqSettings {
             pass = colon < 0 ? pass : addressUserInfo.substring(colon + 1);
         }
         this.addresses = List.copyOf(parsed);
+        this.shuffleAddresses = "shuffle".equals(c.get(RabbitMqTransportProvider.ADDRESS_ORDER));
         this.tls = secure;
         this.verifyHostname = c.get(RabbitMqTransportProvider.TLS_VERIFY_HOSTNAME);
         this.username = c.get(RabbitMqTransportProvider.USERNAME) != null ? c.get(RabbitMqTransportProvider.USERNAME) : user;
@@ -124,9 +129,24 @@ public final class RabbitMqSettings {
         this.persistent = c.get(RabbitMqTransportProvider.PERSISTENT);
         this.patterns = c.get(RabbitMqTransportProvider.PATTERN_SUBSCRIPTIONS);
         this.quorum = "quorum".equals(c.get(RabbitMqTransportProvider.QUEUE_TYPE));
+        this.deliveryLimit = c.get(RabbitMqTransportProvider.DELIVERY_LIMIT);
+        if (deliveryLimit != null && !quorum) {
+            problems.add(key(RabbitMqTransportProvider.DELIVERY_LIMIT) + " is set but " + key(RabbitMqTransportProvider.QUEUE_TYPE)
+                    + " is not 'quorum': only quorum queues count deliveries; set queue-type=quorum or remove the delivery limit");
+        } else if (deliveryLimit != null && deliveryLimit < 0) {
+            problems.add(key(RabbitMqTransportProvider.DELIVERY_LIMIT) + " must be 0 or more, got " + deliveryLimit);
+        }
         this.prefetch = c.get(RabbitMqTransportProvider.PREFETCH);
         if (prefetch != null && (prefetch < 1 || prefetch > 65535)) {
             problems.add(key(RabbitMqTransportProvider.PREFETCH) + " must be from 1 to 65535, got " + prefetch);
+        }
+        this.dedicatedChannels = c.get(RabbitMqTransportProvider.DEDICATED_CHANNELS);
+        if (dedicatedChannels < 0 || dedicatedChannels > 65535) {
+            problems.add(key(RabbitMqTransportProvider.DEDICATED_CHANNELS) + " must be from 0 to 65535, got " + dedicatedChannels);
+        }
+        this.consumersPerChannel = c.get(RabbitMqTransportProvider.CONSUMERS_PER_CHANNEL);
+        if (consumersPerChannel < 1 || consumersPerChannel > 10_000) {
+            problems.add(key(RabbitMqTransportProvider.CONSUMERS_PER_CHANNEL) + " must be from 1 to 10000, got " + consumersPerChannel);
         }
         this.connectionName = c.get(RabbitMqTransportProvider.CONNECTION_NAME);
         String prefix = c.get(RabbitMqTransportProvider.PREFIX);

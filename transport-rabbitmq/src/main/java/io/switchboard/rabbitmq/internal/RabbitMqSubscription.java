@@ -2,7 +2,6 @@ package io.switchboard.rabbitmq.internal;
 
 import com.rabbitmq.client.AMQP;
 import com.rabbitmq.client.Channel;
-import com.rabbitmq.client.Connection;
 import com.rabbitmq.client.DefaultConsumer;
 import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.ShutdownSignalException;
@@ -14,10 +13,7 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableSet;
-import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -25,8 +21,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One subscription: a queue, its bindings and a consumer on a channel of its own (so that its
- * prefetch is its own and a channel error affects no one else). Thread-safe.
+ * One subscription: a queue, its bindings and a consumer with a prefetch of its own, on a channel
+ * of the consuming connection's pool ({@link RabbitMqConsumerChannels}: a channel of its own for
+ * the first subscriptions, shared with others of the same prefetch past them). Thread-safe.
  *
  * <p>{@link #establish} runs again on every reconnect; each run makes a new {@link Link}, and
  * deliveries settle on the link they came from, never on a newer one.
@@ -57,7 +54,7 @@ final class RabbitMqSubscription implements TransportSubscription {
         this.request = request;
         this.listener = listener;
         this.prefetch = prefetch;
-        this.inbound = new RabbitMqInbound(transport.topology, request);
+        this.inbound = new RabbitMqInbound(transport.topology, request, transport.settings.deliveryLimit);
     }
 
     boolean isDurable() {
@@ -65,32 +62,26 @@ final class RabbitMqSubscription implements TransportSubscription {
     }
 
     /**
-     * One channel with its consumer. Acks and nacks go through the link, serialized by its lock,
-     * and are dropped once the channel is closed: its delivery tags mean nothing on any other
-     * channel.
-     *
-     * <p>Acks are coalesced: one {@code basic.ack multiple=true} covers every acknowledged tag
-     * below the lowest unsettled one, sent every {@link #ackBatch} acks or at most
-     * {@link #ACK_FLUSH_MS} ms after the first of them, and at cancel and close. Nacks go out at once.
+     * One consumer of this subscription on a pooled channel of the consuming connection. Acks and
+     * nacks go through the link to its channel, which coalesces acks across the consumers it
+     * carries (delivery tags are the channel's), and are dropped once the channel is closed: its
+     * delivery tags mean nothing on any other channel.
      */
     final class Link {
-        static final long ACK_FLUSH_MS = 5;
+        final RabbitMqConsumerChannels.ConsumerChannel pooled;
         final Channel channel;
         final String queue;
         final AtomicInteger outstanding = new AtomicInteger();
-        private final int ackBatch;
-        private final TreeSet<Long> unsettled = new TreeSet<>();
-        private final TreeSet<Long> ackedUnsent = new TreeSet<>();
-        private boolean flushScheduled;
+        private final AtomicBoolean released = new AtomicBoolean();
         volatile String consumerTag;
         private volatile boolean cancelled;
         /** Completes once the broker no longer offers this link's consumer anything: its cancel was answered, or the channel closed. */
         final CompletableFuture<Void> consumerGone = new CompletableFuture<>();
 
-        Link(Channel channel, String queue) {
-            this.channel = channel;
+        Link(RabbitMqConsumerChannels.ConsumerChannel pooled, String queue) {
+            this.pooled = pooled;
+            this.channel = pooled.channel;
             this.queue = queue;
-            this.ackBatch = Math.max(1, Math.min(50, prefetch / 4));
         }
 
         RabbitMqSubscription subscription() {
@@ -103,19 +94,13 @@ final class RabbitMqSubscription implements TransportSubscription {
 
         void delivered(long tag) {
             outstanding.incrementAndGet();
-            synchronized (this) {
-                unsettled.add(tag);
-            }
+            pooled.delivered(tag);
         }
 
         /** Acknowledges one delivery (coalesced); harmless when the channel is gone (the broker redelivers). */
         void ack(long tag) {
             try {
-                synchronized (this) {
-                    unsettled.remove(tag);
-                    ackedUnsent.add(tag);
-                    flush(false);
-                }
+                pooled.ack(tag);
             } catch (IOException | ShutdownSignalException e) {
                 LOG.debug("ack of a delivery of {} failed: {}; the broker redelivers it", RabbitMqSubscription.this, e.toString());
             } finally {
@@ -126,14 +111,8 @@ final class RabbitMqSubscription implements TransportSubscription {
         /** Settles one delivery otherwise than by ack, at once; harmless when the channel is gone. */
         void settle(long tag, Settlement s, String what) {
             try {
-                synchronized (this) {
-                    unsettled.remove(tag);
-                    if (channel.isOpen()) {
-                        s.run(channel);
-                    } else {
-                        LOG.debug("{} of a delivery of {} dropped: its channel closed; the broker redelivers it", what, RabbitMqSubscription.this);
-                    }
-                    flush(false);
+                if (!pooled.settle(tag, s)) {
+                    LOG.debug("{} of a delivery of {} dropped: its channel closed; the broker redelivers it", what, RabbitMqSubscription.this);
                 }
             } catch (IOException | ShutdownSignalException e) {
                 LOG.debug("{} of a delivery of {} failed: {}; the broker redelivers it", what, RabbitMqSubscription.this, e.toString());
@@ -143,45 +122,14 @@ final class RabbitMqSubscription implements TransportSubscription {
         }
 
         private void settled() {
-            if (outstanding.decrementAndGet() == 0 && cancelled) {
-                closeChannel();
+            if (outstanding.decrementAndGet() == 0 && cancelled && consumerGone.isDone()) {
+                release();
             }
         }
 
-        /** Sends one multiple-ack for the acknowledged tags below the lowest unsettled one, when due. Holds the lock. */
-        private void flush(boolean now) throws IOException {
-            if (ackedUnsent.isEmpty()) {
-                return;
-            }
-            if (!channel.isOpen()) {
-                ackedUnsent.clear();
-                return;
-            }
-            NavigableSet<Long> ready = unsettled.isEmpty() ? ackedUnsent : ackedUnsent.headSet(unsettled.first(), false);
-            if (ready.isEmpty()) {
-                return;
-            }
-            // Not "whenever nothing else is outstanding": a handler that keeps up would then ack
-            // every message alone, doubling the broker's work per message.
-            if (now || ready.size() >= ackBatch) {
-                long top = ready.last();
-                ready.clear();
-                channel.basicAck(top, true);
-            } else if (!flushScheduled) {
-                flushScheduled = true;
-                transport.later(this::timedFlush, ACK_FLUSH_MS);
-            }
-        }
-
-        private void timedFlush() {
-            try {
-                synchronized (this) {
-                    flushScheduled = false;
-                    flush(true);
-                }
-            } catch (IOException | ShutdownSignalException e) {
-                LOG.debug("acks of {} failed: {}; the broker redelivers those deliveries", RabbitMqSubscription.this, e.toString());
-            }
+        /** Whether this consumer still runs on an open channel. */
+        boolean isLive() {
+            return !cancelled && channel.isOpen();
         }
 
         /**
@@ -199,26 +147,27 @@ final class RabbitMqSubscription implements TransportSubscription {
                 }
                 cancelled = true;
                 tag = consumerTag;
-                try {
-                    flush(true);
-                } catch (IOException | ShutdownSignalException e) {
-                    LOG.debug("final acks of {} failed: {}; the broker redelivers those deliveries", RabbitMqSubscription.this, e.toString());
-                }
             }
-            // Neither under the lock (basic.cancel waits for a cancel-ok that the connection's I/O
-            // thread reads, and no thread may wait for this lock while that reply is outstanding)
-            // nor on the caller's thread (a frozen broker would hold it for the RPC timeout): the
-            // caller waits for consumerGone as long as it sees fit. Deliveries that still arrive
-            // meanwhile are handed back by the facade, which stopped its intake.
+            pooled.flushFinalAcks();
+            pooled.pool().consumerCancelled(pooled);
+            // Not on the caller's thread (a frozen broker would hold it for the RPC timeout, and
+            // this may be the connection's I/O thread, which must stay free to read the
+            // cancel-ok): the caller waits for consumerGone as long as it sees fit. Deliveries
+            // that still arrive meanwhile are handed back by the facade, which stopped its intake.
             if (tag == null || alreadyGone || !channel.isOpen()) {
                 consumerGone.complete(null);
             } else {
                 transport.cancelling(this);
                 transport.settlementExecutor().execute(() -> sendCancel(tag));
             }
-            if (outstanding.get() == 0) {
-                closeChannel();
-            }
+            // The channel is left (and, if no one else uses it, closed) only once the broker has
+            // answered the cancel: closing it first would end the consumer without the broker
+            // having confirmed it, and a deleteDurable right after could still count it.
+            consumerGone.whenComplete((ok, e) -> {
+                if (outstanding.get() == 0) {
+                    release();
+                }
+            });
             return consumerGone;
         }
 
@@ -235,20 +184,18 @@ final class RabbitMqSubscription implements TransportSubscription {
             }
         }
 
-        /** Closes on another thread: this may run on the connection's I/O thread, where a blocking close would deadlock. */
-        private void closeChannel() {
-            transport.closeLater(this);
+        /** Done with the channel: on another thread, since this may run on the connection's I/O thread, where a blocking close would deadlock. */
+        private void release() {
+            if (released.compareAndSet(false, true)) {
+                transport.closeLater(this);
+            }
         }
 
-        /** Sends the acks still held back and closes the channel; idempotent. */
+        /** Sends the acks still held back and leaves the channel, closing it if no one else uses it; idempotent. */
         void closeNow() {
             try {
-                flushFinalAcks();
-                if (channel.isOpen()) {
-                    channel.close();
-                }
-            } catch (IOException | TimeoutException | ShutdownSignalException e) {
-                LOG.debug("closing channel of {}: {}", RabbitMqSubscription.this, e.toString());
+                pooled.links.remove(this);
+                pooled.pool().released(pooled);
             } finally {
                 transport.closed(this);
             }
@@ -256,23 +203,21 @@ final class RabbitMqSubscription implements TransportSubscription {
 
         /** Sends the acks still held back, without waiting for anything: the connection is about to close. */
         void flushFinalAcks() {
-            try {
-                synchronized (this) {
-                    flush(true);
-                }
-            } catch (IOException | ShutdownSignalException e) {
-                LOG.debug("final acks of {} failed: {}; the broker redelivers those deliveries", RabbitMqSubscription.this, e.toString());
-            }
+            pooled.flushFinalAcks();
+        }
+
+        void channelShutdown(ShutdownSignalException sig) {
+            onChannelShutdown(this, sig);
         }
     }
 
     /**
-     * Declares the queue and bindings on a new channel of {@code conn} and starts consuming. Called
-     * at subscribe and after every reconnect, never on an amqp-client thread. Runs of it are
+     * Declares the queue and bindings and starts consuming on a pooled channel of {@code pool}.
+     * Called at subscribe and after every reconnect, never on an amqp-client thread. Runs of it are
      * serialized by a lock of their own, which {@link #close} does not take: close must not wait
      * for these round trips.
      */
-    void establish(Connection conn) throws IOException {
+    void establish(RabbitMqConsumerChannels pool) throws IOException {
         Link link;
         establishing.lock();
         try {
@@ -280,10 +225,10 @@ final class RabbitMqSubscription implements TransportSubscription {
                 return;
             }
             Link old = current;
-            if (old != null && old.channel.getConnection() == conn && old.channel.isOpen()) {
+            if (old != null && old.channel.getConnection() == pool.connection() && old.isLive()) {
                 return;
             }
-            link = open(conn);
+            link = open(pool);
             current = link;
         } finally {
             establishing.unlock();
@@ -295,56 +240,77 @@ final class RabbitMqSubscription implements TransportSubscription {
         }
     }
 
-    private Link open(Connection conn) throws IOException {
+    private Link open(RabbitMqConsumerChannels pool) throws IOException {
         Topology topology = transport.topology;
-        Channel ch = conn.createChannel();
-        boolean ok = false;
+        String queue;
+        Channel admin = pool.borrowAdmin("subscription " + this);
         try {
-            ch.basicQos(prefetch);
-            String queue;
             if (replyQueue != null) {
                 queue = replyQueue;
-                ch.queueDeclare(queue, false, true, true, null);
+                admin.queueDeclare(queue, false, true, true, null);
             } else if (isDurable()) {
                 queue = topology.subscriptionQueue(request.durableName());
-                ch.queueDeclare(queue, true, false, false, queueArguments());
+                admin.queueDeclare(queue, true, false, false, subscriptionQueueArguments());
             } else {
-                queue = ch.queueDeclare("", false, true, true, null).getQueue();
+                // Exclusive to the connection, not the channel: the consumer channel may read it.
+                queue = admin.queueDeclare("", false, true, true, null).getQueue();
             }
             if (replyQueue != null) {
                 // Replies come through the default exchange, straight to the queue.
             } else if (request.isPattern()) {
-                transport.declareTopicExchange(ch);
-                ch.queueBind(queue, topology.topicExchange(), request.channelOrPattern());
+                transport.declareTopicExchange(admin);
+                admin.queueBind(queue, topology.topicExchange(), request.channelOrPattern());
             } else {
-                transport.declareChannelExchange(ch, request.channelOrPattern());
-                ch.queueBind(queue, topology.channelExchange(request.channelOrPattern()), "");
+                transport.declareChannelExchange(admin, request.channelOrPattern());
+                admin.queueBind(queue, topology.channelExchange(request.channelOrPattern()), "");
             }
             String dl = request.deadLetterChannel();
             if (dl != null) {
-                transport.declareChannelExchange(ch, dl);
+                transport.declareChannelExchange(admin, dl);
                 String dlq = topology.deadLetterQueue(dl);
-                ch.queueDeclare(dlq, true, false, false, queueArguments());
-                ch.queueBind(dlq, topology.channelExchange(dl), "");
+                admin.queueDeclare(dlq, true, false, false, queueArguments());
+                admin.queueBind(dlq, topology.channelExchange(dl), "");
             }
-            Link link = new Link(ch, queue);
-            ch.addShutdownListener(sig -> onChannelShutdown(link, sig));
-            link.consumerTag = ch.basicConsume(queue, false, new Consumer(link));
+        } finally {
+            pool.giveBack(admin);
+        }
+        RabbitMqConsumerChannels.ConsumerChannel pooled = pool.reserve(prefetch, "subscription " + this);
+        Link link = new Link(pooled, queue);
+        pooled.links.add(link);
+        boolean ok = false;
+        try {
+            link.consumerTag = pooled.channel.basicConsume(queue, false, new Consumer(link));
             ok = true;
             return link;
         } finally {
-            if (!ok && ch.isOpen()) {
-                try {
-                    ch.abort();
-                } catch (IOException e) {
-                    LOG.debug("aborting channel: {}", e.toString());
-                }
+            if (!ok) {
+                link.cancel(true);
             }
         }
     }
 
     private Map<String, Object> queueArguments() {
         return transport.settings.quorum ? Map.of("x-queue-type", "quorum") : null;
+    }
+
+    /**
+     * The queue type, and with a delivery limit the limit and where the broker dead-letters what
+     * reaches it: the dead-letter channel's exchange, routed as this transport's own dead letters are.
+     */
+    private Map<String, Object> subscriptionQueueArguments() {
+        Integer limit = transport.settings.deliveryLimit;
+        if (limit == null) {
+            return queueArguments();
+        }
+        Map<String, Object> args = new HashMap<>();
+        args.put("x-queue-type", "quorum");
+        args.put("x-delivery-limit", limit);
+        String dl = request.deadLetterChannel();
+        if (dl != null) {
+            args.put("x-dead-letter-exchange", transport.topology.channelExchange(dl));
+            args.put("x-dead-letter-routing-key", dl);
+        }
+        return args;
     }
 
     private void onChannelShutdown(Link link, ShutdownSignalException sig) {
@@ -361,7 +327,7 @@ final class RabbitMqSubscription implements TransportSubscription {
     /** Whether the broker knows a consumer of this subscription now (counted in its queue's consumers). */
     boolean isConsuming() {
         Link link = current;
-        return !closed && link != null && link.consumerTag != null && link.channel.isOpen();
+        return !closed && link != null && link.consumerTag != null && link.isLive();
     }
 
     /** The subscription could not be started: nothing to clean up but the flag. */

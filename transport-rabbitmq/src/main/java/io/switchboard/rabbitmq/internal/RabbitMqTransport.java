@@ -1,6 +1,7 @@
 package io.switchboard.rabbitmq.internal;
 
 import com.rabbitmq.client.AMQP;
+import com.rabbitmq.client.Address;
 import com.rabbitmq.client.BuiltinExchangeType;
 import com.rabbitmq.client.Channel;
 import com.rabbitmq.client.Connection;
@@ -22,6 +23,8 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Date;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -35,6 +38,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -50,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * them). No method holds a lock while it waits for the broker, and none waits unboundedly:
  * {@link #publish} never waits for the broker (only, at most {@code confirm-timeout}, for room in
  * the confirm window); {@link #close} is bounded by its timeout; {@link #subscribe} and
- * {@link #deleteDurable} wait for a few round trips, each bounded by the RPC timeout; a
+ * {@link #deleteDurable} wait for a few round trips, each bounded by the RPC timeout (on quorum queues, plus up to 2 s twice for cancels to be counted); a
  * subscription's close waits at most {@link #CANCEL_WAIT_MILLIS} for its cancel.
  *
  * <p>Two connections, as RabbitMQ advises: one publishes ({@code <name>-pub}), one consumes and
@@ -78,6 +82,10 @@ public final class RabbitMqTransport implements Transport {
     /** Suffixes of the two connections' names. */
     static final String PUB = "-pub";
     static final String SUB = "-sub";
+    /** How many subscriptions are re-established at once after a reconnect. */
+    static final int RECOVERY_PARALLELISM = 8;
+    /** How long deleteDurable waits for a quorum queue's consumer count to take in cancels already answered. */
+    static final long QUORUM_CONSUMER_SETTLE_MILLIS = 2000;
 
     final RabbitMqSettings settings;
     final Topology topology;
@@ -112,6 +120,8 @@ public final class RabbitMqTransport implements Transport {
     private volatile Connection pub;
     /** The consuming connection, or {@code null} while it is down. */
     private volatile Connection sub;
+    /** The channels of the consuming connection, shared out among subscriptions; replaced with it. */
+    private volatile RabbitMqConsumerChannels consumerChannels;
     private volatile boolean recovering;
     private volatile boolean closing;
     private volatile String lastError;
@@ -247,7 +257,13 @@ public final class RabbitMqTransport implements Transport {
     /** Opens a connection, translating refusals that retrying cannot fix into ConfigurationException. */
     private Connection newConnection(String role) throws IOException, TimeoutException {
         try {
-            return factory.newConnection(settings.addresses, connectionName + role);
+            List<Address> order = settings.addresses;
+            if (settings.shuffleAddresses && order.size() > 1) {
+                // amqp-client without its own recovery tries a list in order: spread by shuffling.
+                order = new ArrayList<>(order);
+                Collections.shuffle(order, ThreadLocalRandom.current());
+            }
+            return factory.newConnection(order, connectionName + role);
         } catch (PossibleAuthenticationFailureException e) {
             throw new ConfigurationException("RabbitMQ at " + settings.describe() + " refused the login of user '" + settings.username
                     + "' (wrong user name or password, or a user such as guest that may only connect from localhost); "
@@ -295,7 +311,9 @@ public final class RabbitMqTransport implements Transport {
     }
 
     private void installConsuming(Connection conn) {
+        RabbitMqConsumerChannels pool = new RabbitMqConsumerChannels(this, conn, settings.dedicatedChannels, settings.consumersPerChannel);
         synchronized (connectionLock) {
+            consumerChannels = pool;
             sub = conn;
         }
         cancelsUnanswered = false;
@@ -307,6 +325,11 @@ public final class RabbitMqTransport implements Transport {
         if (!conn.isOpen()) {
             onConnectionShutdown(conn, conn.getCloseReason());
         }
+    }
+
+    /** The node address a connection went to, as host:port. */
+    private static String peer(Connection conn) {
+        return conn.getAddress().getHostAddress() + ":" + conn.getPort();
     }
 
     private static String name(Connection conn) {
@@ -375,24 +398,20 @@ public final class RabbitMqTransport implements Transport {
                 continue;
             }
             Connection conn = sub;
+            RabbitMqConsumerChannels pool = consumerChannels;
             boolean allEstablished = true;
             if (consumingReplaced) {
-                for (RabbitMqSubscription s : subscriptions) {
-                    try {
-                        s.establish(conn);
-                    } catch (IOException | RuntimeException e) {
-                        if (!conn.isOpen()) {
-                            allEstablished = false;
-                            break;
-                        }
-                        LOG.error("could not re-establish subscription {} after reconnecting: {}; trying again every {}",
-                                s, describe(e), settings.recoveryInterval, e);
-                        reestablishLater(s);
-                    }
-                }
+                allEstablished = reestablishAll(pool);
+            }
+            // A broker closing several connections (close_all_connections, a node shutting down)
+            // closes them one after another, seconds apart when one carries thousands of
+            // consumers: a round trip on each shows whether the one not replaced is going too,
+            // before RECOVERED tells the application that everything works again.
+            if (!allEstablished || !answers(pub) || !answers(sub)) {
+                continue;
             }
             synchronized (connectionLock) {
-                if (!allEstablished || !isOpen(pub) || !isOpen(sub)) {
+                if (!isOpen(pub) || !isOpen(sub)) {
                     continue;
                 }
                 recovering = false;
@@ -403,6 +422,62 @@ public final class RabbitMqTransport implements Transport {
                     connectionName, SUB, settings.addressList(), consumingReplaced ? subscriptions.size() : 0);
             events.recovered(gap);
             return;
+        }
+    }
+
+    /**
+     * Re-establishes every subscription on a new consuming connection, up to
+     * {@link #RECOVERY_PARALLELISM} at once: each needs a few round trips, and the broker serves
+     * channels in parallel, so thousands of subscriptions come back in a fraction of the time one
+     * after another would take. Returns false if the connection was lost meanwhile.
+     */
+    private boolean reestablishAll(RabbitMqConsumerChannels pool) {
+        List<RabbitMqSubscription> all = new ArrayList<>(subscriptions);
+        if (all.isEmpty()) {
+            return true;
+        }
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        Runnable worker = () -> {
+            for (int i = next.getAndIncrement(); i < all.size() && pool.connection().isOpen() && !closing; i = next.getAndIncrement()) {
+                RabbitMqSubscription s = all.get(i);
+                try {
+                    s.establish(pool);
+                } catch (IOException | RuntimeException e) {
+                    if (pool.connection().isOpen()) {
+                        LOG.error("could not re-establish subscription {} after reconnecting: {}; trying again every {}",
+                                s, describe(e), settings.recoveryInterval, e);
+                        reestablishLater(s);
+                    }
+                }
+            }
+        };
+        int helpers = Math.min(RECOVERY_PARALLELISM, all.size()) - 1;
+        List<CompletableFuture<Void>> running = new ArrayList<>(helpers);
+        for (int i = 0; i < helpers; i++) {
+            running.add(CompletableFuture.runAsync(worker, deliveryThreads));
+        }
+        worker.run();
+        for (CompletableFuture<Void> f : running) {
+            // Each establish is bounded by its round trips' RPC timeout, and workers stop taking
+            // more once the connection is gone: this join is bounded too.
+            f.join();
+        }
+        return pool.connection().isOpen();
+    }
+
+    /** Whether the connection is open and answers a round trip (a channel opened and closed), within the RPC timeout. */
+    private static boolean answers(Connection c) {
+        if (!isOpen(c)) {
+            return false;
+        }
+        try {
+            Channel ch = c.createChannel();
+            if (ch != null) {
+                ch.close();
+            }
+            return c.isOpen();
+        } catch (IOException | TimeoutException | RuntimeException e) {
+            return false;
         }
     }
 
@@ -444,11 +519,12 @@ public final class RabbitMqTransport implements Transport {
         try {
             context.scheduler().schedule(() -> recoveryThread.execute(() -> {
                 Connection c = sub;
-                if (closing || !isOpen(c)) {
+                RabbitMqConsumerChannels pool = consumerChannels;
+                if (closing || !isOpen(c) || pool.connection() != c) {
                     return;
                 }
                 try {
-                    s.establish(c);
+                    s.establish(pool);
                 } catch (IOException | RuntimeException e) {
                     LOG.warn("could not re-establish subscription {}: {}; trying again", s, describe(e));
                     reestablishLater(s);
@@ -650,13 +726,18 @@ public final class RabbitMqTransport implements Transport {
         int prefetch = settings.prefetch != null ? settings.prefetch : Math.min(65535, request.maxUnacknowledged());
         RabbitMqSubscription s = new RabbitMqSubscription(this, request, listener, prefetch, replyQueue);
         subscriptions.add(s);
-        Connection c = sub;
+        Connection c;
+        RabbitMqConsumerChannels pool;
+        synchronized (connectionLock) {
+            c = sub;
+            pool = consumerChannels;
+        }
         if (!isOpen(c)) {
             LOG.info("subscription {} registered while RabbitMQ is unreachable; it starts when the connection is back", s);
             return s;
         }
         try {
-            s.establish(c);
+            s.establish(pool);
         } catch (IOException | RuntimeException e) {
             if (!c.isOpen() || recovering) {
                 LOG.info("subscription {} will start when the connection to RabbitMQ is back: {}", s, describe(e));
@@ -674,6 +755,9 @@ public final class RabbitMqTransport implements Transport {
                                             + "delete it or set switchboard.rabbitmq.queue-type to match)"
                                     : " (the user lacks configure/read/write permission on these names)"), e);
                 }
+            }
+            if (e instanceof ConfigurationException) {
+                throw (ConfigurationException) e;
             }
             throw e instanceof ConnectionException ? (ConnectionException) e
                     : new ConnectionException("could not start subscription " + s + ": " + describe(e), e);
@@ -693,7 +777,9 @@ public final class RabbitMqTransport implements Transport {
      * other instances consume it. Deleting a queue under an open subscription only makes it
      * declare the queue again when the broker cancels its consumer, and that queue then collects
      * messages nobody reads once the subscription closes: so the local ones end first, and for
-     * the others the broker's {@code if-unused} makes the check and the delete one step.
+     * the others the broker's {@code if-unused} makes the check and the delete one step (quorum
+     * queues have no {@code if-unused}: for them a second check comes just before the delete, and
+     * each check waits up to {@link #QUORUM_CONSUMER_SETTLE_MILLIS} for cancels to be counted).
      *
      * @throws IllegalStateException if other instances consume the queue (nothing is ended then,
      *     unless one subscribed between the check and the delete)
@@ -704,8 +790,14 @@ public final class RabbitMqTransport implements Transport {
         String queue = topology.subscriptionQueue(name);
         List<RabbitMqSubscription> local = subscriptions.stream().filter(s -> name.equals(s.request.durableName())).collect(Collectors.toList());
         Channel ch = null;
+        RabbitMqConsumerChannels pool = null;
         try {
-            ch = consumingConnectionOrThrow().createChannel();
+            Connection c = consumingConnectionOrThrow();
+            pool = consumerChannels;
+            if (pool.connection() != c) {
+                throw new ConnectionException(notConnected(), null);
+            }
+            ch = pool.borrowAdmin("deleteDurable('" + name + "')");
             int consumers;
             try {
                 consumers = ch.queueDeclarePassive(queue).getConsumerCount();
@@ -717,6 +809,9 @@ public final class RabbitMqTransport implements Transport {
                 throw e;
             }
             long ours = local.stream().filter(RabbitMqSubscription::isConsuming).count();
+            if (consumers > ours && settings.quorum) {
+                consumers = settledConsumerCount(ch, queue, ours, consumers);
+            }
             if (consumers > ours) {
                 throw inUse(name, queue, consumers - ours, null);
             }
@@ -726,7 +821,18 @@ public final class RabbitMqTransport implements Transport {
             }
             awaitCancels(queue);
             try {
-                ch.queueDelete(queue, true, false);
+                if (settings.quorum) {
+                    // Quorum queues refuse if-unused (540 NOT_IMPLEMENTED, which closes the whole
+                    // connection): check the consumers once more, then delete. A consumer that
+                    // subscribes elsewhere between the two loses its queue (the broker cancels it).
+                    int left = settledConsumerCount(ch, queue, 0, ch.queueDeclarePassive(queue).getConsumerCount());
+                    if (left > 0) {
+                        throw inUse(name, queue, left, null);
+                    }
+                    ch.queueDelete(queue, false, false);
+                } else {
+                    ch.queueDelete(queue, true, false);
+                }
             } catch (IOException e) {
                 if (replyCode(e) == AMQP.PRECONDITION_FAILED) {
                     throw inUse(name, queue, 1, e);
@@ -737,14 +843,29 @@ public final class RabbitMqTransport implements Transport {
         } catch (IOException | ShutdownSignalException e) {
             throw new ConnectionException("could not delete durable subscription '" + name + "' (queue " + queue + "): " + describe(e), e);
         } finally {
-            if (ch != null && ch.isOpen()) {
-                try {
-                    ch.close();
-                } catch (IOException | TimeoutException | ShutdownSignalException e) {
-                    LOG.debug("closing a channel: {}", e.toString());
-                }
+            if (ch != null) {
+                pool.giveBack(ch);
             }
         }
+    }
+
+    /**
+     * A quorum queue counts a cancelled consumer until its Raft log has applied the cancel, a
+     * little after the broker answered it: asks again, every 50 ms for at most
+     * {@link #QUORUM_CONSUMER_SETTLE_MILLIS}, until the count is down to {@code expected}.
+     */
+    private static int settledConsumerCount(Channel ch, String queue, long expected, int count) throws IOException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(QUORUM_CONSUMER_SETTLE_MILLIS);
+        while (count > expected && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            count = ch.queueDeclarePassive(queue).getConsumerCount();
+        }
+        return count;
     }
 
     private static IllegalStateException inUse(String name, String queue, long elsewhere, Exception cause) {
@@ -782,8 +903,8 @@ public final class RabbitMqTransport implements Transport {
         boolean up = isOpen(p) && isOpen(c);
         Map<String, Object> d = new LinkedHashMap<>();
         d.put("connected", up);
-        d.put("publishingConnection", connectionName + PUB + (isOpen(p) ? " (open)" : " (down)"));
-        d.put("consumingConnection", connectionName + SUB + (isOpen(c) ? " (open)" : " (down)"));
+        d.put("publishingConnection", connectionName + PUB + (isOpen(p) ? " (open, " + peer(p) + ")" : " (down)"));
+        d.put("consumingConnection", connectionName + SUB + (isOpen(c) ? " (open, " + peer(c) + ")" : " (down)"));
         d.put("addresses", settings.addressList());
         d.put("virtualHost", settings.virtualHost);
         Connection any = isOpen(c) ? c : p;
@@ -792,6 +913,10 @@ public final class RabbitMqTransport implements Transport {
             d.put("serverVersion", version == null ? "unknown" : version.toString());
         }
         d.put("subscriptions", subscriptions.size());
+        RabbitMqConsumerChannels pool = consumerChannels;
+        if (isOpen(c) && pool != null && pool.connection() == c) {
+            d.putAll(pool.describe());
+        }
         d.put("published", publisher.published.get());
         d.put("confirmed", publisher.confirmed.get());
         d.put("nacked", publisher.nacked.get());
@@ -836,6 +961,9 @@ public final class RabbitMqTransport implements Transport {
         // any still waiting, or the broker would redeliver messages whose handlers succeeded.
         // Only the acks: closing the connection closes their channels without a round trip each.
         for (RabbitMqSubscription.Link l : closingLinks) {
+            l.flushFinalAcks();
+        }
+        for (RabbitMqSubscription.Link l : cancelling) {
             l.flushFinalAcks();
         }
         recoveryThread.shutdownNow();

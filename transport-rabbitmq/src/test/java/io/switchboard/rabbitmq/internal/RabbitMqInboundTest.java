@@ -86,4 +86,28 @@ class RabbitMqInboundTest {
         assertEquals(r.message.id(), inbound("orders.eu").read(viaExchange("orders.eu"), props, BODY, QUEUE).message.id(),
                 "the same substitute id every time");
     }
+
+    @Test
+    void aDeadLetterOfTheBrokersDeliveryLimitGetsTheTransportsDeadLetterHeaders() {
+        // As RabbitMQ 3.10 writes it (x-delivery-count dropped, x-death kept).
+        Map<String, Object> h = Map.of("kind", "bad", "x-first-death-reason", "delivery_limit", "x-first-death-queue", "sb.sub.worker",
+                "x-first-death-exchange", "sb.ch.jobs", "x-death", java.util.List.of(Map.of("reason", "delivery_limit", "count", 1L,
+                        "routing-keys", java.util.List.of("jobs"))));
+        RabbitMqInbound limited = new RabbitMqInbound(TOPOLOGY, new SubscriptionRequest("jobs-dead", SubscriptionOptions.defaults(), 10), 2);
+        Map<String, String> got = limited.read(viaExchange("jobs-dead"), headers(h), BODY, "amq.gen-x").message.headers();
+        assertEquals("3", got.get("sb-attempts"));
+        assertEquals("jobs", got.get("sb-original-channel"));
+        assertEquals("bad", got.get("kind"));
+        assertTrue(got.get("sb-dead-letter-reason").startsWith("delivered 3 times without an acknowledgement: queue sb.sub.worker reached its "
+                + "delivery limit (2"), got.toString());
+        assertFalse(got.keySet().stream().anyMatch(k -> k.startsWith("x-")), "the broker's history stays hidden: " + got);
+
+        Map<String, String> unknownLimit = inbound("jobs-dead").read(viaExchange("jobs-dead"), headers(h), BODY, QUEUE).message.headers();
+        assertFalse(unknownLimit.containsKey("sb-attempts"), "no count without the limit: " + unknownLimit);
+        assertTrue(unknownLimit.get("sb-dead-letter-reason").contains("delivery limit"), unknownLimit.toString());
+
+        Map<String, String> ours = limited.read(viaExchange("jobs-dead"), headers(Map.of("x-first-death-reason", "delivery_limit",
+                "sb-dead-letter-reason", "handler failed")), BODY, QUEUE).message.headers();
+        assertEquals("handler failed", ours.get("sb-dead-letter-reason"), "a reason already there is kept");
+    }
 }

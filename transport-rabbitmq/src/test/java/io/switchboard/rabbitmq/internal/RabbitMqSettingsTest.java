@@ -198,4 +198,34 @@ class RabbitMqSettingsTest {
         assertEquals("sb.retry.billing.100ms", t.retryQueue("sb.sub.billing", 100));
         assertEquals("sb.retry-transient.amq.gen-abc.100ms", t.retryQueue("amq.gen-abc", 100));
     }
+
+    @Test
+    void aDeliveryLimitNeedsQuorumQueuesAndIsNotNegative() {
+        ConfigurationException e = assertThrows(ConfigurationException.class,
+                () -> settings(Map.of(RabbitMqTransportProvider.DELIVERY_LIMIT, 3)));
+        assertTrue(e.getMessage().contains("switchboard.rabbitmq.delivery-limit is set but switchboard.rabbitmq.queue-type is not 'quorum'"),
+                e.getMessage());
+        ConfigurationException negative = assertThrows(ConfigurationException.class, () -> settings(
+                Map.of(RabbitMqTransportProvider.DELIVERY_LIMIT, -1, RabbitMqTransportProvider.QUEUE_TYPE, "quorum")));
+        assertTrue(negative.getMessage().contains("switchboard.rabbitmq.delivery-limit must be 0 or more, got -1"), negative.getMessage());
+        RabbitMqSettings ok = settings(Map.of(RabbitMqTransportProvider.DELIVERY_LIMIT, 3, RabbitMqTransportProvider.QUEUE_TYPE, "quorum"));
+        assertEquals(3, (int) ok.deliveryLimit);
+    }
+
+    @Test
+    void addressesAreShuffledUnlessOrdered() {
+        assertTrue(settings(Map.of()).shuffleAddresses);
+        assertFalse(settings(Map.of(RabbitMqTransportProvider.ADDRESS_ORDER, "ordered")).shuffleAddresses);
+    }
+
+    @Test
+    void channelPoolSettingsHaveDefaultsAndBounds() {
+        RabbitMqSettings d = settings(Map.of());
+        assertEquals(100, d.dedicatedChannels);
+        assertEquals(50, d.consumersPerChannel);
+        ConfigurationException e = assertThrows(ConfigurationException.class, () -> settings(
+                Map.of(RabbitMqTransportProvider.DEDICATED_CHANNELS, 70_000, RabbitMqTransportProvider.CONSUMERS_PER_CHANNEL, 10_001)));
+        assertTrue(e.getMessage().contains("dedicated-channels must be from 0 to 65535, got 70000")
+                && e.getMessage().contains("consumers-per-channel must be from 1 to 10000, got 10001"), e.getMessage());
+    }
 }
