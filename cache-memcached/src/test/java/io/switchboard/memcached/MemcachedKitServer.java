@@ -30,17 +30,26 @@ final class MemcachedKitServer implements BeforeAllCallback, AfterAllCallback {
         this.count = count;
     }
 
+    /**
+     * Starts once: JUnit calls an extension registered on the contract class again before each
+     * of its {@code @Nested} classes, which must share the one set-up.
+     */
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
-        for (int i = 0; i < count; i++) {
-            servers.add(MemcachedProcess.start());
+        if (servers.isEmpty()) {
+            for (int i = 0; i < count; i++) {
+                servers.add(MemcachedProcess.start());
+            }
         }
     }
 
+    /** Stops after the contract class itself (not after each {@code @Nested} class), by PID. */
     @Override
     public void afterAll(ExtensionContext context) {
-        servers.forEach(MemcachedProcess::close);
-        servers.clear();
+        if (context.getRequiredTestClass().getEnclosingClass() == null) {
+            servers.forEach(MemcachedProcess::close);
+            servers.clear();
+        }
     }
 
     /** Settings for a Switchboard whose cache is these servers, over {@code protocol} ({@code binary} or {@code text}). */

@@ -15,15 +15,23 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 final class RabbitMqKitNode implements BeforeAllCallback, AfterAllCallback {
     private PrivateRabbitMqNode node;
 
+    /**
+     * Starts once: JUnit calls an extension registered on the contract class again before each
+     * of its {@code @Nested} classes, which must share the one set-up.
+     */
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
-        node = PrivateRabbitMqNode.start();
+        if (node == null) {
+            node = PrivateRabbitMqNode.start();
+        }
     }
 
+    /** Stops after the contract class itself (not after each {@code @Nested} class), by PID. */
     @Override
     public void afterAll(ExtensionContext context) {
-        if (node != null) {
+        if (node != null && context.getRequiredTestClass().getEnclosingClass() == null) {
             node.close();
+            node = null;
         }
     }
 

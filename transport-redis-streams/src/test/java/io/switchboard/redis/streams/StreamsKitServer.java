@@ -17,15 +17,23 @@ final class StreamsKitServer implements BeforeAllCallback, AfterAllCallback {
     private final String clientName = StreamsTestSupport.unique("tck-streams");
     private StreamsServerProcess server;
 
+    /**
+     * Starts once: JUnit calls an extension registered on the contract class again before each
+     * of its {@code @Nested} classes, which must share the one set-up.
+     */
     @Override
     public void beforeAll(ExtensionContext context) {
-        server = StreamsServerProcess.start(true);
+        if (server == null) {
+            server = StreamsServerProcess.start(true);
+        }
     }
 
+    /** Stops after the contract class itself (not after each {@code @Nested} class), by PID. */
     @Override
     public void afterAll(ExtensionContext context) {
-        if (server != null) {
+        if (server != null && context.getRequiredTestClass().getEnclosingClass() == null) {
             server.kill();
+            server = null;
         }
     }
 
