@@ -139,6 +139,18 @@ final class PrivateRabbitMqNode implements AutoCloseable {
         asRabbitMq("rabbitmqctl -n " + node + " close_all_connections 'test: connection cut'", Duration.ofSeconds(30));
     }
 
+    /**
+     * Closes, in one step, every client connection of the cluster this node belongs to that exists
+     * now (on every node), each once: unlike {@code close_all_connections} run on each node in
+     * turn, a connection that reconnects meanwhile is not cut a second time after the hook returns.
+     * Returns how many were closed.
+     */
+    int closeClusterConnectionsOnce() throws IOException {
+        String out = asRabbitMq("rabbitmqctl -n " + node + " eval 'Cs = rabbit_networking:connections(), "
+                + "[rabbit_networking:close_connection(C, \"test: connection cut\") || C <- Cs], length(Cs).'", Duration.ofSeconds(30));
+        return Integer.parseInt(out.trim().replaceAll("(?s).*?(\\d+)\\s*$", "$1"));
+    }
+
     /** Sets the memory high watermark (fraction of RAM); a tiny one raises a memory alarm that blocks publishers. */
     void setMemoryWatermark(String fraction) throws IOException {
         asRabbitMq("rabbitmqctl -n " + node + " set_vm_memory_high_watermark " + fraction, Duration.ofSeconds(30));

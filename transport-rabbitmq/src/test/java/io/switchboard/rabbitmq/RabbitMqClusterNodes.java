@@ -175,7 +175,7 @@ final class RabbitMqClusterNodes implements BeforeAllCallback {
     }
 
     /**
-     * Kit hooks: a cut closes every client connection on every node; a restart kills with
+     * Kit hooks: a cut closes every client connection on every node, once; a restart kills with
      * {@code kill -9} the node that serves the most of the client connections and starts it again
      * (so the clients lose their connections, move to a surviving node, and the quorum queues keep
      * a majority throughout). No outage hook: a cluster that loses one node is not down, and the
@@ -185,9 +185,11 @@ final class RabbitMqClusterNodes implements BeforeAllCallback {
         return Faults.builder().name(toString()).cutConnections(() -> {
             for (PrivateRabbitMqNode n : nodes) {
                 if (n.listening()) {
-                    n.closeAllConnections();
+                    n.closeClusterConnectionsOnce(); // every node's connections, from one node, once each
+                    return;
                 }
             }
+            throw new IllegalStateException("no node of " + this + " is listening");
         }).restartServer(() -> {
             Map<String, Integer> on = connectionNodes();
             int[] count = new int[SIZE];
