@@ -34,10 +34,8 @@ final class DefaultPublisher implements Publisher {
         Objects.requireNonNull(message, "message");
         Channels.requireChannel(channel);
         runtime.ensureOpenForPublish();
-        long size = message.size();
-        if (size > maxSize) {
-            throw new PayloadTooLargeException("message " + message.id() + " to channel '" + channel + "'", size, maxSize,
-                    CoreKeys.MESSAGE_MAX_SIZE.name());
+        if (message.size() > maxSize) {
+            throw tooLarge(message, "message " + message.id() + " to channel '" + channel + "'");
         }
         if (interception.none()) {
             return runtime.transport().publish(channel, message.withChannel(channel));
@@ -47,12 +45,15 @@ final class DefaultPublisher implements Publisher {
 
     /** The caller's message was checked; headers interceptors added may take it over the limit. */
     private CompletionStage<Void> send(Message m) {
-        long size = m.size();
-        if (size > maxSize) {
-            throw new PayloadTooLargeException("message " + m.id() + " to channel '" + m.channel() + "' with the headers interceptors added",
-                    size, maxSize, CoreKeys.MESSAGE_MAX_SIZE.name());
+        if (m.size() > maxSize) {
+            throw tooLarge(m, "message " + m.id() + " to channel '" + m.channel() + "' with the headers interceptors added");
         }
         return runtime.transport().publish(m.channel(), m);
+    }
+
+    /** The error for a message over {@code switchboard.message.max-size}; {@code what} names it (built only when it is). */
+    private PayloadTooLargeException tooLarge(Message m, String what) {
+        return new PayloadTooLargeException(what, m.size(), maxSize, CoreKeys.MESSAGE_MAX_SIZE.name());
     }
 
     @Override
@@ -71,16 +72,12 @@ final class DefaultPublisher implements Publisher {
      */
     CompletionStage<Void> publishReply(String address, Message reply, Message request) {
         runtime.ensureOpenForPublish();
-        long size = reply.size();
-        if (size > maxSize) {
-            throw new PayloadTooLargeException("reply " + reply.id() + " to request " + request.id() + " (reply address '" + address + "')",
-                    size, maxSize, CoreKeys.MESSAGE_MAX_SIZE.name());
+        if (reply.size() > maxSize) {
+            throw tooLarge(reply, "reply " + reply.id() + " to request " + request.id() + " (reply address '" + address + "')");
         }
         Function<Message, CompletionStage<Void>> sendReply = m -> {
-            long s = m.size();
-            if (s > maxSize) {
-                throw new PayloadTooLargeException("reply " + m.id() + " to request " + request.id() + " with the headers interceptors added",
-                        s, maxSize, CoreKeys.MESSAGE_MAX_SIZE.name());
+            if (m.size() > maxSize) {
+                throw tooLarge(m, "reply " + m.id() + " to request " + request.id() + " with the headers interceptors added");
             }
             try {
                 return runtime.transport().publishReply(address, m);

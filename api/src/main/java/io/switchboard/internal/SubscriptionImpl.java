@@ -487,8 +487,11 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         private final int attempt;
         private final boolean redelivered;
         private final SubscriptionImpl subscription;
-        /** The stages of replies sent while the handler ran, awaited before the ack on at-least-once transports. */
-        private final java.util.List<CompletionStage<Void>> replies = new java.util.concurrent.CopyOnWriteArrayList<>();
+        /**
+         * The stages of replies sent while the handler ran, awaited before the ack on at-least-once
+         * transports; made on the first reply, so that a delivery without one allocates nothing.
+         */
+        private volatile java.util.List<CompletionStage<Void>> replies;
 
         DeliveryImpl(Message message, int attempt, boolean redelivered, SubscriptionImpl subscription) {
             this.message = message;
@@ -501,7 +504,16 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         public CompletionStage<Void> reply(Message reply) {
             Runtime rt = subscription.owner.runtime();
             CompletionStage<Void> stage = rt.requests().reply((DefaultPublisher) rt.publisher(), message, reply);
-            replies.add(stage);
+            java.util.List<CompletionStage<Void>> r = replies;
+            if (r == null) {
+                synchronized (this) {
+                    if (replies == null) {
+                        replies = new java.util.concurrent.CopyOnWriteArrayList<>();
+                    }
+                    r = replies;
+                }
+            }
+            r.add(stage);
             return stage;
         }
 
@@ -511,12 +523,13 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
          * timeout, and at most by {@code switchboard.close.timeout}.
          */
         void awaitReply() throws Exception {
-            if (replies.isEmpty()) {
+            java.util.List<CompletionStage<Void>> sent = replies;
+            if (sent == null) {
                 return;
             }
             long bound = subscription.owner.runtime().config().get(CoreKeys.CLOSE_TIMEOUT).toNanos();
             long deadline = System.nanoTime() + bound;
-            for (CompletionStage<Void> s : replies) {
+            for (CompletionStage<Void> s : sent) {
                 try {
                     s.toCompletableFuture().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
                 } catch (java.util.concurrent.ExecutionException e) {

@@ -116,9 +116,9 @@ final class RabbitMqDelivery implements InboundDelivery {
         Map<String, Object> headers = RabbitMqSubscription.republishHeaders(props);
         headers.remove(RabbitMqTransport.ATTEMPT_HEADER);
         headers.remove(RabbitMqTransport.CHANNEL_HEADER);
-        headers.put("sb-dead-letter-reason", reason);
-        headers.put("sb-original-channel", message.channel());
-        headers.put("sb-attempts", Integer.toString(attempts));
+        headers.put(RabbitMqInbound.DEAD_LETTER_REASON_HEADER, reason);
+        headers.put(RabbitMqInbound.ORIGINAL_CHANNEL_HEADER, message.channel());
+        headers.put(RabbitMqInbound.ATTEMPTS_HEADER, Integer.toString(attempts));
         AMQP.BasicProperties copy = props.builder().headers(headers).expiration(null).build();
         republishThenAck("dead-letter it to '" + dl + "'", () -> transport.republish(transport.topology.channelExchange(dl), dl, copy,
                 body, dl, message.id(), transport.channelExchangeNeeded(dl)));

@@ -40,6 +40,10 @@ final class RabbitMqInbound {
     static final String RAW_CONTENT_TYPE_HEADER = "sb-raw-content-type";
     /** The dead-letter reason header, written by this transport or, for the broker's dead letters, read in. */
     static final String DEAD_LETTER_REASON_HEADER = "sb-dead-letter-reason";
+    /** The dead letter's original channel. */
+    static final String ORIGINAL_CHANNEL_HEADER = "sb-original-channel";
+    /** The attempts a dead letter was given. */
+    static final String ATTEMPTS_HEADER = "sb-attempts";
 
     private final Topology topology;
     private final SubscriptionRequest request;
@@ -168,11 +172,11 @@ final class RabbitMqInbound {
                         + deliveryLimit + ", switchboard.rabbitmq.delivery-limit) and the broker dead-lettered it"
                 : "queue " + queue + " reached its delivery limit (x-delivery-limit) and the broker dead-lettered it");
         if (deliveryLimit != null) {
-            b.header("sb-attempts", Integer.toString(deliveryLimit + 1));
+            b.header(ATTEMPTS_HEADER, Integer.toString(deliveryLimit + 1));
         }
-        if (original != null && !raw.containsKey("sb-original-channel")) {
+        if (original != null && !raw.containsKey(ORIGINAL_CHANNEL_HEADER)) {
             try {
-                b.header("sb-original-channel", original);
+                b.header(ORIGINAL_CHANNEL_HEADER, original);
             } catch (IllegalArgumentException ignored) {
                 // not a header value a message can hold: left out, as any such header is
             }
