@@ -11,15 +11,24 @@ import io.switchboard.spi.Channels;
 import io.switchboard.spi.SubscriptionRequest;
 import io.switchboard.spi.TransportSubscription;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Validates subscriptions against the capabilities and tracks them for health and close. */
 final class DefaultSubscriber implements Subscriber {
+    private static final Logger LOG = LoggerFactory.getLogger(DefaultSubscriber.class);
+
     private final Runtime runtime;
     private final Set<SubscriptionImpl> open = ConcurrentHashMap.newKeySet();
 
@@ -105,8 +114,22 @@ final class DefaultSubscriber implements Subscriber {
 
     void closeAll(long deadlineNanos) {
         List<SubscriptionImpl> subs = new ArrayList<>(open);
-        for (SubscriptionImpl s : subs) {
-            s.stopIntake();
+        // Every subscription's stop is started before any is waited for: one broker round trip
+        // for all of them, not one each (10,000 RabbitMQ cancels took 33 s one after another).
+        CompletableFuture<?>[] stopped = new CompletableFuture<?>[subs.size()];
+        for (int i = 0; i < stopped.length; i++) {
+            stopped[i] = subs.get(i).stopIntakeAsync();
+        }
+        try {
+            CompletableFuture.allOf(stopped).get(Runtime.remaining(deadlineNanos).toNanos(),
+                    TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            LOG.warn("closing: {} subscription(s) not yet stopped at the transport when the close timeout ran out",
+                    Arrays.stream(stopped).filter(f -> !f.isDone()).count());
+        } catch (ExecutionException e) {
+            LOG.debug("closing: {}", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         for (SubscriptionImpl s : subs) {
             s.close(Runtime.remaining(deadlineNanos));

@@ -21,6 +21,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -368,18 +369,40 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
 
     /** Stops taking deliveries; hands queued ones back. */
     void stopIntake() {
+        stopIntake(false);
+    }
+
+    /**
+     * Stops taking deliveries and hands queued ones back, without waiting for the transport's
+     * answer; the future completes when the transport has stopped delivering (or gave up waiting).
+     * Deliveries that arrive meanwhile are handed back, as after {@link #stopIntake()}.
+     */
+    CompletableFuture<Void> stopIntakeAsync() {
+        return stopIntake(true);
+    }
+
+    private CompletableFuture<Void> stopIntake(boolean async) {
+        CompletableFuture<Void> done = CompletableFuture.completedFuture(null);
         if (!intakeStopped.compareAndSet(false, true)) {
-            return;
+            return done;
         }
         TransportSubscription ts = transportSubscription;
         if (ts != null) {
             try {
-                ts.close();
+                if (async) {
+                    done = ts.closeAsync().exceptionally(e -> {
+                        LOG.warn("could not stop subscription '{}' at the transport: {}", describe(), e.toString());
+                        return null;
+                    });
+                } else {
+                    ts.close();
+                }
             } catch (RuntimeException e) {
                 LOG.warn("could not stop subscription '{}' at the transport: {}", describe(), e.toString());
             }
         }
         releaseQueued();
+        return done;
     }
 
     private void releaseQueued() {

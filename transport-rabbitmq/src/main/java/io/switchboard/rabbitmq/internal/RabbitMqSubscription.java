@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
@@ -158,7 +159,11 @@ final class RabbitMqSubscription implements TransportSubscription {
                 consumerGone.complete(null);
             } else {
                 transport.cancelling(this);
-                transport.settlementExecutor().execute(() -> sendCancel(tag));
+                try {
+                    transport.cancelExecutor().execute(() -> sendCancel(tag));
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    consumerGone.complete(null); // the transport closed: closing the connection ends the consumer
+                }
             }
             // The channel is left (and, if no one else uses it, closed) only once the broker has
             // answered the cancel: closing it first would end the consumer without the broker
@@ -337,15 +342,32 @@ final class RabbitMqSubscription implements TransportSubscription {
 
     @Override
     public void close() {
+        CompletableFuture<Void> gone = startClose();
+        if (gone != null) {
+            transport.awaitConsumerGone(gone, this);
+        }
+    }
+
+    /**
+     * Sends the cancel and returns at once; completes when the broker answered it or after
+     * {@link RabbitMqTransport#CANCEL_WAIT_MILLIS}, whichever comes first.
+     */
+    @Override
+    public CompletableFuture<Void> closeAsync() {
+        CompletableFuture<Void> gone = startClose();
+        return gone == null ? CompletableFuture.completedFuture(null)
+                : gone.copy().completeOnTimeout(null, RabbitMqTransport.CANCEL_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** The first call cancels the consumer and returns when the broker no longer offers it anything; later calls null. */
+    private CompletableFuture<Void> startClose() {
         if (closing.getAndSet(true)) {
-            return;
+            return null;
         }
         closed = true;
         transport.removed(this);
         Link link = current;
-        if (link != null) {
-            transport.awaitConsumerGone(link.cancel(false), this);
-        }
+        return link == null ? null : link.cancel(false);
     }
 
     private final class Consumer extends DefaultConsumer {

@@ -79,6 +79,8 @@ public final class RabbitMqTransport implements Transport {
     static final String DIRECT_REPLY_TO = "amq.rabbitmq.reply-to";
     /** How long Subscription.close() waits for the broker to answer its consumer's cancel. */
     static final long CANCEL_WAIT_MILLIS = 1000;
+    /** Cancels in flight at once (see {@link #cancelExecutor()}). */
+    static final int CANCEL_THREADS = 16;
     /** Suffixes of the two connections' names. */
     static final String PUB = "-pub";
     static final String SUB = "-sub";
@@ -95,6 +97,7 @@ public final class RabbitMqTransport implements Transport {
     private final String connectionName;
     private final RabbitMqPublisher publisher;
     private final ExecutorService recoveryThread;
+    private final ThreadPoolExecutor cancelThreads;
     /**
      * Runs consumer callbacks, and with them handlers; unbounded, so a slow handler holds only its
      * own channel's thread. Never shut down explicitly: amqp-client still hands it each channel's
@@ -159,6 +162,14 @@ public final class RabbitMqTransport implements Transport {
         factory.setSharedExecutor(deliveryThreads);
         this.publisher = new RabbitMqPublisher(this, context.instanceName() + "-rabbitmq-publish", settings.confirmWindow,
                 settings.confirmTimeout);
+        AtomicInteger c = new AtomicInteger();
+        this.cancelThreads = new ThreadPoolExecutor(CANCEL_THREADS, CANCEL_THREADS, 5, TimeUnit.SECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, context.instanceName() + "-rabbitmq-cancel-" + c.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        this.cancelThreads.allowCoreThreadTimeOut(true);
         this.recoveryThread = Executors.newSingleThreadExecutor(r -> {
             Thread t = new Thread(r, context.instanceName() + "-rabbitmq-recovery");
             t.setDaemon(true);
@@ -967,6 +978,10 @@ public final class RabbitMqTransport implements Transport {
             l.flushFinalAcks();
         }
         recoveryThread.shutdownNow();
+        if (!cancelling.isEmpty()) {
+            LOG.debug("closing with {} consumer cancel(s) unanswered; closing the connection ends those consumers", cancelling.size());
+        }
+        cancelThreads.shutdownNow();
         for (Connection c : new Connection[] {sub, pub}) {
             if (isOpen(c)) {
                 try {
@@ -1040,6 +1055,15 @@ public final class RabbitMqTransport implements Transport {
     /** The broker answered a cancel: it is responsive again. */
     void cancelAnswered() {
         cancelsUnanswered = false;
+    }
+
+    /**
+     * Where consumers' cancels are sent: each waits for its cancel-ok, at most
+     * {@link #CANCEL_THREADS} at once, so that closing thousands of subscriptions together takes
+     * neither one round trip each in turn nor a thread each.
+     */
+    java.util.concurrent.Executor cancelExecutor() {
+        return cancelThreads;
     }
 
     /** Where work triggered by a broker reply runs, off the connection's I/O thread. */
