@@ -82,7 +82,7 @@ public final class ScaleBenchmark {
 
     /** One near-cache point. */
     private record NearRow(String backing, long entries, double meanNs, double p50Ns, double p99Ns, double cpuNs, double allocPerGet,
-            double bytesPerEntry, double loadSeconds, String note) {
+            double bytesPerEntry, double loadSeconds, double hashMapNs, double linkedHashMapNs, String note) {
     }
 
     private ScaleBenchmark() {
@@ -523,7 +523,7 @@ public final class ScaleBenchmark {
                 r = nearPoint(n);
             } catch (Exception | Error e) {
                 r = new NearRow(nearBacking, n, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                        "failed: " + describe(e));
+                        Double.NaN, Double.NaN, "failed: " + describe(e));
             }
             nearRows.add(r);
             System.err.printf(Locale.ROOT, "[scale] nearcache %-8s %,9d  hit %.0f ns  %.0f B/entry  %s%n", nearBacking, n, r.meanNs(),
@@ -600,9 +600,48 @@ public final class ScaleBenchmark {
             Arrays.sort(samples);
             blackhole = sink;
             near.close();
+            double hashMapNs = jdkMapHitNs(new HashMap<>(), n, value, keys, order, false);
+            double linkedNs = jdkMapHitNs(new LinkedHashMap<>(16, 0.75f, true), n, value, keys, order, true);
             return new NearRow(nearBacking, n, (double) elapsed / gets, samples[samples.length / 2], samples[samples.length * 99 / 100],
-                    cpuNs, allocPerGet, (double) (heapAfter - heapBefore) / n, loadSeconds, note);
+                    cpuNs, allocPerGet, (double) (heapAfter - heapBefore) / n, loadSeconds, hashMapNs, linkedNs, note);
         }
+    }
+
+    /**
+     * The floor a near-cache hit cannot beat: the same random-key hits, from the same key strings,
+     * on a plain JDK map holding {@code n} copies of the value under keys of its own, as the near
+     * cache holds them ({@code locked}: inside one uncontended lock, as an access-ordered map
+     * needs). Most of the growth with the number of entries is CPU-cache misses, which it shows.
+     */
+    private double jdkMapHitNs(Map<String, byte[]> map, int n, byte[] value, String[] keys, int[] order, boolean locked) {
+        for (int i = 0; i < n; i++) {
+            map.put("k" + i, value.clone());
+        }
+        int mask = order.length - 1;
+        int sink = 0;
+        Object lock = new Object();
+        for (int i = 0; i < 2_000_000; i++) {
+            byte[] v = map.get(keys[order[i & mask]]);
+            sink += v == null ? 0 : v.length;
+        }
+        long t0 = System.nanoTime();
+        long end = t0 + (long) (seconds() * 1e9);
+        long gets = 0;
+        while (System.nanoTime() < end) {
+            for (int j = 0; j < 4096; j++) {
+                byte[] v;
+                if (locked) {
+                    synchronized (lock) {
+                        v = map.get(keys[order[(int) (gets++ & mask)]]);
+                    }
+                } else {
+                    v = map.get(keys[order[(int) (gets++ & mask)]]);
+                }
+                sink += v == null ? 0 : v.length;
+            }
+        }
+        blackhole += sink;
+        return (double) (System.nanoTime() - t0) / gets;
     }
 
     /** Reads every key once through the near cache (each a miss that installs a local copy), with fresh key strings. */
@@ -789,14 +828,18 @@ public final class ScaleBenchmark {
                 + " get hits on random keys from one thread. Mean (wall time) and CPU from a %.1f s batch (on a busy machine the mean"
                 + " includes time the thread waited for a core; CPU per get does not); p50/p99 from 200,000 individually timed"
                 + " gets (nanoTime overhead included); heap per entry = growth of the used heap after GC from loading every key,"
-                + " the shared cache already filled (key string, value copy and the near cache's own bookkeeping).%n%n", nearBacking,
+                + " the shared cache already filled (key string, value copy and the near cache's own bookkeeping). The two JDK columns"
+                + " are the floor: the same hits on a plain map of as many entries (mean of a batch as long), which shows how much of"
+                + " the growth is CPU-cache misses that any hash lookup pays.%n%n", nearBacking,
                 NEAR_VALUE_SIZE, seconds()));
-        sb.append("| cache | entries | get hit mean ns | p50 ns | p99 ns | CPU ns/get | alloc B/get | heap B/entry | load s | note |\n"
-                + "|---|---|---|---|---|---|---|---|---|---|\n");
+        sb.append("| cache | entries | get hit mean ns | p50 ns | p99 ns | CPU ns/get | alloc B/get | heap B/entry | load s"
+                + " | JDK HashMap get ns | JDK access-ordered LinkedHashMap get, locked, ns | note |\n"
+                + "|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (NearRow r : nearRows) {
-            sb.append(String.format(Locale.ROOT, "| %s | %,d | %s | %s | %s | %s | %s | %s | %s | %s |%n", r.backing(), r.entries(),
+            sb.append(String.format(Locale.ROOT, "| %s | %,d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |%n", r.backing(), r.entries(),
                     fmt(r.meanNs(), "%.0f"), fmt(r.p50Ns(), "%.0f"), fmt(r.p99Ns(), "%.0f"), fmt(r.cpuNs(), "%.0f"),
-                    fmt(r.allocPerGet(), "%.1f"), fmt(r.bytesPerEntry(), "%.0f"), fmt(r.loadSeconds(), "%.1f"), r.note()));
+                    fmt(r.allocPerGet(), "%.1f"), fmt(r.bytesPerEntry(), "%.0f"), fmt(r.loadSeconds(), "%.1f"),
+                    fmt(r.hashMapNs(), "%.0f"), fmt(r.linkedHashMapNs(), "%.0f"), r.note()));
         }
         double[] mean = new double[vs.size()];
         double[] cpu = new double[vs.size()];
