@@ -1,6 +1,7 @@
 package io.switchboard;
 
 import io.switchboard.internal.MessageIds;
+import io.switchboard.internal.PayloadAccess;
 import io.switchboard.internal.Utf8;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
@@ -41,6 +42,21 @@ public final class Message {
     public static final String TEXT = "text/plain; charset=utf-8";
     /** Content type of {@link #ofJson(Object)} messages. */
     public static final String JSON = "application/json";
+
+    static {
+        PayloadAccess.install(new PayloadAccess() {
+            @Override
+            public byte[] view(Message message) {
+                return message.payload;
+            }
+
+            @Override
+            public Builder adopt(Builder builder, byte[] payload) {
+                builder.payload = payload;
+                return builder;
+            }
+        });
+    }
 
     private final String id;
     private final String channel;

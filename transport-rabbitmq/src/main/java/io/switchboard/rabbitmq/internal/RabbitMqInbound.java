@@ -5,6 +5,7 @@ import com.rabbitmq.client.Envelope;
 import com.rabbitmq.client.LongString;
 import io.switchboard.Message;
 import io.switchboard.spi.Channels;
+import io.switchboard.spi.Payloads;
 import io.switchboard.spi.SubscriptionRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -112,7 +113,8 @@ final class RabbitMqInbound {
         // An AMQP RPC client names its reply queue and correlation id in properties, not headers.
         fromProperty(b, raw, REPLY_TO_HEADER, props.getReplyTo());
         fromProperty(b, raw, CORRELATION_ID_HEADER, props.getCorrelationId());
-        b.channel(channel(envelope, raw, ownRetryPath)).payload(body);
+        // amqp-client hands each delivery a body of its own, which nobody writes to: no second copy.
+        Payloads.adopt(b.channel(channel(envelope, raw, ownRetryPath)), body);
         String id = props.getMessageId();
         if (id != null && !id.isEmpty()) {
             try {
@@ -192,7 +194,7 @@ final class RabbitMqInbound {
      * channel the broker names, with a fresh id.
      */
     Message minimal(Envelope envelope, byte[] body) {
-        return Message.builder().channel(channel(envelope, null, false)).payload(body).build();
+        return Payloads.adopt(Message.builder().channel(channel(envelope, null, false)), body).build();
     }
 
     /**

@@ -15,6 +15,7 @@ import io.switchboard.Message;
 import io.switchboard.rabbitmq.RabbitMqConnections;
 import io.switchboard.spi.ConnectionEvents;
 import io.switchboard.spi.DeliveryListener;
+import io.switchboard.spi.Payloads;
 import io.switchboard.spi.ProviderContext;
 import io.switchboard.spi.SubscriptionRequest;
 import io.switchboard.spi.Transport;
@@ -556,7 +557,7 @@ public final class RabbitMqTransport implements Transport {
     public CompletionStage<Void> publish(String channel, Message message) {
         String exchange = topology.channelExchange(channel);
         AMQP.BasicProperties props = properties(message, settings.persistent ? 2 : 1);
-        return publisher.publish(exchange, channel, props, message.payload(), channel, message.id(), channelExchangeNeeded(channel), true);
+        return publisher.publish(exchange, channel, props, Payloads.view(message), channel, message.id(), channelExchangeNeeded(channel), true);
     }
 
     private static AMQP.BasicProperties properties(Message message, int deliveryMode) {
@@ -727,7 +728,7 @@ public final class RabbitMqTransport implements Transport {
             throw new IllegalArgumentException("'" + address + "' is neither a reply queue of this transport ("
                     + topology.replyQueue("x.") + "<hex>) nor a direct reply-to name (" + DIRECT_REPLY_TO + "...)");
         }
-        return publisher.publish("", address, properties(reply, 1), reply.payload(), address, reply.id(), null, true);
+        return publisher.publish("", address, properties(reply, 1), Payloads.view(reply), address, reply.id(), null, true);
     }
 
     private TransportSubscription subscribe(SubscriptionRequest request, DeliveryListener listener, String replyQueue) {
