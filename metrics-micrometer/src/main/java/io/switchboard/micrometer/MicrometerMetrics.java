@@ -73,9 +73,9 @@ import java.util.function.ToLongFunction;
  * never the channels it matched.
  *
  * <p>Thread-safe. On the hot path a call costs two {@link System#nanoTime()} reads and one
- * {@link Timer#record(long, TimeUnit)}, with no map look-up while a thread keeps publishing to one
- * channel or handling one subscription (each thread remembers the meters it used last), and no
- * allocation on the handler path once a channel's meters exist; a publish adds one completion
+ * {@link Timer#record(long, TimeUnit)}, usually without a map look-up (a small cache by channel
+ * and by subscription is read first), and no allocation on the handler path once a channel's
+ * meters exist; a publish adds one completion
  * callback on the transport's stage, or none when the stage is already complete.
  * {@link #onOpen} refuses a second Switchboard with {@link IllegalStateException}: the
  * {@code transport} tag belongs to one.
@@ -132,12 +132,16 @@ public final class MicrometerMetrics implements Interceptor {
     private final Map<String, CacheMeters> caches = new ConcurrentHashMap<>();
     private final Map<String, NearCacheMeters> nearCaches = new ConcurrentHashMap<>();
     /*
-     * Per-thread one-entry caches in front of the maps: a publishing loop sends to one channel and
-     * a handler thread serves one subscription, so most calls skip the look-ups (two map reads
-     * each, which profiles of the Redis benchmark showed as half of what metrics cost there).
+     * Small direct-mapped caches in front of the maps (by the channel's hash, by the
+     * subscription's identity), so that a call usually skips the look-ups: two map reads each,
+     * which profiles of the Redis benchmark showed as half of what metrics cost there (a
+     * ThreadLocal was no better: its own probing showed up instead). Read and written without
+     * synchronization: entries are immutable or have only final and volatile fields, so are safe
+     * however they are read, and a lost or overwritten entry only costs a look-up next time.
      */
-    private final ThreadLocal<ChannelMeters> lastPublished = new ThreadLocal<>();
-    private final ThreadLocal<HandlerSlot> lastHandled = new ThreadLocal<>();
+    private static final int SLOTS = 16;
+    private final ChannelMeters[] publishSlots = new ChannelMeters[SLOTS];
+    private final HandlerSlot[] handlerSlots = new HandlerSlot[SLOTS];
 
     private MicrometerMetrics(Builder b) {
         this.registry = b.registry;
@@ -300,17 +304,15 @@ public final class MicrometerMetrics implements Interceptor {
                 .tags(base).tag("component", component).register(registry);
     }
 
-    /**
-     * The meters of the channel published to: the one resolved last when it is the same channel
-     * (a publishing loop usually sends to one), else from the map.
-     */
+    /** The meters of the channel published to, from its cache slot when there, else from the map. */
     private ChannelMeters publishChannel(String name) {
-        ChannelMeters last = lastPublished.get();
-        if (last != null && last.name.equals(name)) {
-            return last;
+        int slot = name.hashCode() & (SLOTS - 1);
+        ChannelMeters cached = publishSlots[slot];
+        if (cached != null && cached.name.equals(name)) {
+            return cached;
         }
         ChannelMeters m = channel(name);
-        lastPublished.set(m.named(name));
+        publishSlots[slot] = m.named(name);
         return m;
     }
 
@@ -350,14 +352,15 @@ public final class MicrometerMetrics implements Interceptor {
         return o;
     }
 
-    /** The handler meters of a subscription: the ones resolved last when it is the same subscription, else from the maps. */
+    /** The handler meters of a subscription, from its cache slot when there, else from the maps. */
     private HandlerMeters handler(Subscription s) {
-        HandlerSlot last = lastHandled.get();
-        if (last != null && last.subscription == s) {
-            return last.meters;
+        int slot = System.identityHashCode(s) & (SLOTS - 1);
+        HandlerSlot cached = handlerSlots[slot];
+        if (cached != null && cached.subscription == s) {
+            return cached.meters;
         }
         HandlerMeters m = channel(s.channelOrPattern()).handler(s.options().isDurable() ? s.options().durableName() : NONE);
-        lastHandled.set(new HandlerSlot(s, m));
+        handlerSlots[slot] = new HandlerSlot(s, m);
         return m;
     }
 
