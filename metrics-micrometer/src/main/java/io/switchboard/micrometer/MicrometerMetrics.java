@@ -74,11 +74,10 @@ import java.util.function.ToLongFunction;
  *
  * <p>Thread-safe. On the hot path a call costs two {@link System#nanoTime()} reads and one
  * {@link Timer#record(long, TimeUnit)}, usually without a map look-up (a small cache by channel
- * and by subscription is read first), and no allocation on the handler path once a channel's
- * meters exist; a publish adds one completion
- * callback on the transport's stage, or none when the stage is already complete.
- * {@link #onOpen} refuses a second Switchboard with {@link IllegalStateException}: the
- * {@code transport} tag belongs to one.
+ * and by subscription is read first), with no allocation on the handler path once a channel's
+ * meters exist; a publish adds one completion callback on the transport's stage, or none when
+ * the stage is already complete. {@link #onOpen} refuses a second Switchboard with
+ * {@link IllegalStateException}: the {@code transport} tag belongs to one.
  */
 public final class MicrometerMetrics implements Interceptor {
     /** Timer of publishes. */
@@ -137,7 +136,8 @@ public final class MicrometerMetrics implements Interceptor {
      * which profiles of the Redis benchmark showed as half of what metrics cost there (a
      * ThreadLocal was no better: its own probing showed up instead). Read and written without
      * synchronization: entries are immutable or have only final and volatile fields, so are safe
-     * however they are read, and a lost or overwritten entry only costs a look-up next time.
+     * however they are read, and a lost or overwritten entry only costs a look-up next time. The
+     * handler slots keep at most 16 subscriptions reachable after they close.
      */
     private static final int SLOTS = 16;
     private final ChannelMeters[] publishSlots = new ChannelMeters[SLOTS];
