@@ -4,10 +4,13 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.Message;
 import io.switchboard.Switchboard;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,17 +30,22 @@ import java.util.concurrent.atomic.AtomicLong;
  * without), publishes {@code size}-byte messages for {@code seconds} with at most 1,000 in flight
  * (published but not yet delivered, so that Redis pub/sub never overflows the subscriber's
  * buffer), and counts msg/s from the first publish to the last delivery. It prints every trial,
- * the median of each mode and the ratio on/off.
+ * the median of each mode and the ratio on/off. With {@code cpu=true} it also prints, per trial,
+ * the CPU time per message of each group of this JVM's threads (numbers in thread names folded),
+ * which is steadier than throughput on a loaded machine and shows where metrics spend.
  */
 public final class MetricsOverheadHarness {
     private static final int WINDOW = 1000;
+    private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
+    private static boolean cpu;
 
     private MetricsOverheadHarness() {
     }
 
     /** Runs the comparison; arguments as {@code name=value}. */
     public static void main(String[] args) throws Exception {
-        Map<String, String> opts = new java.util.HashMap<>(Map.of("trials", "6", "seconds", "5", "transports", "redis,rabbitmq", "size", "256"));
+        Map<String, String> opts = new java.util.HashMap<>(Map.of("trials", "6", "seconds", "5", "transports", "redis,rabbitmq", "size", "256",
+                "cpu", "false"));
         for (String a : args) {
             String[] kv = a.split("=", 2);
             opts.put(kv[0], kv[1]);
@@ -45,6 +53,7 @@ public final class MetricsOverheadHarness {
         int trials = Integer.parseInt(opts.get("trials"));
         double seconds = Double.parseDouble(opts.get("seconds"));
         int size = Integer.parseInt(opts.get("size"));
+        cpu = Boolean.parseBoolean(opts.get("cpu"));
         for (String transport : opts.get("transports").split(",")) {
             List<Double> off = new ArrayList<>();
             List<Double> on = new ArrayList<>();
@@ -95,6 +104,7 @@ public final class MetricsOverheadHarness {
                 lastDelivery.set(System.nanoTime());
                 window.release();
             });
+            Map<Long, Long> cpuBefore = threadCpu();
             byte[] payload = new byte[size];
             Arrays.fill(payload, (byte) 'x');
             long start = System.nanoTime();
@@ -114,8 +124,43 @@ public final class MetricsOverheadHarness {
             if (delivered.get() < published) {
                 throw new IllegalStateException(transport + ": " + delivered.get() + " of " + published + " delivered within 30 s");
             }
+            if (cpu) {
+                printCpu(transport, metrics, cpuBefore, threadCpu(), published);
+            }
             return published / ((lastDelivery.get() - start) / 1e9);
         }
+    }
+
+    /** CPU time of each live thread, by id. */
+    private static Map<Long, Long> threadCpu() {
+        Map<Long, Long> times = new java.util.HashMap<>();
+        for (long id : THREADS.getAllThreadIds()) {
+            long t = THREADS.getThreadCpuTime(id);
+            if (t >= 0) {
+                times.put(id, t);
+            }
+        }
+        return times;
+    }
+
+    private static void printCpu(String transport, boolean metrics, Map<Long, Long> before, Map<Long, Long> after, long messages) {
+        Map<String, Long> groups = new TreeMap<>();
+        long total = 0;
+        for (Map.Entry<Long, Long> e : after.entrySet()) {
+            java.lang.management.ThreadInfo info = THREADS.getThreadInfo(e.getKey());
+            String name = info == null ? "?" : info.getThreadName().replaceAll("[0-9]+", "N");
+            long used = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+            groups.merge(name, used, Long::sum);
+            total += used;
+        }
+        StringBuilder line = new StringBuilder(String.format("  cpu %s metrics %-3s total %6.0f ns/msg:", transport, metrics ? "on" : "off",
+                (double) total / messages));
+        for (Map.Entry<String, Long> g : groups.entrySet()) {
+            if (g.getValue() * 100 >= total) {
+                line.append(String.format(" %s %.0f", g.getKey(), (double) g.getValue() / messages));
+            }
+        }
+        System.out.println(line);
     }
 
     private static double median(List<Double> values) {

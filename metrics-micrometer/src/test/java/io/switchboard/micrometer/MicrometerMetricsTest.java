@@ -14,7 +14,9 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.Interceptor;
 import io.switchboard.NearCache;
+import io.switchboard.PublishException;
 import io.switchboard.NearCacheOptions;
 import io.switchboard.RetryPolicy;
 import io.switchboard.SharedCache;
@@ -23,6 +25,9 @@ import io.switchboard.Switchboard;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
@@ -198,6 +203,41 @@ class MicrometerMetricsTest {
         assertEquals(3, hits.count(), "the next near cache of that name adds to the same counters");
         assertEquals(2, misses.count(), "its first read of p went to the shared cache");
         again.close();
+    }
+
+    @Test
+    void publishesAlternatingBetweenChannelsAndStagesFailedEarlyOrLateAreRecordedUnderTheirOwnTags() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        CompletableFuture<Void> late = new CompletableFuture<>();
+        // Inside the metrics: refuses one channel with a stage already failed, holds another's stage to fail it later.
+        Interceptor inner = new Interceptor() {
+            @Override
+            public CompletionStage<Void> aroundPublish(PublishCall call) {
+                return switch (call.channel()) {
+                    case "refused" -> CompletableFuture.failedFuture(new IllegalStateException("refused"));
+                    case "late" -> late;
+                    default -> call.proceed(call.message());
+                };
+            }
+        };
+        Switchboard sb = Switchboard.builder().property("switchboard.transport", "memory").property("switchboard.memory.broker", broker)
+                .interceptor(MicrometerMetrics.builder(registry).maxChannelTags(1).build()).interceptor(inner).open();
+        open.add(sb);
+        for (int i = 0; i < 3; i++) {
+            sb.publisher().publishText("first", "x").toCompletableFuture().get(5, TimeUnit.SECONDS);
+            sb.publisher().publishText("second", "x").toCompletableFuture().get(5, TimeUnit.SECONDS);
+        }
+        assertEquals(3, timerCount(registry, MicrometerMetrics.PUBLISH, "channel", "first", "outcome", "success"));
+        assertEquals(3, timerCount(registry, MicrometerMetrics.PUBLISH, "channel", MicrometerMetrics.OTHER, "outcome", "success"),
+                "the channel beyond the limit, alternating with the tagged one");
+        sb.publisher().publishText("refused", "x");
+        assertEquals(1, timerCount(registry, MicrometerMetrics.PUBLISH, "channel", MicrometerMetrics.OTHER, "outcome", "failure",
+                "exception", "IllegalStateException"), "a stage failed before it was returned");
+        sb.publisher().publishText("late", "x");
+        assertEquals(0, timerCount(registry, MicrometerMetrics.PUBLISH, "exception", "PublishException"), "not recorded before it completes");
+        late.completeExceptionally(new CompletionException(new PublishException("late", "id", "no", null, false)));
+        assertEquals(1, timerCount(registry, MicrometerMetrics.PUBLISH, "channel", MicrometerMetrics.OTHER, "outcome", "failure",
+                "exception", "PublishException"), "a stage failed after it was returned, unwrapped");
     }
 
     @Test
