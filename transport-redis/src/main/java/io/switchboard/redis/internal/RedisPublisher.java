@@ -15,7 +15,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
@@ -24,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -92,7 +92,13 @@ final class RedisPublisher {
     private final Runnable onLoss;
     private final String instanceName;
     private final Semaphore permits;
-    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    /**
+     * Publishes waiting for the writer thread. Lock-free: a publish only wakes the writer when it
+     * parked on an empty queue ({@link #writerParked}), not on every call.
+     */
+    private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+    /** Whether the writer thread is parked (or about to park) waiting for a publish; see {@link #awaitQueued}. */
+    private volatile boolean writerParked;
     /** Publishes queued or taken by the writer but not yet written; a caller writes directly only at zero. */
     private final AtomicInteger unwritten = new AtomicInteger();
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -204,6 +210,9 @@ final class RedisPublisher {
         }
         unwritten.incrementAndGet();
         queue.add(p);
+        if (writerParked) {
+            LockSupport.unpark(writer);
+        }
         if (closing) {
             failUnwritten(new ConnectionException("the Redis transport is closed", null));
         }
@@ -275,11 +284,7 @@ final class RedisPublisher {
             }
             Pending first = carry.getAndSet(null);
             if (first == null) {
-                try {
-                    first = queue.poll(settings.pingInterval.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    first = null;
-                }
+                first = awaitQueued(settings.pingInterval.toNanos());
             }
             if (first == null) {
                 if (closing && queue.isEmpty()) {
@@ -298,6 +303,37 @@ final class RedisPublisher {
             l.kill(new JedisConnectionException("the transport is closing"));
         }
         failUnwritten(new ConnectionException("the Redis transport closed before this publish was sent", null));
+    }
+
+    /**
+     * The next queued publish, waiting up to {@code nanos} for one; null after that, or when
+     * interrupted (by {@link #close}). The flag is set before the queue is checked again and a
+     * publisher checks it after adding, so one of the two always sees the other.
+     */
+    private Pending awaitQueued(long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        while (true) {
+            Pending p = queue.poll();
+            if (p != null) {
+                return p;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || closing) {
+                return null;
+            }
+            writerParked = true;
+            p = queue.poll();
+            if (p == null) {
+                LockSupport.parkNanos(this, left);
+            }
+            writerParked = false;
+            if (p != null) {
+                return p;
+            }
+            if (Thread.interrupted()) {
+                return null;
+            }
+        }
     }
 
     private void writeBatch(Link l, Pending first) {
