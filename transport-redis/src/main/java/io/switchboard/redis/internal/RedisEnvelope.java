@@ -7,10 +7,12 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.async.ByteArrayFeeder;
-import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import io.switchboard.Message;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -85,13 +87,39 @@ final class RedisEnvelope {
         }
     }
 
+    /** A growable byte buffer the generator flushes into; emptied per message. */
+    private static final class Buffer extends OutputStream {
+        byte[] bytes = new byte[512];
+        int size;
+
+        @Override
+        public void write(int b) {
+            room(1);
+            bytes[size++] = (byte) b;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            room(len);
+            System.arraycopy(b, off, bytes, size, len);
+            size += len;
+        }
+
+        private void room(int n) {
+            if (size + n > bytes.length) {
+                bytes = Arrays.copyOf(bytes, Math.max(bytes.length * 2, size + n));
+            }
+        }
+    }
+
     /**
      * One thread's generator and buffer, kept across messages: creating and closing a Jackson
      * generator per message cost more than the encoding itself. Each message is one root value;
-     * no separator is written between them, and the buffer is emptied per message.
+     * no separator is written between them, and the buffer is emptied per message. The payload is
+     * copied once, into the frame, after the metadata.
      */
     private static final class Encoder {
-        private final ByteArrayBuilder out = new ByteArrayBuilder(512);
+        private final Buffer out = new Buffer();
         private final JsonGenerator g;
 
         Encoder() {
@@ -104,7 +132,7 @@ final class RedisEnvelope {
         }
 
         byte[] encode(Message m) throws IOException {
-            out.reset();
+            out.size = 0;
             out.write(MAGIC, 0, MAGIC.length);
             g.writeStartObject();
             g.writeStringField("id", m.id());
@@ -123,8 +151,10 @@ final class RedisEnvelope {
             g.writeEndObject();
             g.flush();
             out.write('\n');
-            out.write(m.payload());
-            return out.toByteArray();
+            byte[] payload = m.payload();
+            byte[] frame = Arrays.copyOf(out.bytes, out.size + payload.length);
+            System.arraycopy(payload, 0, frame, out.size, payload.length);
+            return frame;
         }
     }
 
@@ -176,74 +206,84 @@ final class RedisEnvelope {
         Long timestamp = null;
         String contentType = null;
         Map<String, String> headers = null;
-        Decoder decoder = DECODER.get();
-        JsonParser p = decoder.parser;
-        boolean clean = false;
-        try {
-            ByteArrayFeeder feeder = (ByteArrayFeeder) p.getNonBlockingInputFeeder();
-            feeder.feedInput(raw, MAGIC.length, nl);
-            if (p.nextToken() != JsonToken.START_OBJECT) {
-                throw new Malformed("the metadata is not a JSON object");
+        long fast = fastTimestamp(raw, nl);
+        if (fast != NOT_FAST) {
+            int idEnd = indexOfQuote(raw, MAGIC.length + FAST_ID.length, nl);
+            id = new String(raw, MAGIC.length + FAST_ID.length, idEnd - MAGIC.length - FAST_ID.length, StandardCharsets.ISO_8859_1);
+            if (fast < MIN_TIMESTAMP || fast > MAX_TIMESTAMP) {
+                throw new Malformed("timestamp " + fast + " is outside years 1 to 9999");
             }
-            JsonToken t;
-            while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
-                String field = p.currentName();
-                JsonToken value = p.nextToken();
-                switch (field) {
-                    case "id":
-                        id = string(p, value, "id");
-                        break;
-                    case "timestamp":
-                        if (value == JsonToken.VALUE_NUMBER_INT) {
-                            timestamp = p.getLongValue();
-                            if (timestamp < MIN_TIMESTAMP || timestamp > MAX_TIMESTAMP) {
-                                throw new Malformed("timestamp " + timestamp + " is outside years 1 to 9999");
-                            }
-                        } else if (value != JsonToken.VALUE_NULL) {
-                            throw new Malformed("'timestamp' is not an integer");
-                        }
-                        break;
-                    case "contentType":
-                        contentType = decoder.contentType(p, value);
-                        break;
-                    case "headers":
-                        if (value == JsonToken.START_OBJECT) {
-                            JsonToken h;
-                            while ((h = p.nextToken()) == JsonToken.FIELD_NAME) {
-                                String name = p.currentName();
-                                String v = string(p, p.nextToken(), "a header value");
-                                if (v == null) {
-                                    throw new Malformed("a header value is null");
-                                }
-                                if (headers == null) {
-                                    headers = new LinkedHashMap<>();
-                                }
-                                headers.put(name, v);
-                            }
-                            if (h != JsonToken.END_OBJECT) {
-                                throw new Malformed("'headers' is cut off");
-                            }
-                        } else if (value != JsonToken.VALUE_NULL) {
-                            throw new Malformed("'headers' is not an object");
-                        }
-                        break;
-                    default:
-                        if (!skip(p, value)) {
-                            throw new Malformed("the metadata is cut off");
-                        }
+            timestamp = fast;
+        } else {
+            Decoder decoder = DECODER.get();
+            JsonParser p = decoder.parser;
+            boolean clean = false;
+            try {
+                ByteArrayFeeder feeder = (ByteArrayFeeder) p.getNonBlockingInputFeeder();
+                feeder.feedInput(raw, MAGIC.length, nl);
+                if (p.nextToken() != JsonToken.START_OBJECT) {
+                    throw new Malformed("the metadata is not a JSON object");
                 }
-            }
-            if (t != JsonToken.END_OBJECT || p.nextToken() != JsonToken.NOT_AVAILABLE) {
-                throw new Malformed("the metadata line is not exactly one JSON object");
-            }
-            clean = true;
-        } catch (IOException e) {
-            throw new Malformed("the metadata is not valid JSON: " + shorten(e instanceof JsonProcessingException
-                    ? ((JsonProcessingException) e).getOriginalMessage() : e.getMessage()));
-        } finally {
-            if (!clean) {
-                closeQuietly(p);
-                DECODER.remove();
+                JsonToken t;
+                while ((t = p.nextToken()) == JsonToken.FIELD_NAME) {
+                    String field = p.currentName();
+                    JsonToken value = p.nextToken();
+                    switch (field) {
+                        case "id":
+                            id = string(p, value, "id");
+                            break;
+                        case "timestamp":
+                            if (value == JsonToken.VALUE_NUMBER_INT) {
+                                timestamp = p.getLongValue();
+                                if (timestamp < MIN_TIMESTAMP || timestamp > MAX_TIMESTAMP) {
+                                    throw new Malformed("timestamp " + timestamp + " is outside years 1 to 9999");
+                                }
+                            } else if (value != JsonToken.VALUE_NULL) {
+                                throw new Malformed("'timestamp' is not an integer");
+                            }
+                            break;
+                        case "contentType":
+                            contentType = decoder.contentType(p, value);
+                            break;
+                        case "headers":
+                            if (value == JsonToken.START_OBJECT) {
+                                JsonToken h;
+                                while ((h = p.nextToken()) == JsonToken.FIELD_NAME) {
+                                    String name = p.currentName();
+                                    String v = string(p, p.nextToken(), "a header value");
+                                    if (v == null) {
+                                        throw new Malformed("a header value is null");
+                                    }
+                                    if (headers == null) {
+                                        headers = new LinkedHashMap<>();
+                                    }
+                                    headers.put(name, v);
+                                }
+                                if (h != JsonToken.END_OBJECT) {
+                                    throw new Malformed("'headers' is cut off");
+                                }
+                            } else if (value != JsonToken.VALUE_NULL) {
+                                throw new Malformed("'headers' is not an object");
+                            }
+                            break;
+                        default:
+                            if (!skip(p, value)) {
+                                throw new Malformed("the metadata is cut off");
+                            }
+                    }
+                }
+                if (t != JsonToken.END_OBJECT || p.nextToken() != JsonToken.NOT_AVAILABLE) {
+                    throw new Malformed("the metadata line is not exactly one JSON object");
+                }
+                clean = true;
+            } catch (IOException e) {
+                throw new Malformed("the metadata is not valid JSON: " + shorten(e instanceof JsonProcessingException
+                        ? ((JsonProcessingException) e).getOriginalMessage() : e.getMessage()));
+            } finally {
+                if (!clean) {
+                    closeQuietly(p);
+                    DECODER.remove();
+                }
             }
         }
         try {
@@ -268,6 +308,73 @@ final class RedisEnvelope {
             // The message's own rules, the same the publishing side's Message.Builder applied.
             throw new Malformed(shorten(e.getMessage()));
         }
+    }
+
+    private static final byte[] FAST_ID = "{\"id\":\"".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] FAST_TIMESTAMP = "\",\"timestamp\":".getBytes(StandardCharsets.US_ASCII);
+    /** Not a timestamp {@link #fastTimestamp} can return (it returns at most 18 digits). */
+    private static final long NOT_FAST = Long.MIN_VALUE;
+
+    /**
+     * The metadata this writer produces for a message with the documented defaults, read without
+     * the JSON parser: exactly {@code {"id":"ID","timestamp":N}} with an id of printable ASCII
+     * without quote or backslash (nothing to unescape) and N a plain integer of at most 18 digits
+     * (no leading zero, no {@code -0}). Returns N, or {@link #NOT_FAST} for anything else, which
+     * the parser then reads (with the same result for this shape).
+     */
+    static long fastTimestamp(byte[] raw, int nl) {
+        int i = MAGIC.length;
+        if (!startsWith(raw, i, nl, FAST_ID)) {
+            return NOT_FAST;
+        }
+        i = indexOfQuote(raw, i + FAST_ID.length, nl);
+        if (i < 0 || !startsWith(raw, i, nl, FAST_TIMESTAMP)) {
+            return NOT_FAST;
+        }
+        i += FAST_TIMESTAMP.length;
+        boolean negative = i < nl && raw[i] == '-';
+        if (negative) {
+            i++;
+        }
+        int digits = nl - 1 - i;
+        if (digits < 1 || digits > 18 || raw[nl - 1] != '}' || raw[i] == '0' && (digits > 1 || negative)) {
+            return NOT_FAST;
+        }
+        long v = 0;
+        for (int j = i; j < nl - 1; j++) {
+            byte c = raw[j];
+            if (c < '0' || c > '9') {
+                return NOT_FAST;
+            }
+            v = v * 10 + (c - '0');
+        }
+        return negative ? -v : v;
+    }
+
+    /** The index of the quote ending a string of printable ASCII without backslash from {@code from}; -1 if there is none. */
+    private static int indexOfQuote(byte[] raw, int from, int end) {
+        for (int i = from; i < end; i++) {
+            byte c = raw[i];
+            if (c == '"') {
+                return i;
+            }
+            if (c < 0x20 || c > 0x7e || c == '\\') {
+                return -1;
+            }
+        }
+        return -1;
+    }
+
+    private static boolean startsWith(byte[] raw, int at, int end, byte[] prefix) {
+        if (end - at < prefix.length) {
+            return false;
+        }
+        for (int i = 0; i < prefix.length; i++) {
+            if (raw[at + i] != prefix[i]) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String shorten(String s) {

@@ -15,7 +15,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
@@ -24,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -33,12 +33,15 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
 /**
  * The auto-flushing pipelined publisher. Thread-safe.
  *
- * <p>When nothing is queued or awaiting a reply, the calling thread writes its {@code PUBLISH}
- * and flushes at once (no thread hand-off, for latency). Otherwise the publish is queued and one
- * writer thread drains whatever is queued (up to {@value #MAX_BATCH}) into one pipelined write,
- * so concurrent or fast publishers share round trips. A reply thread per connection reads the
- * replies in order and completes each future (on that thread). Order per calling thread is kept:
- * a caller writes directly only when nothing is queued.
+ * <p>When nothing is queued and the write lock is free, the calling thread writes its
+ * {@code PUBLISH} into the connection's buffer itself (no thread hand-off): with nothing awaiting
+ * a reply it flushes at once (for latency); otherwise it leaves the flush to the writer thread,
+ * which sends whatever callers wrote meanwhile in one write, so fast publishers share round trips
+ * without a hand-off per message. When the lock is taken (the writer is flushing, or another
+ * caller writing) the publish is queued, and the writer drains whatever is queued (up to
+ * {@value #MAX_BATCH}) into one pipelined write. A reply thread per connection reads the replies
+ * in order and completes each future (on that thread). Order per calling thread is kept: a caller
+ * writes directly only when nothing is queued.
  *
  * <p>A publish completes normally once Redis replied to its PUBLISH; it fails with
  * {@link ConnectionException} when the connection broke before the reply (it may or may not have
@@ -92,7 +95,15 @@ final class RedisPublisher {
     private final Runnable onLoss;
     private final String instanceName;
     private final Semaphore permits;
-    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    /**
+     * Publishes waiting for the writer thread. Lock-free: a publish only wakes the writer when it
+     * parked on an empty queue ({@link #writerParked}), not on every call.
+     */
+    private final ConcurrentLinkedQueue<Pending> queue = new ConcurrentLinkedQueue<>();
+    /** Whether the writer thread is parked (or about to park) waiting for a publish; see {@link #awaitQueued}. */
+    private volatile boolean writerParked;
+    /** Whether a caller wrote a publish into the connection's buffer and left the flush to the writer. */
+    private volatile boolean unflushed;
     /** Publishes queued or taken by the writer but not yet written; a caller writes directly only at zero. */
     private final AtomicInteger unwritten = new AtomicInteger();
     private final ReentrantLock writeLock = new ReentrantLock();
@@ -189,10 +200,19 @@ final class RedisPublisher {
         }
         Pending p = new Pending(channelBytes(channel), payload, channel, message.id(), System.nanoTime());
         Link l = link;
-        if (l != null && !l.dead && !suspect && unwritten.get() == 0 && l.inFlight.isEmpty() && writeLock.tryLock()) {
+        if (l != null && !l.dead && !suspect && unwritten.get() == 0 && writeLock.tryLock()) {
             try {
+                boolean idle = l.inFlight.isEmpty();
                 if (link == l && unwritten.get() == 0 && l.write(p)) {
-                    l.pipe.flush();
+                    if (idle) {
+                        l.pipe.flush();
+                    } else {
+                        // Replies are due anyway: the writer flushes this with whatever follows it.
+                        unflushed = true;
+                        if (writerParked) {
+                            LockSupport.unpark(writer);
+                        }
+                    }
                     return p;
                 }
             } catch (RuntimeException e) {
@@ -204,6 +224,9 @@ final class RedisPublisher {
         }
         unwritten.incrementAndGet();
         queue.add(p);
+        if (writerParked) {
+            LockSupport.unpark(writer);
+        }
         if (closing) {
             failUnwritten(new ConnectionException("the Redis transport is closed", null));
         }
@@ -222,7 +245,25 @@ final class RedisPublisher {
         }
     }
 
+    /** A channel's name and its bytes on the wire (with the prefix). */
+    private static final class ChannelName {
+        final String name;
+        final byte[] bytes;
+
+        ChannelName(String name, byte[] bytes) {
+            this.name = name;
+            this.bytes = bytes;
+        }
+    }
+
+    /** The channel published to last: publishers mostly repeat one, and this spares the map lookup. */
+    private volatile ChannelName lastChannel = new ChannelName("", new byte[0]);
+
     private byte[] channelBytes(String channel) {
+        ChannelName last = lastChannel;
+        if (last.name.equals(channel) && !channel.isEmpty()) {
+            return last.bytes;
+        }
         byte[] b = channelBytes.get(channel);
         if (b == null) {
             b = (settings.channelPrefix + channel).getBytes(StandardCharsets.UTF_8);
@@ -230,6 +271,7 @@ final class RedisPublisher {
                 channelBytes.put(channel, b);
             }
         }
+        lastChannel = new ChannelName(channel, b);
         return b;
     }
 
@@ -275,11 +317,10 @@ final class RedisPublisher {
             }
             Pending first = carry.getAndSet(null);
             if (first == null) {
-                try {
-                    first = queue.poll(settings.pingInterval.toMillis(), TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    first = null;
-                }
+                first = awaitQueued(settings.pingInterval.toNanos());
+            }
+            if (unflushed) {
+                flushWritten(l);
             }
             if (first == null) {
                 if (closing && queue.isEmpty()) {
@@ -300,6 +341,51 @@ final class RedisPublisher {
         failUnwritten(new ConnectionException("the Redis transport closed before this publish was sent", null));
     }
 
+    /** Sends what callers wrote into the connection's buffer without flushing. */
+    private void flushWritten(Link l) {
+        writeLock.lock();
+        try {
+            unflushed = false;
+            l.pipe.flush();
+        } catch (RuntimeException e) {
+            l.kill(e);
+        } finally {
+            writeLock.unlock();
+        }
+    }
+
+    /**
+     * The next queued publish, waiting up to {@code nanos} for one; null after that, when a
+     * caller left a flush to do ({@link #unflushed}), or when interrupted (by {@link #close}).
+     * The parked flag is set before the queue is checked again and a publisher checks it after
+     * adding, so one of the two always sees the other.
+     */
+    private Pending awaitQueued(long nanos) {
+        long deadline = System.nanoTime() + nanos;
+        while (true) {
+            Pending p = queue.poll();
+            if (p != null || unflushed) {
+                return p;
+            }
+            long left = deadline - System.nanoTime();
+            if (left <= 0 || closing) {
+                return null;
+            }
+            writerParked = true;
+            p = queue.poll();
+            if (p == null && !unflushed) {
+                LockSupport.parkNanos(this, left);
+            }
+            writerParked = false;
+            if (p != null) {
+                return p;
+            }
+            if (Thread.interrupted()) {
+                return null;
+            }
+        }
+    }
+
     private void writeBatch(Link l, Pending first) {
         writeLock.lock();
         try {
@@ -316,6 +402,7 @@ final class RedisPublisher {
                 }
                 unwritten.decrementAndGet();
             }
+            unflushed = false;
             l.pipe.flush();
         } catch (RuntimeException e) {
             l.kill(e);

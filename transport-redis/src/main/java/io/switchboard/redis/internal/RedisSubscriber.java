@@ -34,7 +34,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.Protocol;
@@ -113,23 +112,33 @@ final class RedisSubscriber {
     private volatile boolean closing;
     private volatile String lastError;
 
-    /** The text of the last channel (or glob) name received; reused while the same name repeats. Reader thread only. */
+    /**
+     * The text of the last channel (or glob) name received, and for a channel with the prefix its
+     * portable name; reused while the same name repeats. Reader thread only.
+     */
     private static final class Name {
         final byte[] raw;
         final String text;
+        /** The text without the channel prefix; null if it does not start with it. */
+        final String portable;
 
-        Name(byte[] raw) {
+        Name(byte[] raw, String prefix) {
             this.raw = raw;
             this.text = new String(raw, StandardCharsets.UTF_8);
+            this.portable = text.startsWith(prefix) ? text.substring(prefix.length()) : null;
         }
 
-        Name of(byte[] bytes) {
-            return Arrays.equals(raw, bytes) ? this : new Name(bytes);
+        Name of(byte[] bytes, String prefix) {
+            // The reader hands back the very array while a name repeats.
+            return raw == bytes || Arrays.equals(raw, bytes) ? this : new Name(bytes, prefix);
         }
     }
 
-    private Name lastChannel = new Name(new byte[0]);
-    private Name lastGlob = new Name(new byte[0]);
+    private Name lastChannel = new Name(new byte[0], "");
+    private Name lastGlob = new Name(new byte[0], "");
+    /** The RESP reader of {@link #readerWire}; the reader threads' (one at a time). */
+    private RespReader reader;
+    private RedisWire readerWire;
 
     /** One Redis channel or glob and the subscriptions sharing it. */
     private static final class Target {
@@ -398,9 +407,11 @@ final class RedisSubscriber {
                 reconnect();
                 continue;
             }
-            Object reply;
+            int kind;
+            RespReader in;
             try {
-                reply = w.getUnflushedObject();
+                in = readerFor(w);
+                kind = in.read();
             } catch (JedisDataException e) {
                 refused(w, e.getMessage());
                 continue;
@@ -411,7 +422,20 @@ final class RedisSubscriber {
                 continue;
             }
             try {
-                handle(reply);
+                if (kind == RespReader.MESSAGE || sharded && kind == RespReader.SMESSAGE) {
+                    arrived();
+                    lastChannel = lastChannel.of(in.channel, settings.channelPrefix);
+                    deliverExact(lastChannel, in.payload);
+                } else if (kind == RespReader.PMESSAGE) {
+                    arrived();
+                    lastGlob = lastGlob.of(in.glob, settings.channelPrefix);
+                    lastChannel = lastChannel.of(in.channel, settings.channelPrefix);
+                    deliverPattern(lastGlob.text, lastChannel, in.payload);
+                } else if (kind == RespReader.SMESSAGE) {
+                    answered("smessage");
+                } else {
+                    handle(in.reply);
+                }
             } catch (RuntimeException e) {
                 lastError = "failed to dispatch a Redis message: " + e;
                 LOG.error("failed to dispatch a Redis message", e);
@@ -419,25 +443,30 @@ final class RedisSubscriber {
         }
     }
 
+    /**
+     * The RESP reader of the connection, made on its first read. Jedis is done reading on it by
+     * then: the handshake's replies were all read before the connection was handed over.
+     */
+    private RespReader readerFor(RedisWire w) {
+        if (readerWire != w) {
+            try {
+                reader = new RespReader(w.socket().getInputStream());
+            } catch (java.io.IOException e) {
+                throw new redis.clients.jedis.exceptions.JedisConnectionException(e);
+            }
+            readerWire = w;
+        }
+        return reader;
+    }
+
+    /** A reply other than a pushed message (the reader parses those itself). */
     private void handle(Object reply) {
         if (reply instanceof List) {
             List<?> parts = (List<?>) reply;
             if (parts.isEmpty() || !(parts.get(0) instanceof byte[])) {
                 return;
             }
-            byte[] kind = (byte[]) parts.get(0);
-            if ((is(kind, "message") || sharded && is(kind, "smessage")) && parts.size() == 3) {
-                arrived();
-                lastChannel = lastChannel.of((byte[]) parts.get(1));
-                deliverExact(lastChannel.text, (byte[]) parts.get(2));
-            } else if (is(kind, "pmessage") && parts.size() == 4) {
-                arrived();
-                lastGlob = lastGlob.of((byte[]) parts.get(1));
-                lastChannel = lastChannel.of((byte[]) parts.get(2));
-                deliverPattern(lastGlob.text, lastChannel.text, (byte[]) parts.get(3));
-            } else {
-                answered(new String(kind, StandardCharsets.US_ASCII));
-            }
+            answered(new String((byte[]) parts.get(0), StandardCharsets.US_ASCII));
         } else if (reply instanceof byte[]) {
             // PING outside subscribed mode: +PONG, or the resync marker as a bulk string.
             answered("pong");
@@ -449,18 +478,6 @@ final class RedisSubscriber {
         long now = System.nanoTime();
         quiet = now - lastMessageNanos >= QUIET_NANOS;
         lastMessageNanos = now;
-    }
-
-    private static boolean is(byte[] kind, String word) {
-        if (kind.length != word.length()) {
-            return false;
-        }
-        for (int i = 0; i < kind.length; i++) {
-            if (kind[i] != word.charAt(i)) {
-                return false;
-            }
-        }
-        return true;
     }
 
     /** One reply to the oldest command written; completes what that command was for once all its replies came. */
@@ -541,17 +558,17 @@ final class RedisSubscriber {
         }
     }
 
-    private void deliverExact(String redisChannel, byte[] payload) {
-        Target t = exact.get(redisChannel);
-        if (t != null) {
-            fanOut(t, strip(redisChannel), payload, false);
+    private void deliverExact(Name redisChannel, byte[] payload) {
+        Target t = exact.get(redisChannel.text);
+        if (t != null && redisChannel.portable != null) {
+            fanOut(t, redisChannel.portable, payload, false);
         }
     }
 
-    private void deliverPattern(String glob, String redisChannel, byte[] payload) {
+    private void deliverPattern(String glob, Name redisChannel, byte[] payload) {
         Target t = patterns.get(glob);
-        if (t != null && redisChannel.startsWith(settings.channelPrefix)) {
-            fanOut(t, strip(redisChannel), payload, true);
+        if (t != null && redisChannel.portable != null) {
+            fanOut(t, redisChannel.portable, payload, true);
         }
     }
 
@@ -561,22 +578,23 @@ final class RedisSubscriber {
      * this thread for its handler: nothing of the reply is left to do by then.
      */
     private void fanOut(Target t, String channel, byte[] payload, boolean filter) {
-        Supplier<Message> m = null;
+        Frame frame = null;
         Sub last = null;
         for (Sub s : t.subs) {
             if (filter && !s.matcher.test(channel)) {
                 continue;
             }
-            if (m == null) {
-                m = lazyDecode(payload, channel);
+            if (frame == null) {
+                frame = new Frame(payload, channel);
             }
             if (last != null) {
-                last.deliver(m, false, payload.length);
+                last.deliver(new SharedFrame(frame));
             }
             last = s;
         }
         if (last != null) {
-            last.deliver(m, quiet, payload.length);
+            frame.claimable = quiet;
+            last.deliver(frame);
         }
     }
 
@@ -592,26 +610,129 @@ final class RedisSubscriber {
         return true;
     }
 
-    private String strip(String redisChannel) {
-        return redisChannel.substring(settings.channelPrefix.length());
+    /**
+     * One received message as an at-most-once delivery (see {@link InboundDelivery#atMostOnce}),
+     * in one object: decoding waits for the facade's handler thread, so this socket-reading thread
+     * only frames messages, and subscriptions sharing one message share one decode (through
+     * {@link SharedFrame}). The facade's buffer is bounded by the raw frame's size, the decoded
+     * message being no larger.
+     */
+    private final class Frame implements InboundDelivery {
+        final byte[] payload;
+        final String channel;
+        /** Whether the facade may take the reading thread for the handler; set before delivery, read on the delivering thread. */
+        boolean claimable;
+        private volatile Message decoded;
+
+        Frame(byte[] payload, String channel) {
+            this.payload = payload;
+            this.channel = channel;
+        }
+
+        @Override
+        public Message message() {
+            Message m = decoded;
+            if (m == null) {
+                synchronized (this) {
+                    m = decoded;
+                    if (m == null) {
+                        m = decode(payload, channel);
+                        decoded = m;
+                    }
+                }
+            }
+            return m;
+        }
+
+        @Override
+        public long sizeHint() {
+            return payload.length;
+        }
+
+        @Override
+        public boolean claimDeliveryThread() {
+            return claimable && handOverReading();
+        }
+
+        @Override
+        public int attempt() {
+            return 1;
+        }
+
+        @Override
+        public boolean redelivered() {
+            return false;
+        }
+
+        @Override
+        public void ack() {
+        }
+
+        @Override
+        public void release() {
+        }
+
+        @Override
+        public void retry(java.time.Duration delay) {
+            throw new IllegalStateException("retry() called on an at-most-once delivery; the facade retries in-process");
+        }
+
+        @Override
+        public void deadLetter(String reason, int attempts) {
+            throw new IllegalStateException("deadLetter() called on a transport without dead letters");
+        }
+
+        @Override
+        public String toString() {
+            return "InboundDelivery[at-most-once, Redis channel " + settings.channelPrefix + channel + ", " + payload.length + " bytes]";
+        }
     }
 
-    /**
-     * Decoding waits for the facade's handler thread, so this socket-reading thread only frames
-     * messages; subscriptions sharing one message share one decode.
-     */
-    private Supplier<Message> lazyDecode(byte[] payload, String channel) {
-        return new Supplier<>() {
-            private Message decoded;
+    /** A delivery of a frame to one more subscription: the frame's decode, never the reading thread. */
+    private static final class SharedFrame implements InboundDelivery {
+        private final Frame frame;
 
-            @Override
-            public synchronized Message get() {
-                if (decoded == null) {
-                    decoded = decode(payload, channel);
-                }
-                return decoded;
-            }
-        };
+        SharedFrame(Frame frame) {
+            this.frame = frame;
+        }
+
+        @Override
+        public Message message() {
+            return frame.message();
+        }
+
+        @Override
+        public long sizeHint() {
+            return frame.sizeHint();
+        }
+
+        @Override
+        public int attempt() {
+            return 1;
+        }
+
+        @Override
+        public boolean redelivered() {
+            return false;
+        }
+
+        @Override
+        public void ack() {
+        }
+
+        @Override
+        public void release() {
+        }
+
+        @Override
+        public void retry(java.time.Duration delay) {
+            frame.retry(delay);
+        }
+
+        @Override
+        public void deadLetter(String reason, int attempts) {
+            frame.deadLetter(reason, attempts);
+        }
     }
 
     private Message decode(byte[] payload, String channel) {
@@ -793,15 +914,11 @@ final class RedisSubscriber {
             this.listener = listener;
         }
 
-        /**
-         * Hands one message to the facade; {@code mayClaim}: the facade may take this thread for the
-         * handler. {@code frameLength}, the raw frame's size, bounds the facade's buffer in bytes
-         * without decoding on this socket-reading thread (the decoded message is no larger).
-         */
-        void deliver(Supplier<Message> m, boolean mayClaim, int frameLength) {
+        /** Hands one message to the facade. */
+        void deliver(InboundDelivery d) {
             if (!closed) {
                 delivered.incrementAndGet();
-                listener.onDelivery(InboundDelivery.atMostOnce(m, mayClaim ? RedisSubscriber.this::handOverReading : null, frameLength));
+                listener.onDelivery(d);
             }
         }
 

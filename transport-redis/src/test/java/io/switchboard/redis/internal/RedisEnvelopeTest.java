@@ -160,4 +160,42 @@ class RedisEnvelopeTest {
             malformed(broken[i % broken.length]);
         }
     }
+
+    @Test
+    void theWritersOwnDefaultShapeIsReadWithoutTheParserAndEverythingElseWithIt() throws Exception {
+        // The shape the writer produces for default content type and no headers.
+        byte[] own = RedisEnvelope.encode(Message.builder().id("a-1").timestamp(Instant.ofEpochMilli(1_700_000_000_123L)).build());
+        assertEquals(1_700_000_000_123L, RedisEnvelope.fastTimestamp(own, own.length - 1));
+        Message m = decode("SB1\n{\"id\":\"a-1\",\"timestamp\":-5}\np", MAX_SIZE);
+        assertEquals("a-1", m.id());
+        assertEquals(-5, m.timestamp().toEpochMilli());
+        assertEquals("p", m.text());
+        assertEquals(Message.OCTET_STREAM, m.contentType());
+        // Shapes the fast path leaves to the parser, which reads them as before.
+        String[] others = {"SB1\n{\"id\":\"a\\u0041\",\"timestamp\":5}\n", "SB1\n{\"id\":\"\u00e9\",\"timestamp\":5}\n",
+            "SB1\n{\"id\":\"a\", \"timestamp\":5}\n", "SB1\n{\"id\":\"a\",\"timestamp\":5 }\n",
+            "SB1\n{\"id\":\"a\",\"timestamp\":-0}\n", "SB1\n{\"id\":\"a\",\"timestamp\":1234567890123456789}\n"};
+        String[] ids = {"aA", "\u00e9", "a", "a", "a", null};
+        long[] timestamps = {5, 5, 5, 5, 0, 0};
+        for (int i = 0; i < others.length; i++) {
+            byte[] raw = bytes(others[i]);
+            assertEquals(Long.MIN_VALUE, RedisEnvelope.fastTimestamp(raw, raw.length - 1), others[i]);
+            if (ids[i] == null) {
+                assertTrue(malformed(others[i]).contains("outside years 1 to 9999"), others[i]);
+            } else {
+                Message back = RedisEnvelope.decode(raw, "c", MAX_SIZE);
+                assertEquals(ids[i], back.id(), others[i]);
+                assertEquals(timestamps[i], back.timestamp().toEpochMilli(), others[i]);
+            }
+        }
+        // Leading zeros are not JSON, on either path; the writer's limits hold on the fast path too.
+        assertTrue(malformed("SB1\n{\"id\":\"a\",\"timestamp\":05}\n").startsWith("the metadata is not valid JSON"));
+        assertTrue(malformed("SB1\n{\"id\":\"a\",\"timestamp\":999999999999999999}\n").contains("outside years 1 to 9999"));
+        assertTrue(malformed("SB1\n{\"id\":\"\",\"timestamp\":5}\n").contains("message id"));
+        assertTrue(malformed("SB1\n{\"id\":\"" + "i".repeat(256) + "\",\"timestamp\":5}\n").contains("message id"));
+    }
+
+    private static byte[] bytes(String s) {
+        return s.getBytes(StandardCharsets.UTF_8);
+    }
 }
