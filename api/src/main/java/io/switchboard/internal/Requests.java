@@ -227,9 +227,9 @@ final class Requests implements DeliveryListener {
         } else {
             b.removeHeader(Publisher.CORRELATION_ID_HEADER);
         }
-        CompletionStage<Void> stage = publisher.publishReply(to, b.build().withChannel(to), request);
+        // Counted before it goes: the requester may have the reply (and read this count) before publishReply returns.
         repliesSent.incrementAndGet();
-        return stage;
+        return publisher.publishReply(to, b.build().withChannel(to), request);
     }
 
     /**

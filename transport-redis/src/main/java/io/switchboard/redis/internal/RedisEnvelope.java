@@ -8,6 +8,7 @@ import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.async.ByteArrayFeeder;
 import io.switchboard.Message;
+import io.switchboard.spi.Payloads;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -151,7 +152,7 @@ final class RedisEnvelope {
             g.writeEndObject();
             g.flush();
             out.write('\n');
-            byte[] payload = m.payload();
+            byte[] payload = Payloads.view(m); // read only: copied into the frame
             byte[] frame = Arrays.copyOf(out.bytes, out.size + payload.length);
             System.arraycopy(payload, 0, frame, out.size, payload.length);
             return frame;
@@ -463,12 +464,13 @@ final class RedisEnvelope {
 
     /** A message for bytes that are not an envelope: payload exactly as received. */
     static Message raw(byte[] raw, String channel) {
-        return Message.builder().payload(raw).contentType(sniff(raw)).channel(channel).build();
+        // The frame is the reader's own allocation and nobody writes to it: no second copy.
+        return Payloads.adopt(Message.builder(), raw).contentType(sniff(raw)).channel(channel).build();
     }
 
     /** A message for bytes that start with the magic but are not a readable envelope: payload exactly as received, flagged. */
     static Message raw(byte[] raw, String channel, String malformedReason) {
-        return Message.builder().payload(raw).contentType(sniff(raw)).channel(channel).header(MALFORMED_HEADER, malformedReason).build();
+        return Payloads.adopt(Message.builder(), raw).contentType(sniff(raw)).channel(channel).header(MALFORMED_HEADER, malformedReason).build();
     }
 
     /** {@code application/json} when the first non-blank byte is '{' or '[', else octet-stream. */

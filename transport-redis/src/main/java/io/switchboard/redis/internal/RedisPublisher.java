@@ -1,12 +1,13 @@
 package io.switchboard.redis.internal;
 
-import io.switchboard.redis.common.RedisWire;
-import io.switchboard.redis.common.RedisConnector;
-import io.switchboard.redis.common.RedisAcl;
 import io.switchboard.ConnectionException;
 import io.switchboard.Message;
 import io.switchboard.PublishException;
 import io.switchboard.redis.RedisConfigKeys;
+import io.switchboard.redis.common.RedisAcl;
+import io.switchboard.redis.common.RedisConnector;
+import io.switchboard.redis.common.RedisWire;
+import io.switchboard.spi.Payloads;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -189,7 +190,7 @@ final class RedisPublisher {
                     + " is unreachable and the transport is reconnecting (" + RedisConfigKeys.PUBLISH_OUTAGE_WAIT.name()
                     + "=0 fails publishes at once; set it to wait)", null));
         }
-        byte[] payload = settings.envelope ? RedisEnvelope.encode(message) : message.payload();
+        byte[] payload = settings.envelope ? RedisEnvelope.encode(message) : Payloads.view(message);
         if (!permits.tryAcquire() && !acquireWhenFull()) {
             refusedFull.incrementAndGet();
             failed.incrementAndGet();
