@@ -84,6 +84,8 @@ final class StreamsSubscription implements TransportSubscription {
     /** Durable: entries this consumer holds (delivered and not settled, or waiting for their retry), by entry id. */
     private final Map<String, StreamsDelivery> held = new ConcurrentHashMap<>();
     private final PriorityQueue<Retry> retries = new PriorityQueue<>();
+    /** Durable: acknowledged entry ids not yet sent; the reader sends them ahead of its next read. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<String> pendingAcks = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Object signal = new Object();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean cleanedUp = new AtomicBoolean();
@@ -208,6 +210,16 @@ final class StreamsSubscription implements TransportSubscription {
                         w = transport.connector.open();
                         setUp(w);
                         if (group != null) {
+                            // Acknowledgements made while disconnected go first, so they are not handed back.
+                            List<String> acks = takeAcks();
+                            try {
+                                if (acks != null) {
+                                    w.executeCommand(xack(acks));
+                                }
+                            } catch (RuntimeException e) {
+                                untake(acks);
+                                throw e;
+                            }
                             handBackLostReads(w);
                         }
                         wire = w;
@@ -307,8 +319,6 @@ final class StreamsSubscription implements TransportSubscription {
             block = Math.max(1, Math.min(block, TimeUnit.NANOSECONDS.toMillis(Math.max(0, nextClaimCheck - now))));
         }
         String from = lastId;
-        CommandArguments gap = new CommandArguments(Protocol.Command.EVAL).add(GAP_SCRIPT).add(1).key(StreamEntries.bytes(stream))
-                .add(group != null ? group : "");
         CommandArguments read;
         if (group != null) {
             read = new CommandArguments(Protocol.Command.XREADGROUP).add(Protocol.Keyword.GROUP).add(group).add(consumer)
@@ -325,15 +335,31 @@ final class StreamsSubscription implements TransportSubscription {
         readUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(block);
         reading = true;
         List<Object> replies;
+        byte[] key = StreamEntries.bytes(stream);
+        // Taken after reading is set: an acknowledgement made from here on goes through the writer.
+        List<String> acks = group != null ? takeAcks() : null;
         try {
-            w.sendCommand(gap);
+            if (acks != null) {
+                w.sendCommand(xack(acks));
+            }
+            // The gap check's atomic look: XINFO STREAM (and GROUPS) in one transaction, ahead of the
+            // read in the same pipeline. Much cheaper at the server than a Lua script per read.
+            w.sendCommand(new CommandArguments(Protocol.Command.MULTI));
+            w.sendCommand(new CommandArguments(Protocol.Command.XINFO).add(Protocol.Keyword.STREAM).key(key));
+            if (group != null) {
+                w.sendCommand(new CommandArguments(Protocol.Command.XINFO).add(Protocol.Keyword.GROUPS).key(key));
+            }
+            w.sendCommand(new CommandArguments(Protocol.Command.EXEC));
             w.sendCommand(read);
-            replies = w.getMany(2);
+            replies = w.getMany((group != null ? 5 : 4) + (acks != null ? 1 : 0));
+        } catch (RuntimeException e) {
+            untake(acks);
+            throw e;
         } finally {
             reading = false;
         }
-        checkGap(replies.get(0));
-        Object r = replies.get(1);
+        checkGap(gapLook(replies.get(replies.size() - 2)));
+        Object r = replies.get(replies.size() - 1);
         if (r instanceof JedisDataException) {
             throw (JedisDataException) r;
         }
@@ -351,6 +377,68 @@ final class StreamsSubscription implements TransportSubscription {
                 }
             }
         }
+    }
+
+    /**
+     * The reply of the gap check's transaction in the shape {@link #GAP_SCRIPT} returns: first
+     * entry id, length, entries added, the group's last delivered id and entries read, last id.
+     */
+    private List<Object> gapLook(Object exec) {
+        if (exec instanceof JedisDataException) {
+            throw (JedisDataException) exec;
+        }
+        List<Object> out = new ArrayList<>(List.of("0-0", 0L, -1L, "", -1L, "0-0"));
+        if (!(exec instanceof List) || ((List<?>) exec).isEmpty() || !(((List<?>) exec).get(0) instanceof List)) {
+            // No stream yet (XINFO refused with "no such key"): nothing to judge.
+            return out;
+        }
+        List<?> info = (List<?>) ((List<?>) exec).get(0);
+        String first = null;
+        for (int i = 0; i + 1 < info.size(); i += 2) {
+            String k = StreamEntries.text(info.get(i));
+            Object v = info.get(i + 1);
+            if (k.equals("recorded-first-entry-id")) {
+                first = StreamEntries.text(v);
+            } else if (k.equals("first-entry") && first == null && v instanceof List && !((List<?>) v).isEmpty()) {
+                first = StreamEntries.text(((List<?>) v).get(0));
+            } else if (k.equals("length") && v instanceof Long) {
+                out.set(1, v);
+            } else if (k.equals("entries-added") && v instanceof Long) {
+                out.set(2, v);
+            } else if (k.equals("last-generated-id")) {
+                out.set(5, StreamEntries.text(v));
+            }
+        }
+        if (first != null) {
+            out.set(0, first);
+        }
+        if (group != null && ((List<?>) exec).size() > 1 && ((List<?>) exec).get(1) instanceof List) {
+            for (Object o : (List<?>) ((List<?>) exec).get(1)) {
+                if (!(o instanceof List)) {
+                    continue;
+                }
+                List<?> g = (List<?>) o;
+                String name = null;
+                String id = null;
+                long n = -1;
+                for (int i = 0; i + 1 < g.size(); i += 2) {
+                    String k = StreamEntries.text(g.get(i));
+                    Object v = g.get(i + 1);
+                    if (k.equals("name")) {
+                        name = StreamEntries.text(v);
+                    } else if (k.equals("last-delivered-id")) {
+                        id = StreamEntries.text(v);
+                    } else if (k.equals("entries-read") && v instanceof Long) {
+                        n = (Long) v;
+                    }
+                }
+                if (group.equals(name) && id != null) {
+                    out.set(3, id);
+                    out.set(4, n);
+                }
+            }
+        }
+        return out;
     }
 
     /**
@@ -607,7 +695,12 @@ final class StreamsSubscription implements TransportSubscription {
     void acked(StreamsDelivery d) {
         if (group != null) {
             if (d.epoch == epoch) {
-                transport.writer.ack(stream, group, d.entryId);
+                // Sent with the reader's next read (one XACK per read, as a batch); through the
+                // writer when the reader is blocked in a read or gone, so it never waits for a poll.
+                pendingAcks.add(d.entryId);
+                if (reading || closed || stopped.getCount() == 0) {
+                    acksToWriter();
+                }
             } else {
                 // As with AMQP, an acknowledgement across a lost connection does not count: the
                 // entry is delivered again, so a restart can never make a handled-looking message vanish unhandled.
@@ -616,6 +709,46 @@ final class StreamsSubscription implements TransportSubscription {
             held.remove(d.entryId, d);
         }
         settled();
+    }
+
+    /** Hands the acknowledgements not yet sent to the writer. */
+    private void acksToWriter() {
+        String id;
+        while ((id = pendingAcks.poll()) != null) {
+            transport.writer.ack(stream, group, id);
+        }
+    }
+
+    /** The acknowledgements not yet sent, taken to go in one XACK ahead of a read; null if there are none. */
+    private List<String> takeAcks() {
+        String id = pendingAcks.poll();
+        if (id == null) {
+            return null;
+        }
+        List<String> ids = new ArrayList<>();
+        ids.add(id);
+        while ((id = pendingAcks.poll()) != null) {
+            ids.add(id);
+        }
+        return ids;
+    }
+
+    private CommandArguments xack(List<String> ids) {
+        CommandArguments ack = new CommandArguments(Protocol.Command.XACK).key(StreamEntries.bytes(stream)).add(group);
+        for (String id : ids) {
+            ack.add(id);
+        }
+        return ack;
+    }
+
+    /** The connection broke before Redis surely had them: they go again (XACK is idempotent). */
+    private void untake(List<String> ids) {
+        if (ids != null) {
+            pendingAcks.addAll(ids);
+            if (closed || stopped.getCount() == 0) {
+                acksToWriter();
+            }
+        }
     }
 
     void released(StreamsDelivery d) {
@@ -716,6 +849,10 @@ final class StreamsSubscription implements TransportSubscription {
         }
         transport.connectivity.forget(this);
         stopped.countDown();
+        if (group != null) {
+            // After the count-down: an acknowledgement made from now on goes to the writer itself.
+            acksToWriter();
+        }
         settledLate();
     }
 
