@@ -79,6 +79,8 @@ final class StreamsSubscription implements TransportSubscription {
     /** The consumer group (the durable name), or null for a transient subscription. */
     final String group;
     private final String consumer;
+    /** The writer's key for merging this group's acknowledgements. */
+    private final String ackKey;
     private final int maxOutstanding;
     private final AtomicInteger outstanding = new AtomicInteger();
     /** Durable: entries this consumer holds (delivered and not settled, or waiting for their retry), by entry id. */
@@ -138,6 +140,7 @@ final class StreamsSubscription implements TransportSubscription {
         this.channel = request.channelOrPattern();
         this.stream = settings.streamKey(channel);
         this.group = request.durableName();
+        this.ackKey = stream + "\n" + group;
         this.consumer = instanceName + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
         this.maxOutstanding = request.maxUnacknowledged();
         this.thread = new Thread(this::run, "switchboard-redis-streams-" + channel + (group != null ? "#" + group : ""));
@@ -715,7 +718,7 @@ final class StreamsSubscription implements TransportSubscription {
     private void acksToWriter() {
         String id;
         while ((id = pendingAcks.poll()) != null) {
-            transport.writer.ack(stream, group, id);
+            transport.writer.ack(stream, group, id, ackKey);
         }
     }
 

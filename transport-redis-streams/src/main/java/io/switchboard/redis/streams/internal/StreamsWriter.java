@@ -56,7 +56,7 @@ final class StreamsWriter {
         final boolean publish;
         /** An XADD whose completion waits for replicas when wait-replicas is set. */
         final boolean append;
-        /** An acknowledgement: stream, group and entry id, sent merged with the batch's others of that group; else null. */
+        /** An acknowledgement: stream, group, entry id and the merge key (stream and group), sent merged with the batch's others of that group; else null. */
         final String[] ack;
         /** Set once settled; only the writer thread (or the closing thread after it) settles. */
         boolean done;
@@ -72,12 +72,12 @@ final class StreamsWriter {
             this.ack = null;
         }
 
-        Op(String stream, String group, String id) {
+        Op(String stream, String group, String id, String key) {
             this.args = null;
             this.reply = null;
             this.publish = false;
             this.append = false;
-            this.ack = new String[] {stream, group, id};
+            this.ack = new String[] {stream, group, id, key};
         }
     }
 
@@ -93,7 +93,14 @@ final class StreamsWriter {
         }
     }
 
+    private static final StreamEntries.Raw APPROX = new StreamEntries.Raw(StreamEntries.bytes("~"));
+    private static final StreamEntries.Raw NEW_ID = new StreamEntries.Raw(StreamEntries.bytes("*"));
+    /** Stream keys already encoded, for the few streams a process publishes to; bounded. */
+    private static final int KEY_CACHE = 1024;
+
     private final StreamsSettings settings;
+    private final StreamEntries.Raw maxLength;
+    private final java.util.concurrent.ConcurrentHashMap<String, StreamEntries.Raw> keys = new java.util.concurrent.ConcurrentHashMap<>();
     private final RedisConnector connector;
     private final StreamsConnectivity connectivity;
     private final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
@@ -115,6 +122,7 @@ final class StreamsWriter {
 
     StreamsWriter(StreamsSettings settings, RedisConnector connector, StreamsConnectivity connectivity, RedisWire first, String instanceName) {
         this.settings = settings;
+        this.maxLength = new StreamEntries.Raw(StreamEntries.bytes(Long.toString(settings.maxLength)));
         this.connector = connector;
         this.connectivity = connectivity;
         this.wire = first;
@@ -159,15 +167,15 @@ final class StreamsWriter {
                     + " publishes are already waiting for Redis (switchboard.redis-streams.publish.max-in-flight)", null, true));
             return f;
         }
-        CommandArguments args = new CommandArguments(Protocol.Command.XADD).key(StreamEntries.bytes(stream));
+        CommandArguments args = new CommandArguments(Protocol.Command.XADD).key(streamKey(stream));
         if (settings.maxAge.isZero()) {
-            args.add(Protocol.Keyword.MAXLEN).add("~").add(settings.maxLength);
+            args.add(Protocol.Keyword.MAXLEN).add(APPROX).add(maxLength);
         } else {
-            args.add(Protocol.Keyword.MINID).add("~").add((System.currentTimeMillis() - settings.maxAge.toMillis()) + "-0");
+            args.add(Protocol.Keyword.MINID).add(APPROX).add((System.currentTimeMillis() - settings.maxAge.toMillis()) + "-0");
         }
-        args.add("*");
+        args.add(NEW_ID);
         for (byte[] b : fields) {
-            args.add(b);
+            args.add(new StreamEntries.Raw(b));
         }
         enqueue(new Op(args, (reply, failure) -> {
             publishesInFlight.decrementAndGet();
@@ -185,6 +193,17 @@ final class StreamsWriter {
         return f;
     }
 
+    private StreamEntries.Raw streamKey(String stream) {
+        StreamEntries.Raw k = keys.get(stream);
+        if (k == null) {
+            k = new StreamEntries.Raw(StreamEntries.bytes(stream));
+            if (keys.size() < KEY_CACHE) {
+                keys.put(stream, k);
+            }
+        }
+        return k;
+    }
+
     /** Queues a control command (acknowledgement, hand-back, dead letter); {@code reply} may be null. */
     void submit(CommandArguments args, Reply reply) {
         enqueue(new Op(args, reply, false, false));
@@ -192,7 +211,12 @@ final class StreamsWriter {
 
     /** Queues an {@code XACK}; those of one group in one batch go as one command. */
     void ack(String stream, String group, String id) {
-        enqueue(new Op(stream, group, id));
+        ack(stream, group, id, stream + "\n" + group);
+    }
+
+    /** As {@link #ack(String, String, String)}, with {@code key} = stream, newline, group, computed once by the caller. */
+    void ack(String stream, String group, String id, String key) {
+        enqueue(new Op(stream, group, id, key));
     }
 
     /** Queues a command and returns its reply as a stage, for the few blocking callers (who bound their wait). */
@@ -357,7 +381,7 @@ final class StreamsWriter {
                     acks = new HashMap<>();
                     ackOps = new HashMap<>();
                 }
-                String key = op.ack[0] + "\n" + op.ack[1];
+                String key = op.ack[3];
                 CommandArguments merged = acks.get(key);
                 if (merged != null) {
                     merged.add(op.ack[2]);
