@@ -100,6 +100,12 @@ final class StreamsSubscription implements TransportSubscription {
     private volatile int epoch;
     private volatile boolean deleted;
     private volatile boolean reading;
+    /** The reader is delivering the last entry of a read (it may lend its thread to the handler). */
+    private volatile boolean lastOfRead;
+    /** When the reader thread started running a handler (System.nanoTime), or 0. */
+    private volatile long lentSince;
+    /** Written only by the writer's tick. */
+    private volatile long nextLentTouch;
     private volatile long readUntilNanos;
     private volatile long clientId = -1;
     private volatile RedisWire wire;
@@ -369,14 +375,21 @@ final class StreamsSubscription implements TransportSubscription {
         if (r instanceof List) {
             for (Object s : (List<?>) r) {
                 List<?> streamReply = (List<?>) s;
-                for (Object e : (List<?>) streamReply.get(1)) {
-                    List<?> entry = (List<?>) e;
+                List<?> entries = (List<?>) streamReply.get(1);
+                for (int i = 0; i < entries.size(); i++) {
+                    List<?> entry = (List<?>) entries.get(i);
                     String id = StreamEntries.text(entry.get(0));
                     if (group == null) {
                         lastId = id;
                         readSinceStart++;
                     }
-                    deliver(id, (List<?>) entry.get(1), 1, false);
+                    lastOfRead = i == entries.size() - 1;
+                    try {
+                        deliver(id, (List<?>) entry.get(1), 1, false);
+                    } finally {
+                        lastOfRead = false;
+                        lentSince = 0;
+                    }
                 }
             }
         }
@@ -694,14 +707,45 @@ final class StreamsSubscription implements TransportSubscription {
         return epoch;
     }
 
+    /**
+     * Whether the facade may run a delivery's handler on this reader thread: only for the last
+     * entry of a read (so at high rates, when reads return many entries, handlers stay on the
+     * facade's threads and reading goes on meanwhile) and only on the reader thread. While a
+     * handler runs here, the writer's tick touches the entries this consumer holds
+     * ({@link #touchIfLent}), so a slow handler does not lose its entry to another member.
+     */
+    boolean lend() {
+        if (Thread.currentThread() != thread || !lastOfRead || closed) {
+            return false;
+        }
+        lentSince = System.nanoTime();
+        return true;
+    }
+
+    /** On the writer thread: while the reader runs a handler, touches the held entries every third of claim-idle. */
+    void touchIfLent(long now) {
+        long since = lentSince;
+        long third = settings.claimIdle.toNanos() / 3;
+        if (group == null || since == 0 || now - since < third || now - nextLentTouch < 0 || held.isEmpty() || deleted) {
+            return;
+        }
+        nextLentTouch = now + third;
+        CommandArguments touch = new CommandArguments(Protocol.Command.XCLAIM).key(StreamEntries.bytes(stream)).add(group).add(consumer).add(0);
+        for (String id : held.keySet()) {
+            touch.add(id);
+        }
+        touch.add(Protocol.Keyword.JUSTID);
+        transport.writer.submit(touch, null);
+    }
+
 
     void acked(StreamsDelivery d) {
         if (group != null) {
             if (d.epoch == epoch) {
                 // Sent with the reader's next read (one XACK per read, as a batch); through the
-                // writer when the reader is blocked in a read or gone, so it never waits for a poll.
+                // writer when the reader is in a read, running a handler, or gone, so it never waits.
                 pendingAcks.add(d.entryId);
-                if (reading || closed || stopped.getCount() == 0) {
+                if (reading || lentSince != 0 || closed || stopped.getCount() == 0) {
                     acksToWriter();
                 }
             } else {

@@ -43,6 +43,7 @@ final class StreamsWriter {
     private static final int BATCH = 512;
     /** Control operations kept while disconnected; beyond it they are dropped (their entries are reclaimed after claim-idle). */
     private static final int MAX_PARKED = 200_000;
+    private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     /** What to do with a reply: exactly one of the two arguments is non-null. */
     interface Reply {
@@ -115,12 +116,17 @@ final class StreamsWriter {
     private final AtomicInteger publishesInFlight = new AtomicInteger();
     private final AtomicLong published = new AtomicLong();
     private final Thread thread;
+    /** Run on this thread about every {@link #TICK_NANOS} while connected. */
+    private final Runnable tick;
+    private long nextTick;
     private volatile RedisWire wire;
     private volatile boolean stopping;
     private volatile long hardStopNanos = Long.MAX_VALUE;
     private volatile String lastError;
 
-    StreamsWriter(StreamsSettings settings, RedisConnector connector, StreamsConnectivity connectivity, RedisWire first, String instanceName) {
+    StreamsWriter(StreamsSettings settings, RedisConnector connector, StreamsConnectivity connectivity, RedisWire first, String instanceName,
+            Runnable tick) {
+        this.tick = tick;
         this.settings = settings;
         this.maxLength = new StreamEntries.Raw(StreamEntries.bytes(Long.toString(settings.maxLength)));
         this.connector = connector;
@@ -299,6 +305,15 @@ final class StreamsWriter {
                     sleep(backoff);
                     backoff = Math.min(settings.maxBackoff.toNanos(), backoff * 2);
                     continue;
+                }
+            }
+            long now = System.nanoTime();
+            if (now - nextTick >= 0) {
+                nextTick = now + TICK_NANOS;
+                try {
+                    tick.run();
+                } catch (RuntimeException e) {
+                    LOG.warn("Redis Streams housekeeping tick failed; ignored", e);
                 }
             }
             if (!awaiting.isEmpty()) {
