@@ -88,6 +88,8 @@ final class StreamsSubscription implements TransportSubscription {
     private final PriorityQueue<Retry> retries = new PriorityQueue<>();
     /** Durable: acknowledged entry ids not yet sent; the reader sends them ahead of its next read. */
     private final java.util.concurrent.ConcurrentLinkedQueue<String> pendingAcks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Durable: deliveries acknowledged while the reader ran a handler, not yet trusted (see settleLentAcks). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<StreamsDelivery> lentAcked = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Object signal = new Object();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean cleanedUp = new AtomicBoolean();
@@ -283,6 +285,7 @@ final class StreamsSubscription implements TransportSubscription {
 
     /** One round: housekeeping when due, due retries, then one bounded read. */
     private void step(RedisWire w) {
+        settleLentAcks(w);
         long now = System.nanoTime();
         if (group != null) {
             housekeeping(w, now);
@@ -390,6 +393,7 @@ final class StreamsSubscription implements TransportSubscription {
                         lastOfRead = false;
                         lentSince = 0;
                     }
+                    settleLentAcks(w);
                 }
             }
         }
@@ -741,11 +745,15 @@ final class StreamsSubscription implements TransportSubscription {
 
     void acked(StreamsDelivery d) {
         if (group != null) {
-            if (d.epoch == epoch) {
+            if (d.epoch == epoch && lentSince != 0) {
+                // The reader is running a handler and cannot notice a lost connection meanwhile:
+                // it settles these on its own connection afterwards (settleLentAcks).
+                lentAcked.add(d);
+            } else if (d.epoch == epoch) {
                 // Sent with the reader's next read (one XACK per read, as a batch); through the
-                // writer when the reader is in a read, running a handler, or gone, so it never waits.
+                // writer when the reader is in a read or gone, so it never waits.
                 pendingAcks.add(d.entryId);
-                if (reading || lentSince != 0 || closed || stopped.getCount() == 0) {
+                if (reading || closed || stopped.getCount() == 0) {
                     acksToWriter();
                 }
             } else {
@@ -756,6 +764,37 @@ final class StreamsSubscription implements TransportSubscription {
             held.remove(d.entryId, d);
         }
         settled();
+    }
+
+    /**
+     * After the reader ran a handler: acknowledges what was acknowledged meanwhile, on the
+     * reader's own connection. If that connection was lost meanwhile (a server restart), the
+     * acknowledgements do not count, as for any acknowledgement across a lost connection: the
+     * entries are handed back and delivered again.
+     */
+    private void settleLentAcks(RedisWire w) {
+        if (lentAcked.isEmpty()) {
+            return;
+        }
+        List<StreamsDelivery> ds = new ArrayList<>();
+        StreamsDelivery d;
+        while ((d = lentAcked.poll()) != null) {
+            ds.add(d);
+        }
+        List<String> ids = new ArrayList<>(ds.size());
+        for (StreamsDelivery x : ds) {
+            ids.add(x.entryId);
+        }
+        try {
+            w.executeCommand(xack(ids));
+        } catch (JedisDataException e) {
+            LOG.debug("XACK on stream '{}' refused: {}", stream, e.getMessage());
+        } catch (RuntimeException e) {
+            for (StreamsDelivery x : ds) {
+                handBack(x.entryId, x.attempt);
+            }
+            throw e;
+        }
     }
 
     /** Hands the acknowledgements not yet sent to the writer. */
@@ -898,6 +937,10 @@ final class StreamsSubscription implements TransportSubscription {
         stopped.countDown();
         if (group != null) {
             // After the count-down: an acknowledgement made from now on goes to the writer itself.
+            StreamsDelivery d;
+            while ((d = lentAcked.poll()) != null) {
+                pendingAcks.add(d.entryId);
+            }
             acksToWriter();
         }
         settledLate();
