@@ -90,7 +90,7 @@ final class StreamsSubscription implements TransportSubscription {
     private final PriorityQueue<Retry> retries = new PriorityQueue<>();
     /** Durable: acknowledged entry ids not yet sent; the reader sends them ahead of its next read. */
     private final java.util.concurrent.ConcurrentLinkedQueue<String> pendingAcks = new java.util.concurrent.ConcurrentLinkedQueue<>();
-    /** Durable: deliveries acknowledged while the reader ran a handler, not yet trusted (see settleLentAcks). */
+    /** Durable: deliveries acknowledged while the reader ran a handler, not yet trusted (see takeLent). */
     private final java.util.concurrent.ConcurrentLinkedQueue<StreamsDelivery> lentAcked = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Object signal = new Object();
     private final CountDownLatch stopped = new CountDownLatch(1);
@@ -287,7 +287,6 @@ final class StreamsSubscription implements TransportSubscription {
 
     /** One round: housekeeping when due, due retries, then one bounded read. */
     private void step(RedisWire w) {
-        settleLentAcks(w);
         long now = System.nanoTime();
         if (group != null) {
             housekeeping(w, now);
@@ -352,6 +351,15 @@ final class StreamsSubscription implements TransportSubscription {
         byte[] key = StreamEntries.bytes(stream);
         // Taken after reading is set: an acknowledgement made from here on goes through the writer.
         List<String> acks = group != null ? takeAcks() : null;
+        List<StreamsDelivery> lent = group != null ? takeLent() : null;
+        if (lent != null) {
+            if (acks == null) {
+                acks = new ArrayList<>();
+            }
+            for (StreamsDelivery d : lent) {
+                acks.add(d.entryId);
+            }
+        }
         try {
             if (acks != null) {
                 w.sendCommand(xack(acks));
@@ -367,7 +375,13 @@ final class StreamsSubscription implements TransportSubscription {
             w.sendCommand(read);
             replies = w.getMany((group != null ? 5 : 4) + (acks != null ? 1 : 0));
         } catch (RuntimeException e) {
+            if (lent != null) {
+                for (StreamsDelivery d : lent) {
+                    acks.remove(d.entryId);
+                }
+            }
             untake(acks);
+            handBackAll(lent);
             throw e;
         } finally {
             reading = false;
@@ -395,7 +409,6 @@ final class StreamsSubscription implements TransportSubscription {
                         lastOfRead = false;
                         lentSince = 0;
                     }
-                    settleLentAcks(w);
                 }
             }
         }
@@ -749,7 +762,7 @@ final class StreamsSubscription implements TransportSubscription {
         if (group != null) {
             if (d.epoch == epoch && lentSince != 0) {
                 // The reader is running a handler and cannot notice a lost connection meanwhile:
-                // it settles these on its own connection afterwards (settleLentAcks).
+                // it acknowledges these on its own connection with its next read (takeLent).
                 lentAcked.add(d);
             } else if (d.epoch == epoch) {
                 // Sent with the reader's next read (one XACK per read, as a batch); through the
@@ -769,33 +782,33 @@ final class StreamsSubscription implements TransportSubscription {
     }
 
     /**
-     * After the reader ran a handler: acknowledges what was acknowledged meanwhile, on the
-     * reader's own connection. If that connection was lost meanwhile (a server restart), the
-     * acknowledgements do not count, as for any acknowledgement across a lost connection: the
-     * entries are handed back and delivered again.
+     * The deliveries acknowledged while the reader ran a handler, to acknowledge ahead of the next
+     * read on the reader's own connection: only those delivered on the current connection. If the
+     * connection was lost meanwhile (a server restart) the acknowledgements do not count, as for
+     * any acknowledgement across a lost connection: those entries are handed back and delivered
+     * again; so are these if the pipeline carrying them fails. Null if there are none.
      */
-    private void settleLentAcks(RedisWire w) {
+    private List<StreamsDelivery> takeLent() {
         if (lentAcked.isEmpty()) {
-            return;
+            return null;
         }
         List<StreamsDelivery> ds = new ArrayList<>();
         StreamsDelivery d;
         while ((d = lentAcked.poll()) != null) {
-            ds.add(d);
-        }
-        List<String> ids = new ArrayList<>(ds.size());
-        for (StreamsDelivery x : ds) {
-            ids.add(x.entryId);
-        }
-        try {
-            w.executeCommand(xack(ids));
-        } catch (JedisDataException e) {
-            LOG.debug("XACK on stream '{}' refused: {}", stream, e.getMessage());
-        } catch (RuntimeException e) {
-            for (StreamsDelivery x : ds) {
-                handBack(x.entryId, x.attempt);
+            if (d.epoch == epoch) {
+                ds.add(d);
+            } else {
+                handBack(d.entryId, d.attempt);
             }
-            throw e;
+        }
+        return ds.isEmpty() ? null : ds;
+    }
+
+    private void handBackAll(List<StreamsDelivery> ds) {
+        if (ds != null) {
+            for (StreamsDelivery d : ds) {
+                handBack(d.entryId, d.attempt);
+            }
         }
     }
 
@@ -941,7 +954,11 @@ final class StreamsSubscription implements TransportSubscription {
             // After the count-down: an acknowledgement made from now on goes to the writer itself.
             StreamsDelivery d;
             while ((d = lentAcked.poll()) != null) {
-                pendingAcks.add(d.entryId);
+                if (d.epoch == epoch) {
+                    pendingAcks.add(d.entryId);
+                } else {
+                    handBack(d.entryId, d.attempt);
+                }
             }
             acksToWriter();
         }
