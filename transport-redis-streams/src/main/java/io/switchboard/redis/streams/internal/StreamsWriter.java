@@ -107,6 +107,8 @@ final class StreamsWriter {
     private final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
     /** Commands written and not yet answered, in wire order: added under the send lock, taken by the writer thread. */
     private final ConcurrentLinkedQueue<Sent> awaiting = new ConcurrentLinkedQueue<>();
+    /** About how many entries {@link #awaiting} holds (its size, without walking it). */
+    private final AtomicInteger awaitedReplies = new AtomicInteger();
     /** Held only while writing commands to the socket (never across a round trip). */
     private final ReentrantLock sendLock = new ReentrantLock();
     /** The writer thread is parked waiting for work. */
@@ -243,8 +245,8 @@ final class StreamsWriter {
     }
 
     /**
-     * Sends {@code op} on the caller's thread when the connection is idle (the writer thread parked,
-     * nothing queued, nothing awaiting a reply) and no other thread is writing: that spares a thread hand-off per message
+     * Sends {@code op} on the caller's thread when the connection is nearly idle (nothing queued,
+     * at most one reply awaited) and no other thread is writing: that spares a thread hand-off per message
      * at low rates. Otherwise queues it for the writer thread, which batches what queues up. The
      * lock is held only while writing to the socket, never across a round trip: the writer thread
      * reads every reply. Per-thread order is kept: a command is written directly only when nothing
@@ -254,9 +256,10 @@ final class StreamsWriter {
         if (sendLock.tryLock()) {
             try {
                 RedisWire w = wire;
-                // Only while the writer thread is parked: when it is awake it takes the queue at
-                // once without a wake-up, and batches (one write per batch, not per command).
-                if (w != null && idle && !finished && queue.isEmpty() && awaiting.isEmpty()) {
+                // Only with at most one reply awaited: the caller then need not wait for the
+                // writer thread to be scheduled; under load, replies pile up and commands queue,
+                // so the writer batches them (one write per batch, not per command).
+                if (w != null && !finished && queue.isEmpty() && awaitedReplies.get() <= 1) {
                     write(w, java.util.Collections.singletonList(op));
                     wake();
                     return;
@@ -321,12 +324,22 @@ final class StreamsWriter {
                 continue;
             }
             batch.clear();
-            while (!parked.isEmpty() && batch.size() < BATCH) {
-                batch.add(parked.poll());
-            }
-            Op next;
-            while (batch.size() < BATCH && (next = queue.poll()) != null) {
-                batch.add(next);
+            // Taken and written under the send lock, so that no caller writes directly between
+            // (that would overtake what it queued before).
+            sendLock.lock();
+            try {
+                while (!parked.isEmpty() && batch.size() < BATCH) {
+                    batch.add(parked.poll());
+                }
+                Op next;
+                while (batch.size() < BATCH && (next = queue.poll()) != null) {
+                    batch.add(next);
+                }
+                if (!batch.isEmpty()) {
+                    write(w, batch);
+                }
+            } finally {
+                sendLock.unlock();
             }
             if (batch.isEmpty()) {
                 idle = true;
@@ -334,13 +347,6 @@ final class StreamsWriter {
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
                 }
                 idle = false;
-                continue;
-            }
-            sendLock.lock();
-            try {
-                write(w, batch);
-            } finally {
-                sendLock.unlock();
             }
         }
         List<Sent> unanswered = new ArrayList<>();
@@ -353,6 +359,7 @@ final class StreamsWriter {
             Sent s;
             while ((s = awaiting.poll()) != null) {
                 unanswered.add(s);
+                awaitedReplies.decrementAndGet();
             }
         } finally {
             sendLock.unlock();
@@ -409,6 +416,7 @@ final class StreamsWriter {
                 ops.add(op);
                 ackOps.put(key, ops);
                 awaiting.add(new Sent(ops, false));
+                awaitedReplies.incrementAndGet();
                 commands.add(merged);
             } else {
                 if (op.append && settings.waitReplicas > 0) {
@@ -418,6 +426,7 @@ final class StreamsWriter {
                     appends.add(op);
                 }
                 awaiting.add(new Sent(java.util.Collections.singletonList(op), false));
+                awaitedReplies.incrementAndGet();
                 commands.add(op.args);
             }
         }
@@ -425,6 +434,7 @@ final class StreamsWriter {
             long waitMillis = Math.max(1, settings.endpoint.commandTimeout().toMillis() / 2);
             commands.add(new CommandArguments(Protocol.Command.WAIT).add(settings.waitReplicas).add(waitMillis));
             awaiting.add(new Sent(appends, true));
+            awaitedReplies.incrementAndGet();
         }
         try {
             for (CommandArguments c : commands) {
@@ -452,6 +462,7 @@ final class StreamsWriter {
             return;
         }
         awaiting.poll();
+        awaitedReplies.decrementAndGet();
         if (s.replicas) {
             long n = r instanceof Long ? (Long) r : -1;
             RuntimeException replicas = null;
@@ -505,6 +516,7 @@ final class StreamsWriter {
             Sent s;
             while ((s = awaiting.poll()) != null) {
                 unanswered.add(s);
+                awaitedReplies.decrementAndGet();
             }
         } finally {
             sendLock.unlock();
