@@ -27,9 +27,10 @@ import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * The transport's one writing connection and its thread: publishes ({@code XADD}) and the
- * subscriptions' acknowledgements, hand-backs and dead letters. When the connection is idle
- * (nothing queued, no reply awaited) a command is written on the caller's thread, sparing a thread
- * hand-off; otherwise it is queued, and the writer thread pipelines what queued up in one write.
+ * subscriptions' acknowledgements, hand-backs and dead letters. When the connection is nearly
+ * idle (nothing queued, at most one reply awaited) a command is written on the caller's thread,
+ * sparing a thread hand-off; otherwise it is queued, and the writer thread pipelines what queued
+ * up in one write.
  * The writer thread reads every reply, in order. Callers never wait for a reply on their own
  * thread. No lock is held across a round trip (the send lock only while writing to the socket);
  * every read of a reply is bounded by the command timeout (the socket timeout). Thread-safe.
