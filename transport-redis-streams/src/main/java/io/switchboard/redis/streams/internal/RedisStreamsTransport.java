@@ -56,7 +56,7 @@ public final class RedisStreamsTransport implements Transport {
         this.connectivity = connectivity;
         this.serverVersion = serverVersion;
         this.instanceName = instanceName;
-        this.writer = new StreamsWriter(settings, connector, connectivity, first, instanceName);
+        this.writer = new StreamsWriter(settings, connector, connectivity, first, instanceName, this::tick);
     }
 
     /**
@@ -174,6 +174,14 @@ public final class RedisStreamsTransport implements Transport {
             throw e;
         }
         return s;
+    }
+
+    /** On the writer thread about every 100 ms: touches for the subscriptions whose reader runs a handler. */
+    private void tick() {
+        long now = System.nanoTime();
+        for (StreamsSubscription s : subscriptions) {
+            s.touchIfLent(now);
+        }
     }
 
     void closed(StreamsSubscription s) {

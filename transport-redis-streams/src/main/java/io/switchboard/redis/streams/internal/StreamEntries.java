@@ -4,8 +4,10 @@ import io.switchboard.Message;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import redis.clients.jedis.args.Rawable;
 
 /**
  * The stream entry format (see {@code docs/redis-streams.md}): fields {@code id}, {@code time}
@@ -38,6 +40,34 @@ final class StreamEntries {
     }
 
     private StreamEntries() {
+    }
+
+    /**
+     * A command argument that is written as it is: Jedis copies every {@code byte[]} argument
+     * (payloads included) into a {@code Rawable} of its own, which the encoded fields never need.
+     * The array must not change after it is added.
+     */
+    static final class Raw implements Rawable {
+        private final byte[] bytes;
+
+        Raw(byte[] bytes) {
+            this.bytes = bytes;
+        }
+
+        @Override
+        public byte[] getRaw() {
+            return bytes;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof Rawable && Arrays.equals(bytes, ((Rawable) o).getRaw());
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(bytes);
+        }
     }
 
     /** The field-value pairs of a message, in the documented order, with {@code extraHeaders} added to its own. */

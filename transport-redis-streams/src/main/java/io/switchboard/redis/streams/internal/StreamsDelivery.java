@@ -79,6 +79,15 @@ final class StreamsDelivery implements InboundDelivery {
         }
     }
 
+    /**
+     * Lets the facade run the handler on the subscription's reader thread for the last entry of a
+     * read, sparing a thread hand-off (see {@link StreamsSubscription#lend}).
+     */
+    @Override
+    public boolean claimDeliveryThread() {
+        return subscription.lend();
+    }
+
     /** A new delivery of the same entry, as attempt {@code next}. */
     StreamsDelivery again(int next) {
         return new StreamsDelivery(subscription, entryId, message, next, true, size);

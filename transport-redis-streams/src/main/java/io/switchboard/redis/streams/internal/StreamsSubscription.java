@@ -49,7 +49,9 @@ final class StreamsSubscription implements TransportSubscription {
     /**
      * The stream's first entry id, length and entries ever added, the group's last delivered id
      * and entries read (-1 when Redis cannot tell), and the stream's last id; from one atomic
-     * look, so that trimming is judged against a consistent picture.
+     * look, so that trimming is judged against a consistent picture. Used once, where a transient
+     * subscription starts; before every read the same look is a MULTI/EXEC of the two XINFOs
+     * ({@link #gapLook}), which costs Redis a fraction of a script call.
      */
     private static final String GAP_SCRIPT = "local ok, info = pcall(redis.call, 'XINFO', 'STREAM', KEYS[1]) "
             + "if not ok then return {'0-0', 0, -1, '', -1, '0-0'} end "
@@ -79,11 +81,17 @@ final class StreamsSubscription implements TransportSubscription {
     /** The consumer group (the durable name), or null for a transient subscription. */
     final String group;
     private final String consumer;
+    /** The writer's key for merging this group's acknowledgements. */
+    private final String ackKey;
     private final int maxOutstanding;
     private final AtomicInteger outstanding = new AtomicInteger();
     /** Durable: entries this consumer holds (delivered and not settled, or waiting for their retry), by entry id. */
     private final Map<String, StreamsDelivery> held = new ConcurrentHashMap<>();
     private final PriorityQueue<Retry> retries = new PriorityQueue<>();
+    /** Durable: acknowledged entry ids not yet sent; the reader sends them ahead of its next read. */
+    private final java.util.concurrent.ConcurrentLinkedQueue<String> pendingAcks = new java.util.concurrent.ConcurrentLinkedQueue<>();
+    /** Durable: deliveries acknowledged while the reader ran a handler, not yet trusted (see takeLent). */
+    private final java.util.concurrent.ConcurrentLinkedQueue<StreamsDelivery> lentAcked = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Object signal = new Object();
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final AtomicBoolean cleanedUp = new AtomicBoolean();
@@ -96,6 +104,12 @@ final class StreamsSubscription implements TransportSubscription {
     private volatile int epoch;
     private volatile boolean deleted;
     private volatile boolean reading;
+    /** The reader is delivering the last entry of a read (it may lend its thread to the handler). */
+    private volatile boolean lastOfRead;
+    /** When the reader thread started running a handler (System.nanoTime), or 0. */
+    private volatile long lentSince;
+    /** Written only by the writer's tick. */
+    private volatile long nextLentTouch;
     private volatile long readUntilNanos;
     private volatile long clientId = -1;
     private volatile RedisWire wire;
@@ -136,6 +150,7 @@ final class StreamsSubscription implements TransportSubscription {
         this.channel = request.channelOrPattern();
         this.stream = settings.streamKey(channel);
         this.group = request.durableName();
+        this.ackKey = stream + "\n" + group;
         this.consumer = instanceName + "-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 16);
         this.maxOutstanding = request.maxUnacknowledged();
         this.thread = new Thread(this::run, "switchboard-redis-streams-" + channel + (group != null ? "#" + group : ""));
@@ -192,7 +207,7 @@ final class StreamsSubscription implements TransportSubscription {
     private RuntimeException translate(RuntimeException e, String what) {
         if (e instanceof JedisDataException && RedisAcl.isRefusal(e.getMessage())) {
             return new ConfigurationException(RedisAcl.explain(settings.endpoint, what + " on stream '" + stream + "'", e.getMessage(),
-                    "~" + stream, "+xreadgroup +xread +xgroup +xack +xclaim +xautoclaim +xpending +xinfo +sadd +eval +client|id ~"
+                    "~" + stream, "+xreadgroup +xread +xgroup +xack +xclaim +xautoclaim +xpending +xinfo +sadd +eval +multi +exec +client|id ~"
                             + stream), null);
         }
         return transport.connector.translate(e);
@@ -208,6 +223,16 @@ final class StreamsSubscription implements TransportSubscription {
                         w = transport.connector.open();
                         setUp(w);
                         if (group != null) {
+                            // Acknowledgements made while disconnected go first, so they are not handed back.
+                            List<String> acks = takeAcks();
+                            try {
+                                if (acks != null) {
+                                    w.executeCommand(xack(acks));
+                                }
+                            } catch (RuntimeException e) {
+                                untake(acks);
+                                throw e;
+                            }
                             handBackLostReads(w);
                         }
                         wire = w;
@@ -307,8 +332,6 @@ final class StreamsSubscription implements TransportSubscription {
             block = Math.max(1, Math.min(block, TimeUnit.NANOSECONDS.toMillis(Math.max(0, nextClaimCheck - now))));
         }
         String from = lastId;
-        CommandArguments gap = new CommandArguments(Protocol.Command.EVAL).add(GAP_SCRIPT).add(1).key(StreamEntries.bytes(stream))
-                .add(group != null ? group : "");
         CommandArguments read;
         if (group != null) {
             read = new CommandArguments(Protocol.Command.XREADGROUP).add(Protocol.Keyword.GROUP).add(group).add(consumer)
@@ -325,32 +348,132 @@ final class StreamsSubscription implements TransportSubscription {
         readUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(block);
         reading = true;
         List<Object> replies;
+        byte[] key = StreamEntries.bytes(stream);
+        // Taken after reading is set: an acknowledgement made from here on goes through the writer.
+        List<String> acks = group != null ? takeAcks() : null;
+        List<StreamsDelivery> lent = group != null ? takeLent() : null;
+        if (lent != null) {
+            if (acks == null) {
+                acks = new ArrayList<>();
+            }
+            for (StreamsDelivery d : lent) {
+                acks.add(d.entryId);
+            }
+        }
         try {
-            w.sendCommand(gap);
+            if (acks != null) {
+                w.sendCommand(xack(acks));
+            }
+            // The gap check's atomic look: XINFO STREAM (and GROUPS) in one transaction, ahead of the
+            // read in the same pipeline. Much cheaper at the server than a Lua script per read.
+            w.sendCommand(new CommandArguments(Protocol.Command.MULTI));
+            w.sendCommand(new CommandArguments(Protocol.Command.XINFO).add(Protocol.Keyword.STREAM).key(key));
+            if (group != null) {
+                w.sendCommand(new CommandArguments(Protocol.Command.XINFO).add(Protocol.Keyword.GROUPS).key(key));
+            }
+            w.sendCommand(new CommandArguments(Protocol.Command.EXEC));
             w.sendCommand(read);
-            replies = w.getMany(2);
+            replies = w.getMany((group != null ? 5 : 4) + (acks != null ? 1 : 0));
+        } catch (RuntimeException e) {
+            if (lent != null) {
+                for (StreamsDelivery d : lent) {
+                    acks.remove(d.entryId);
+                }
+            }
+            untake(acks);
+            handBackAll(lent);
+            throw e;
         } finally {
             reading = false;
         }
-        checkGap(replies.get(0));
-        Object r = replies.get(1);
+        checkGap(gapLook(replies.get(replies.size() - 2)));
+        Object r = replies.get(replies.size() - 1);
         if (r instanceof JedisDataException) {
             throw (JedisDataException) r;
         }
         if (r instanceof List) {
             for (Object s : (List<?>) r) {
                 List<?> streamReply = (List<?>) s;
-                for (Object e : (List<?>) streamReply.get(1)) {
-                    List<?> entry = (List<?>) e;
+                List<?> entries = (List<?>) streamReply.get(1);
+                for (int i = 0; i < entries.size(); i++) {
+                    List<?> entry = (List<?>) entries.get(i);
                     String id = StreamEntries.text(entry.get(0));
                     if (group == null) {
                         lastId = id;
                         readSinceStart++;
                     }
-                    deliver(id, (List<?>) entry.get(1), 1, false);
+                    lastOfRead = i == entries.size() - 1;
+                    try {
+                        deliver(id, (List<?>) entry.get(1), 1, false);
+                    } finally {
+                        lastOfRead = false;
+                        lentSince = 0;
+                    }
                 }
             }
         }
+    }
+
+    /**
+     * The reply of the gap check's transaction in the shape {@link #GAP_SCRIPT} returns: first
+     * entry id, length, entries added, the group's last delivered id and entries read, last id.
+     */
+    private List<Object> gapLook(Object exec) {
+        if (exec instanceof JedisDataException) {
+            throw (JedisDataException) exec;
+        }
+        List<Object> out = new ArrayList<>(List.of("0-0", 0L, -1L, "", -1L, "0-0"));
+        if (!(exec instanceof List) || ((List<?>) exec).isEmpty() || !(((List<?>) exec).get(0) instanceof List)) {
+            // No stream yet (XINFO refused with "no such key"): nothing to judge.
+            return out;
+        }
+        List<?> info = (List<?>) ((List<?>) exec).get(0);
+        String first = null;
+        for (int i = 0; i + 1 < info.size(); i += 2) {
+            String k = StreamEntries.text(info.get(i));
+            Object v = info.get(i + 1);
+            if (k.equals("recorded-first-entry-id")) {
+                first = StreamEntries.text(v);
+            } else if (k.equals("first-entry") && first == null && v instanceof List && !((List<?>) v).isEmpty()) {
+                first = StreamEntries.text(((List<?>) v).get(0));
+            } else if (k.equals("length") && v instanceof Long) {
+                out.set(1, v);
+            } else if (k.equals("entries-added") && v instanceof Long) {
+                out.set(2, v);
+            } else if (k.equals("last-generated-id")) {
+                out.set(5, StreamEntries.text(v));
+            }
+        }
+        if (first != null) {
+            out.set(0, first);
+        }
+        if (group != null && ((List<?>) exec).size() > 1 && ((List<?>) exec).get(1) instanceof List) {
+            for (Object o : (List<?>) ((List<?>) exec).get(1)) {
+                if (!(o instanceof List)) {
+                    continue;
+                }
+                List<?> g = (List<?>) o;
+                String name = null;
+                String id = null;
+                long n = -1;
+                for (int i = 0; i + 1 < g.size(); i += 2) {
+                    String k = StreamEntries.text(g.get(i));
+                    Object v = g.get(i + 1);
+                    if (k.equals("name")) {
+                        name = StreamEntries.text(v);
+                    } else if (k.equals("last-delivered-id")) {
+                        id = StreamEntries.text(v);
+                    } else if (k.equals("entries-read") && v instanceof Long) {
+                        n = (Long) v;
+                    }
+                }
+                if (group.equals(name) && id != null) {
+                    out.set(3, id);
+                    out.set(4, n);
+                }
+            }
+        }
+        return out;
     }
 
     /**
@@ -603,11 +726,51 @@ final class StreamsSubscription implements TransportSubscription {
         return epoch;
     }
 
+    /**
+     * Whether the facade may run a delivery's handler on this reader thread: only for the last
+     * entry of a read (so at high rates, when reads return many entries, handlers stay on the
+     * facade's threads and reading goes on meanwhile) and only on the reader thread. While a
+     * handler runs here, the writer's tick touches the entries this consumer holds
+     * ({@link #touchIfLent}), so a slow handler does not lose its entry to another member.
+     */
+    boolean lend() {
+        if (Thread.currentThread() != thread || !lastOfRead || closed) {
+            return false;
+        }
+        lentSince = System.nanoTime();
+        return true;
+    }
+
+    /** On the writer thread: while the reader runs a handler, touches the held entries every third of claim-idle. */
+    void touchIfLent(long now) {
+        long since = lentSince;
+        long third = settings.claimIdle.toNanos() / 3;
+        if (group == null || since == 0 || now - since < third || now - nextLentTouch < 0 || held.isEmpty() || deleted) {
+            return;
+        }
+        nextLentTouch = now + third;
+        CommandArguments touch = new CommandArguments(Protocol.Command.XCLAIM).key(StreamEntries.bytes(stream)).add(group).add(consumer).add(0);
+        for (String id : held.keySet()) {
+            touch.add(id);
+        }
+        touch.add(Protocol.Keyword.JUSTID);
+        transport.writer.submit(touch, null);
+    }
+
 
     void acked(StreamsDelivery d) {
         if (group != null) {
-            if (d.epoch == epoch) {
-                transport.writer.ack(stream, group, d.entryId);
+            if (d.epoch == epoch && lentSince != 0) {
+                // The reader is running a handler and cannot notice a lost connection meanwhile:
+                // it acknowledges these on its own connection with its next read (takeLent).
+                lentAcked.add(d);
+            } else if (d.epoch == epoch) {
+                // Sent with the reader's next read (one XACK per read, as a batch); through the
+                // writer when the reader is in a read or gone, so it never waits.
+                pendingAcks.add(d.entryId);
+                if (reading || closed || stopped.getCount() == 0) {
+                    acksToWriter();
+                }
             } else {
                 // As with AMQP, an acknowledgement across a lost connection does not count: the
                 // entry is delivered again, so a restart can never make a handled-looking message vanish unhandled.
@@ -616,6 +779,77 @@ final class StreamsSubscription implements TransportSubscription {
             held.remove(d.entryId, d);
         }
         settled();
+    }
+
+    /**
+     * The deliveries acknowledged while the reader ran a handler, to acknowledge ahead of the next
+     * read on the reader's own connection: only those delivered on the current connection. If the
+     * connection was lost meanwhile (a server restart) the acknowledgements do not count, as for
+     * any acknowledgement across a lost connection: those entries are handed back and delivered
+     * again; so are these if the pipeline carrying them fails. Null if there are none.
+     */
+    private List<StreamsDelivery> takeLent() {
+        if (lentAcked.isEmpty()) {
+            return null;
+        }
+        List<StreamsDelivery> ds = new ArrayList<>();
+        StreamsDelivery d;
+        while ((d = lentAcked.poll()) != null) {
+            if (d.epoch == epoch) {
+                ds.add(d);
+            } else {
+                handBack(d.entryId, d.attempt);
+            }
+        }
+        return ds.isEmpty() ? null : ds;
+    }
+
+    private void handBackAll(List<StreamsDelivery> ds) {
+        if (ds != null) {
+            for (StreamsDelivery d : ds) {
+                handBack(d.entryId, d.attempt);
+            }
+        }
+    }
+
+    /** Hands the acknowledgements not yet sent to the writer. */
+    private void acksToWriter() {
+        String id;
+        while ((id = pendingAcks.poll()) != null) {
+            transport.writer.ack(stream, group, id, ackKey);
+        }
+    }
+
+    /** The acknowledgements not yet sent, taken to go in one XACK ahead of a read; null if there are none. */
+    private List<String> takeAcks() {
+        String id = pendingAcks.poll();
+        if (id == null) {
+            return null;
+        }
+        List<String> ids = new ArrayList<>();
+        ids.add(id);
+        while ((id = pendingAcks.poll()) != null) {
+            ids.add(id);
+        }
+        return ids;
+    }
+
+    private CommandArguments xack(List<String> ids) {
+        CommandArguments ack = new CommandArguments(Protocol.Command.XACK).key(StreamEntries.bytes(stream)).add(group);
+        for (String id : ids) {
+            ack.add(id);
+        }
+        return ack;
+    }
+
+    /** The connection broke before Redis surely had them: they go again (XACK is idempotent). */
+    private void untake(List<String> ids) {
+        if (ids != null) {
+            pendingAcks.addAll(ids);
+            if (closed || stopped.getCount() == 0) {
+                acksToWriter();
+            }
+        }
     }
 
     void released(StreamsDelivery d) {
@@ -716,6 +950,18 @@ final class StreamsSubscription implements TransportSubscription {
         }
         transport.connectivity.forget(this);
         stopped.countDown();
+        if (group != null) {
+            // After the count-down: an acknowledgement made from now on goes to the writer itself.
+            StreamsDelivery d;
+            while ((d = lentAcked.poll()) != null) {
+                if (d.epoch == epoch) {
+                    pendingAcks.add(d.entryId);
+                } else {
+                    handBack(d.entryId, d.attempt);
+                }
+            }
+            acksToWriter();
+        }
         settledLate();
     }
 

@@ -7,13 +7,18 @@ import io.switchboard.redis.common.RedisEndpoint;
 import io.switchboard.redis.common.RedisWire;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.CommandArguments;
@@ -22,10 +27,13 @@ import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * The transport's one writing connection and its thread: publishes ({@code XADD}) and the
- * subscriptions' acknowledgements, hand-backs and dead letters, pipelined in batches of what is
- * queued. Callers never wait for a reply on their own thread: {@link #submit} queues and returns.
- * No lock is held across a round trip; every read of a reply is bounded by the command timeout
- * (the socket timeout). Thread-safe.
+ * subscriptions' acknowledgements, hand-backs and dead letters. When the connection is nearly
+ * idle (nothing queued, at most one reply awaited) a command is written on the caller's thread,
+ * sparing a thread hand-off; otherwise it is queued, and the writer thread pipelines what queued
+ * up in one write.
+ * The writer thread reads every reply, in order. Callers never wait for a reply on their own
+ * thread. No lock is held across a round trip (the send lock only while writing to the socket);
+ * every read of a reply is bounded by the command timeout (the socket timeout). Thread-safe.
  *
  * <p>While the connection is down, publishes fail at once with a retryable
  * {@link ConnectionException}, and queued acknowledgements and hand-backs wait for the
@@ -36,6 +44,7 @@ final class StreamsWriter {
     private static final int BATCH = 512;
     /** Control operations kept while disconnected; beyond it they are dropped (their entries are reclaimed after claim-idle). */
     private static final int MAX_PARKED = 200_000;
+    private static final long TICK_NANOS = TimeUnit.MILLISECONDS.toNanos(100);
 
     /** What to do with a reply: exactly one of the two arguments is non-null. */
     interface Reply {
@@ -49,8 +58,13 @@ final class StreamsWriter {
         final boolean publish;
         /** An XADD whose completion waits for replicas when wait-replicas is set. */
         final boolean append;
-        /** An acknowledgement: stream, group and entry id, sent merged with the batch's others of that group; else null. */
+        /** An acknowledgement: stream, group, entry id and the merge key (stream and group), sent merged with the batch's others of that group; else null. */
         final String[] ack;
+        /** Set once settled; only the writer thread (or the closing thread after it) settles. */
+        boolean done;
+        /** With wait-replicas: the XADD's reply, kept until the WAIT's. */
+        Object result;
+        JedisDataException failure;
 
         Op(CommandArguments args, Reply reply, boolean publish, boolean append) {
             this.args = args;
@@ -60,29 +74,64 @@ final class StreamsWriter {
             this.ack = null;
         }
 
-        Op(String stream, String group, String id) {
+        Op(String stream, String group, String id, String key) {
             this.args = null;
             this.reply = null;
             this.publish = false;
             this.append = false;
-            this.ack = new String[] {stream, group, id};
+            this.ack = new String[] {stream, group, id, key};
         }
     }
 
+    /** One command written: what its reply settles (one operation, merged acknowledgements, or the appends a WAIT decides). */
+    private static final class Sent {
+        final List<Op> ops;
+        /** A WAIT: its reply settles the appends' stages. */
+        final boolean replicas;
+
+        Sent(List<Op> ops, boolean replicas) {
+            this.ops = ops;
+            this.replicas = replicas;
+        }
+    }
+
+    private static final StreamEntries.Raw APPROX = new StreamEntries.Raw(StreamEntries.bytes("~"));
+    private static final StreamEntries.Raw NEW_ID = new StreamEntries.Raw(StreamEntries.bytes("*"));
+    /** Stream keys already encoded, for the few streams a process publishes to; bounded. */
+    private static final int KEY_CACHE = 1024;
+
     private final StreamsSettings settings;
+    private final StreamEntries.Raw maxLength;
+    private final java.util.concurrent.ConcurrentHashMap<String, StreamEntries.Raw> keys = new java.util.concurrent.ConcurrentHashMap<>();
     private final RedisConnector connector;
     private final StreamsConnectivity connectivity;
-    private final LinkedBlockingQueue<Op> queue = new LinkedBlockingQueue<>();
+    private final ConcurrentLinkedQueue<Op> queue = new ConcurrentLinkedQueue<>();
+    /** Commands written and not yet answered, in wire order: added under the send lock, taken by the writer thread. */
+    private final ConcurrentLinkedQueue<Sent> awaiting = new ConcurrentLinkedQueue<>();
+    /** About how many entries {@link #awaiting} holds (its size, without walking it). */
+    private final AtomicInteger awaitedReplies = new AtomicInteger();
+    /** Held only while writing commands to the socket (never across a round trip). */
+    private final ReentrantLock sendLock = new ReentrantLock();
+    /** The writer thread is parked waiting for work. */
+    private volatile boolean idle;
+    /** The writer thread has stopped: nothing more is sent or answered. */
+    private volatile boolean finished;
     private final AtomicInteger publishesInFlight = new AtomicInteger();
     private final AtomicLong published = new AtomicLong();
     private final Thread thread;
+    /** Run on this thread about every {@link #TICK_NANOS} while connected. */
+    private final Runnable tick;
+    private long nextTick;
     private volatile RedisWire wire;
     private volatile boolean stopping;
     private volatile long hardStopNanos = Long.MAX_VALUE;
     private volatile String lastError;
 
-    StreamsWriter(StreamsSettings settings, RedisConnector connector, StreamsConnectivity connectivity, RedisWire first, String instanceName) {
+    StreamsWriter(StreamsSettings settings, RedisConnector connector, StreamsConnectivity connectivity, RedisWire first, String instanceName,
+            Runnable tick) {
+        this.tick = tick;
         this.settings = settings;
+        this.maxLength = new StreamEntries.Raw(StreamEntries.bytes(Long.toString(settings.maxLength)));
         this.connector = connector;
         this.connectivity = connectivity;
         this.wire = first;
@@ -127,17 +176,17 @@ final class StreamsWriter {
                     + " publishes are already waiting for Redis (switchboard.redis-streams.publish.max-in-flight)", null, true));
             return f;
         }
-        CommandArguments args = new CommandArguments(Protocol.Command.XADD).key(StreamEntries.bytes(stream));
+        CommandArguments args = new CommandArguments(Protocol.Command.XADD).key(streamKey(stream));
         if (settings.maxAge.isZero()) {
-            args.add(Protocol.Keyword.MAXLEN).add("~").add(settings.maxLength);
+            args.add(Protocol.Keyword.MAXLEN).add(APPROX).add(maxLength);
         } else {
-            args.add(Protocol.Keyword.MINID).add("~").add((System.currentTimeMillis() - settings.maxAge.toMillis()) + "-0");
+            args.add(Protocol.Keyword.MINID).add(APPROX).add((System.currentTimeMillis() - settings.maxAge.toMillis()) + "-0");
         }
-        args.add("*");
+        args.add(NEW_ID);
         for (byte[] b : fields) {
-            args.add(b);
+            args.add(new StreamEntries.Raw(b));
         }
-        queue.add(new Op(args, (reply, failure) -> {
+        enqueue(new Op(args, (reply, failure) -> {
             publishesInFlight.decrementAndGet();
             if (failure == null) {
                 published.incrementAndGet();
@@ -153,14 +202,30 @@ final class StreamsWriter {
         return f;
     }
 
+    private StreamEntries.Raw streamKey(String stream) {
+        StreamEntries.Raw k = keys.get(stream);
+        if (k == null) {
+            k = new StreamEntries.Raw(StreamEntries.bytes(stream));
+            if (keys.size() < KEY_CACHE) {
+                keys.put(stream, k);
+            }
+        }
+        return k;
+    }
+
     /** Queues a control command (acknowledgement, hand-back, dead letter); {@code reply} may be null. */
     void submit(CommandArguments args, Reply reply) {
-        queue.add(new Op(args, reply, false, false));
+        enqueue(new Op(args, reply, false, false));
     }
 
     /** Queues an {@code XACK}; those of one group in one batch go as one command. */
     void ack(String stream, String group, String id) {
-        queue.add(new Op(stream, group, id));
+        ack(stream, group, id, stream + "\n" + group);
+    }
+
+    /** As {@link #ack(String, String, String)}, with {@code key} = stream, newline, group, computed once by the caller. */
+    void ack(String stream, String group, String id, String key) {
+        enqueue(new Op(stream, group, id, key));
     }
 
     /** Queues a command and returns its reply as a stage, for the few blocking callers (who bound their wait). */
@@ -170,7 +235,7 @@ final class StreamsWriter {
             f.completeExceptionally(new IllegalStateException("the Redis Streams transport is closed"));
             return f;
         }
-        queue.add(new Op(args, (reply, failure) -> {
+        enqueue(new Op(args, (reply, failure) -> {
             if (failure == null) {
                 f.complete(reply);
             } else {
@@ -180,12 +245,51 @@ final class StreamsWriter {
         return f;
     }
 
+    /**
+     * Sends {@code op} on the caller's thread when the connection is nearly idle (nothing queued,
+     * at most one reply awaited) and no other thread is writing: that spares a thread hand-off per message
+     * at low rates. Otherwise queues it for the writer thread, which batches what queues up. The
+     * lock is held only while writing to the socket, never across a round trip: the writer thread
+     * reads every reply. Per-thread order is kept: a command is written directly only when nothing
+     * queued before it is still waiting to be written.
+     */
+    private void enqueue(Op op) {
+        if (sendLock.tryLock()) {
+            try {
+                RedisWire w = wire;
+                // Only with at most one reply awaited: the caller then need not wait for the
+                // writer thread to be scheduled; under load, replies pile up and commands queue,
+                // so the writer batches them (one write per batch, not per command).
+                if (w != null && !finished && queue.isEmpty() && awaitedReplies.get() <= 1) {
+                    write(w, java.util.Collections.singletonList(op));
+                    wake();
+                    return;
+                }
+                queue.add(op);
+            } finally {
+                sendLock.unlock();
+            }
+        } else {
+            queue.add(op);
+        }
+        if (finished) {
+            failLeft(new ConnectionException("the Redis Streams transport closed before Redis answered", null));
+        }
+        wake();
+    }
+
+    private void wake() {
+        if (idle) {
+            LockSupport.unpark(thread);
+        }
+    }
+
     private void run() {
         List<Op> batch = new ArrayList<>(BATCH);
         ArrayDeque<Op> parked = new ArrayDeque<>();
         long backoff = settings.minBackoff.toNanos();
         while (true) {
-            if (stopping && (queue.isEmpty() && parked.isEmpty() || System.nanoTime() > hardStopNanos)) {
+            if (stopping && (queue.isEmpty() && parked.isEmpty() && awaiting.isEmpty() || System.nanoTime() > hardStopNanos)) {
                 break;
             }
             RedisWire w = wire;
@@ -207,124 +311,241 @@ final class StreamsWriter {
                     continue;
                 }
             }
+            long now = System.nanoTime();
+            if (now - nextTick >= 0) {
+                nextTick = now + TICK_NANOS;
+                try {
+                    tick.run();
+                } catch (RuntimeException e) {
+                    LOG.warn("Redis Streams housekeeping tick failed; ignored", e);
+                }
+            }
+            if (!awaiting.isEmpty()) {
+                readReply(w, parked);
+                continue;
+            }
             batch.clear();
-            while (!parked.isEmpty() && batch.size() < BATCH) {
-                batch.add(parked.poll());
+            // Taken and written under the send lock, so that no caller writes directly between
+            // (that would overtake what it queued before).
+            sendLock.lock();
+            try {
+                while (!parked.isEmpty() && batch.size() < BATCH) {
+                    batch.add(parked.poll());
+                }
+                Op next;
+                while (batch.size() < BATCH && (next = queue.poll()) != null) {
+                    batch.add(next);
+                }
+                if (!batch.isEmpty()) {
+                    write(w, batch);
+                }
+            } finally {
+                sendLock.unlock();
             }
             if (batch.isEmpty()) {
-                Op first;
-                try {
-                    first = queue.poll(100, TimeUnit.MILLISECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    break;
+                idle = true;
+                if (queue.isEmpty() && awaiting.isEmpty() && !stopping) {
+                    LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
                 }
-                if (first == null) {
-                    continue;
-                }
-                batch.add(first);
+                idle = false;
             }
-            queue.drainTo(batch, BATCH - batch.size());
-            send(w, batch, parked);
         }
-        RedisWire w = wire;
-        wire = null;
+        List<Sent> unanswered = new ArrayList<>();
+        RedisWire w;
+        sendLock.lock();
+        try {
+            finished = true;
+            w = wire;
+            wire = null;
+            Sent s;
+            while ((s = awaiting.poll()) != null) {
+                unanswered.add(s);
+                awaitedReplies.decrementAndGet();
+            }
+        } finally {
+            sendLock.unlock();
+        }
         if (w != null) {
             RedisConnector.closeQuietly(w);
         }
         ConnectionException closed = new ConnectionException("the Redis Streams transport closed before Redis answered", null);
-        List<Op> left = new ArrayList<>(parked);
-        queue.drainTo(left);
-        for (Op op : left) {
+        for (Sent s : unanswered) {
+            for (Op op : s.ops) {
+                complete(op, null, closed);
+            }
+        }
+        for (Op op : parked) {
+            complete(op, null, closed);
+        }
+        failLeft(closed);
+    }
+
+    private void failLeft(ConnectionException closed) {
+        Op op;
+        while ((op = queue.poll()) != null) {
             complete(op, null, closed);
         }
     }
 
-    private void send(RedisWire w, List<Op> batch, ArrayDeque<Op> parked) {
-        boolean anyPublish = false;
-        // Acknowledgements of one group merge into the first XACK of that group in the batch;
-        // the others count no reply of their own (slot -1).
-        java.util.Map<String, CommandArguments> acks = new java.util.HashMap<>();
-        List<CommandArguments> commands = new ArrayList<>(batch.size());
-        int[] slot = new int[batch.size()];
-        for (int i = 0; i < batch.size(); i++) {
-            Op op = batch.get(i);
+    /**
+     * Writes a batch, holding the send lock: acknowledgements of one group merge into one
+     * {@code XACK}; with wait-replicas a {@code WAIT} follows the appends. Each command is recorded
+     * before it is written, in wire order, for the writer thread to match its reply. A failed
+     * write marks the connection broken; the writer thread's next read then fails and recovers.
+     */
+    private void write(RedisWire w, List<Op> batch) {
+        Map<String, CommandArguments> acks = null;
+        Map<String, List<Op>> ackOps = null;
+        List<CommandArguments> commands = new ArrayList<>(batch.size() + 1);
+        List<Op> appends = null;
+        for (Op op : batch) {
             if (op.ack != null) {
-                String key = op.ack[0] + "\n" + op.ack[1];
+                if (acks == null) {
+                    acks = new HashMap<>();
+                    ackOps = new HashMap<>();
+                }
+                String key = op.ack[3];
                 CommandArguments merged = acks.get(key);
                 if (merged != null) {
                     merged.add(op.ack[2]);
-                    slot[i] = -1;
+                    ackOps.get(key).add(op);
                     continue;
                 }
                 merged = new CommandArguments(Protocol.Command.XACK).key(StreamEntries.bytes(op.ack[0])).add(op.ack[1]).add(op.ack[2]);
                 acks.put(key, merged);
-                slot[i] = commands.size();
+                List<Op> ops = new ArrayList<>();
+                ops.add(op);
+                ackOps.put(key, ops);
+                awaiting.add(new Sent(ops, false));
+                awaitedReplies.incrementAndGet();
                 commands.add(merged);
             } else {
-                slot[i] = commands.size();
+                if (op.append && settings.waitReplicas > 0) {
+                    if (appends == null) {
+                        appends = new ArrayList<>();
+                    }
+                    appends.add(op);
+                }
+                awaiting.add(new Sent(java.util.Collections.singletonList(op), false));
+                awaitedReplies.incrementAndGet();
                 commands.add(op.args);
             }
+        }
+        if (appends != null) {
+            long waitMillis = Math.max(1, settings.endpoint.commandTimeout().toMillis() / 2);
+            commands.add(new CommandArguments(Protocol.Command.WAIT).add(settings.waitReplicas).add(waitMillis));
+            awaiting.add(new Sent(appends, true));
+            awaitedReplies.incrementAndGet();
         }
         try {
             for (CommandArguments c : commands) {
                 w.sendCommand(c);
             }
-            for (Op op : batch) {
-                anyPublish |= op.append;
-            }
-            boolean waiting = anyPublish && settings.waitReplicas > 0;
-            long waitMillis = Math.max(1, settings.endpoint.commandTimeout().toMillis() / 2);
-            if (waiting) {
-                w.sendCommand(new CommandArguments(Protocol.Command.WAIT).add(settings.waitReplicas).add(waitMillis));
-            }
-            List<Object> replies = w.getMany(commands.size() + (waiting ? 1 : 0));
-            RuntimeException replicas = null;
-            if (waiting) {
-                Object acked = replies.get(commands.size());
-                long n = acked instanceof Long ? (Long) acked : -1;
-                if (n < settings.waitReplicas) {
-                    replicas = new ConnectionException("Redis at " + settings.endpoint.describe() + " appended the entry but only "
-                            + Math.max(n, 0) + " of " + settings.waitReplicas + " replicas (switchboard.redis-streams.publish.wait-replicas)"
-                            + " acknowledged it within " + waitMillis + "ms; publishing again may add a duplicate", null);
-                }
-            }
-            for (int i = 0; i < batch.size(); i++) {
-                Op op = batch.get(i);
-                if (slot[i] < 0) {
-                    continue;
-                }
-                Object r = replies.get(slot[i]);
-                if (r instanceof JedisDataException) {
-                    complete(op, null, (JedisDataException) r);
-                } else if (op.append && replicas != null) {
-                    complete(op, null, replicas);
-                } else {
-                    complete(op, r, null);
-                }
+            w.flushOut();
+        } catch (RuntimeException e) {
+            lastError = String.valueOf(e.getMessage());
+            w.setBroken();
+        }
+    }
+
+    /** Reads the reply of the oldest command written and settles what it answers; a lost connection is recovered from. */
+    private void readReply(RedisWire w, ArrayDeque<Op> parked) {
+        Sent s = awaiting.peek();
+        Object r;
+        try {
+            try {
+                r = w.getUnflushedObject();
+            } catch (JedisDataException e) {
+                r = e;
             }
         } catch (RuntimeException e) {
-            RuntimeException failure = connector.translate(e);
-            lastError = failure.getMessage();
-            wire = null;
+            lost(w, e, parked);
+            return;
+        }
+        awaiting.poll();
+        awaitedReplies.decrementAndGet();
+        if (s.replicas) {
+            long n = r instanceof Long ? (Long) r : -1;
+            RuntimeException replicas = null;
+            if (n < settings.waitReplicas) {
+                long waitMillis = Math.max(1, settings.endpoint.commandTimeout().toMillis() / 2);
+                replicas = new ConnectionException("Redis at " + settings.endpoint.describe() + " appended the entry but only "
+                        + Math.max(n, 0) + " of " + settings.waitReplicas + " replicas (switchboard.redis-streams.publish.wait-replicas)"
+                        + " acknowledged it within " + waitMillis + "ms; publishing again may add a duplicate", null);
+            }
+            for (Op op : s.ops) {
+                if (op.failure != null) {
+                    complete(op, null, op.failure);
+                } else if (replicas != null) {
+                    complete(op, null, replicas);
+                } else {
+                    complete(op, op.result, null);
+                }
+            }
+            return;
+        }
+        for (Op op : s.ops) {
+            if (op.append && settings.waitReplicas > 0) {
+                // Settled by the WAIT's reply that follows.
+                if (r instanceof JedisDataException) {
+                    op.failure = (JedisDataException) r;
+                } else {
+                    op.result = r;
+                }
+            } else if (r instanceof JedisDataException) {
+                complete(op, null, (JedisDataException) r);
+            } else {
+                complete(op, r, null);
+            }
+        }
+    }
+
+    /** The connection broke: publishes awaiting a reply fail (appended or not, unknown), the rest wait for the reconnection. */
+    private void lost(RedisWire w, RuntimeException e, ArrayDeque<Op> parked) {
+        RuntimeException failure = connector.translate(e);
+        lastError = failure.getMessage();
+        List<Sent> unanswered = new ArrayList<>();
+        if (!sendLock.tryLock()) {
+            // A caller is writing (a socket write blocks only when Redis stopped reading): closing cuts it short.
             RedisConnector.closeQuietly(w);
-            LOG.warn("Redis Streams writer connection to {} lost, reconnecting: {}", settings.endpoint.describe(), failure.getMessage());
-            connectivity.down(this, failure);
-            ConnectionException unknown = new ConnectionException("the connection to Redis at " + settings.endpoint.describe()
-                    + " failed before it answered (the entry may or may not have been appended): " + failure.getMessage(), failure);
-            for (Op op : batch) {
+            sendLock.lock();
+        }
+        try {
+            // Closed under the lock, so no caller writes to it after the close.
+            RedisConnector.closeQuietly(w);
+            wire = null;
+            Sent s;
+            while ((s = awaiting.poll()) != null) {
+                unanswered.add(s);
+                awaitedReplies.decrementAndGet();
+            }
+        } finally {
+            sendLock.unlock();
+        }
+        LOG.warn("Redis Streams writer connection to {} lost, reconnecting: {}", settings.endpoint.describe(), failure.getMessage());
+        connectivity.down(this, failure);
+        ConnectionException unknown = new ConnectionException("the connection to Redis at " + settings.endpoint.describe()
+                + " failed before it answered (the entry may or may not have been appended): " + failure.getMessage(), failure);
+        for (Sent s : unanswered) {
+            for (Op op : s.ops) {
+                if (op.done) {
+                    continue;
+                }
                 if (op.publish) {
                     complete(op, null, unknown);
-                } else if (parked.size() < MAX_PARKED) {
+                } else if (!s.replicas && parked.size() < MAX_PARKED) {
                     parked.add(op);
                 }
             }
         }
     }
 
-    private void failPublishes(LinkedBlockingQueue<Op> q, ArrayDeque<Op> parked) {
+    private void failPublishes(Queue<Op> q, ArrayDeque<Op> parked) {
         List<Op> all = new ArrayList<>();
-        q.drainTo(all);
+        Op next;
+        while ((next = q.poll()) != null) {
+            all.add(next);
+        }
         for (Op op : all) {
             if (op.publish) {
                 complete(op, null, new ConnectionException("not connected to Redis at " + settings.endpoint.describe()
@@ -336,6 +557,10 @@ final class StreamsWriter {
     }
 
     private static void complete(Op op, Object reply, RuntimeException failure) {
+        if (op.done) {
+            return;
+        }
+        op.done = true;
         if (op.reply == null) {
             if (failure != null) {
                 LOG.debug("Redis Streams command failed: {}", failure.toString());
@@ -365,6 +590,7 @@ final class StreamsWriter {
     void close(long deadline) {
         stopping = true;
         hardStopNanos = deadline;
+        LockSupport.unpark(thread);
         try {
             long wait = deadline - System.nanoTime();
             thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(wait)));
