@@ -95,11 +95,19 @@ class RequestReplyTest {
     void completesStagesOnSwitchboardThreads() throws Exception {
         Switchboard replier = open();
         Switchboard requester = open();
-        replier.subscriber().subscribe("rr.thread", d -> d.reply(Message.ofText("ok")));
-        String thread = requester.publisher().request("rr.thread", Message.ofText("x"), WAIT)
-                .thenApply(m -> Thread.currentThread().getName()).toCompletableFuture().get(5, TimeUnit.SECONDS);
+        // The reply waits until the dependent stage is attached: one attached to a stage already
+        // complete runs on the attaching thread, whoever completed it (CompletableFuture's rule).
+        java.util.concurrent.CountDownLatch attached = new java.util.concurrent.CountDownLatch(1);
+        replier.subscriber().subscribe("rr.thread", d -> {
+            attached.await(5, TimeUnit.SECONDS);
+            d.reply(Message.ofText("ok"));
+        });
+        CompletableFuture<String> threadOf = requester.publisher().request("rr.thread", Message.ofText("x"), WAIT)
+                .thenApply(m -> Thread.currentThread().getName()).toCompletableFuture();
+        attached.countDown();
+        String thread = threadOf.get(5, TimeUnit.SECONDS);
         assertTrue(thread.contains("-handler-"), thread);
-        String timedOut = requester.publisher().request("rr.nobody", Message.ofText("x"), Duration.ofMillis(50))
+        String timedOut = requester.publisher().request("rr.nobody", Message.ofText("x"), Duration.ofMillis(500))
                 .handle((m, e) -> Thread.currentThread().getName()).toCompletableFuture().get(5, TimeUnit.SECONDS);
         assertTrue(timedOut.contains("-handler-"), timedOut);
     }

@@ -630,7 +630,9 @@ public final class BrokenProviders {
                 };
             }
         },
-        REORDERS(Kind.TRANSPORT, Layout.PLAIN, "hands each subscription's second message over after its third", "T15") {
+        // Swapping one pair only was not enough: with two publishers interleaving, the pair could be
+        // one message of each, and each publisher's own order stayed intact (seen once under load).
+        REORDERS(Kind.TRANSPORT, Layout.PLAIN, "swaps each pair of a subscription's first 1,000 deliveries", "T15") {
             @Override
             Transport transport(Transport t, ProviderContext c, Events e) {
                 return new ForwardingTransport(t) {
@@ -639,14 +641,19 @@ public final class BrokenProviders {
                         AtomicInteger delivered = new AtomicInteger();
                         InboundDelivery[] held = new InboundDelivery[1];
                         return delegate.subscribe(request, d -> {
-                            int n = delivered.incrementAndGet();
-                            if (n == 2) {
-                                held[0] = d;
-                                return;
+                            InboundDelivery first;
+                            synchronized (held) {
+                                int n = delivered.incrementAndGet();
+                                if (n <= 1_000 && n % 2 == 1) {
+                                    held[0] = d;
+                                    return;
+                                }
+                                first = held[0];
+                                held[0] = null;
                             }
                             listener.onDelivery(d);
-                            if (n == 3) {
-                                listener.onDelivery(held[0]);
+                            if (first != null) {
+                                listener.onDelivery(first);
                             }
                         });
                     }

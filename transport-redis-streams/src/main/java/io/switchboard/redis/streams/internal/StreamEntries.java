@@ -1,6 +1,7 @@
 package io.switchboard.redis.streams.internal;
 
 import io.switchboard.Message;
+import io.switchboard.spi.Payloads;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -93,7 +94,7 @@ final class StreamEntries {
             }
         }
         out.add(PAYLOAD_B);
-        out.add(m.payload());
+        out.add(Payloads.view(m)); // read only, by Jedis as it writes the command
         return out;
     }
 
@@ -149,7 +150,8 @@ final class StreamEntries {
         if (payload == null) {
             throw new Unreadable("the entry has no 'payload' field");
         }
-        Message m = b.payload(payload).build();
+        // Jedis's reply gave this entry a payload array of its own, which nobody writes to: no second copy.
+        Message m = Payloads.adopt(b, payload).build();
         if (m.size() > maxMessageSize) {
             throw new Unreadable("the message is " + m.size() + " bytes (payload and headers), over " + MAX_SIZE_KEY + "=" + maxMessageSize);
         }
