@@ -60,6 +60,7 @@ public final class Runtime {
     private final DropBus drops;
     private final ScheduledExecutorService scheduler;
     private final ExecutorService handlerPool;
+    private final HandlerScheduler handlerScheduler;
     private final String transportName;
     private final Capabilities capabilities;
     private volatile Transport transport;
@@ -93,6 +94,7 @@ public final class Runtime {
         this.interception = interception;
         this.scheduler = newScheduler(instanceName);
         this.handlerPool = Executors.newCachedThreadPool(threads(instanceName + "-handler"));
+        this.handlerScheduler = new HandlerScheduler(handlerPool);
         this.publisher = new DefaultPublisher(this);
         this.subscriber = new DefaultSubscriber(this);
         this.requests = new Requests(this);
@@ -370,6 +372,11 @@ public final class Runtime {
 
     ExecutorService handlerPool() {
         return handlerPool;
+    }
+
+    /** Where subscriptions' handler turns run (on {@link #handlerPool()}). */
+    HandlerScheduler handlerScheduler() {
+        return handlerScheduler;
     }
 
     EventBus events() {

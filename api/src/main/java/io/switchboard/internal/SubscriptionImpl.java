@@ -185,7 +185,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
             }
             if (active.compareAndSet(a, a + 1)) {
                 try {
-                    owner.runtime().handlerPool().execute(this::work);
+                    owner.runtime().handlerScheduler().schedule(this);
                 } catch (RejectedExecutionException e) {
                     workerDone();
                     return;
@@ -195,7 +195,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
     }
 
     /** A pool thread's turn, holding one active slot. */
-    private void work() {
+    void work() {
         drain(null);
     }
 
