@@ -100,4 +100,45 @@ final class Measures {
     static String atMost(double ratio, double max) {
         return String.format(Locale.ROOT, "(target <= %.2fx: %s)", max, ratio <= max ? "met" : "NOT met");
     }
+
+    /**
+     * The {@code --key value} options of a harness's command line, or {@code null} after printing
+     * the usage for {@code --help}; exits with status 2, after the usage, on a stray argument or an
+     * option not in {@code known}.
+     */
+    static java.util.Map<String, String> options(String[] args, List<String> known, Runnable usage) {
+        java.util.Map<String, String> o = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String a = args[i];
+            if (a.equals("--help") || a.equals("-h")) {
+                usage.run();
+                return null;
+            }
+            if (!a.startsWith("--") || i + 1 >= args.length) {
+                System.err.println("unexpected argument '" + a + "'");
+                usage.run();
+                System.exit(2);
+            }
+            o.put(a.substring(2), args[++i]);
+        }
+        for (String k : o.keySet()) {
+            if (!known.contains(k)) {
+                System.err.println("unknown option --" + k);
+                usage.run();
+                System.exit(2);
+            }
+        }
+        return o;
+    }
+
+    /** CPU time (user + sys) a Redis server has used, in microseconds, from {@code INFO cpu}. */
+    static long redisCpuMicros(redis.clients.jedis.Jedis j) {
+        double total = 0;
+        for (String line : j.info("cpu").split("\r?\n")) {
+            if (line.startsWith("used_cpu_sys:") || line.startsWith("used_cpu_user:")) {
+                total += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
+            }
+        }
+        return (long) (total * 1e6);
+    }
 }

@@ -94,30 +94,11 @@ public final class RedisBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> o = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                usage();
-                return;
-            }
-            if (!a.startsWith("--") || i + 1 >= args.length) {
-                System.err.println("unexpected argument '" + a + "'");
-                usage();
-                System.exit(2);
-            }
-            o.put(a.substring(2), args[++i]);
+        Map<String, String> o = Measures.options(args, List.of("uri", "size", "reps", "seconds", "latency-seconds", "rate", "batch", "only", "cpu-by-thread",
+                "contenders", "lettuce-protocol"), RedisBenchmark::usage);
+        if (o != null) {
+            new RedisBenchmark(o).run();
         }
-        List<String> known = List.of("uri", "size", "reps", "seconds", "latency-seconds", "rate", "batch", "only", "cpu-by-thread",
-                "contenders", "lettuce-protocol");
-        for (String k : o.keySet()) {
-            if (!known.contains(k)) {
-                System.err.println("unknown option --" + k);
-                usage();
-                System.exit(2);
-            }
-        }
-        new RedisBenchmark(o).run();
     }
 
     private static void usage() {
@@ -301,13 +282,7 @@ public final class RedisBenchmark {
     /** CPU time redis-server has used (user plus system, from INFO cpu), in microseconds. */
     private long redisCpuMicros() {
         try (Jedis j = jedis(2000)) {
-            double total = 0;
-            for (String line : j.info("cpu").split("\r?\n")) {
-                if (line.startsWith("used_cpu_sys:") || line.startsWith("used_cpu_user:")) {
-                    total += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
-                }
-            }
-            return (long) (total * 1e6);
+            return Measures.redisCpuMicros(j);
         }
     }
 

@@ -89,29 +89,10 @@ public final class RedisClusterBenchmark {
     }
 
     public static void main(String[] args) throws Exception {
-        Map<String, String> o = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                usage();
-                return;
-            }
-            if (!a.startsWith("--") || i + 1 >= args.length) {
-                System.err.println("unexpected argument '" + a + "'");
-                usage();
-                System.exit(2);
-            }
-            o.put(a.substring(2), args[++i]);
+        Map<String, String> o = Measures.options(args, List.of("single", "cluster", "channels-per-shard", "size", "reps", "seconds", "contenders"), RedisClusterBenchmark::usage);
+        if (o != null) {
+            new RedisClusterBenchmark(o).run();
         }
-        List<String> known = List.of("single", "cluster", "channels-per-shard", "size", "reps", "seconds", "contenders");
-        for (String k : o.keySet()) {
-            if (!known.contains(k)) {
-                System.err.println("unknown option --" + k);
-                usage();
-                System.exit(2);
-            }
-        }
-        new RedisClusterBenchmark(o).run();
     }
 
     private static void usage() {
@@ -366,13 +347,7 @@ public final class RedisClusterBenchmark {
 
     private static long cpuMicros(Node n) {
         try (Jedis j = jedis(n.host(), n.port())) {
-            double total = 0;
-            for (String line : j.info("cpu").split("\r?\n")) {
-                if (line.startsWith("used_cpu_sys:") || line.startsWith("used_cpu_user:")) {
-                    total += Double.parseDouble(line.substring(line.indexOf(':') + 1).trim());
-                }
-            }
-            return (long) (total * 1e6);
+            return Measures.redisCpuMicros(j);
         }
     }
 

@@ -67,28 +67,10 @@ public final class RedisStreamsBenchmark {
 
     /** Entry point; see {@code --help}. */
     public static void main(String[] args) throws Exception {
-        Map<String, String> o = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("--help") || a.equals("-h")) {
-                usage();
-                return;
-            }
-            if (!a.startsWith("--") || i + 1 >= args.length) {
-                System.err.println("unexpected argument '" + a + "'");
-                usage();
-                System.exit(2);
-            }
-            o.put(a.substring(2), args[++i]);
+        Map<String, String> o = Measures.options(args, List.of("uri", "size", "reps", "seconds", "latency-seconds", "rate", "batch", "only"), RedisStreamsBenchmark::usage);
+        if (o != null) {
+            new RedisStreamsBenchmark(o).run();
         }
-        for (String k : o.keySet()) {
-            if (!List.of("uri", "size", "reps", "seconds", "latency-seconds", "rate", "batch", "only").contains(k)) {
-                System.err.println("unknown option --" + k);
-                usage();
-                System.exit(2);
-            }
-        }
-        new RedisStreamsBenchmark(o).run();
     }
 
     private static void usage() {
