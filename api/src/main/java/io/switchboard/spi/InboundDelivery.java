@@ -142,7 +142,7 @@ public interface InboundDelivery {
     private static InboundDelivery lazy(java.util.function.Supplier<Message> decoder, java.util.function.BooleanSupplier claim,
             long size) {
         java.util.Objects.requireNonNull(decoder, "decoder");
-        return new InboundDelivery() {
+        return new AtMostOnceDelivery() {
             private Message message;
 
             @Override
@@ -161,34 +161,6 @@ public interface InboundDelivery {
                     message = java.util.Objects.requireNonNull(decoder.get(), "decoded message");
                 }
                 return message;
-            }
-
-            @Override
-            public int attempt() {
-                return 1;
-            }
-
-            @Override
-            public boolean redelivered() {
-                return false;
-            }
-
-            @Override
-            public void ack() {
-            }
-
-            @Override
-            public void release() {
-            }
-
-            @Override
-            public void retry(Duration delay) {
-                throw new IllegalStateException("retry() called on an at-most-once delivery; the facade retries in-process");
-            }
-
-            @Override
-            public void deadLetter(String reason, int attempts) {
-                throw new IllegalStateException("deadLetter() called on a transport without dead letters");
             }
 
             @Override

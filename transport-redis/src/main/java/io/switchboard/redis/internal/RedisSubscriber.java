@@ -10,6 +10,7 @@ import io.switchboard.redis.RedisConfigKeys;
 import io.switchboard.spi.Channels;
 import io.switchboard.spi.ConnectionEvents;
 import io.switchboard.spi.DeliveryListener;
+import io.switchboard.spi.AtMostOnceDelivery;
 import io.switchboard.spi.InboundDelivery;
 import io.switchboard.spi.SubscriptionRequest;
 import io.switchboard.spi.TransportSubscription;
@@ -617,7 +618,7 @@ final class RedisSubscriber {
      * {@link SharedFrame}). The facade's buffer is bounded by the raw frame's size, the decoded
      * message being no larger.
      */
-    private final class Frame implements InboundDelivery {
+    private final class Frame extends AtMostOnceDelivery {
         final byte[] payload;
         final String channel;
         /** Whether the facade may take the reading thread for the handler; set before delivery, read on the delivering thread. */
@@ -655,41 +656,13 @@ final class RedisSubscriber {
         }
 
         @Override
-        public int attempt() {
-            return 1;
-        }
-
-        @Override
-        public boolean redelivered() {
-            return false;
-        }
-
-        @Override
-        public void ack() {
-        }
-
-        @Override
-        public void release() {
-        }
-
-        @Override
-        public void retry(java.time.Duration delay) {
-            throw new IllegalStateException("retry() called on an at-most-once delivery; the facade retries in-process");
-        }
-
-        @Override
-        public void deadLetter(String reason, int attempts) {
-            throw new IllegalStateException("deadLetter() called on a transport without dead letters");
-        }
-
-        @Override
         public String toString() {
             return "InboundDelivery[at-most-once, Redis channel " + settings.channelPrefix + channel + ", " + payload.length + " bytes]";
         }
     }
 
     /** A delivery of a frame to one more subscription: the frame's decode, never the reading thread. */
-    private static final class SharedFrame implements InboundDelivery {
+    private static final class SharedFrame extends AtMostOnceDelivery {
         private final Frame frame;
 
         SharedFrame(Frame frame) {
@@ -704,34 +677,6 @@ final class RedisSubscriber {
         @Override
         public long sizeHint() {
             return frame.sizeHint();
-        }
-
-        @Override
-        public int attempt() {
-            return 1;
-        }
-
-        @Override
-        public boolean redelivered() {
-            return false;
-        }
-
-        @Override
-        public void ack() {
-        }
-
-        @Override
-        public void release() {
-        }
-
-        @Override
-        public void retry(java.time.Duration delay) {
-            frame.retry(delay);
-        }
-
-        @Override
-        public void deadLetter(String reason, int attempts) {
-            frame.deadLetter(reason, attempts);
         }
     }
 
