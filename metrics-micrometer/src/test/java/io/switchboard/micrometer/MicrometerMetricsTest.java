@@ -80,7 +80,7 @@ class MicrometerMetricsTest {
     @Test
     void publishesHandlerCallsRetriesAndRedeliveriesAreCountedAndTimed() throws Exception {
         SimpleMeterRegistry registry = new SimpleMeterRegistry();
-        Switchboard sb = open(MicrometerMetrics.of(registry));
+        Switchboard sb = open(MicrometerMetrics.builder(registry).timingSample(1).build());
         AtomicInteger calls = new AtomicInteger();
         sb.subscriber().subscribe("orders.created", SubscriptionOptions.defaults().retry(RetryPolicy.fixed(3, Duration.ofMillis(10))), d -> {
             if (calls.incrementAndGet() == 1) {
@@ -90,7 +90,10 @@ class MicrometerMetricsTest {
         for (int i = 0; i < 3; i++) {
             sb.publisher().publishText("orders.created", "o" + i).toCompletableFuture().get(5, TimeUnit.SECONDS);
         }
-        await(() -> timerCount(registry, MicrometerMetrics.HANDLER, "outcome", "success") == 3, "three successful handler calls");
+        await(() -> count(registry, MicrometerMetrics.DELIVERED, "outcome", "success") == 3, "three successful handler calls");
+        await(() -> timerCount(registry, MicrometerMetrics.HANDLER, "outcome", "success") == 3, "all three timed: timingSample(1)");
+        assertEquals(3, count(registry, MicrometerMetrics.PUBLISHED, "transport", "memory", "channel", "orders.created", "outcome", "success",
+                "exception", "none"));
 
         Timer published = registry.find(MicrometerMetrics.PUBLISH)
                 .tags("transport", "memory", "channel", "orders.created", "outcome", "success", "exception", "none").timer();
@@ -98,6 +101,8 @@ class MicrometerMetricsTest {
         assertEquals(3, published.count());
         assertTrue(published.totalTime(TimeUnit.NANOSECONDS) > 0, "publish latency recorded");
         assertEquals(1, timerCount(registry, MicrometerMetrics.HANDLER, "channel", "orders.created", "subscription", "none",
+                "outcome", "failure", "exception", "IllegalArgumentException"));
+        assertEquals(1, count(registry, MicrometerMetrics.DELIVERED, "channel", "orders.created", "subscription", "none",
                 "outcome", "failure", "exception", "IllegalArgumentException"));
         assertEquals(1, count(registry, MicrometerMetrics.RETRIED, "channel", "orders.created"));
         assertEquals(1, count(registry, MicrometerMetrics.REDELIVERED, "channel", "orders.created"), "the retry is a redelivery");
@@ -130,18 +135,20 @@ class MicrometerMetricsTest {
         AtomicInteger handled = new AtomicInteger();
         sb.subscriber().subscribe("orders.*", d -> handled.incrementAndGet());
         sb.publisher().publishText("orders.n0", "x").toCompletableFuture().get(5, TimeUnit.SECONDS);
-        await(() -> timerCount(registry, MicrometerMetrics.HANDLER, "channel", "orders.*") == 1,
+        await(() -> count(registry, MicrometerMetrics.DELIVERED, "channel", "orders.*") == 1,
                 "the first delivery took the second tag, for the pattern");
         for (int i = 1; i < 5; i++) {
             sb.publisher().publishText("orders.n" + i, "x").toCompletableFuture().get(5, TimeUnit.SECONDS);
         }
-        await(() -> timerCount(registry, MicrometerMetrics.HANDLER, "channel", "orders.*") == 5, "handler meters under the pattern");
-        assertEquals(1, timerCount(registry, MicrometerMetrics.PUBLISH, "channel", "orders.n0"));
-        assertEquals(1, timerCount(registry, MicrometerMetrics.PUBLISH, "channel", "orders.n1"), "the third and last tag");
-        assertEquals(0, timerCount(registry, MicrometerMetrics.PUBLISH, "channel", "orders.n2"));
-        assertEquals(3, timerCount(registry, MicrometerMetrics.PUBLISH, "channel", MicrometerMetrics.OTHER));
+        await(() -> count(registry, MicrometerMetrics.DELIVERED, "channel", "orders.*") == 5, "handler meters under the pattern");
+        assertEquals(1, count(registry, MicrometerMetrics.PUBLISHED, "channel", "orders.n0"));
+        assertEquals(1, count(registry, MicrometerMetrics.PUBLISHED, "channel", "orders.n1"), "the third and last tag");
+        assertEquals(0, count(registry, MicrometerMetrics.PUBLISHED, "channel", "orders.n2"));
+        assertEquals(3, count(registry, MicrometerMetrics.PUBLISHED, "channel", MicrometerMetrics.OTHER));
         assertEquals(4, registry.find(MicrometerMetrics.PUBLISH).timers().size() + registry.find(MicrometerMetrics.HANDLER).timers().size(),
                 "two named publish channels, 'other', and the pattern: nothing more");
+        assertEquals(4, registry.find(MicrometerMetrics.PUBLISHED).counters().size() + registry.find(MicrometerMetrics.DELIVERED).counters().size(),
+                "the counters have the same tags as the timers");
     }
 
     @Test
@@ -227,17 +234,19 @@ class MicrometerMetricsTest {
             sb.publisher().publishText("first", "x").toCompletableFuture().get(5, TimeUnit.SECONDS);
             sb.publisher().publishText("second", "x").toCompletableFuture().get(5, TimeUnit.SECONDS);
         }
-        assertEquals(3, timerCount(registry, MicrometerMetrics.PUBLISH, "channel", "first", "outcome", "success"));
-        assertEquals(3, timerCount(registry, MicrometerMetrics.PUBLISH, "channel", MicrometerMetrics.OTHER, "outcome", "success"),
+        assertEquals(3, count(registry, MicrometerMetrics.PUBLISHED, "channel", "first", "outcome", "success"));
+        assertEquals(3, count(registry, MicrometerMetrics.PUBLISHED, "channel", MicrometerMetrics.OTHER, "outcome", "success"),
                 "the channel beyond the limit, alternating with the tagged one");
         sb.publisher().publishText("refused", "x");
-        assertEquals(1, timerCount(registry, MicrometerMetrics.PUBLISH, "channel", MicrometerMetrics.OTHER, "outcome", "failure",
+        assertEquals(1, count(registry, MicrometerMetrics.PUBLISHED, "channel", MicrometerMetrics.OTHER, "outcome", "failure",
                 "exception", "IllegalStateException"), "a stage failed before it was returned");
         sb.publisher().publishText("late", "x");
-        assertEquals(0, timerCount(registry, MicrometerMetrics.PUBLISH, "exception", "PublishException"), "not recorded before it completes");
+        assertEquals(0, count(registry, MicrometerMetrics.PUBLISHED, "exception", "PublishException"), "not counted before it completes");
         late.completeExceptionally(new CompletionException(new PublishException("late", "id", "no", null, false)));
-        assertEquals(1, timerCount(registry, MicrometerMetrics.PUBLISH, "channel", MicrometerMetrics.OTHER, "outcome", "failure",
+        assertEquals(1, count(registry, MicrometerMetrics.PUBLISHED, "channel", MicrometerMetrics.OTHER, "outcome", "failure",
                 "exception", "PublishException"), "a stage failed after it was returned, unwrapped");
+        assertNotNull(registry.find(MicrometerMetrics.PUBLISH).tags("outcome", "failure", "exception", "PublishException").timer(),
+                "its timer exists, timed or not");
     }
 
     @Test
@@ -254,12 +263,13 @@ class MicrometerMetricsTest {
         Switchboard sb = open(MicrometerMetrics.of(registry));
         sb.subscriber().subscribe("quiet", d -> { });
         assertNull(registry.find(MicrometerMetrics.PUBLISH).timer(), "no publish timer for a channel nobody published to");
+        assertNull(registry.find(MicrometerMetrics.PUBLISHED).counter(), "nor a counter");
     }
 
     @Test
     void aPrometheusScrapeShowsTheMetersInBaseUnits() throws Exception {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-        Switchboard sb = open(MicrometerMetrics.of(registry));
+        Switchboard sb = open(MicrometerMetrics.builder(registry).timingSample(1).build());
         AtomicInteger handled = new AtomicInteger();
         sb.subscriber().subscribe("orders.paid", d -> handled.incrementAndGet());
         sb.publisher().publishText("orders.paid", "x").toCompletableFuture().get(5, TimeUnit.SECONDS);
@@ -270,5 +280,30 @@ class MicrometerMetricsTest {
         assertTrue(scrape.contains("switchboard_handler_seconds_count{channel=\"orders.paid\",exception=\"none\",outcome=\"success\","
                 + "subscription=\"none\",transport=\"memory\"} 1"), scrape);
         assertTrue(scrape.contains("switchboard_connection_up{component=\"transport\",transport=\"memory\"} 1"), scrape);
+        assertTrue(scrape.contains("switchboard_messages_published_total{channel=\"orders.paid\",exception=\"none\",outcome=\"success\","
+                + "transport=\"memory\"} 1"), scrape);
+        assertTrue(scrape.contains("switchboard_messages_delivered_total{channel=\"orders.paid\",exception=\"none\",outcome=\"success\","
+                + "subscription=\"none\",transport=\"memory\"} 1"), scrape);
+    }
+
+    @Test
+    void timersTimeASampleWhileCountersCountEveryCall() throws Exception {
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Switchboard sb = open(MicrometerMetrics.builder(registry).timingSample(4).build());
+        AtomicInteger handled = new AtomicInteger();
+        sb.subscriber().subscribe("sampled", d -> handled.incrementAndGet());
+        int n = 4_000;
+        for (int i = 0; i < n; i++) {
+            sb.publisher().publishText("sampled", "x").toCompletableFuture().get(5, TimeUnit.SECONDS);
+        }
+        await(() -> count(registry, MicrometerMetrics.DELIVERED, "channel", "sampled") == n, "every handler call counted");
+        assertEquals(n, count(registry, MicrometerMetrics.PUBLISHED, "channel", "sampled"), "every publish counted");
+        // One in 4 at random: 1,000 expected, standard deviation about 27; 800-1,200 is more than 7 of them.
+        long publishTimed = timerCount(registry, MicrometerMetrics.PUBLISH, "channel", "sampled");
+        long handlerTimed = timerCount(registry, MicrometerMetrics.HANDLER, "channel", "sampled");
+        assertTrue(publishTimed >= 800 && publishTimed <= 1_200, "publishes timed: " + publishTimed + " of " + n);
+        assertTrue(handlerTimed >= 800 && handlerTimed <= 1_200, "handler calls timed: " + handlerTimed + " of " + n);
+        assertEquals(n, handled.get());
+        assertThrows(IllegalArgumentException.class, () -> MicrometerMetrics.builder(registry).timingSample(0));
     }
 }

@@ -34,6 +34,8 @@ public final class ConfigurationMetadataGenerator {
                 "Whether to register Switchboard's Micrometer meters (needs switchboard-micrometer and a MeterRegistry)."},
             new String[] {SwitchboardMetricsAutoConfiguration.MAX_CHANNEL_TAGS, "java.lang.Integer", "100",
                 "How many distinct channels (and patterns) get a 'channel' tag of their own; later ones are tagged 'other'."},
+            new String[] {SwitchboardMetricsAutoConfiguration.TIMING_SAMPLE, "java.lang.Integer", "16",
+                "Time one publish and one handler call in this many, chosen at random (1 times every call); the counters count every call."},
             new String[] {"management.tracing.switchboard.enabled", "java.lang.Boolean", "true",
                 "Whether to trace publishes and handler calls with OpenTelemetry (needs switchboard-opentelemetry and an OpenTelemetry bean)."},
             new String[] {"logging.switchboard.mdc.enabled", "java.lang.Boolean", "true",

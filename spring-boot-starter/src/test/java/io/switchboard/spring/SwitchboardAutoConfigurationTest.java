@@ -261,7 +261,8 @@ class SwitchboardAutoConfigurationTest {
 
     @Test
     void metricsAndTracingAreRegisteredWhenTheApplicationHasARegistryAndOpenTelemetry() {
-        runner.withUserConfiguration(Observability.class).withPropertyValues(SwitchboardMetricsAutoConfiguration.MAX_CHANNEL_TAGS + "=1")
+        runner.withUserConfiguration(Observability.class).withPropertyValues(SwitchboardMetricsAutoConfiguration.MAX_CHANNEL_TAGS + "=1",
+                SwitchboardMetricsAutoConfiguration.TIMING_SAMPLE + "=1")
                 .run(ctx -> {
                     List<Interceptor> chain = ctx.getBeanProvider(Interceptor.class).orderedStream().toList();
                     assertEquals(List.of(OpenTelemetryTracing.class, MdcInterceptor.class, MicrometerMetrics.class),
@@ -276,6 +277,8 @@ class SwitchboardAutoConfigurationTest {
                     sb.publisher().publishText("second", "x").toCompletableFuture().get(5, TimeUnit.SECONDS);
                     assertNotNull(registry.find(MicrometerMetrics.PUBLISH).tags("channel", "other").timer(),
                             "max-channel-tags=1 from the properties");
+                    assertEquals(1, registry.find(MicrometerMetrics.PUBLISH).tags("channel", "other").timer().count(),
+                            "timing-sample=1 from the properties: every publish timed");
                     InMemorySpanExporter spans = ctx.getBean(InMemorySpanExporter.class);
                     await(() -> spans.getFinishedSpanItems().stream().anyMatch(s -> s.getKind() == SpanKind.CONSUMER), "a consumer span");
                     assertInstanceOf(OpenTelemetry.class, ctx.getBean(OpenTelemetry.class));

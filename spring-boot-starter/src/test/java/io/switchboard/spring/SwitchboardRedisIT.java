@@ -83,7 +83,7 @@ class SwitchboardRedisIT {
         assertEquals(List.of("orders.created"), orders.channels);
         await(() -> meters.find(MicrometerMetrics.HANDLER).tags("transport", "redis", "channel", "orders.*").timer() != null,
                 "handler meters in the application's registry, tagged by pattern");
-        assertEquals(1, meters.find(MicrometerMetrics.PUBLISH).tags("transport", "redis", "channel", "orders.created").timer().count());
+        assertEquals(1, meters.find(MicrometerMetrics.PUBLISHED).tags("transport", "redis", "channel", "orders.created").counter().count());
     }
 
     @Test
