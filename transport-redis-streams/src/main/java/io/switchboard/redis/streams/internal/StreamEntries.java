@@ -100,7 +100,7 @@ final class StreamEntries {
             }
         }
         out.add(PAYLOAD_B);
-        out.add(Payloads.view(m)); // read only, by Jedis as it writes the command
+        out.add(Payloads.view(m)); // read only, by the writer as it encodes the command
         return out;
     }
 
