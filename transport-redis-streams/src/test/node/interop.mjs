@@ -30,7 +30,7 @@ try {
           const headers = Object.fromEntries(Object.entries(message)
               .filter(([k]) => k.startsWith('h.')).map(([k, v]) => [k.slice(2), v]));
           console.log(JSON.stringify({ entryId: id, id: message.id ?? id, time: message.time,
-            contentType: message['content-type'], headers, payload: message.payload }));
+            contentType: message['content-type'] ?? 'application/octet-stream', headers, payload: message.payload }));
           await client.xAck(stream, group, id);
           got++;
         }

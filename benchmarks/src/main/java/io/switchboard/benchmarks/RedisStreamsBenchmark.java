@@ -96,7 +96,7 @@ public final class RedisStreamsBenchmark {
                 + "reading XREADGROUP COUNT " + batch + " BLOCK 100 and acknowledging each batch with one pipelined XACK of its ids");
         System.out.println("  " + SWITCHBOARD + ": one Switchboard instance publishing (publish() without waiting, at most 4096 in flight) and "
                 + "one durable subscription (prefetch 256, concurrency 1), defaults (max-length 1000000, entry fields id, time, "
-                + "content-type, payload)");
+                + "payload: no content-type field for the default application/octet-stream)");
         if (!only.equals("latency")) {
             Map<String, List<Double>> tput = new LinkedHashMap<>();
             for (int r = 0; r < reps; r++) {

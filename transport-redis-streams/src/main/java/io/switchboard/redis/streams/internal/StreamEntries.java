@@ -12,8 +12,9 @@ import redis.clients.jedis.args.Rawable;
 
 /**
  * The stream entry format (see {@code docs/redis-streams.md}): fields {@code id}, {@code time}
- * (epoch milliseconds, decimal), {@code content-type}, one {@code h.<name>} per header, and
- * {@code payload} last. Stateless and thread-safe.
+ * (epoch milliseconds, decimal), {@code content-type} (left out when it is the default
+ * {@code application/octet-stream}), one {@code h.<name>} per header, and {@code payload} last.
+ * Stateless and thread-safe.
  *
  * <p>An entry written by another client may leave out every field but {@code payload}: the
  * message id is then the entry id, the timestamp the entry id's time, the content type
@@ -29,6 +30,7 @@ final class StreamEntries {
     private static final byte[] TIME_B = bytes(TIME);
     private static final byte[] CONTENT_TYPE_B = bytes(CONTENT_TYPE);
     private static final byte[] PAYLOAD_B = bytes(PAYLOAD);
+    private static final byte[] HEADER_PREFIX_B = bytes(HEADER_PREFIX);
     private static final String MAX_SIZE_KEY = "switchboard.message.max-size";
 
     /** An entry that cannot be delivered as a message; the message says why, in one line. */
@@ -78,9 +80,13 @@ final class StreamEntries {
         out.add(ID_B);
         out.add(bytes(m.id()));
         out.add(TIME_B);
-        out.add(bytes(Long.toString(m.timestamp().toEpochMilli())));
-        out.add(CONTENT_TYPE_B);
-        out.add(bytes(m.contentType()));
+        out.add(decimal(m.timestamp().toEpochMilli()));
+        // The default content type is what a reader assumes when the field is missing: one field
+        // pair less to write, store and read per binary message (docs/redis-streams.md).
+        if (!Message.OCTET_STREAM.equals(m.contentType())) {
+            out.add(CONTENT_TYPE_B);
+            out.add(bytes(m.contentType()));
+        }
         for (Map.Entry<String, String> h : m.headers().entrySet()) {
             if (extraHeaders == null || !extraHeaders.containsKey(h.getKey())) {
                 out.add(bytes(HEADER_PREFIX + h.getKey()));
@@ -94,7 +100,7 @@ final class StreamEntries {
             }
         }
         out.add(PAYLOAD_B);
-        out.add(Payloads.view(m)); // read only, by Jedis as it writes the command
+        out.add(Payloads.view(m)); // read only, by the writer as it encodes the command
         return out;
     }
 
@@ -112,30 +118,23 @@ final class StreamEntries {
         byte[] payload = null;
         try {
             for (int i = 0; i + 1 < fields.size(); i += 2) {
-                String name = text(fields.get(i));
+                Object rawName = fields.get(i);
                 Object rawValue = fields.get(i + 1);
-                if (PAYLOAD.equals(name)) {
+                // Field names are compared as bytes: no string per field name of every entry.
+                byte[] name = rawName instanceof byte[] ? (byte[]) rawName : bytes(String.valueOf(rawName));
+                if (Arrays.equals(name, PAYLOAD_B)) {
                     payload = rawValue instanceof byte[] ? (byte[]) rawValue : new byte[0];
-                    continue;
-                }
-                String value = text(rawValue);
-                if (ID.equals(name)) {
-                    b.id(value);
+                } else if (Arrays.equals(name, ID_B)) {
+                    b.id(text(rawValue));
                     hasId = true;
-                } else if (TIME.equals(name)) {
-                    long ms;
-                    try {
-                        ms = Long.parseLong(value);
-                    } catch (NumberFormatException e) {
-                        throw new Unreadable("field 'time' is '" + shorten(value) + "', not epoch milliseconds");
-                    }
-                    b.timestamp(Instant.ofEpochMilli(ms));
+                } else if (Arrays.equals(name, TIME_B)) {
+                    b.timestamp(Instant.ofEpochMilli(millis(rawValue)));
                     hasTime = true;
-                } else if (CONTENT_TYPE.equals(name)) {
-                    b.contentType(value);
-                } else if (name.startsWith(HEADER_PREFIX) && name.length() > HEADER_PREFIX.length()) {
-                    String header = name.substring(HEADER_PREFIX.length());
-                    b.header(header, value);
+                } else if (Arrays.equals(name, CONTENT_TYPE_B)) {
+                    b.contentType(text(rawValue));
+                } else if (name.length > HEADER_PREFIX_B.length && name[0] == HEADER_PREFIX_B[0] && name[1] == HEADER_PREFIX_B[1]) {
+                    String header = new String(name, HEADER_PREFIX_B.length, name.length - HEADER_PREFIX_B.length, StandardCharsets.UTF_8);
+                    b.header(header, text(rawValue));
                 }
             }
             if (!hasId) {
@@ -156,6 +155,58 @@ final class StreamEntries {
             throw new Unreadable("the message is " + m.size() + " bytes (payload and headers), over " + MAX_SIZE_KEY + "=" + maxMessageSize);
         }
         return m;
+    }
+
+    /** The decimal digits of a {@code time} value, parsed without a string; non-digits (or none) make the entry unreadable. */
+    private static long millis(Object rawValue) throws Unreadable {
+        if (rawValue instanceof byte[]) {
+            byte[] v = (byte[]) rawValue;
+            boolean negative = v.length > 1 && v[0] == '-';
+            long ms = 0;
+            int i = negative ? 1 : 0;
+            if (v.length > i && v.length - i <= 18) {
+                for (; i < v.length; i++) {
+                    int d = v[i] - '0';
+                    if (d < 0 || d > 9) {
+                        break;
+                    }
+                    ms = ms * 10 + d;
+                }
+                if (i == v.length) {
+                    return negative ? -ms : ms;
+                }
+            }
+        }
+        String value = text(rawValue);
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new Unreadable("field 'time' is '" + shorten(value) + "', not epoch milliseconds");
+        }
+    }
+
+    /** The last {@code time} value encoded, shared by the messages of the same millisecond (the bytes are never written to). */
+    private static volatile Stamp lastStamp = new Stamp(0, bytes("0"));
+
+    private static final class Stamp {
+        final long millis;
+        final byte[] digits;
+
+        Stamp(long millis, byte[] digits) {
+            this.millis = millis;
+            this.digits = digits;
+        }
+    }
+
+    /** The decimal digits of {@code n} as ASCII bytes; the same array for the same value as the last call (not to be written to). */
+    static byte[] decimal(long n) {
+        Stamp s = lastStamp;
+        if (s.millis == n) {
+            return s.digits;
+        }
+        byte[] digits = bytes(Long.toString(n));
+        lastStamp = new Stamp(n, digits);
+        return digits;
     }
 
     /** The sum of the lengths of every field name and value: about what the entry holds in memory. */

@@ -97,7 +97,8 @@ final class StreamsSettings {
 
     /** The Redis key of a channel's stream. */
     String streamKey(String channel) {
-        return channelPrefix + channel;
+        // Without a prefix the channel itself: the caller's string, whose hash is already known to the writer's key cache.
+        return channelPrefix.isEmpty() ? channel : channelPrefix + channel;
     }
 
     @Override

@@ -5,6 +5,7 @@ import io.switchboard.PublishException;
 import io.switchboard.redis.common.RedisConnector;
 import io.switchboard.redis.common.RedisEndpoint;
 import io.switchboard.redis.common.RedisWire;
+import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -65,6 +66,11 @@ final class StreamsWriter {
         /** With wait-replicas: the XADD's reply, kept until the WAIT's. */
         Object result;
         JedisDataException failure;
+        /** An XADD: the stream key, whether {@link #threshold} is a MINID (else a MAXLEN), and the entry's fields; else null. */
+        final StreamEntries.Raw key;
+        final boolean minId;
+        final byte[] threshold;
+        final List<byte[]> fields;
 
         Op(CommandArguments args, Reply reply, boolean publish, boolean append) {
             this.args = args;
@@ -72,6 +78,23 @@ final class StreamsWriter {
             this.publish = publish;
             this.append = append;
             this.ack = null;
+            this.key = null;
+            this.minId = false;
+            this.threshold = null;
+            this.fields = null;
+        }
+
+        /** An XADD, encoded from its fields as it is written (see {@link RespOut#xadd}). */
+        Op(StreamEntries.Raw key, boolean minId, byte[] threshold, List<byte[]> fields, Reply reply) {
+            this.args = null;
+            this.reply = reply;
+            this.publish = true;
+            this.append = true;
+            this.ack = null;
+            this.key = key;
+            this.minId = minId;
+            this.threshold = threshold;
+            this.fields = fields;
         }
 
         Op(String stream, String group, String id, String key) {
@@ -80,6 +103,10 @@ final class StreamsWriter {
             this.publish = false;
             this.append = false;
             this.ack = new String[] {stream, group, id, key};
+            this.key = null;
+            this.minId = false;
+            this.threshold = null;
+            this.fields = null;
         }
     }
 
@@ -95,13 +122,14 @@ final class StreamsWriter {
         }
     }
 
-    private static final StreamEntries.Raw APPROX = new StreamEntries.Raw(StreamEntries.bytes("~"));
-    private static final StreamEntries.Raw NEW_ID = new StreamEntries.Raw(StreamEntries.bytes("*"));
     /** Stream keys already encoded, for the few streams a process publishes to; bounded. */
     private static final int KEY_CACHE = 1024;
 
     private final StreamsSettings settings;
-    private final StreamEntries.Raw maxLength;
+    private final byte[] maxLength;
+    /** The encoder of {@link #outWire}'s commands; both only under the send lock. */
+    private RespOut out;
+    private RedisWire outWire;
     private final java.util.concurrent.ConcurrentHashMap<String, StreamEntries.Raw> keys = new java.util.concurrent.ConcurrentHashMap<>();
     private final RedisConnector connector;
     private final StreamsConnectivity connectivity;
@@ -131,7 +159,7 @@ final class StreamsWriter {
             Runnable tick) {
         this.tick = tick;
         this.settings = settings;
-        this.maxLength = new StreamEntries.Raw(StreamEntries.bytes(Long.toString(settings.maxLength)));
+        this.maxLength = StreamEntries.bytes(Long.toString(settings.maxLength));
         this.connector = connector;
         this.connectivity = connectivity;
         this.wire = first;
@@ -176,17 +204,9 @@ final class StreamsWriter {
                     + " publishes are already waiting for Redis (switchboard.redis-streams.publish.max-in-flight)", null, true));
             return f;
         }
-        CommandArguments args = new CommandArguments(Protocol.Command.XADD).key(streamKey(stream));
-        if (settings.maxAge.isZero()) {
-            args.add(Protocol.Keyword.MAXLEN).add(APPROX).add(maxLength);
-        } else {
-            args.add(Protocol.Keyword.MINID).add(APPROX).add((System.currentTimeMillis() - settings.maxAge.toMillis()) + "-0");
-        }
-        args.add(NEW_ID);
-        for (byte[] b : fields) {
-            args.add(new StreamEntries.Raw(b));
-        }
-        enqueue(new Op(args, (reply, failure) -> {
+        boolean minId = !settings.maxAge.isZero();
+        byte[] threshold = minId ? StreamEntries.bytes((System.currentTimeMillis() - settings.maxAge.toMillis()) + "-0") : maxLength;
+        enqueue(new Op(streamKey(stream), minId, threshold, fields, (reply, failure) -> {
             publishesInFlight.decrementAndGet();
             if (failure == null) {
                 published.incrementAndGet();
@@ -198,7 +218,7 @@ final class StreamsWriter {
                 f.completeExceptionally(failure instanceof PublishException || failure instanceof ConnectionException ? failure
                         : new PublishException(channel, messageId, String.valueOf(failure.getMessage()), failure, true));
             }
-        }, true, true));
+        }));
         return f;
     }
 
@@ -396,7 +416,8 @@ final class StreamsWriter {
     private void write(RedisWire w, List<Op> batch) {
         Map<String, CommandArguments> acks = null;
         Map<String, List<Op>> ackOps = null;
-        List<CommandArguments> commands = new ArrayList<>(batch.size() + 1);
+        // CommandArguments, or an Op that is an XADD (encoded from its fields)
+        List<Object> commands = new ArrayList<>(batch.size() + 1);
         List<Op> appends = null;
         for (Op op : batch) {
             if (op.ack != null) {
@@ -428,7 +449,7 @@ final class StreamsWriter {
                 }
                 awaiting.add(new Sent(java.util.Collections.singletonList(op), false));
                 awaitedReplies.incrementAndGet();
-                commands.add(op.args);
+                commands.add(op.fields != null ? op : op.args);
             }
         }
         if (appends != null) {
@@ -438,11 +459,23 @@ final class StreamsWriter {
             awaitedReplies.incrementAndGet();
         }
         try {
-            for (CommandArguments c : commands) {
-                w.sendCommand(c);
+            if (outWire != w) {
+                out = new RespOut(w.socket().getOutputStream());
+                outWire = w;
             }
-            w.flushOut();
-        } catch (RuntimeException e) {
+            for (Object c : commands) {
+                if (c instanceof Op) {
+                    Op x = (Op) c;
+                    out.xadd(x.key.getRaw(), x.minId, x.threshold, x.fields);
+                } else {
+                    out.command((CommandArguments) c);
+                }
+            }
+            out.flush();
+        } catch (IOException | RuntimeException e) {
+            if (out != null) {
+                out.clear();
+            }
             lastError = String.valueOf(e.getMessage());
             w.setBroken();
         }

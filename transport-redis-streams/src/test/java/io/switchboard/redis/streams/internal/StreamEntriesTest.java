@@ -43,6 +43,49 @@ class StreamEntriesTest {
     }
 
     @Test
+    void theDefaultContentTypeIsLeftOutAndReadBack() throws Exception {
+        Message m = Message.ofBytes(new byte[] {1, 2, 3});
+        List<byte[]> encoded = StreamEntries.encode(m, null);
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < encoded.size(); i += 2) {
+            names.add(new String(encoded.get(i), StandardCharsets.UTF_8));
+        }
+        assertEquals(List.of("id", "time", "payload"), names, "no content-type field for " + Message.OCTET_STREAM);
+        Message back = StreamEntries.decode("1-0", new ArrayList<Object>(encoded), "ch", 1 << 20);
+        assertEquals(Message.OCTET_STREAM, back.contentType());
+        assertEquals(m.id(), back.id());
+        assertEquals(m.timestamp().toEpochMilli(), back.timestamp().toEpochMilli());
+        Message text = Message.builder().text("t").build();
+        assertTrue(StreamEntries.decode("1-0", new ArrayList<Object>(StreamEntries.encode(text, null)), "ch", 1 << 20).contentType()
+                .startsWith("text/plain"), "any other content type is written");
+    }
+
+    @Test
+    void todaysEntriesWithAnExplicitDefaultContentTypeAreStillRead() throws Exception {
+        Message m = StreamEntries.decode("5-0", fields("id", "m1", "time", "1700000000123", "content-type", Message.OCTET_STREAM, "h.k", "v",
+                "payload", "p"), "ch", 1 << 20);
+        assertEquals("m1", m.id());
+        assertEquals(Instant.ofEpochMilli(1_700_000_000_123L), m.timestamp());
+        assertEquals(Message.OCTET_STREAM, m.contentType());
+        assertEquals(Map.of("k", "v"), m.headers());
+        assertEquals("p", m.text());
+    }
+
+    @Test
+    void timeDigitsParseLikeLongParseLong() throws Exception {
+        for (String t : List.of("0", "1", "-5", "+7", "1700000000123", "253402300799999", "0001700000000123")) {
+            assertEquals(Instant.ofEpochMilli(Long.parseLong(t)), StreamEntries.decode("1-0", fields("time", t, "payload", "p"), "ch", 100)
+                    .timestamp(), "time " + t);
+        }
+        for (String t : List.of("", "-", "12a", "1.5", "99999999999999999999")) {
+            assertThrows(StreamEntries.Unreadable.class, () -> StreamEntries.decode("1-0", fields("time", t, "payload", "p"), "ch", 100), t);
+        }
+        assertArrayEquals("1700000000123".getBytes(StandardCharsets.US_ASCII), StreamEntries.decimal(1_700_000_000_123L));
+        assertArrayEquals("0".getBytes(StandardCharsets.US_ASCII), StreamEntries.decimal(0));
+        assertArrayEquals("-3".getBytes(StandardCharsets.US_ASCII), StreamEntries.decimal(-3));
+    }
+
+    @Test
     void extraHeadersReplaceTheMessagesOwn() throws Exception {
         Message m = Message.builder().text("x").header("sb-attempts", "old").build();
         Message back = StreamEntries.decode("1-0", new ArrayList<Object>(StreamEntries.encode(m, Map.of("sb-attempts", "3"))), "ch", 1 << 20);
