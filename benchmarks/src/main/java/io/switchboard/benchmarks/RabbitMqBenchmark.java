@@ -325,11 +325,18 @@ public final class RabbitMqBenchmark {
         }
         try {
             Map<String, List<long[]>> lat = new LinkedHashMap<>();
-            all.keySet().forEach(k -> lat.put(k, new ArrayList<>()));
+            Map<String, List<Double>> cpu = new LinkedHashMap<>();
+            all.keySet().forEach(k -> {
+                lat.put(k, new ArrayList<>());
+                cpu.put(k, new ArrayList<>());
+            });
             List<String> order = new ArrayList<>(all.keySet());
             for (int r = 0; r < Math.max(1, reps / 2 + 1); r++) {
                 for (String name : order) {
+                    long clientCpu = processCpuNanos();
                     lat.get(name).add(all.get(name).latency(rate, latencySeconds));
+                    // at a fixed rate, unlike at saturation, no contender gains from bigger batches
+                    cpu.get(name).add((processCpuNanos() - clientCpu) / 1000.0 / ((long) rate * latencySeconds * all.get(name).subscribers()));
                 }
                 Collections.reverse(order);
             }
@@ -344,8 +351,9 @@ public final class RabbitMqBenchmark {
                 double p99 = (double) pct(l, 99) / Math.max(1, pct(rl, 99));
                 String note = e.getKey().equals(TWIN) ? "  (noise floor)"
                         : e.getKey().equals(SB_ONE) && ref.equals(RAW) ? "  " + Measures.atMost(Math.max(p50, p99), 1.2) : "";
-                System.out.printf("    %-28s p50 %,7d us  p99 %,8d us   p50 %.2fx  p99 %.2fx%s%n", e.getKey(), pct(l, 50), pct(l, 99), p50,
-                        p99, note);
+                System.out.printf("    %-28s p50 %,7d us  p99 %,8d us   p50 %.2fx  p99 %.2fx  client CPU %.1f us/msg %.2fx%s%n", e.getKey(),
+                        pct(l, 50), pct(l, 99), p50, p99, median(cpu.get(e.getKey())),
+                        median(cpu.get(e.getKey())) / median(cpu.get(ref)), note);
             }
         } finally {
             if (withTwin) {

@@ -370,7 +370,11 @@ final class RabbitMqConsumerChannels {
                 ackedUnsent.clear();
                 return;
             }
-            NavigableSet<Long> ready = unsettled.isEmpty() ? ackedUnsent : ackedUnsent.headSet(unsettled.first(), false);
+            // When every acknowledged tag is below the lowest unsettled one (handlers that keep
+            // order), the whole set is ready and its size is known at once; a head-set view
+            // would count its elements one by one on every ack.
+            NavigableSet<Long> ready = unsettled.isEmpty() || ackedUnsent.last() < unsettled.first() ? ackedUnsent
+                    : ackedUnsent.headSet(unsettled.first(), false);
             // Not "whenever nothing else is outstanding": a handler that keeps up would then ack
             // every message alone, doubling the broker's work per message.
             if (!ready.isEmpty() && (now || ready.size() >= ackBatch)) {

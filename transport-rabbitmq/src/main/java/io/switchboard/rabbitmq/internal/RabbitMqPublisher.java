@@ -13,10 +13,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentNavigableMap;
-import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
@@ -25,8 +22,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.function.Predicate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -137,6 +134,8 @@ final class RabbitMqPublisher {
         final String messageId;
         final long deadline;
         final boolean permit;
+        /** The confirm sequence number once sent; written before the publish goes out, read by whoever settles it. */
+        long seq;
         Send send;
         private boolean claimed;
         volatile int finished;
@@ -152,6 +151,30 @@ final class RabbitMqPublisher {
             if (finish()) {
                 confirmed.incrementAndGet();
                 future.complete(null);
+            }
+        }
+
+        /**
+         * The first half of a settlement in a batch: claims the outcome without releasing the
+         * permit, which the caller releases for the whole batch at once before completing any
+         * future ({@link #complete}).
+         *
+         * @return whether this settlement won and holds a permit to release
+         */
+        boolean claimOutcome() {
+            if (!FINISHED.compareAndSet(this, 0, 1)) {
+                return false;
+            }
+            send = null;
+            return true;
+        }
+
+        /** The second half, after {@link #claimOutcome} won and the batch's permits are back. */
+        void complete(Throwable failure) {
+            if (failure == null) {
+                future.complete(null);
+            } else {
+                future.completeExceptionally(failure);
             }
         }
 
@@ -189,53 +212,154 @@ final class RabbitMqPublisher {
 
     private static final AtomicIntegerFieldUpdater<Pending> FINISHED = AtomicIntegerFieldUpdater.newUpdater(Pending.class, "finished");
 
-    /** One confirm-mode channel and the confirms it still owes. */
+    /**
+     * One confirm-mode channel and the confirms it still owes, in sequence order: publishes are
+     * added under the publishing lock in the order of their sequence numbers, and the broker
+     * confirms mostly the oldest ones, often many at once, so an array deque under its own
+     * monitor (held only to add or take entries, never while a future completes) does with one
+     * small lock what a skip list did with a node and index allocation per publish.
+     */
     private final class ConfirmChannel implements ConfirmListener {
         final Channel channel;
-        final ConcurrentNavigableMap<Long, Pending> pending = new ConcurrentSkipListMap<>();
+        /** Unconfirmed publishes in sequence order. Guarded by itself. */
+        private final ArrayDeque<Pending> pending = new ArrayDeque<>();
 
         ConfirmChannel(Channel channel) {
             this.channel = channel;
         }
 
+        /** Records a publish about to go out with this sequence number. Publishing lock held. */
+        void add(long seq, Pending p) {
+            p.seq = seq;
+            synchronized (pending) {
+                pending.addLast(p);
+            }
+        }
+
+        /** Takes back the publish just added, whose basic.publish failed. Publishing lock held. */
+        void removeLast(Pending p) {
+            synchronized (pending) {
+                pending.removeLastOccurrence(p);
+            }
+        }
+
+        int size() {
+            synchronized (pending) {
+                return pending.size();
+            }
+        }
+
         @Override
         public void handleAck(long seq, boolean multiple) {
             ioThread = Thread.currentThread();
-            settle(seq, multiple, Pending::succeed);
+            settle(seq, multiple, null);
         }
 
         @Override
         public void handleNack(long seq, boolean multiple) {
             ioThread = Thread.currentThread();
-            settle(seq, multiple, this::nack);
+            nacked.addAndGet(settle(seq, multiple, p -> new PublishException(p.channel, p.messageId,
+                    "the broker refused it (negative confirm: an internal error or a queue limit such as x-overflow=reject-publish)", null, true)));
         }
 
-        /** Takes the confirmed publish (or, with {@code multiple}, every one up to it) out of the window. */
-        private void settle(long seq, boolean multiple, Consumer<Pending> outcome) {
-            if (!multiple) {
-                Pending p = pending.remove(seq);
-                if (p != null) {
-                    outcome.accept(p);
+        /**
+         * Takes the confirmed publish (or, with {@code multiple}, every one up to it) out of the
+         * window: first gives back the window permits of all of them at once, then completes their
+         * futures, successfully when {@code failure} is null. A callback that publishes again
+         * (on this very thread) so finds the room its own publish made.
+         *
+         * @return how many publishes this settled
+         */
+        private int settle(long seq, boolean multiple, Function<Pending, Throwable> failure) {
+            Pending single = null;
+            List<Pending> batch = null;
+            synchronized (pending) {
+                Pending head = pending.peekFirst();
+                if (head == null) {
+                    return 0;
                 }
-                return;
+                if (!multiple || head.seq == seq) {
+                    if (head.seq == seq) {
+                        single = pending.pollFirst();
+                    } else {
+                        for (Iterator<Pending> it = pending.iterator(); it.hasNext();) {
+                            Pending p = it.next();
+                            if (p.seq == seq) {
+                                it.remove();
+                                single = p;
+                                break;
+                            }
+                            if (p.seq > seq) {
+                                break;
+                            }
+                        }
+                    }
+                } else {
+                    batch = new ArrayList<>();
+                    while (head != null && head.seq <= seq) {
+                        batch.add(pending.pollFirst());
+                        head = pending.peekFirst();
+                    }
+                }
             }
-            for (Iterator<Pending> it = pending.headMap(seq, true).values().iterator(); it.hasNext();) {
-                Pending p = it.next();
-                it.remove();
-                outcome.accept(p);
+            if (single != null) {
+                if (failure == null) {
+                    single.succeed();
+                } else {
+                    single.fail(failure.apply(single));
+                }
+                return 1;
             }
+            if (batch == null) {
+                return 0;
+            }
+            int permits = 0;
+            int won = 0;
+            for (int i = 0; i < batch.size(); i++) {
+                Pending p = batch.get(i);
+                if (p.claimOutcome()) {
+                    won++;
+                    if (p.permit) {
+                        permits++;
+                    }
+                } else {
+                    batch.set(i, null);
+                }
+            }
+            if (permits > 0) {
+                window.release(permits);
+            }
+            if (failure == null) {
+                confirmed.addAndGet(won);
+            }
+            for (Pending p : batch) {
+                if (p != null) {
+                    p.complete(failure == null ? null : failure.apply(p));
+                }
+            }
+            return batch.size();
         }
 
-        private void nack(Pending p) {
-            nacked.incrementAndGet();
-            p.fail(new PublishException(p.channel, p.messageId,
-                    "the broker refused it (negative confirm: an internal error or a queue limit such as x-overflow=reject-publish)", null, true));
+        /** Takes out every publish the filter selects, in order, stopping at the first for which {@code stop} holds. */
+        private List<Pending> take(Predicate<Pending> filter, Predicate<Pending> stop) {
+            List<Pending> out = new ArrayList<>();
+            synchronized (pending) {
+                for (Iterator<Pending> it = pending.iterator(); it.hasNext();) {
+                    Pending p = it.next();
+                    if (stop.test(p)) {
+                        break;
+                    }
+                    if (filter.test(p)) {
+                        it.remove();
+                        out.add(p);
+                    }
+                }
+            }
+            return out;
         }
 
         void failAll(Throwable cause) {
-            for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext();) {
-                Pending p = it.next().getValue();
-                it.remove();
+            for (Pending p : take(p -> true, p -> false)) {
                 if (p.fail(unconfirmed(p, cause))) {
                     failedOnConnectionLoss.incrementAndGet();
                 }
@@ -244,29 +368,26 @@ final class RabbitMqPublisher {
 
         /** The block started: user publishes fail now rather than after the confirm timeout; republishes wait for the unblock. */
         void failUserPublishes(String reason) {
-            for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext();) {
-                Pending p = it.next().getValue();
-                if (p.permit) {
-                    it.remove();
-                    if (p.fail(new PublishException(p.channel, p.messageId, "broker blocked: " + reason + " (a resource alarm) before it "
-                            + "confirmed the message; it may or may not be delivered once the broker unblocks: publish it again then", null, true))) {
-                        failedWhileBlocked.incrementAndGet();
-                    }
+            for (Pending p : take(p -> p.permit, p -> false)) {
+                if (p.fail(new PublishException(p.channel, p.messageId, "broker blocked: " + reason + " (a resource alarm) before it "
+                        + "confirmed the message; it may or may not be delivered once the broker unblocks: publish it again then", null, true))) {
+                    failedWhileBlocked.incrementAndGet();
                 }
             }
         }
 
         void expire(long now) {
-            for (Iterator<Map.Entry<Long, Pending>> it = pending.entrySet().iterator(); it.hasNext();) {
-                Pending p = it.next().getValue();
-                if (now - p.deadline < 0) {
-                    return;
-                }
-                it.remove();
+            for (Pending p : take(p -> true, p -> now - p.deadline < 0)) {
                 if (p.fail(new PublishException(p.channel, p.messageId, "the broker did not confirm it within " + confirmTimeout
                         + " (switchboard.rabbitmq.confirm-timeout); it may or may not have been delivered", null, true))) {
                     timedOut.incrementAndGet();
                 }
+            }
+        }
+
+        void failRemaining(String why) {
+            for (Pending p : take(p -> true, p -> false)) {
+                p.fail(new PublishException(p.channel, p.messageId, why, null, true));
             }
         }
     }
@@ -361,13 +482,12 @@ final class RabbitMqPublisher {
             if (backlogged && !p.claim()) {
                 return true;
             }
-            long seq = cc.channel.getNextPublishSeqNo();
-            cc.pending.put(seq, p);
+            cc.add(cc.channel.getNextPublishSeqNo(), p);
             try {
                 cc.channel.basicPublish(exchange, routingKey, false, props, body);
                 published.incrementAndGet();
             } catch (IOException | ShutdownSignalException e) {
-                cc.pending.remove(seq);
+                cc.removeLast(p);
                 p.fail(new ConnectionException("publish of message " + p.messageId + " to channel '" + p.channel
                         + "' failed: the connection to RabbitMQ is down (" + RabbitMqTransport.describe(e) + ")", e));
             }
@@ -595,7 +715,7 @@ final class RabbitMqPublisher {
     /** How many publishes await a confirm or wait to be sent. */
     int outstanding() {
         ConfirmChannel cc = current;
-        return (cc == null ? 0 : cc.pending.size()) + waiting();
+        return (cc == null ? 0 : cc.size()) + waiting();
     }
 
     /** How many publishes wait in the backlog to be sent. */
@@ -626,11 +746,7 @@ final class RabbitMqPublisher {
         pump.shutdownNow();
         ConfirmChannel cc = current;
         if (cc != null) {
-            for (Iterator<Map.Entry<Long, Pending>> it = cc.pending.entrySet().iterator(); it.hasNext();) {
-                Pending p = it.next().getValue();
-                it.remove();
-                p.fail(new PublishException(p.channel, p.messageId, why, null, true));
-            }
+            cc.failRemaining(why);
         }
         failBacklog(p -> new PublishException(p.channel, p.messageId, why, null, true));
     }

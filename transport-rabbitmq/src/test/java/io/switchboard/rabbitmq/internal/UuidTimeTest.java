@@ -34,6 +34,21 @@ class UuidTimeTest {
     }
 
     @Test
+    void aNonHexCharacterAtAnyDigitPositionMeansNoTime() {
+        String good = "0189abcd-ef01-7abc-8def-0123456789ab";
+        assertEquals(0x0189abcdef01L, UuidTime.millis(good.toUpperCase()), "upper case hex");
+        for (int i = 0; i < good.length(); i++) {
+            if (good.charAt(i) == '-' || i == 14) {
+                continue;
+            }
+            for (char c : new char[] {'g', 'G', '-', ' ', '\u00e9', '\u0130', '/', ':', '@', '`'}) {
+                String bad = good.substring(0, i) + c + good.substring(i + 1);
+                assertEquals(-1, UuidTime.millis(bad), bad);
+            }
+        }
+    }
+
+    @Test
     void timestampComesFromTheHeaderThenTheIdWithinTheSecondThenTheSecond() {
         long ms = 1_700_000_000_123L;
         String v7 = String.format("%08x-%04x-7abc-8def-0123456789ab", ms >>> 16, ms & 0xffff);
