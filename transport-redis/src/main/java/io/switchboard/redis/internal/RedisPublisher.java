@@ -36,7 +36,8 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
  *
  * <p>When nothing is queued and the write lock is free, the calling thread writes its
  * {@code PUBLISH} into the connection's buffer itself (no thread hand-off): with nothing awaiting
- * a reply it flushes at once (for latency); otherwise it leaves the flush to the writer thread,
+ * a reply, or {@value #DIRECT_FLUSH_GAP_NANOS} ns or more after the previous such write, it
+ * flushes at once (for latency); otherwise it leaves the flush to the writer thread,
  * which sends whatever callers wrote meanwhile in one write, so fast publishers share round trips
  * without a hand-off per message. When the lock is taken (the writer is flushing, or another
  * caller writing) the publish is queued, and the writer drains whatever is queued (up to

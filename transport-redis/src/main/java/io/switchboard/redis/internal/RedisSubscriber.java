@@ -48,7 +48,8 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * re-subscribes everything. Thread-safe.
  *
  * <p>Two threads take turns as the reader (leader/follower). When a message arrives after a quiet
- * spell ({@value #QUIET_MICROS} us since the previous message) and the other thread is waiting, the
+ * spell ({@value #QUIET_MICROS} us since the previous message), or is one of the
+ * {@value #BURST_CLAIMS} that begin with such a message, and the other thread is waiting, the
  * reader may hand reading over to it and keep the message's handler for itself
  * ({@link InboundDelivery#claimDeliveryThread()}): at low rates a handler then starts without a
  * thread wake-up, while the socket is still read at all times, so a slow handler stalls nothing.
