@@ -36,7 +36,8 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
  *
  * <p>When nothing is queued and the write lock is free, the calling thread writes its
  * {@code PUBLISH} into the connection's buffer itself (no thread hand-off): with nothing awaiting
- * a reply it flushes at once (for latency); otherwise it leaves the flush to the writer thread,
+ * a reply, or {@value #DIRECT_FLUSH_GAP_NANOS} ns or more after the previous such write, it
+ * flushes at once (for latency); otherwise it leaves the flush to the writer thread,
  * which sends whatever callers wrote meanwhile in one write, so fast publishers share round trips
  * without a hand-off per message. When the lock is taken (the writer is flushing, or another
  * caller writing) the publish is queued, and the writer drains whatever is queued (up to
@@ -61,6 +62,12 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
  */
 final class RedisPublisher {
     static final int MAX_BATCH = 512;
+    /**
+     * A caller that writes its publish itself less than this long after the previous caller did
+     * leaves the flush to the writer thread (which sends both in one write); after a longer gap it
+     * flushes at once. About a thread wake-up's cost: batching only pays when publishes come closer.
+     */
+    static final long DIRECT_FLUSH_GAP_NANOS = 20_000;
     private static final Logger LOG = LoggerFactory.getLogger(RedisPublisher.class);
     private static final int CHANNEL_CACHE_LIMIT = 10_000;
 
@@ -108,6 +115,8 @@ final class RedisPublisher {
     /** Publishes queued or taken by the writer but not yet written; a caller writes directly only at zero. */
     private final AtomicInteger unwritten = new AtomicInteger();
     private final ReentrantLock writeLock = new ReentrantLock();
+    /** When a caller last wrote its publish itself (after its flush, if it flushed); guarded by {@link #writeLock}. */
+    private long lastDirectNanos;
     private final Map<String, byte[]> channelBytes = new ConcurrentHashMap<>();
     private final Thread writer;
     private final String serverVersion;
@@ -204,9 +213,17 @@ final class RedisPublisher {
         if (l != null && !l.dead && !suspect && unwritten.get() == 0 && writeLock.tryLock()) {
             try {
                 boolean idle = l.inFlight.isEmpty();
+                long now = p.enqueuedNanos;
+                // Slow publishes flush at once even with replies pending (the previous one's reply
+                // may simply not be read yet): the writer would only send this one, a wake-up later.
+                boolean sparse = now - lastDirectNanos >= DIRECT_FLUSH_GAP_NANOS;
+                lastDirectNanos = now;
                 if (link == l && unwritten.get() == 0 && l.write(p)) {
-                    if (idle) {
+                    if (idle || sparse) {
+                        unflushed = false;
                         l.pipe.flush();
+                        // Measured from the end of this write, so that a slow write never makes the next one look sparse.
+                        lastDirectNanos = System.nanoTime();
                     } else {
                         // Replies are due anyway: the writer flushes this with whatever follows it.
                         unflushed = true;

@@ -48,7 +48,8 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * re-subscribes everything. Thread-safe.
  *
  * <p>Two threads take turns as the reader (leader/follower). When a message arrives after a quiet
- * spell ({@value #QUIET_MICROS} us since the previous message) and the other thread is waiting, the
+ * spell ({@value #QUIET_MICROS} us since the previous message), or is one of the
+ * {@value #BURST_CLAIMS} that begin with such a message, and the other thread is waiting, the
  * reader may hand reading over to it and keep the message's handler for itself
  * ({@link InboundDelivery#claimDeliveryThread()}): at low rates a handler then starts without a
  * thread wake-up, while the socket is still read at all times, so a slow handler stalls nothing.
@@ -67,6 +68,8 @@ final class RedisSubscriber {
     private static final byte[] RESYNC = "sb-resubscribed".getBytes(StandardCharsets.US_ASCII);
     private static final int NAMES_PER_COMMAND = 500;
     private static final long QUIET_MICROS = 100;
+    /** How many messages in a row after a quiet spell may claim the reading thread. */
+    private static final int BURST_CLAIMS = 8;
     private static final long TAKE_OVER_MILLIS = 1;
     private static final long ACTIVE_MILLIS = 1000;
     private static final long QUIET_NANOS = TimeUnit.MICROSECONDS.toNanos(QUIET_MICROS);
@@ -92,8 +95,13 @@ final class RedisSubscriber {
      * connection lets the waiting reader thread sleep); written by the reader, read by the waiting one.
      */
     private volatile long lastMessageNanos = System.nanoTime() - ACTIVE_NANOS;
-    /** Whether the message being handled came after a quiet spell; reader only. */
+    /**
+     * Whether the message being handled may claim the reading thread: it is one of the first
+     * {@value #BURST_CLAIMS} since a quiet spell; reader only.
+     */
     private boolean quiet;
+    /** Messages since the last quiet spell; reader only. */
+    private int sinceQuiet;
     private final ScheduledFuture<?> pinger;
     private final Object lock = new Object();
     private final Map<String, Target> exact = new ConcurrentHashMap<>();
@@ -477,7 +485,12 @@ final class RedisSubscriber {
     /** Notes a message's arrival: whether it came after a quiet spell, and that traffic flows. */
     private void arrived() {
         long now = System.nanoTime();
-        quiet = now - lastMessageNanos >= QUIET_NANOS;
+        if (now - lastMessageNanos >= QUIET_NANOS) {
+            sinceQuiet = 0;
+        } else if (sinceQuiet < BURST_CLAIMS) {
+            sinceQuiet++;
+        }
+        quiet = sinceQuiet < BURST_CLAIMS;
         lastMessageNanos = now;
     }
 

@@ -195,6 +195,36 @@ class RedisEnvelopeTest {
         assertTrue(malformed("SB1\n{\"id\":\"" + "i".repeat(256) + "\",\"timestamp\":5}\n").contains("message id"));
     }
 
+    @Test
+    void theDefaultShapeIsWrittenWithoutTheGeneratorAsTheGeneratorWritesIt() throws Exception {
+        long min = Instant.parse("0001-01-01T00:00:00Z").toEpochMilli();
+        long max = Instant.parse("9999-12-31T23:59:59.999Z").toEpochMilli();
+        byte[] payload = {0, 1, (byte) 0xff, '\n', '"'};
+        String[] ids = {"x", "a-1", "0123456789abcdef0123456789abcdef0123", " !#$%&'()*+,-./:;<=>?@[]^_`{|}~", "i".repeat(255)};
+        long[] timestamps = {min, -1_000_001, -10, -9, -1, 0, 1, 9, 10, 99, 100, 1_700_000_000_123L, max};
+        for (String id : ids) {
+            for (long t : timestamps) {
+                Message m = Message.builder().id(id).payload(payload).timestamp(Instant.ofEpochMilli(t)).build();
+                byte[] wire = RedisEnvelope.encodeDefaultShape(m);
+                String metadata = "SB1\n{\"id\":\"" + id + "\",\"timestamp\":" + t + "}\n";
+                assertEquals(metadata, new String(wire, 0, wire.length - payload.length, StandardCharsets.ISO_8859_1), id + " " + t);
+                assertArrayEquals(payload, java.util.Arrays.copyOfRange(wire, wire.length - payload.length, wire.length));
+                assertArrayEquals(wire, RedisEnvelope.encode(m));
+                assertEquals(t, RedisEnvelope.fastTimestamp(wire, metadata.length() - 1), id + " " + t);
+                Message back = RedisEnvelope.decode(wire, "c", MAX_SIZE);
+                assertEquals(id, back.id());
+                assertEquals(t, back.timestamp().toEpochMilli());
+                assertArrayEquals(payload, back.payload());
+            }
+        }
+        // Ids with something to escape, or beyond ASCII, go through the generator, and read back.
+        for (String id : new String[] {"a\"b", "a\\b", "\u00e9t\u00e9", "\u65e5\u672c"}) {
+            Message m = Message.builder().id(id).payload(payload).timestamp(Instant.ofEpochMilli(5)).build();
+            assertEquals(null, RedisEnvelope.encodeDefaultShape(m), id);
+            assertEquals(id, RedisEnvelope.decode(RedisEnvelope.encode(m), "c", MAX_SIZE).id());
+        }
+    }
+
     private static byte[] bytes(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }
