@@ -22,6 +22,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
 
 /**
  * redis-sentinel:// through a failover on a private Sentinel set-up (down-after 1000 ms): the
@@ -129,6 +130,15 @@ class RedisSentinelFailoverIT {
             SharedCache cache = sb.cache();
             String key = unique("sentinel-counter");
             assertEquals(1, cache.increment(key, 1, 1, Duration.ZERO));
+            // Replication is asynchronous: on a loaded machine the kill could come before the
+            // replica has the counter, and the assertion below would then test the machine, not
+            // the failover. A marker written after it and WAITed for on the same connection
+            // reaches the replicas only after the counter (one replication stream, in order).
+            int replicas = sentinel.dataNodes().size() - 1;
+            try (Jedis master = new Jedis("127.0.0.1", sentinel.master().port, 2000)) {
+                master.set(key + "-replicated", "1");
+                assertEquals(replicas, master.waitReplicas(replicas, 10_000), "the counter reached every replica before the failover");
+            }
             AtomicBoolean run = new AtomicBoolean(true);
             List<long[]> calls = new CopyOnWriteArrayList<>();
             List<RuntimeException> unexpected = new CopyOnWriteArrayList<>();
