@@ -82,7 +82,7 @@ import java.util.function.ToLongFunction;
  * percentiles and histograms configured with a {@code MeterFilter}) are those of a uniform sample,
  * and their counts are about 1/N of the calls: take rates from the counters. {@code
  * timingSample(1)} times every call. Why: on the machine of {@code docs/benchmarks.md} one
- * {@link System#nanoTime()} read cost about 65 ns and one Prometheus {@link Timer#record(long,
+ * {@link System#nanoTime()} read cost about 70 ns and one Prometheus {@link Timer#record(long,
  * TimeUnit)} about 95 ns, so timing every call (two reads and a record for the publish, as many
  * for the handler) cost Redis pub/sub 8-9% of its throughput; a call that is not timed costs a
  * counter increment and a random draw.
