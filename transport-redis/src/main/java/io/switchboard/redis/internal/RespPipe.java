@@ -1,5 +1,6 @@
 package io.switchboard.redis.internal;
 
+import io.switchboard.redis.common.Resp;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -194,20 +195,7 @@ final class RespPipe {
     }
 
     private void number(int n) {
-        if (n == 0) {
-            w[wpos++] = '0';
-            return;
-        }
-        int start = wpos;
-        while (n > 0) {
-            w[wpos++] = (byte) ('0' + n % 10);
-            n /= 10;
-        }
-        for (int i = start, j = wpos - 1; i < j; i++, j--) {
-            byte t = w[i];
-            w[i] = w[j];
-            w[j] = t;
-        }
+        wpos = Resp.putDecimal(w, wpos, n);
     }
 
     private void write(byte[] b, int len) {

@@ -1,5 +1,6 @@
 package io.switchboard.redis.streams.internal;
 
+import io.switchboard.redis.common.Resp;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.util.List;
@@ -83,24 +84,8 @@ final class RespOut {
     }
 
     private void head(char type, int n) throws IOException {
-        room(13);
-        buf[pos++] = (byte) type;
-        if (n == 0) {
-            buf[pos++] = '0';
-        } else {
-            int start = pos;
-            while (n > 0) {
-                buf[pos++] = (byte) ('0' + n % 10);
-                n /= 10;
-            }
-            for (int i = start, j = pos - 1; i < j; i++, j--) {
-                byte t = buf[i];
-                buf[i] = buf[j];
-                buf[j] = t;
-            }
-        }
-        buf[pos++] = '\r';
-        buf[pos++] = '\n';
+        room(Resp.MAX_HEADER);
+        pos = Resp.putHeader(buf, pos, (byte) type, n);
     }
 
     private void put(byte[] b) throws IOException {
