@@ -107,9 +107,6 @@ public final class RabbitMqTransport implements Transport {
     private final ExecutorService deliveryThreads;
     private final Set<RabbitMqSubscription> subscriptions = ConcurrentHashMap.newKeySet();
     private final Set<String> declaredExchanges = ConcurrentHashMap.newKeySet();
-    /** Channel exchange names by channel, so that a publish does not build its exchange's name each time; at most {@link #EXCHANGE_NAMES_KEPT}. */
-    private final ConcurrentHashMap<String, String> exchangeNames = new ConcurrentHashMap<>();
-    private static final int EXCHANGE_NAMES_KEPT = 4096;
     /** Consumers of closed subscriptions whose cancel the broker has not answered yet. */
     private final Set<RabbitMqSubscription.Link> cancelling = ConcurrentHashMap.newKeySet();
     /** Set when a cancel went unanswered for CANCEL_WAIT: later closes do not wait while the broker does not answer. */
@@ -558,13 +555,7 @@ public final class RabbitMqTransport implements Transport {
      */
     @Override
     public CompletionStage<Void> publish(String channel, Message message) {
-        String exchange = exchangeNames.get(channel);
-        if (exchange == null) {
-            exchange = topology.channelExchange(channel);
-            if (exchangeNames.size() < EXCHANGE_NAMES_KEPT) {
-                exchangeNames.put(channel, exchange);
-            }
-        }
+        String exchange = topology.channelExchange(channel);
         AMQP.BasicProperties props = properties(message, settings.persistent ? 2 : 1);
         return publisher.publish(exchange, channel, props, Payloads.view(message), channel, message.id(), channelExchangeNeeded(channel), true);
     }

@@ -1,16 +1,23 @@
 package io.switchboard.rabbitmq.internal;
 
+import java.util.concurrent.ConcurrentHashMap;
+
 /**
- * The names of every exchange and queue the transport uses, all under one prefix. Immutable.
+ * The names of every exchange and queue the transport uses, all under one prefix. Thread-safe.
  * Documented in {@code docs/wire-format-rabbitmq.md}; other AMQP clients rely on them.
  *
  * <p>Every name is {@code PREFIX.KIND.rest}: the prefix has no dot (checked at open), each kind
  * of thing has a kind of its own ({@code ch}, {@code topic}, {@code sub}, {@code dlq},
  * {@code retry}, {@code retry-transient}, {@code reply}), and the rest is the channel or durable name as it
  * is, with a delay queue's {@code .<digits>ms} after a last dot. So two things never share a name.
+ *
+ * <p>Channel exchange names, asked for on every publish, are kept once built (up to
+ * {@value #CHANNEL_NAMES_KEPT} channels), so a publish does not concatenate its exchange's name.
  */
 final class Topology {
+    private static final int CHANNEL_NAMES_KEPT = 4096;
     private final String prefix;
+    private final ConcurrentHashMap<String, String> channelExchanges = new ConcurrentHashMap<>();
     private final String channelExchangePrefix;
 
     Topology(String prefix) {
@@ -25,7 +32,14 @@ final class Topology {
 
     /** The durable fanout exchange of one channel. */
     String channelExchange(String channel) {
-        return channelExchangePrefix + channel;
+        String name = channelExchanges.get(channel);
+        if (name == null) {
+            name = channelExchangePrefix + channel;
+            if (channelExchanges.size() < CHANNEL_NAMES_KEPT) {
+                channelExchanges.put(channel, name);
+            }
+        }
+        return name;
     }
 
     /** The channel of a channel exchange name, or {@code null} if it is not one. */

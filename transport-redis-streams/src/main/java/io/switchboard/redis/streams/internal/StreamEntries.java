@@ -132,7 +132,7 @@ final class StreamEntries {
                     hasTime = true;
                 } else if (Arrays.equals(name, CONTENT_TYPE_B)) {
                     b.contentType(text(rawValue));
-                } else if (name.length > HEADER_PREFIX_B.length && name[0] == HEADER_PREFIX_B[0] && name[1] == HEADER_PREFIX_B[1]) {
+                } else if (hasPrefix(name, HEADER_PREFIX_B)) {
                     String header = new String(name, HEADER_PREFIX_B.length, name.length - HEADER_PREFIX_B.length, StandardCharsets.UTF_8);
                     b.header(header, text(rawValue));
                 }
@@ -185,28 +185,14 @@ final class StreamEntries {
         }
     }
 
-    /** The last {@code time} value encoded, shared by the messages of the same millisecond (the bytes are never written to). */
-    private static volatile Stamp lastStamp = new Stamp(0, bytes("0"));
-
-    private static final class Stamp {
-        final long millis;
-        final byte[] digits;
-
-        Stamp(long millis, byte[] digits) {
-            this.millis = millis;
-            this.digits = digits;
-        }
+    /** The decimal digits of {@code n} as ASCII bytes. */
+    static byte[] decimal(long n) {
+        return bytes(Long.toString(n));
     }
 
-    /** The decimal digits of {@code n} as ASCII bytes; the same array for the same value as the last call (not to be written to). */
-    static byte[] decimal(long n) {
-        Stamp s = lastStamp;
-        if (s.millis == n) {
-            return s.digits;
-        }
-        byte[] digits = bytes(Long.toString(n));
-        lastStamp = new Stamp(n, digits);
-        return digits;
+    /** Whether {@code name} is longer than {@code prefix} and starts with it. */
+    private static boolean hasPrefix(byte[] name, byte[] prefix) {
+        return name.length > prefix.length && Arrays.equals(name, 0, prefix.length, prefix, 0, prefix.length);
     }
 
     /** The sum of the lengths of every field name and value: about what the entry holds in memory. */
