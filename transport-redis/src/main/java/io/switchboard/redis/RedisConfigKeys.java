@@ -22,6 +22,10 @@ public final class RedisConfigKeys {
     public static final ConfigKey<String> CHANNEL_PREFIX = CONNECTION.channelPrefix();
     /** CLIENT SETNAME of the connections. */
     public static final ConfigKey<String> CLIENT_NAME = CONNECTION.clientName();
+    /** The ACL user the sentinels of a {@code redis-sentinel://} URI are asked as. */
+    public static final ConfigKey<String> SENTINEL_USER = CONNECTION.sentinelUser();
+    /** The password the sentinels of a {@code redis-sentinel://} URI require; masked everywhere. */
+    public static final ConfigKey<String> SENTINEL_PASSWORD = CONNECTION.sentinelPassword();
     /** Bound on publishes queued or awaiting a reply. */
     public static final ConfigKey<Integer> PUBLISH_MAX_IN_FLIGHT = ConfigKey.integer("switchboard.redis.publish.max-in-flight", 16_384,
             "Most publishes queued or awaiting Redis's reply at once.");

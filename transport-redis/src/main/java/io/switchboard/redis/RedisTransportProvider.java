@@ -17,7 +17,7 @@ import java.util.List;
  */
 public final class RedisTransportProvider implements TransportProvider {
     private static final List<ConfigKey<?>> KEYS = List.of(RedisConfigKeys.URI, RedisConfigKeys.CONNECT_TIMEOUT,
-            RedisConfigKeys.COMMAND_TIMEOUT, RedisConfigKeys.CLIENT_NAME, RedisConfigKeys.CHANNEL_PREFIX,
+            RedisConfigKeys.COMMAND_TIMEOUT, RedisConfigKeys.CLIENT_NAME, RedisConfigKeys.SENTINEL_USER, RedisConfigKeys.SENTINEL_PASSWORD, RedisConfigKeys.CHANNEL_PREFIX,
             RedisConfigKeys.PUBLISH_MAX_IN_FLIGHT, RedisConfigKeys.PUBLISH_WHEN_FULL, RedisConfigKeys.PUBLISH_OUTAGE_WAIT,
             RedisConfigKeys.RECONNECT_MIN_BACKOFF, RedisConfigKeys.RECONNECT_MAX_BACKOFF, RedisConfigKeys.PING_INTERVAL,
             RedisConfigKeys.DEAD_AFTER, RedisConfigKeys.ENVELOPE, RedisConfigKeys.CACHE_POOL_SIZE,

@@ -51,15 +51,31 @@ final class RedisSentinelProcesses implements AutoCloseable {
 
     private final List<Proc> data = new ArrayList<>();
     private final List<Proc> sentinels = new ArrayList<>();
+    /** The sentinels' requirepass, or null for none. */
+    private final String sentinelPassword;
+    /** The data nodes' requirepass (and masterauth), or null for none. */
+    private final String dataPassword;
     /** {@link System#nanoTime()} just before the last SIGKILL, for measurements from a node's death. */
     volatile long killedAtNanos;
 
-    private RedisSentinelProcesses() {
+    private RedisSentinelProcesses(String sentinelPassword, String dataPassword) {
+        this.sentinelPassword = sentinelPassword;
+        this.dataPassword = dataPassword;
     }
 
     /** Starts master, replica and sentinels; returns once the sentinels agree on the master and see the replica. */
     static RedisSentinelProcesses start() {
-        RedisSentinelProcesses s = new RedisSentinelProcesses();
+        return start(null, null);
+    }
+
+    /**
+     * As {@link #start()}, with passwords: {@code sentinelPassword} the sentinels' {@code
+     * requirepass} (they use it with each other too), {@code dataPassword} the data nodes'
+     * {@code requirepass} and {@code masterauth}, given to the sentinels as {@code auth-pass};
+     * null for none.
+     */
+    static RedisSentinelProcesses start(String sentinelPassword, String dataPassword) {
+        RedisSentinelProcesses s = new RedisSentinelProcesses(sentinelPassword, dataPassword);
         // A JVM that ends without close() (a killed build) must not leave the servers running.
         Runtime.getRuntime().addShutdownHook(new Thread(s::close, "redissentinelprocesses-stop"));
         Path root = Path.of("target", "redis-sentinel", TestSupport.unique("s")).toAbsolutePath();
@@ -86,7 +102,9 @@ final class RedisSentinelProcesses implements AutoCloseable {
                         "sentinel monitor " + MASTER_NAME + " 127.0.0.1 " + master + " 2",
                         "sentinel down-after-milliseconds " + MASTER_NAME + " " + DOWN_AFTER_MILLIS,
                         "sentinel failover-timeout " + MASTER_NAME + " 5000",
-                        "sentinel parallel-syncs " + MASTER_NAME + " 1", ""));
+                        "sentinel parallel-syncs " + MASTER_NAME + " 1",
+                        dataPassword != null ? "sentinel auth-pass " + MASTER_NAME + " " + dataPassword : "",
+                        sentinelPassword != null ? "requirepass " + sentinelPassword : "", ""));
                 Proc p = new Proc(port, dir, true);
                 s.sentinels.add(p);
                 s.launch(p, List.of());
@@ -110,6 +128,9 @@ final class RedisSentinelProcesses implements AutoCloseable {
             cmd.addAll(List.of("redis-server", "--port", String.valueOf(p.port), "--bind", "127.0.0.1", "--dir", p.dir.toString(),
                     "--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "notice",
                     "--logfile", p.dir.resolve("redis.log").toString()));
+            if (dataPassword != null) {
+                cmd.addAll(List.of("--requirepass", dataPassword, "--masterauth", dataPassword));
+            }
             cmd.addAll(extra);
         }
         try {
@@ -120,16 +141,26 @@ final class RedisSentinelProcesses implements AutoCloseable {
         TestSupport.await(Duration.ofSeconds(10), () -> accepting(p.port), (p.sentinel ? "sentinel" : "redis-server") + " on port " + p.port);
     }
 
-    /** {@code redis-sentinel://} with the three sentinels and the master name. */
+    /** A connection to one of the processes, authenticated as it requires. */
+    Jedis jedis(Proc p) {
+        Jedis j = new Jedis("127.0.0.1", p.port, 2000);
+        String password = p.sentinel ? sentinelPassword : dataPassword;
+        if (password != null) {
+            j.auth(password);
+        }
+        return j;
+    }
+
+    /** {@code redis-sentinel://} with the three sentinels and the master name, and the data nodes' password if they have one. */
     String uri() {
-        return "redis-sentinel://" + sentinels.stream().map(Proc::toString).collect(Collectors.joining(",")) + "/" + MASTER_NAME;
+        return "redis-sentinel://" + (dataPassword != null ? ":" + dataPassword + "@" : "") + sentinels.stream().map(Proc::toString).collect(Collectors.joining(",")) + "/" + MASTER_NAME;
     }
 
     /** The data node every sentinel names as master now; fails if they disagree or name a dead one. */
     Proc master() {
         Integer port = null;
         for (Proc s : sentinels) {
-            try (Jedis j = new Jedis("127.0.0.1", s.port, 2000)) {
+            try (Jedis j = jedis(s)) {
                 List<String> addr = j.sentinelGetMasterAddrByName(MASTER_NAME);
                 int p = Integer.parseInt(addr.get(1));
                 if (port != null && port != p) {
@@ -228,7 +259,7 @@ final class RedisSentinelProcesses implements AutoCloseable {
                         if (!d.alive()) {
                             continue;
                         }
-                        try (Jedis j = new Jedis("127.0.0.1", d.port, 2000)) {
+                        try (Jedis j = jedis(d)) {
                             String info = j.info("replication");
                             if (!info.contains("role:slave") || !info.contains("master_link_status:up")
                                     || !info.contains("master_port:" + m.port)) {
@@ -238,7 +269,7 @@ final class RedisSentinelProcesses implements AutoCloseable {
                     }
                 }
                 for (Proc s : sentinels) {
-                    try (Jedis j = new Jedis("127.0.0.1", s.port, 2000)) {
+                    try (Jedis j = jedis(s)) {
                         if (j.sentinelReplicas(MASTER_NAME).stream().noneMatch(r -> "slave".equals(r.get("flags")))) {
                             return false;
                         }
@@ -251,8 +282,8 @@ final class RedisSentinelProcesses implements AutoCloseable {
         }, "the private Sentinel set-up to settle (one master, its replica in sync, seen by every sentinel)");
     }
 
-    static String role(Proc p) {
-        try (Jedis j = new Jedis("127.0.0.1", p.port, 2000)) {
+    String role(Proc p) {
+        try (Jedis j = jedis(p)) {
             Object first = j.role().get(0);
             return first instanceof byte[] ? new String((byte[]) first, java.nio.charset.StandardCharsets.UTF_8) : String.valueOf(first);
         }

@@ -5,8 +5,8 @@ import java.time.Duration;
 
 /**
  * The connection keys every Redis provider has, under its own prefix ({@code switchboard.redis.},
- * {@code switchboard.redis-streams.}): the URI, the timeouts, the client name and the channel
- * prefix, with the same defaults and rules for each. Immutable and thread-safe.
+ * {@code switchboard.redis-streams.}): the URI, the timeouts, the client name, the channel
+ * prefix and the sentinels' credentials, with the same defaults and rules for each. Immutable and thread-safe.
  */
 public final class RedisConnectionKeys {
     private final ConfigKey<String> uri;
@@ -14,6 +14,8 @@ public final class RedisConnectionKeys {
     private final ConfigKey<Duration> commandTimeout;
     private final ConfigKey<String> channelPrefix;
     private final ConfigKey<String> clientName;
+    private final ConfigKey<String> sentinelUser;
+    private final ConfigKey<String> sentinelPassword;
 
     private RedisConnectionKeys(String prefix, String timedOutOperation) {
         this.uri = ConfigKey.secret(prefix + ".uri", "redis://127.0.0.1:6379",
@@ -27,6 +29,10 @@ public final class RedisConnectionKeys {
                 "Prefix prepended to every Redis channel (for example 'orders-app:'), so several applications can share one Redis.");
         this.clientName = ConfigKey.string(prefix + ".client-name", null,
                 "Name shown by CLIENT LIST for this instance's connections (letters, digits, '-', '_', '.', ':'); default switchboard-<instance>.");
+        this.sentinelUser = ConfigKey.string(prefix + ".sentinel.user", null,
+                "redis-sentinel:// only: the ACL user the sentinels require (with sentinel.password); the URI's user is the master's. Default: the sentinels' default user.");
+        this.sentinelPassword = ConfigKey.secret(prefix + ".sentinel.password", null,
+                "redis-sentinel:// only: the password the sentinels require (their requirepass, or sentinel.user's); the URI's password is the master's. Default: sentinels asked without AUTH.");
     }
 
     /**
@@ -67,5 +73,15 @@ public final class RedisConnectionKeys {
     /** CLIENT SETNAME of the connections. */
     public ConfigKey<String> clientName() {
         return clientName;
+    }
+
+    /** The ACL user the sentinels of a {@code redis-sentinel://} URI are asked as. */
+    public ConfigKey<String> sentinelUser() {
+        return sentinelUser;
+    }
+
+    /** The password the sentinels of a {@code redis-sentinel://} URI require; masked everywhere. */
+    public ConfigKey<String> sentinelPassword() {
+        return sentinelPassword;
     }
 }

@@ -51,6 +51,12 @@ public final class RedisConnector {
                 } catch (RedisSentinels.UnknownMaster e) {
                     throw new ConfigurationException("the sentinels of " + endpoint.describe() + " answered, but " + e.getMessage()
                             + "; check the master name in " + keys.uri().name() + " (SENTINEL MASTERS lists them)", null);
+                } catch (RedisSentinels.CredentialsRefused e) {
+                    throw new ConfigurationException("the sentinels of " + endpoint.describe() + " refused "
+                            + (endpoint.hasSentinelPassword() ? "the credentials of " + keys.sentinelUser().name() + " and "
+                                    + keys.sentinelPassword().name() : "to answer without a password; set " + keys.sentinelPassword().name()
+                                    + " (and " + keys.sentinelUser().name() + " for an ACL user): the URI's credentials are the master's")
+                            + " (" + e.getMessage() + ")", null);
                 } catch (RuntimeException e) {
                     throw translate(e);
                 }

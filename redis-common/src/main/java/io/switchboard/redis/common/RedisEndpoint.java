@@ -58,6 +58,9 @@ public final class RedisEndpoint {
     /** The sentinels, or the cluster's seed nodes; the one server for {@link Topology#SERVER}. */
     private final List<HostAndPort> addresses;
     private final String masterName;
+    /** The sentinels' ACL user and password ({@code sentinel.user}, {@code sentinel.password}); null without. */
+    private final String sentinelUser;
+    private final String sentinelPassword;
 
     private RedisEndpoint(Config config, RedisConnectionKeys keys, String instanceName, List<String> problems) {
         this.keys = keys;
@@ -178,10 +181,21 @@ public final class RedisEndpoint {
             problems.add(keys.clientName().name() + " is '" + clientName
                     + "'; use 1 to 64 letters, digits, '-', '_', '.' or ':'");
         }
+        String su = config.get(keys.sentinelUser());
+        String spw = config.get(keys.sentinelPassword());
+        this.sentinelUser = su == null || su.isEmpty() ? null : su;
+        this.sentinelPassword = spw == null || spw.isEmpty() ? null : spw;
+        if (top != Topology.SENTINEL && (sentinelUser != null || sentinelPassword != null)) {
+            problems.add((sentinelPassword != null ? keys.sentinelPassword() : keys.sentinelUser()).name()
+                    + " is set, but " + uriKey + " is not redis-sentinel:// (there are no sentinels to ask)");
+        } else if (sentinelUser != null && sentinelPassword == null) {
+            problems.add(keys.sentinelUser().name() + " is set without " + keys.sentinelPassword().name()
+                    + "; an ACL user needs its password");
+        }
     }
 
     /**
-     * Reads the URI, the timeouts and the client name, adding each problem found to
+     * Reads the URI, the timeouts, the client name and the sentinels' credentials, adding each problem found to
      * {@code problems} (so that the caller reports them with its own, all at once).
      *
      * @param instanceName the Switchboard instance, for the default client name
@@ -238,8 +252,9 @@ public final class RedisEndpoint {
     }
 
     /**
-     * The Jedis configuration for connections to sentinels: the timeouts and the client name,
-     * without the master's credentials or database (sentinels are asked without AUTH).
+     * The Jedis configuration for connections to sentinels: the timeouts, the client name and
+     * the sentinels' own credentials ({@code sentinel.user}, {@code sentinel.password}; without
+     * them, no AUTH), never the master's credentials or database.
      */
     public JedisClientConfig sentinelClientConfig() {
         DefaultJedisClientConfig.Builder b = DefaultJedisClientConfig.builder()
@@ -251,7 +266,15 @@ public final class RedisEndpoint {
         if (tls) {
             b.sslOptions(SslOptions.defaults());
         }
+        if (sentinelPassword != null) {
+            b.user(sentinelUser).password(sentinelPassword);
+        }
         return b.build();
+    }
+
+    /** Whether the sentinels are asked with a password ({@code sentinel.password}, never returned). */
+    public boolean hasSentinelPassword() {
+        return sentinelPassword != null;
     }
 
     /** The keys this endpoint was read from, for messages that name the setting to fix. */

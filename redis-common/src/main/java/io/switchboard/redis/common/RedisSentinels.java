@@ -39,6 +39,7 @@ final class RedisSentinels {
     HostAndPort master() {
         List<String> failures = new ArrayList<>();
         int unknown = 0;
+        int denied = 0;
         int start = preferred.get();
         for (int i = 0; i < sentinels.size(); i++) {
             int index = (start + i) % sentinels.size();
@@ -53,6 +54,9 @@ final class RedisSentinels {
                 unknown++;
                 failures.add(s + ": does not monitor a master named '" + masterName + "'");
             } catch (JedisDataException e) {
+                if (deniesCredentials(e.getMessage())) {
+                    denied++;
+                }
                 failures.add(s + ": " + e.getMessage());
             } catch (RuntimeException e) {
                 failures.add(s + ": " + (e.getCause() != null ? e.getCause().getMessage() : e.getMessage()));
@@ -60,6 +64,9 @@ final class RedisSentinels {
         }
         if (unknown == sentinels.size()) {
             throw new UnknownMaster("none of the sentinels monitors a master named '" + masterName + "'");
+        }
+        if (denied > 0 && denied + unknown == sentinels.size()) {
+            throw new CredentialsRefused(String.join("; ", failures));
         }
         throw new JedisConnectionException("no sentinel named the master '" + masterName + "': " + String.join("; ", failures));
     }
@@ -71,6 +78,28 @@ final class RedisSentinels {
         UnknownMaster(String message) {
             super(message);
         }
+    }
+
+    /**
+     * Every sentinel that answered refused the credentials Switchboard sent it (or sent none
+     * where one is required, or sent one where none is configured): a configuration mistake.
+     */
+    static final class CredentialsRefused extends redis.clients.jedis.exceptions.JedisException {
+        private static final long serialVersionUID = 1L;
+
+        CredentialsRefused(String message) {
+            super(message);
+        }
+    }
+
+    /**
+     * Whether a sentinel's error refuses the handshake's credentials: NOAUTH, WRONGPASS, or an
+     * AUTH sent to a sentinel without a password. Redis's replies never hold the password.
+     */
+    private static boolean deniesCredentials(String message) {
+        String m = message == null ? "" : message;
+        return m.startsWith("NOAUTH") || m.startsWith("WRONGPASS") || m.contains("without any password configured")
+                || m.contains("invalid password") || m.contains("invalid username-password");
     }
 
     /**

@@ -23,6 +23,10 @@ public final class RedisStreamsConfigKeys {
     public static final ConfigKey<String> CHANNEL_PREFIX = CONNECTION.channelPrefix();
     /** CLIENT SETNAME of the connections. */
     public static final ConfigKey<String> CLIENT_NAME = CONNECTION.clientName();
+    /** The ACL user the sentinels of a {@code redis-sentinel://} URI are asked as. */
+    public static final ConfigKey<String> SENTINEL_USER = CONNECTION.sentinelUser();
+    /** The password the sentinels of a {@code redis-sentinel://} URI require; masked everywhere. */
+    public static final ConfigKey<String> SENTINEL_PASSWORD = CONNECTION.sentinelPassword();
     /** Retention by length. */
     public static final ConfigKey<Long> MAX_LENGTH = ConfigKey.longKey("switchboard.redis-streams.max-length", 1_000_000L,
             "Entries each stream keeps at least (XADD MAXLEN ~): older ones are trimmed in whole nodes; 0 keeps every entry (set max-age then).");

@@ -19,7 +19,7 @@ import java.util.Set;
  */
 public final class RedisStreamsTransportProvider implements TransportProvider {
     private static final List<ConfigKey<?>> KEYS = List.of(RedisStreamsConfigKeys.URI, RedisStreamsConfigKeys.CONNECT_TIMEOUT,
-            RedisStreamsConfigKeys.COMMAND_TIMEOUT, RedisStreamsConfigKeys.CLIENT_NAME, RedisStreamsConfigKeys.CHANNEL_PREFIX,
+            RedisStreamsConfigKeys.COMMAND_TIMEOUT, RedisStreamsConfigKeys.CLIENT_NAME, RedisStreamsConfigKeys.SENTINEL_USER, RedisStreamsConfigKeys.SENTINEL_PASSWORD, RedisStreamsConfigKeys.CHANNEL_PREFIX,
             RedisStreamsConfigKeys.MAX_LENGTH, RedisStreamsConfigKeys.MAX_AGE, RedisStreamsConfigKeys.WAIT_REPLICAS,
             RedisStreamsConfigKeys.PUBLISH_MAX_IN_FLIGHT, RedisStreamsConfigKeys.CLAIM_IDLE, RedisStreamsConfigKeys.REAP_AFTER,
             RedisStreamsConfigKeys.POLL_INTERVAL, RedisStreamsConfigKeys.SURVIVES_RESTART, RedisStreamsConfigKeys.RECONNECT_MIN_BACKOFF,

@@ -10,22 +10,28 @@ import io.switchboard.ConfigurationException;
 import io.switchboard.redis.RedisConfigKeys;
 import io.switchboard.spi.Config;
 import io.switchboard.spi.ConfigKey;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class RedisSettingsTest {
     /** A configuration where only the URI is set. */
     private static RedisSettings settings(String uri) {
+        return settings(Map.of(RedisConfigKeys.URI.name(), uri));
+    }
+
+    /** A configuration where only {@code values} (key name to value) are set. */
+    private static RedisSettings settings(Map<String, String> values) {
         Config config = new Config() {
             @Override
             @SuppressWarnings("unchecked")
             public <T> T get(ConfigKey<T> key) {
-                return key.name().equals(RedisConfigKeys.URI.name()) ? (T) uri : key.defaultValue();
+                return values.containsKey(key.name()) ? (T) values.get(key.name()) : key.defaultValue();
             }
 
             @Override
             public boolean isSet(ConfigKey<?> key) {
-                return key.name().equals(RedisConfigKeys.URI.name());
+                return values.containsKey(key.name());
             }
 
             @Override
@@ -114,5 +120,31 @@ class RedisSettingsTest {
         assertTrue(empty.getMessage().contains("switchboard.redis.uri has an empty cluster seed node address"), empty.getMessage());
         ConfigurationException scheme = assertThrows(ConfigurationException.class, () -> settings("redis-shard://n1:7000"));
         assertTrue(scheme.getMessage().contains("got scheme 'redis-shard'"), scheme.getMessage());
+    }
+
+    @Test
+    void theSentinelsCredentialsAreTheirOwnKeysAndNeverTheMasters() {
+        RedisSettings s = settings(Map.of(RedisConfigKeys.URI.name(), "redis-sentinel://app:m4st@s1/orders",
+                RedisConfigKeys.SENTINEL_USER.name(), "watcher", RedisConfigKeys.SENTINEL_PASSWORD.name(), "s3nt"));
+        assertEquals("watcher", s.endpoint.sentinelClientConfig().getUser());
+        assertEquals("s3nt", s.endpoint.sentinelClientConfig().getPassword());
+        assertEquals("m4st", s.clientConfig().getPassword(), "the master is asked with the URI's password");
+        assertEquals("app", s.clientConfig().getUser());
+        assertTrue(s.endpoint.hasSentinelPassword());
+        assertFalse(s.toString().contains("s3nt") || s.describe().contains("s3nt"), s.toString());
+        assertTrue(RedisConfigKeys.SENTINEL_PASSWORD.isSecret(), "the sentinel password is masked in every listing");
+    }
+
+    @Test
+    void sentinelCredentialsWithoutSentinelsOrAUserWithoutPasswordAreRefusedNamingTheKey() {
+        ConfigurationException server = assertThrows(ConfigurationException.class, () -> settings(Map.of(RedisConfigKeys.URI.name(),
+                "redis://h:1", RedisConfigKeys.SENTINEL_PASSWORD.name(), "s3nt")));
+        assertTrue(server.getMessage().contains("switchboard.redis.sentinel.password is set, but switchboard.redis.uri is not redis-sentinel://"),
+                server.getMessage());
+        assertFalse(server.getMessage().contains("s3nt"), server.getMessage());
+        ConfigurationException user = assertThrows(ConfigurationException.class, () -> settings(Map.of(RedisConfigKeys.URI.name(),
+                "redis-sentinel://s1/orders", RedisConfigKeys.SENTINEL_USER.name(), "watcher")));
+        assertTrue(user.getMessage().contains("switchboard.redis.sentinel.user is set without switchboard.redis.sentinel.password"),
+                user.getMessage());
     }
 }
