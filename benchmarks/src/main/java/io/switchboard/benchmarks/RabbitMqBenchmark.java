@@ -724,9 +724,10 @@ public final class RabbitMqBenchmark {
             AtomicInteger confirmed = new AtomicInteger();
             AtomicReference<Throwable> failure = new AtomicReference<>();
             long start = System.nanoTime();
-            Message m = Message.ofBytes(payload(0));
+            byte[] body = payload(0);
             for (int i = 0; i < n; i++) {
-                publisher.publisher().publish(channel, m).whenComplete((ok, e) -> {
+                // a message per publish, as an application makes them: each with an id of its own
+                publisher.publisher().publish(channel, Message.ofBytes(body)).whenComplete((ok, e) -> {
                     if (e != null) {
                         failure.set(e);
                     }
