@@ -197,7 +197,8 @@ public final class RabbitMqBenchmark {
                 "  " + RAW_SAME_WORK + ": " + RAW + " also sending a message id and timestamp, with its exchange bound to a topic"
                         + " exchange, as Switchboard does",
                 "  " + SB_ONE + ": one Switchboard instance publishing and subscribing; confirm-window " + window + ", subscriber.prefetch "
-                        + prefetch + ", persistent per mode" + (extra.isEmpty() ? "" : ", " + extra),
+                        + prefetch + ", persistent per mode" + (extra.isEmpty() ? "" : ", " + extra) + "; a new Message.ofBytes per publish,"
+                        + " the handler reads payload()",
                 "  " + SB_TWO + ": the same settings, publisher in one instance, subscriber in another",
                 "  " + TWIN + " (latency only): a second " + RAW + " client, the noise floor",
                 "  fan-out (transient): one publisher, N subscribing instances; raw: a publisher connection and N consumer"
