@@ -116,7 +116,7 @@ public final class RabbitMqBenchmark {
                         + "  --set KEY=VALUE       extra Switchboard setting, repeatable, e.g. --set switchboard.rabbitmq.pattern-subscriptions=false\n"
                         + "  --breakdown           instead: raw amqp-client throughput and broker CPU with each of Switchboard's\n"
                         + "                        properties and its topic-exchange binding added one at a time\n"
-                        + "Prints each reference's settings first. Defaults take about 6 minutes on 2 cores.");
+                        + "Prints each reference's settings first. Defaults take about 7 minutes on 2 cores.");
                 return false;
             }
             if (a.equals("--no-latency")) {
@@ -259,7 +259,9 @@ public final class RabbitMqBenchmark {
         Map<String, List<Double>> rates = new LinkedHashMap<>();
         Map<String, List<Double>> cpu = new LinkedHashMap<>();
         for (Map.Entry<String, Client> c : clients.entrySet()) {
-            c.getValue().throughput(Math.max(1000, n / 10));
+            // An untimed trial of the full size: with a tenth of it the JIT was still compiling
+            // through the first timed trial of every contender (half the rate, twice the CPU).
+            c.getValue().throughput(n);
             rates.put(c.getKey(), new ArrayList<>());
             cpu.put(c.getKey(), new ArrayList<>());
         }
