@@ -116,7 +116,7 @@ public final class RabbitMqBenchmark {
                         + "  --set KEY=VALUE       extra Switchboard setting, repeatable, e.g. --set switchboard.rabbitmq.pattern-subscriptions=false\n"
                         + "  --breakdown           instead: raw amqp-client throughput and broker CPU with each of Switchboard's\n"
                         + "                        properties and its topic-exchange binding added one at a time\n"
-                        + "Prints each reference's settings first. Defaults take about 6 minutes on 2 cores.");
+                        + "Prints each reference's settings first. Defaults take about 7 minutes on 2 cores.");
                 return false;
             }
             if (a.equals("--no-latency")) {
@@ -197,7 +197,8 @@ public final class RabbitMqBenchmark {
                 "  " + RAW_SAME_WORK + ": " + RAW + " also sending a message id and timestamp, with its exchange bound to a topic"
                         + " exchange, as Switchboard does",
                 "  " + SB_ONE + ": one Switchboard instance publishing and subscribing; confirm-window " + window + ", subscriber.prefetch "
-                        + prefetch + ", persistent per mode" + (extra.isEmpty() ? "" : ", " + extra),
+                        + prefetch + ", persistent per mode" + (extra.isEmpty() ? "" : ", " + extra) + "; a new Message.ofBytes per publish,"
+                        + " the handler reads payload()",
                 "  " + SB_TWO + ": the same settings, publisher in one instance, subscriber in another",
                 "  " + TWIN + " (latency only): a second " + RAW + " client, the noise floor",
                 "  fan-out (transient): one publisher, N subscribing instances; raw: a publisher connection and N consumer"
@@ -258,7 +259,9 @@ public final class RabbitMqBenchmark {
         Map<String, List<Double>> rates = new LinkedHashMap<>();
         Map<String, List<Double>> cpu = new LinkedHashMap<>();
         for (Map.Entry<String, Client> c : clients.entrySet()) {
-            c.getValue().throughput(Math.max(1000, n / 10));
+            // An untimed trial of the full size: with a tenth of it the JIT was still compiling
+            // through the first timed trial of every contender (half the rate, twice the CPU).
+            c.getValue().throughput(n);
             rates.put(c.getKey(), new ArrayList<>());
             cpu.put(c.getKey(), new ArrayList<>());
         }
@@ -724,9 +727,10 @@ public final class RabbitMqBenchmark {
             AtomicInteger confirmed = new AtomicInteger();
             AtomicReference<Throwable> failure = new AtomicReference<>();
             long start = System.nanoTime();
-            Message m = Message.ofBytes(payload(0));
+            byte[] body = payload(0);
             for (int i = 0; i < n; i++) {
-                publisher.publisher().publish(channel, m).whenComplete((ok, e) -> {
+                // a message per publish, as an application makes them: each with an id of its own
+                publisher.publisher().publish(channel, Message.ofBytes(body)).whenComplete((ok, e) -> {
                     if (e != null) {
                         failure.set(e);
                     }

@@ -10,12 +10,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableSet;
 import java.util.Queue;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -304,7 +303,10 @@ final class RabbitMqConsumerChannels {
      * {@code ackBatch} acks or at most {@link #ACK_FLUSH_MS} ms after the first of them; at that
      * timed flush, acknowledged tags above an unsettled one go out singly, so that a slow
      * handler of one consumer does not hold back the acks (and so the prefetch) of the others.
-     * Nacks go out at once. Thread-safe: acks are serialized by the channel's own lock.
+     * The timer flushes only acks that waited that long: a batch that filled and went out
+     * meanwhile re-arms it for the next one instead of cutting that one short, so that a steady
+     * stream is acknowledged in full batches. Nacks go out at once. Thread-safe: acks are
+     * serialized by the channel's own lock.
      */
     final class ConsumerChannel {
         static final long ACK_FLUSH_MS = 5;
@@ -314,9 +316,11 @@ final class RabbitMqConsumerChannels {
         /** The links consuming (or settling) here, told when the channel shuts down. */
         final Set<RabbitMqSubscription.Link> links = ConcurrentHashMap.newKeySet();
         private final int ackBatch;
-        private final TreeSet<Long> unsettled = new TreeSet<>();
-        private final TreeSet<Long> ackedUnsent = new TreeSet<>();
+        private final SortedTags unsettled = new SortedTags();
+        private final SortedTags ackedUnsent = new SortedTags();
         private boolean flushScheduled;
+        /** When the oldest ack held back was made (System.nanoTime): set when the held-back set stops being empty. */
+        private long heldSince;
         /** Consumer slots taken; guarded by the pool's lock. */
         int consumers;
         /** Subscriptions not yet done with the channel; guarded by the pool's lock. */
@@ -343,6 +347,9 @@ final class RabbitMqConsumerChannels {
         void ack(long tag) throws IOException {
             synchronized (this) {
                 unsettled.remove(tag);
+                if (ackedUnsent.isEmpty()) {
+                    heldSince = System.nanoTime();
+                }
                 ackedUnsent.add(tag);
                 flush(false);
             }
@@ -370,21 +377,18 @@ final class RabbitMqConsumerChannels {
                 ackedUnsent.clear();
                 return;
             }
-            // When every acknowledged tag is below the lowest unsettled one (handlers that keep
-            // order), the whole set is ready and its size is known at once; a head-set view
-            // would count its elements one by one on every ack.
-            NavigableSet<Long> ready = unsettled.isEmpty() || ackedUnsent.last() < unsettled.first() ? ackedUnsent
-                    : ackedUnsent.headSet(unsettled.first(), false);
+            // The acknowledged tags below the lowest unsettled one are ready for one multiple ack.
+            int ready = unsettled.isEmpty() ? ackedUnsent.size() : ackedUnsent.countBelow(unsettled.first());
             // Not "whenever nothing else is outstanding": a handler that keeps up would then ack
             // every message alone, doubling the broker's work per message.
-            if (!ready.isEmpty() && (now || ready.size() >= ackBatch)) {
-                long top = ready.last();
-                ready.clear();
+            if (ready > 0 && (now || ready >= ackBatch)) {
+                long top = ackedUnsent.get(ready - 1);
+                ackedUnsent.removeFirst(ready);
                 channel.basicAck(top, true);
             }
             if (now) {
-                for (Long t : ackedUnsent) {
-                    channel.basicAck(t, false);
+                for (int i = 0; i < ackedUnsent.size(); i++) {
+                    channel.basicAck(ackedUnsent.get(i), false);
                 }
                 ackedUnsent.clear();
             } else if (!ackedUnsent.isEmpty() && !flushScheduled) {
@@ -397,6 +401,17 @@ final class RabbitMqConsumerChannels {
             try {
                 synchronized (this) {
                     flushScheduled = false;
+                    if (ackedUnsent.isEmpty()) {
+                        return;
+                    }
+                    long waited = System.nanoTime() - heldSince;
+                    long due = TimeUnit.MILLISECONDS.toNanos(ACK_FLUSH_MS);
+                    if (waited < due) {
+                        // What this timer was armed for went out in a full batch; the acks held now are younger.
+                        flushScheduled = true;
+                        transport.later(this::timedFlush, Math.max(1, TimeUnit.NANOSECONDS.toMillis(due - waited + 999_999)));
+                        return;
+                    }
                     flush(true);
                 }
             } catch (IOException | ShutdownSignalException e) {

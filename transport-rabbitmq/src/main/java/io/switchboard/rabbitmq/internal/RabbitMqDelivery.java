@@ -6,7 +6,7 @@ import io.switchboard.spi.InboundDelivery;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +33,10 @@ final class RabbitMqDelivery implements InboundDelivery {
     private final int attempt;
     private final AMQP.BasicProperties props;
     private final byte[] body;
-    private final AtomicBoolean settled = new AtomicBoolean();
+    /** 1 once settled; a field updater rather than an AtomicBoolean: one object less per delivery. */
+    private volatile int settled;
+    private static final AtomicIntegerFieldUpdater<RabbitMqDelivery> SETTLED =
+            AtomicIntegerFieldUpdater.newUpdater(RabbitMqDelivery.class, "settled");
 
     RabbitMqDelivery(RabbitMqTransport transport, RabbitMqSubscription.Link link, long tag, boolean redelivered, Message message,
             int attempt, AMQP.BasicProperties props, byte[] body) {
@@ -75,21 +78,21 @@ final class RabbitMqDelivery implements InboundDelivery {
 
     @Override
     public void ack() {
-        if (settled.compareAndSet(false, true)) {
+        if (SETTLED.compareAndSet(this, 0, 1)) {
             link.ack(tag);
         }
     }
 
     @Override
     public void release() {
-        if (settled.compareAndSet(false, true)) {
+        if (SETTLED.compareAndSet(this, 0, 1)) {
             link.settle(tag, ch -> ch.basicNack(tag, false, true), "release");
         }
     }
 
     @Override
     public void retry(Duration delay) {
-        if (!settled.compareAndSet(false, true)) {
+        if (!SETTLED.compareAndSet(this, 0, 1)) {
             return;
         }
         Map<String, Object> headers = RabbitMqSubscription.republishHeaders(props);
@@ -109,7 +112,7 @@ final class RabbitMqDelivery implements InboundDelivery {
 
     @Override
     public void deadLetter(String reason, int attempts) {
-        if (!settled.compareAndSet(false, true)) {
+        if (!SETTLED.compareAndSet(this, 0, 1)) {
             return;
         }
         String dl = link.subscription().request.deadLetterChannel();

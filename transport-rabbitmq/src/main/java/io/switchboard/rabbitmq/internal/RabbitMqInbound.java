@@ -51,6 +51,23 @@ final class RabbitMqInbound {
     private final Predicate<String> accepts;
     private final int maxAttempts;
     private final Integer deliveryLimit;
+    /**
+     * The last channel exchange a delivery came through and its channel: a subscription's
+     * deliveries nearly all come through one, and this spares a substring per delivery.
+     * Racy by design: an immutable pair, replaced whole.
+     */
+    private ExchangeChannel lastExchange;
+
+    /** A channel exchange's name and its channel. */
+    private static final class ExchangeChannel {
+        final String exchange;
+        final String channel;
+
+        ExchangeChannel(String exchange, String channel) {
+            this.exchange = exchange;
+            this.channel = channel;
+        }
+    }
 
     RabbitMqInbound(Topology topology, SubscriptionRequest request) {
         this(topology, request, null);
@@ -87,7 +104,7 @@ final class RabbitMqInbound {
      * @param queue the name of the queue the subscription consumes
      */
     Read read(Envelope envelope, AMQP.BasicProperties props, byte[] body, String queue) {
-        List<String> problems = new ArrayList<>(0);
+        List<String> problems = null;
         Map<String, Object> raw = props.getHeaders();
         boolean ownRetryPath = envelope.getExchange().isEmpty() && queue.equals(envelope.getRoutingKey());
         Message.Builder b = Message.builder();
@@ -120,6 +137,7 @@ final class RabbitMqInbound {
             try {
                 b.id(id);
             } catch (IllegalArgumentException e) {
+                problems = new ArrayList<>(2);
                 problems.add("message_id '" + printable(id) + "' has control characters or more than 255 characters");
                 b.id(UUID.nameUUIDFromBytes(id.getBytes(StandardCharsets.UTF_8)).toString()).header(RAW_MESSAGE_ID_HEADER, printable(id));
             }
@@ -129,12 +147,15 @@ final class RabbitMqInbound {
             try {
                 b.contentType(type);
             } catch (IllegalArgumentException e) {
+                if (problems == null) {
+                    problems = new ArrayList<>(1);
+                }
                 problems.add("content_type '" + printable(type) + "' has control characters or more than 255 characters");
                 b.header(RAW_CONTENT_TYPE_HEADER, printable(type));
             }
         }
         b.timestamp(RabbitMqSubscription.timestampOf(props));
-        return new Read(b.build(), ownRetryPath ? clamp(attemptHeader(raw)) : 1, problems);
+        return new Read(b.build(), ownRetryPath ? clamp(attemptHeader(raw)) : 1, problems == null ? List.of() : problems);
     }
 
     private static void fromProperty(Message.Builder b, Map<String, Object> raw, String header, String property) {
@@ -203,8 +224,14 @@ final class RabbitMqInbound {
      * subscription's own channel; else the routing key as the broker gave it.
      */
     private String channel(Envelope envelope, Map<String, Object> headers, boolean ownRetryPath) {
-        String fromExchange = topology.channelOf(envelope.getExchange());
+        String exchange = envelope.getExchange();
+        ExchangeChannel last = lastExchange;
+        if (last != null && last.exchange.equals(exchange)) {
+            return last.channel;
+        }
+        String fromExchange = topology.channelOf(exchange);
         if (fromExchange != null) {
+            lastExchange = new ExchangeChannel(exchange, fromExchange);
             return fromExchange;
         }
         if (ownRetryPath && headers != null) {

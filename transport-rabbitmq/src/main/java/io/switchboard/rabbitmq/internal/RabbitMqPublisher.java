@@ -54,6 +54,8 @@ final class RabbitMqPublisher {
     private final Semaphore window;
     private final int windowSize;
     private final Duration confirmTimeout;
+    /** The confirm timeout in nanoseconds, read on every publish (Duration.toNanos multiplies with overflow checks each time). */
+    private final long confirmTimeoutNanos;
     /** Guards the confirm channel's use (amqp-client channels are not for concurrent use); held across basic.publish only. */
     private final ReentrantLock lock = new ReentrantLock();
     /** The one thread that waits for broker round trips on the publishing side: channel opens and declarations. */
@@ -87,6 +89,7 @@ final class RabbitMqPublisher {
         this.windowSize = windowSize;
         this.window = new Semaphore(windowSize);
         this.confirmTimeout = confirmTimeout;
+        this.confirmTimeoutNanos = confirmTimeout.toNanos();
         this.pump = new ThreadPoolExecutor(1, 1, 5, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, threadName);
             t.setDaemon(true);
@@ -401,7 +404,7 @@ final class RabbitMqPublisher {
      */
     CompletableFuture<Void> publish(String exchange, String routingKey, AMQP.BasicProperties props, byte[] body, String channelName,
             String messageId, Requirement need, boolean userPublish) {
-        long deadline = System.nanoTime() + confirmTimeout.toNanos();
+        long deadline = System.nanoTime() + confirmTimeoutNanos;
         if (userPublish) {
             String blocked = blockedReason;
             if (blocked != null) {
@@ -428,7 +431,7 @@ final class RabbitMqPublisher {
                     }
                     got = true;
                 } else {
-                    got = window.tryAcquire(confirmTimeout.toNanos(), TimeUnit.NANOSECONDS);
+                    got = window.tryAcquire(confirmTimeoutNanos, TimeUnit.NANOSECONDS);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -428,7 +428,8 @@ final class RabbitMqSubscription implements TransportSubscription {
      * the {@code timestamp} property's second; else that second; else now.
      */
     static Instant timestampOf(AMQP.BasicProperties props) {
-        Object ms = props.getHeaders() == null ? null : props.getHeaders().get(RabbitMqTransport.TIMESTAMP_HEADER);
+        Map<String, Object> headers = props.getHeaders();
+        Object ms = headers == null ? null : headers.get(RabbitMqTransport.TIMESTAMP_HEADER);
         if (ms instanceof Number) {
             return Instant.ofEpochMilli(((Number) ms).longValue());
         }

@@ -560,35 +560,41 @@ public final class RabbitMqTransport implements Transport {
         return publisher.publish(exchange, channel, props, Payloads.view(message), channel, message.id(), channelExchangeNeeded(channel), true);
     }
 
+    private static final Integer TRANSIENT = 1;
+    private static final Integer PERSISTENT = 2;
+
+    /**
+     * The AMQP properties of a publish. Built straight through the properties constructor (what
+     * the builder's build() calls) rather than a builder per publish; a shared template would
+     * save nothing more, since the id and timestamp differ on every message and amqp-client
+     * encodes the properties on every publish anyway.
+     */
     private static AMQP.BasicProperties properties(Message message, int deliveryMode) {
         // The millisecond timestamp needs a header only when the id does not carry it (a default id
         // does): a headers table costs the broker a decode on every publish.
         long millis = message.timestamp().toEpochMilli();
         boolean timeInId = UuidTime.millis(message.id()) == millis;
+        Map<String, String> userHeaders = message.headers();
         Map<String, Object> headers = null;
-        if (!timeInId || !message.headers().isEmpty()) {
-            headers = new HashMap<>(message.headers().size() + 2);
-            headers.putAll(message.headers());
+        String replyTo = null;
+        String correlation = null;
+        if (!timeInId || !userHeaders.isEmpty()) {
+            headers = new HashMap<>(userHeaders.size() + 2);
+            headers.putAll(userHeaders);
             if (!timeInId) {
                 headers.put(TIMESTAMP_HEADER, millis);
             }
+            // Also as the AMQP properties, for RPC clients of other languages; they are short strings.
+            replyTo = shortString(userHeaders.get(RabbitMqInbound.REPLY_TO_HEADER));
+            correlation = shortString(userHeaders.get(RabbitMqInbound.CORRELATION_ID_HEADER));
         }
-        AMQP.BasicProperties.Builder b = new AMQP.BasicProperties.Builder()
-                .messageId(message.id())
-                .timestamp(Date.from(message.timestamp()))
-                .contentType(message.contentType())
-                .deliveryMode(deliveryMode)
-                .headers(headers);
-        // Also as the AMQP properties, for RPC clients of other languages; they are short strings.
-        String replyTo = message.header(RabbitMqInbound.REPLY_TO_HEADER);
-        if (replyTo != null && replyTo.getBytes(StandardCharsets.UTF_8).length <= 255) {
-            b.replyTo(replyTo);
-        }
-        String correlation = message.header(RabbitMqInbound.CORRELATION_ID_HEADER);
-        if (correlation != null && correlation.getBytes(StandardCharsets.UTF_8).length <= 255) {
-            b.correlationId(correlation);
-        }
-        return b.build();
+        return new AMQP.BasicProperties(message.contentType(), null, headers, deliveryMode == 2 ? PERSISTENT : TRANSIENT, null,
+                correlation, replyTo, null, message.id(), new Date(millis), null, null, null, null);
+    }
+
+    /** The value if an AMQP short string (at most 255 UTF-8 bytes) holds it, else {@code null}. */
+    private static String shortString(String v) {
+        return v != null && v.getBytes(StandardCharsets.UTF_8).length <= 255 ? v : null;
     }
 
     /** Publishes on behalf of a delivery (retry or dead letter), without taking a window permit. */
