@@ -3,6 +3,7 @@ package io.switchboard;
 import io.switchboard.internal.MessageIds;
 import io.switchboard.internal.PayloadAccess;
 import io.switchboard.internal.Utf8;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;
@@ -142,6 +143,16 @@ public final class Message {
     /** A copy of the payload. */
     public byte[] payload() {
         return payload.clone();
+    }
+
+    /**
+     * The payload as a read-only buffer over the message's own bytes, without copying: for
+     * handlers that parse, hash or forward the bytes, where {@link #payload()} would copy them
+     * first. Each call returns a new buffer (position 0, limit the size), safe to hand to another
+     * thread; writes through it are refused ({@link java.nio.ReadOnlyBufferException}).
+     */
+    public ByteBuffer payloadBuffer() {
+        return ByteBuffer.wrap(payload).asReadOnlyBuffer();
     }
 
     /** The payload size in bytes, without copying. */

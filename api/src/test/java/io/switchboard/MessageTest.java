@@ -141,4 +141,21 @@ class MessageTest {
         assertEquals(Message.JSON, m.contentType());
         assertEquals(Map.of("n", 1, "list", List.of("a")), m.json(Map.class));
     }
+
+    @Test
+    void payloadBufferIsAReadOnlyViewOfThePayloadWithoutACopy() {
+        byte[] bytes = {1, 2, 3, 4};
+        Message m = Message.ofBytes(bytes);
+        java.nio.ByteBuffer b = m.payloadBuffer();
+        assertTrue(b.isReadOnly());
+        assertEquals(0, b.position());
+        assertEquals(4, b.remaining());
+        byte[] read = new byte[4];
+        b.get(read);
+        assertArrayEquals(bytes, read);
+        assertThrows(java.nio.ReadOnlyBufferException.class, () -> m.payloadBuffer().put(0, (byte) 9));
+        assertThrows(java.nio.ReadOnlyBufferException.class, () -> m.payloadBuffer().array());
+        assertEquals(0, m.payloadBuffer().position(), "each call is a fresh buffer");
+        assertTrue(m.payloadEquals(bytes), "unchanged");
+    }
 }

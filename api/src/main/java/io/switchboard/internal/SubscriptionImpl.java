@@ -235,10 +235,18 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
         }
     }
 
+    /**
+     * Frees an active slot, waking {@link #close(Duration)} only when it may be waiting: it waits
+     * only after intake stopped, and reads {@code active} after setting that flag, as this reads
+     * the flag after decrementing {@code active} (both atomic), so one of the two sees the other.
+     * No monitor per handled message otherwise.
+     */
     private void workerDone() {
         active.decrementAndGet();
-        synchronized (idle) {
-            idle.notifyAll();
+        if (intakeStopped.get()) {
+            synchronized (idle) {
+                idle.notifyAll();
+            }
         }
     }
 
