@@ -42,11 +42,15 @@ public final class RedisStreamsBenchmark {
     private final String uri;
     private final int size;
     private final int reps;
-    private final double seconds;
+    private double seconds;
+    private final double warmupSeconds;
     private final double latencySeconds;
     private final int rate;
     private final int batch;
     private final String only;
+    /** Set by a throughput trial when its last message arrived, before it closes anything: CPU by thread and context switches. */
+    private Map<String, Long> threadCpuAtEnd;
+    private long switchesAtEnd;
 
     private RedisStreamsBenchmark(Map<String, String> o) {
         this.uri = o.getOrDefault("uri", "redis://127.0.0.1:6379");
@@ -56,6 +60,7 @@ public final class RedisStreamsBenchmark {
         this.size = Integer.parseInt(o.getOrDefault("size", "256"));
         this.reps = Integer.parseInt(o.getOrDefault("reps", "3"));
         this.seconds = Double.parseDouble(o.getOrDefault("seconds", "3"));
+        this.warmupSeconds = Double.parseDouble(o.getOrDefault("warmup", "3"));
         this.latencySeconds = Double.parseDouble(o.getOrDefault("latency-seconds", "4"));
         this.rate = Integer.parseInt(o.getOrDefault("rate", "5000"));
         this.batch = Integer.parseInt(o.getOrDefault("batch", "100"));
@@ -67,7 +72,7 @@ public final class RedisStreamsBenchmark {
 
     /** Entry point; see {@code --help}. */
     public static void main(String[] args) throws Exception {
-        Map<String, String> o = Measures.options(args, List.of("uri", "size", "reps", "seconds", "latency-seconds", "rate", "batch", "only"), RedisStreamsBenchmark::usage);
+        Map<String, String> o = Measures.options(args, List.of("uri", "size", "reps", "seconds", "warmup", "latency-seconds", "rate", "batch", "only"), RedisStreamsBenchmark::usage);
         if (o != null) {
             new RedisStreamsBenchmark(o).run();
         }
@@ -80,6 +85,7 @@ public final class RedisStreamsBenchmark {
                 "  --size BYTES           payload size, default 256",
                 "  --reps N               trials per variant, alternating, default 3",
                 "  --seconds S            publishing time per throughput trial, default 3",
+                "  --warmup S             publishing time of the unmeasured first throughput trial of each contender, default 3",
                 "  --latency-seconds S    measuring time per latency trial, default 4",
                 "  --rate N               messages per second in the latency trials, default 5000",
                 "  --batch N              pipeline batch of the raw reference, and its XREADGROUP COUNT, default 100",
@@ -97,11 +103,25 @@ public final class RedisStreamsBenchmark {
         System.out.println("  " + SWITCHBOARD + ": one Switchboard instance publishing (publish() without waiting, at most 4096 in flight) and "
                 + "one durable subscription (prefetch 256, concurrency 1), defaults (max-length 1000000, entry fields id, time, "
                 + "payload: no content-type field for the default application/octet-stream)");
+        // Unmeasured: without it the first Switchboard trial ran while the JIT compiled Switchboard's
+        // code (the raw trial before it warms only Jedis): both compiler threads busy on a 2-core
+        // machine, at about half the later trials' rate. Repeated while a trial still spends more
+        // than a tenth of its time compiling, at most 5 times.
+        double measured = seconds;
+        seconds = warmupSeconds;
+        System.out.printf("Warm-up (not counted), %.1f s per trial, until the JIT compiles for less than 10%% of a trial:%n", warmupSeconds);
+        for (int i = 0; i < 5 && jitShare(() -> trial(RAW, this::rawThroughput)) > 0.1; i++) {
+            // again
+        }
+        for (int i = 0; i < 5 && jitShare(() -> trial(SWITCHBOARD, this::switchboardThroughput)) > 0.1; i++) {
+            // again
+        }
+        seconds = measured;
         if (!only.equals("latency")) {
             Map<String, List<Double>> tput = new LinkedHashMap<>();
             for (int r = 0; r < reps; r++) {
-                tput.computeIfAbsent(RAW, k -> new ArrayList<>()).add(rawThroughput());
-                tput.computeIfAbsent(SWITCHBOARD, k -> new ArrayList<>()).add(switchboardThroughput());
+                tput.computeIfAbsent(RAW, k -> new ArrayList<>()).add(trial(RAW, this::rawThroughput));
+                tput.computeIfAbsent(SWITCHBOARD, k -> new ArrayList<>()).add(trial(SWITCHBOARD, this::switchboardThroughput));
             }
             double raw = median(tput.get(RAW));
             double sb = median(tput.get(SWITCHBOARD));
@@ -119,6 +139,110 @@ public final class RedisStreamsBenchmark {
             System.out.printf("Latency at %d msg/s, publish to handler, ms (median of %d): %s p50 %.3f p99 %.3f; %s p50 %.3f p99 %.3f; "
                     + "ratio p50 %.2fx p99 %.2fx%n", rate, reps, RAW, raw[0], raw[1], SWITCHBOARD, sb[0], sb[1], sb[0] / raw[0], sb[1] / raw[1]);
         }
+    }
+
+    /** The share of a trial's wall time the JIT spent compiling (all compiler threads together). */
+    private static double jitShare(Trial t) throws Exception {
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        long before = jit.getTotalCompilationTime();
+        long t0 = System.nanoTime();
+        t.run();
+        return (jit.getTotalCompilationTime() - before) / ((System.nanoTime() - t0) / 1e6);
+    }
+
+    /** A throughput trial. */
+    private interface Trial {
+        double run() throws Exception;
+    }
+
+    /**
+     * Runs one throughput trial and prints its figures at once: the rate, the client process's and
+     * the Redis server's CPU per delivered message (the server's includes whatever else it serves),
+     * and the server's commands by calls and time per delivered message.
+     */
+    private double trial(String who, Trial t) throws Exception {
+        Map<String, long[]> before;
+        long serverBefore;
+        try (Jedis j = new Jedis(host, port)) {
+            before = commandStats(j);
+            serverBefore = Measures.redisCpuMicros(j);
+        }
+        long cpuBefore = Measures.processCpuNanos();
+        Map<String, Long> threadsBefore = threadCpu();
+        long switchesBefore = Measures.contextSwitches();
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        long jitBefore = jit.getTotalCompilationTime();
+        long t0 = System.nanoTime();
+        double rate = t.run();
+        double messages = rate * (System.nanoTime() - t0) / 1e9;
+        long cpu = Measures.processCpuNanos() - cpuBefore;
+        long jitMillis = jit.getTotalCompilationTime() - jitBefore;
+        StringBuilder cmds = new StringBuilder();
+        long serverCpu;
+        try (Jedis j = new Jedis(host, port)) {
+            serverCpu = Measures.redisCpuMicros(j) - serverBefore;
+            for (Map.Entry<String, long[]> e : commandStats(j).entrySet()) {
+                long[] b = before.getOrDefault(e.getKey(), new long[2]);
+                long calls = e.getValue()[0] - b[0];
+                long usec = e.getValue()[1] - b[1];
+                if (calls > 0 && !e.getKey().equals("info")) {
+                    cmds.append(String.format(" %s %d calls %.2f us/msg;", e.getKey(), calls, usec / messages));
+                }
+            }
+        }
+        StringBuilder threads = new StringBuilder();
+        for (Map.Entry<String, Long> e : threadCpuAtEnd.entrySet()) {
+            long used = e.getValue() - threadsBefore.getOrDefault(e.getKey(), 0L);
+            if (used / 1e3 / messages >= 0.05) {
+                threads.append(String.format(" %s %.2f;", e.getKey(), used / 1e3 / messages));
+            }
+        }
+        System.out.printf("  trial %s: %.0f msg/s, client CPU %.2f us/msg, Redis CPU %.2f us/msg, context switches %.3f/msg, JIT compiling "
+                + "%d ms in %.1f s; client CPU by thread, us/msg:%s server commands:%s%n", who, rate, cpu / 1e3 / messages, serverCpu / messages,
+                (switchesAtEnd - switchesBefore) / messages, jitMillis, (System.nanoTime() - t0) / 1e9, threads, cmds);
+        return rate;
+    }
+
+    /** CPU time of each live thread, by name with digits and the random stream suffix dropped (a pool's threads add up). */
+    private static Map<String, Long> threadCpu() {
+        java.lang.management.ThreadMXBean mx = java.lang.management.ManagementFactory.getThreadMXBean();
+        Map<String, Long> m = new java.util.TreeMap<>();
+        for (long id : mx.getAllThreadIds()) {
+            java.lang.management.ThreadInfo info = mx.getThreadInfo(id);
+            long cpu = mx.getThreadCpuTime(id);
+            if (info != null && cpu > 0) {
+                String name = info.getThreadName().replaceAll("bench\\.streams\\..*", "").replaceAll("[0-9]+", "");
+                m.merge(name, cpu, Long::sum);
+            }
+        }
+        return m;
+    }
+
+    private void markEnd() {
+        threadCpuAtEnd = threadCpu();
+        switchesAtEnd = Measures.contextSwitches();
+    }
+
+    /** Calls and microseconds per command from {@code INFO commandstats}. */
+    private static Map<String, long[]> commandStats(Jedis j) {
+        Map<String, long[]> m = new LinkedHashMap<>();
+        for (String line : j.info("commandstats").split("\r?\n")) {
+            if (!line.startsWith("cmdstat_")) {
+                continue;
+            }
+            String name = line.substring(8, line.indexOf(':'));
+            long calls = 0;
+            long usec = 0;
+            for (String kv : line.substring(line.indexOf(':') + 1).split(",")) {
+                if (kv.startsWith("calls=")) {
+                    calls = Long.parseLong(kv.substring(6));
+                } else if (kv.startsWith("usec=")) {
+                    usec = Long.parseLong(kv.substring(5));
+                }
+            }
+            m.put(name, new long[] {calls, usec});
+        }
+        return m;
     }
 
     private static double[] medians(List<double[]> trials) {
@@ -220,6 +344,7 @@ public final class RedisStreamsBenchmark {
             long total = sent;
             waitFor(() -> reader.received.get() >= total, 30);
             double rate = reader.received.get() / ((System.nanoTime() - start) / 1e9);
+            markEnd();
             reader.close();
             j.del(stream);
             return rate;
@@ -245,6 +370,7 @@ public final class RedisStreamsBenchmark {
             long total = sent;
             waitFor(() -> received.get() >= total, 30);
             double rate = received.get() / ((System.nanoTime() - start) / 1e9);
+            markEnd();
             s.close();
             sb.subscriber().deleteDurable(name);
             try (Jedis j = new Jedis(host, port)) {

@@ -176,11 +176,12 @@ public final class RedisStreamsTransport implements Transport {
         return s;
     }
 
-    /** On the writer thread about every 100 ms: touches for the subscriptions whose reader runs a handler. */
+    /** On the writer thread about every 100 ms: touches for the subscriptions whose reader runs a handler, and held acknowledgements. */
     private void tick() {
         long now = System.nanoTime();
         for (StreamsSubscription s : subscriptions) {
             s.touchIfLent(now);
+            s.flushHeldAcks(now);
         }
     }
 

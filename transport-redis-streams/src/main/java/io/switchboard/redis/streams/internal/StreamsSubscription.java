@@ -47,6 +47,11 @@ final class StreamsSubscription implements TransportSubscription {
     /** An idle time that makes a handed-back entry claimable at once by any member's XAUTOCLAIM. */
     private static final long HAND_BACK_IDLE = 1_000_000_000_000L;
     /**
+     * How long a read may have been in flight for an acknowledgement made meanwhile to wait for the
+     * next read (and go ahead of it in its pipeline) rather than through the writer.
+     */
+    private static final long ACK_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
+    /**
      * The stream's first entry id, length and entries ever added, the group's last delivered id
      * and entries read (-1 when Redis cannot tell), and the stream's last id; from one atomic
      * look, so that trimming is judged against a consistent picture. Used once, where a transient
@@ -104,6 +109,13 @@ final class StreamsSubscription implements TransportSubscription {
     private volatile int epoch;
     private volatile boolean deleted;
     private volatile boolean reading;
+    /** When the current read was sent (System.nanoTime); meaningful while {@link #reading}. */
+    private volatile long readStartNanos;
+    /**
+     * The reader waits for room: a settlement that leaves at most this many outstanding wakes it;
+     * -1 when it does not wait (then settlements notify nobody: no monitor and no wake-up per message).
+     */
+    private volatile int wakeAt = -1;
     /** The reader is delivering the last entry of a read (it may lend its thread to the handler). */
     private volatile boolean lastOfRead;
     /** When the reader thread started running a handler (System.nanoTime), or 0. */
@@ -295,13 +307,17 @@ final class StreamsSubscription implements TransportSubscription {
         int room = maxOutstanding - outstanding.get();
         if (room <= 0) {
             synchronized (signal) {
-                if (!closed && maxOutstanding - outstanding.get() <= 0 && !retryDue()) {
-                    try {
+                // Set before the look at outstanding; a settlement decrements before it reads wakeAt.
+                wakeAt = maxOutstanding - 1;
+                try {
+                    if (!closed && maxOutstanding - outstanding.get() <= 0 && !retryDue()) {
                         signal.wait(Math.max(1, Math.min(settings.pollInterval.toMillis(), millisToNextRetry())));
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        closed = true;
                     }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    closed = true;
+                } finally {
+                    wakeAt = -1;
                 }
             }
             return;
@@ -313,13 +329,17 @@ final class StreamsSubscription implements TransportSubscription {
             // keeps the prefetch reachable when handlers hold their deliveries.
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(2);
             synchronized (signal) {
-                while (!closed && maxOutstanding - outstanding.get() < batch && System.nanoTime() < until) {
-                    try {
+                // Woken only once a batch's worth of room is free, not by every settlement.
+                wakeAt = maxOutstanding - batch;
+                try {
+                    while (!closed && maxOutstanding - outstanding.get() < batch && System.nanoTime() < until) {
                         signal.wait(1);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        closed = true;
                     }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    closed = true;
+                } finally {
+                    wakeAt = -1;
                 }
             }
             room = maxOutstanding - outstanding.get();
@@ -345,7 +365,9 @@ final class StreamsSubscription implements TransportSubscription {
             return;
         }
         w.setSoTimeout(RedisEndpoint.millis(settings.endpoint.commandTimeout().plusMillis(block)));
-        readUntilNanos = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(block);
+        long sent = System.nanoTime();
+        readUntilNanos = sent + TimeUnit.MILLISECONDS.toNanos(block);
+        readStartNanos = sent;
         reading = true;
         List<Object> replies;
         byte[] key = StreamEntries.bytes(stream);
@@ -741,6 +763,16 @@ final class StreamsSubscription implements TransportSubscription {
         return true;
     }
 
+    /**
+     * On the writer thread, about every 100 ms: acknowledgements held for the next read go through
+     * the writer when that read has been blocking longer than {@link #ACK_HOLD_NANOS}.
+     */
+    void flushHeldAcks(long now) {
+        if (group != null && reading && now - readStartNanos > ACK_HOLD_NANOS && !pendingAcks.isEmpty()) {
+            acksToWriter();
+        }
+    }
+
     /** On the writer thread: while the reader runs a handler, touches the held entries every third of claim-idle. */
     void touchIfLent(long now) {
         long since = lentSince;
@@ -765,10 +797,12 @@ final class StreamsSubscription implements TransportSubscription {
                 // it acknowledges these on its own connection with its next read (takeLent).
                 lentAcked.add(d);
             } else if (d.epoch == epoch) {
-                // Sent with the reader's next read (one XACK per read, as a batch); through the
-                // writer when the reader is in a read or gone, so it never waits.
+                // Sent with the reader's next read (one XACK per read, pipelined with it); through
+                // the writer when the reader is gone, or blocked in a read that did not come back at
+                // once (an idle stream), so an acknowledgement waits at most ACK_HOLD for its XACK
+                // (the writer's tick sweeps up those made just before a read started to block).
                 pendingAcks.add(d.entryId);
-                if (reading || closed || stopped.getCount() == 0) {
+                if (closed || stopped.getCount() == 0 || reading && System.nanoTime() - readStartNanos > ACK_HOLD_NANOS) {
                     acksToWriter();
                 }
             } else {
@@ -906,9 +940,11 @@ final class StreamsSubscription implements TransportSubscription {
     }
 
     private void settled() {
-        outstanding.decrementAndGet();
-        synchronized (signal) {
-            signal.notifyAll();
+        int left = outstanding.decrementAndGet();
+        if (left <= wakeAt) {
+            synchronized (signal) {
+                signal.notifyAll();
+            }
         }
         settledLate();
     }
