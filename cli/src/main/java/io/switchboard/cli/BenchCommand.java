@@ -355,13 +355,16 @@ final class BenchCommand implements Callable<Integer> {
     /**
      * At most {@code size} publishes unsettled. Cheaper than a {@link java.util.concurrent.Semaphore}
      * on the hot path: settling is one atomic increment and never wakes the publisher, which
-     * alone counts what it issued and, with the window full, spins briefly and then naps for
+     * alone counts what it issued, reads the settled count (a cache line the reply thread writes)
+     * only when its last reading says the window is full, and then spins briefly and naps for
      * 20 us before it looks again.
      */
     static final class Window {
         private final int size;
         private final AtomicLong settled = new AtomicLong();
         private long issued;
+        /** The publisher's last reading of {@link #settled}; never ahead of it. */
+        private long seen;
 
         Window(int size) {
             this.size = size;
@@ -369,14 +372,16 @@ final class BenchCommand implements Callable<Integer> {
 
         /** Takes one place, waiting while {@code size} are unsettled; publisher thread only. */
         void acquire() throws InterruptedException {
-            int spins = 0;
-            while (issued - settled.get() >= size) {
-                if (++spins < 100) {
-                    Thread.onSpinWait();
-                } else {
-                    LockSupport.parkNanos(20_000);
-                    if (Thread.interrupted()) {
-                        throw new InterruptedException();
+            if (issued - seen >= size) {
+                int spins = 0;
+                while (issued - (seen = settled.get()) >= size) {
+                    if (++spins < 100) {
+                        Thread.onSpinWait();
+                    } else {
+                        LockSupport.parkNanos(20_000);
+                        if (Thread.interrupted()) {
+                            throw new InterruptedException();
+                        }
                     }
                 }
             }
