@@ -64,6 +64,16 @@ class SharedCacheTest {
     }
 
     @Test
+    void bytesReadBackAreTheCallersOwnCopy() {
+        SharedCache c = open().cache();
+        c.put("owned", new byte[] {1, 2});
+        byte[] first = c.get("owned", byte[].class);
+        first[0] = 9;
+        assertArrayEquals(new byte[] {1, 2}, c.get("owned", byte[].class), "a driver that keeps its bytes gets them copied");
+        assertArrayEquals(new byte[] {1, 2}, c.getAsync("owned", byte[].class).toCompletableFuture().join());
+    }
+
+    @Test
     void bytesAreRawStringsAreUtf8AndEverythingElseIsJson() {
         SharedCache c = open().cache();
         c.put("bytes", new byte[] {0, (byte) 0xff});

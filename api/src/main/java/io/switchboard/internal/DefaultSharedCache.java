@@ -34,6 +34,9 @@ import java.util.concurrent.ExecutionException;
  * single-flight {@code getOrLoad}.
  */
 final class DefaultSharedCache implements SharedCache {
+    private static final TypeRef<byte[]> BYTES = TypeRef.of(byte[].class);
+    private static final TypeRef<String> STRING = TypeRef.of(String.class);
+
     private final Runtime runtime;
     private final String name;
     private final CacheDriver driver;
@@ -133,7 +136,7 @@ final class DefaultSharedCache implements SharedCache {
                     + (prefixBytes > 0 ? " (plus " + prefixBytes + " bytes of namespace '" + prefix + "')" : "")
                     + ", over the limit of " + driver.maxKeyLength() + " bytes of cache provider '" + runtime.cacheProviderName() + "'");
         }
-        return prefix + key;
+        return prefix.isEmpty() ? key : prefix + key;
     }
 
     private static String printable(String s) {
@@ -175,6 +178,27 @@ final class DefaultSharedCache implements SharedCache {
         return value.getBytes(StandardCharsets.UTF_8);
     }
 
+    /** As {@link #decode(String, byte[], TypeRef)}, without copying bytes the driver handed over. */
+    @SuppressWarnings("unchecked")
+    private <T> T decode(String key, CacheEntry entry, TypeRef<T> ref) {
+        if (entry.isHandedOver() && ref.type() == byte[].class) {
+            return (T) entry.value();
+        }
+        return decode(key, entry.value(), ref);
+    }
+
+    /** {@code TypeRef.of(type)}, without a new one per call for the commonest types. */
+    @SuppressWarnings("unchecked")
+    private static <T> TypeRef<T> ref(Class<T> type) {
+        if (type == byte[].class) {
+            return (TypeRef<T>) BYTES;
+        }
+        if (type == String.class) {
+            return (TypeRef<T>) STRING;
+        }
+        return TypeRef.of(Objects.requireNonNull(type, "type"));
+    }
+
     @SuppressWarnings("unchecked")
     private <T> T decode(String key, byte[] bytes, TypeRef<T> ref) {
         Type type = ref.type();
@@ -194,7 +218,7 @@ final class DefaultSharedCache implements SharedCache {
 
     @Override
     public <T> CompletionStage<T> getAsync(String key, Class<T> type) {
-        return getAsync(key, TypeRef.of(Objects.requireNonNull(type, "type")));
+        return getAsync(key, ref(type));
     }
 
     @Override
@@ -202,12 +226,12 @@ final class DefaultSharedCache implements SharedCache {
         Objects.requireNonNull(type, "type");
         String k = key(key);
         long start = start();
-        return observedRead(Kind.GET, start, driver.get(k).thenApply(e -> e == null ? null : decode(key, e.value(), type)));
+        return observedRead(Kind.GET, start, driver.get(k).thenApply(e -> e == null ? null : decode(key, e, type)));
     }
 
     @Override
     public <T> CompletionStage<Map<String, T>> getAllAsync(Collection<String> keys, Class<T> type) {
-        return getAllAsync(keys, TypeRef.of(Objects.requireNonNull(type, "type")));
+        return getAllAsync(keys, ref(type));
     }
 
     @Override
@@ -227,7 +251,7 @@ final class DefaultSharedCache implements SharedCache {
             for (Map.Entry<String, String> e : full.entrySet()) {
                 CacheEntry entry = found.get(e.getKey());
                 if (entry != null) {
-                    out.put(e.getValue(), decode(e.getValue(), entry.value(), type));
+                    out.put(e.getValue(), decode(e.getValue(), entry, type));
                 }
             }
             return out;
@@ -241,7 +265,7 @@ final class DefaultSharedCache implements SharedCache {
 
     @Override
     public <T> CompletionStage<Versioned<T>> getVersionedAsync(String key, Class<T> type) {
-        return getVersionedAsync(key, TypeRef.of(Objects.requireNonNull(type, "type")));
+        return getVersionedAsync(key, ref(type));
     }
 
     @Override
@@ -250,7 +274,7 @@ final class DefaultSharedCache implements SharedCache {
         String k = key(key);
         long start = start();
         return observedRead(Kind.GET_VERSIONED, start,
-                driver.get(k).thenApply(e -> e == null ? null : new Versioned<>(decode(key, e.value(), type), e.version())));
+                driver.get(k).thenApply(e -> e == null ? null : new Versioned<>(decode(key, e, type), e.version())));
     }
 
     @Override
@@ -313,7 +337,7 @@ final class DefaultSharedCache implements SharedCache {
 
     @Override
     public <T> CompletionStage<T> getOrLoadAsync(String key, Class<T> type, Duration ttl, Callable<? extends T> loader) {
-        return getOrLoadAsync(key, TypeRef.of(Objects.requireNonNull(type, "type")), ttl, loader);
+        return getOrLoadAsync(key, ref(type), ttl, loader);
     }
 
     @Override
@@ -332,7 +356,7 @@ final class DefaultSharedCache implements SharedCache {
                 found[0] = e != null ? 1 : 2;
             }
             if (e != null) {
-                return CompletableFuture.completedFuture(decode(key, e.value(), type));
+                return CompletableFuture.completedFuture(decode(key, e, type));
             }
             CompletableFuture<Object> mine = new CompletableFuture<>();
             CompletableFuture<Object> existing = LOADING.putIfAbsent(flight, mine);
@@ -349,7 +373,7 @@ final class DefaultSharedCache implements SharedCache {
                         return;
                     }
                     try {
-                        mine.complete(decode(key, again.value(), type));
+                        mine.complete(decode(key, again, type));
                     } catch (RuntimeException decodeFailure) {
                         mine.completeExceptionally(decodeFailure);
                     }

@@ -10,6 +10,7 @@ public final class CacheEntry {
     private final byte[] value;
     private final ValueFormat format;
     private final long version;
+    private final boolean handedOver;
 
     /**
      * Creates an entry.
@@ -20,9 +21,28 @@ public final class CacheEntry {
      *     of the same bytes (a memcached CAS value, or a per-write token; never a digest of the value)
      */
     public CacheEntry(byte[] value, ValueFormat format, long version) {
+        this(value, format, version, false);
+    }
+
+    private CacheEntry(byte[] value, ValueFormat format, long version, boolean handedOver) {
         this.value = Objects.requireNonNull(value, "value");
         this.format = format;
         this.version = version;
+        this.handedOver = handedOver;
+    }
+
+    /**
+     * An entry whose bytes the driver gives up: it keeps no reference to them (say, an array just
+     * read from the network), so the facade may hand them to the caller who asked for
+     * {@code byte[]} without copying them first. Otherwise as the constructor.
+     */
+    public static CacheEntry handedOver(byte[] value, ValueFormat format, long version) {
+        return new CacheEntry(value, format, version, true);
+    }
+
+    /** Whether the driver keeps no reference to {@link #value()} (see {@link #handedOver}). */
+    public boolean isHandedOver() {
+        return handedOver;
     }
 
     /** The stored bytes (not a copy). */

@@ -427,7 +427,8 @@ public final class MemcachedCacheDriver implements CacheDriver {
     @Override
     public CompletionStage<CacheEntry> get(String key) {
         String sk = keys.toServerKey(key);
-        return call(key, sk, true, (f, c) -> f.gets(sk, c), c -> c.found ? WireFormat.entry(key, new Item(c.flags, c.data), c.cas) : null);
+        // Neither lambda captures anything (the call carries the keys), so neither is allocated per get.
+        return call(key, sk, true, (f, c) -> f.gets(c.sk, c), c -> c.found ? WireFormat.received(c.key, c.flags, c.data, c.cas) : null);
     }
 
     /**
@@ -455,8 +456,8 @@ public final class MemcachedCacheDriver implements CacheDriver {
             String key = e.getValue();
             CompletableFuture<CacheEntry> part = new CompletableFuture<>();
             part.whenComplete((entry, failure) -> bulk.add(key, entry, failure));
-            send(new Call<>(connection(sk), key, sk, part, c -> c.found ? WireFormat.entry(key, new Item(c.flags, c.data), 0) : null),
-                    (f, c) -> f.get(sk, new PlainGet(c)));
+            send(new Call<>(connection(sk), key, sk, part, c -> c.found ? WireFormat.received(c.key, c.flags, c.data, 0) : null),
+                    (f, c) -> f.get(c.sk, new PlainGet(c)));
             if (result.isDone()) {
                 break;
             }

@@ -104,6 +104,18 @@ class MemcachedDriverIT {
     }
 
     @Test
+    void handsOverEachReadsOwnFreshBytes() throws Exception {
+        String k = key("fresh");
+        join(driver.put(k, new byte[] {1, 2, 3}, ValueFormat.BYTES, Duration.ZERO));
+        CacheEntry first = join(driver.get(k));
+        CacheEntry second = join(driver.get(k));
+        assertTrue(first.isHandedOver() && second.isHandedOver(), "a read's bytes come from the network and nothing keeps them");
+        assertTrue(first.value() != second.value(), "two reads must not share an array, or the facade's caller could change another's");
+        first.value()[0] = 9;
+        assertArrayEquals(new byte[] {1, 2, 3}, second.value());
+    }
+
+    @Test
     void readsPlainValuesWrittenByOtherClients() throws Exception {
         String k = key("foreign");
         try (RawMemcached raw = new RawMemcached(HOST, PORT)) {

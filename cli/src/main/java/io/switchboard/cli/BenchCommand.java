@@ -4,7 +4,6 @@ import io.switchboard.Message;
 import io.switchboard.PublishException;
 import io.switchboard.Switchboard;
 import java.io.PrintWriter;
-import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,7 +13,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -27,19 +25,33 @@ import picocli.CommandLine.Spec;
 
 /**
  * Publishes across P publishers to S subscribers on one channel and reports throughput and
- * end-to-end latency percentiles. Every publisher and subscriber is its own Switchboard, as
- * separate service instances would be (all in this JVM, so that one clock times every message).
- * A warm-up, not measured, comes first: the JIT and the connections need seconds to settle, and a
- * short run measures the warm-up instead of the library.
+ * end-to-end latency percentiles. By default publisher k and subscriber k share the k-th
+ * Switchboard instance (one instance publishing and subscribing, the shape of
+ * {@code bin/bench redis}); {@code --separate-instances} gives every publisher and subscriber its
+ * own instance, as separate service instances would be. All run in this JVM, so that one clock
+ * times every message. A warm-up, not measured, comes first: the JIT and the connections need
+ * seconds to settle, and a short run measures the warm-up instead of the library.
+ *
+ * <p>The hot path is kept as cheap as the harness's: every publish of a phase sends the same
+ * message, and only one in {@code --latency-every} is a new message whose id carries its publish
+ * time in nanoseconds, so that stamping, parsing and recording latency cost nothing on the others.
+ * The phase is told by the id's first character, without copying the payload.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Measures publish and delivery throughput and latency.",
                 "Publishes messages of --size bytes across --publishers publishers to --subscribers subscribers of one channel "
                         + "for --warmup (not measured), then for --duration (or --messages), and reports publish and delivery "
-                        + "throughput and latency percentiles (p50/p90/p99/p99.9).",
+                        + "throughput and latency percentiles (p50/p90/p99/p99.9) of one message in --latency-every.",
+                "Publisher k and subscriber k share the k-th Switchboard instance (one instance publishing and subscribing, "
+                        + "as bin/bench redis measures) unless --separate-instances.",
                 "Shows a progress bar on a terminal. Exits 1 if any subscriber missed messages (the transport's guarantee shows here)."})
 final class BenchCommand implements Callable<Integer> {
-    private static final byte WARMUP = 1;
+    /** First character of a warm-up message's id. */
+    private static final char WARMUP = 'w';
+    /** First character of a measured message's id that carries no publish time. */
+    private static final char PLAIN = 'm';
+    /** First character of a measured message's id followed by its publish time ({@link System#nanoTime}). */
+    private static final char STAMPED = 't';
     /** How long deliveries of the warm-up may keep arriving before the measured phase starts anyway. */
     private static final long SETTLE_IDLE_NANOS = TimeUnit.MILLISECONDS.toNanos(500);
 
@@ -73,6 +85,18 @@ final class BenchCommand implements Callable<Integer> {
             description = "Unconfirmed publishes allowed per publisher (default ${DEFAULT-VALUE}).")
     int inFlight;
 
+    @Option(names = "--separate-instances",
+            description = "Give every publisher and every subscriber its own Switchboard instance (default: publisher k and subscriber k share one).")
+    boolean separateInstances;
+
+    @Option(names = "--latency-every", paramLabel = "N",
+            description = "Time one published message in N end to end (default 64, or 1 with --rate; 1 times every message, "
+                    + "which costs a new message per publish).")
+    Integer latencyEveryOption;
+
+    /** {@code --latency-every}, or its default. */
+    private int latencyEvery;
+
     @Option(names = "--rate", defaultValue = "0", paramLabel = "MSG/S",
             description = "Publish at this total rate, to measure latency below saturation (default 0: as fast as the window allows).")
     int rate;
@@ -100,6 +124,8 @@ final class BenchCommand implements Callable<Integer> {
         check(subscribers >= 1 && subscribers <= 64, "--subscribers must be between 1 and 64");
         check(inFlight >= 1, "--in-flight must be at least 1");
         check(rate >= 0, "--rate must not be negative");
+        latencyEvery = latencyEveryOption != null ? latencyEveryOption : rate > 0 ? 1 : 64;
+        check(latencyEvery >= 1, "--latency-every must be at least 1");
         PrintWriter out = spec.commandLine().getOut();
         String channel = "switchboard.bench." + UUID.randomUUID().toString().substring(0, 8);
         List<Switchboard> opened = new ArrayList<>();
@@ -111,38 +137,59 @@ final class BenchCommand implements Callable<Integer> {
         try {
             LatencyHistogram[] latencies = new LatencyHistogram[subscribers];
             AtomicLong[] counts = new AtomicLong[subscribers];
+            AtomicLong[] lastArrivals = new AtomicLong[subscribers];
             AtomicLong warmupDelivered = new AtomicLong();
-            AtomicLong lastArrival = new AtomicLong();
+            List<Switchboard> subs = new ArrayList<>();
+            List<Switchboard> pubs = new ArrayList<>();
+            if (separateInstances) {
+                for (int s = 0; s < subscribers; s++) {
+                    subs.add(open(opened));
+                }
+                for (int p = 0; p < publishers; p++) {
+                    pubs.add(open(opened));
+                }
+            } else {
+                for (int i = 0; i < Math.max(publishers, subscribers); i++) {
+                    Switchboard sb = open(opened);
+                    if (i < subscribers) {
+                        subs.add(sb);
+                    }
+                    if (i < publishers) {
+                        pubs.add(sb);
+                    }
+                }
+            }
             for (int s = 0; s < subscribers; s++) {
-                Switchboard sb = connection.open();
-                opened.add(sb);
                 AtomicLong count = new AtomicLong();
                 counts[s] = count;
+                AtomicLong lastArrival = new AtomicLong();
+                lastArrivals[s] = lastArrival;
                 LatencyHistogram lat = new LatencyHistogram();
                 latencies[s] = lat;
-                sb.subscriber().subscribe(channel, d -> {
+                // One handler runs at a time per subscription, so the histogram and lastArrival have one writer.
+                subs.get(s).subscriber().subscribe(channel, d -> {
                     long now = System.nanoTime();
-                    byte[] payload = d.message().payload();
-                    if (payload[8] == WARMUP) {
+                    String id = d.message().id();
+                    char kind = id.charAt(0);
+                    if (kind == WARMUP) {
                         warmupDelivered.incrementAndGet();
                         return;
                     }
-                    lat.record(now - ByteBuffer.wrap(payload, 0, 8).getLong());
+                    if (kind == STAMPED) {
+                        lat.record(now - Long.parseLong(id, 1, id.length(), 10));
+                    }
                     count.incrementAndGet();
-                    lastArrival.accumulateAndGet(now, Math::max);
+                    lastArrival.lazySet(now);
                 });
-            }
-            List<Switchboard> pubs = new ArrayList<>();
-            for (int p = 0; p < publishers; p++) {
-                Switchboard sb = connection.open();
-                opened.add(sb);
-                pubs.add(sb);
             }
             String transport = pubs.get(0).transportName();
             out.println("bench: " + size + "-byte messages, " + publishers + " publisher(s), " + subscribers + " subscriber(s)"
+                    + (separateInstances ? " each in its own instance" : ", publisher k and subscriber k in one instance (" + opened.size()
+                            + " instance(s))")
                     + (rate > 0 ? ", " + rate + " msg/s" : ", unthrottled") + ", transport " + transport + " ("
                     + pubs.get(0).capabilities().deliveryGuarantee() + "); warm-up " + seconds(warmup) + " s, then "
-                    + (messages != null ? String.format("%,d messages", messages) : seconds(duration) + " s") + " measured");
+                    + (messages != null ? String.format("%,d messages", messages) : seconds(duration) + " s") + " measured; latency of 1 message in "
+                    + latencyEvery);
             out.flush();
 
             AtomicLong published = new AtomicLong();
@@ -182,7 +229,7 @@ final class BenchCommand implements Callable<Integer> {
                 if (!publishing && delivered >= expected) {
                     break;
                 }
-                if (!publishing && System.nanoTime() - Math.max(lastArrival.get(), maxOf(publishEnd)) > 5_000_000_000L) {
+                if (!publishing && System.nanoTime() - Math.max(maxOf(lastArrivals), maxOf(publishEnd)) > 5_000_000_000L) {
                     break;
                 }
                 Thread.sleep(100);
@@ -197,7 +244,7 @@ final class BenchCommand implements Callable<Integer> {
             long delivered = sum(counts);
             long expected = published.get() * subscribers;
             double publishSeconds = (maxOf(publishEnd) - measureStart) / 1e9;
-            double deliverSeconds = (Math.max(lastArrival.get(), measureStart + 1) - measureStart) / 1e9;
+            double deliverSeconds = (Math.max(maxOf(lastArrivals), measureStart + 1) - measureStart) / 1e9;
             LatencyHistogram all = LatencyHistogram.merge(latencies);
             out.println(String.format("warm-up     %.1f s: %,d messages published and not measured (--warmup %s s)", warmedSeconds,
                     warmupPublished.get(), seconds(warmup)));
@@ -205,14 +252,16 @@ final class BenchCommand implements Callable<Integer> {
                     messages != null ? String.format(" (--messages %,d)", messages) : " (--duration " + seconds(duration) + " s)"));
             out.println(String.format("published   %,d msg in %.2f s = %,.0f msg/s (%.1f MB/s)", published.get(), publishSeconds,
                     published.get() / publishSeconds, published.get() * (double) size / publishSeconds / 1e6));
-            out.println(String.format("delivered   %,d of %,d in %.2f s = %,.0f msg/s", delivered, expected, deliverSeconds, delivered / deliverSeconds));
+            out.println(String.format("delivered   %,d of %,d in %.2f s = %,.0f msg/s (first measured publish to last delivery)", delivered, expected,
+                    deliverSeconds, delivered / deliverSeconds));
             if (backpressure.get() > 0) {
                 out.println(String.format("backpressure %,d publishes refused as retryable (queue full, broker blocked) and sent again 1 ms later",
                         backpressure.get()));
             }
             if (all.count() > 0) {
-                out.println(String.format("latency ms  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f", all.percentileMillis(50),
-                        all.percentileMillis(90), all.percentileMillis(99), all.percentileMillis(99.9), all.maxMillis()));
+                out.println(String.format("latency ms  p50 %.2f  p90 %.2f  p99 %.2f  p99.9 %.2f  max %.2f  (%,d deliveries timed, 1 in %d)",
+                        all.percentileMillis(50), all.percentileMillis(90), all.percentileMillis(99), all.percentileMillis(99.9), all.maxMillis(),
+                        all.count(), latencyEvery));
             }
             out.println(String.format("| %s | %d | %d | %d/%d | %,.0f | %,.0f | %.2f | %.2f | %.2f | %.2f |", transport, published.get(), size, publishers,
                     subscribers, published.get() / publishSeconds, delivered / deliverSeconds, all.percentileMillis(50), all.percentileMillis(90),
@@ -254,18 +303,18 @@ final class BenchCommand implements Callable<Integer> {
     private void publish(Switchboard sb, String channel, int share, AtomicLong published, AtomicLong warmupPublished,
             AtomicReference<Throwable> failure, long deadline, CountDownLatch warmedUp, CountDownLatch go, long[] measureEnd, long[] publishEnd,
             int index) {
-        Semaphore window = new Semaphore(inFlight);
+        Window window = new Window(inFlight);
         byte[] payload = new byte[size];
+        String tag = Integer.toString(index, 36);
         try {
             try {
-                payload[8] = WARMUP;
+                Message m = Message.builder().id(WARMUP + tag).payload(payload).build();
                 long warmupEnd = System.nanoTime() + warmup.toNanos();
                 while (System.nanoTime() < warmupEnd && failure.get() == null) {
                     window.acquire();
-                    send(sb, channel, Message.ofBytes(payload), window, failure, warmupPublished);
+                    send(sb, channel, m, window, failure, warmupPublished);
                 }
-                window.acquire(inFlight);
-                window.release(inFlight);
+                window.drain();
             } finally {
                 warmedUp.countDown();
             }
@@ -274,7 +323,7 @@ final class BenchCommand implements Callable<Integer> {
             Thread.currentThread().interrupt();
             return;
         }
-        payload[8] = 0;
+        Message plain = Message.builder().id(PLAIN + tag).payload(payload).build();
         long intervalNanos = rate == 0 ? 0 : (long) (1e9 * publishers / rate);
         long begin = System.nanoTime();
         long end = measureEnd[0];
@@ -292,14 +341,66 @@ final class BenchCommand implements Callable<Integer> {
                     }
                 }
                 window.acquire();
-                ByteBuffer.wrap(payload).putLong(0, System.nanoTime());
-                send(sb, channel, Message.ofBytes(payload), window, failure, published);
+                Message m = i % latencyEvery != 0 ? plain : Message.builder().id(STAMPED + Long.toString(System.nanoTime())).payload(payload).build();
+                send(sb, channel, m, window, failure, published);
             }
-            window.acquire(inFlight);
+            window.drain();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
             publishEnd[index] = System.nanoTime();
+        }
+    }
+
+    /**
+     * At most {@code size} publishes unsettled. Cheaper than a {@link java.util.concurrent.Semaphore}
+     * on the hot path: settling is one atomic increment and never wakes the publisher, which
+     * alone counts what it issued, reads the settled count (a cache line the reply thread writes)
+     * only when its last reading says the window is full, and then spins briefly and naps for
+     * 20 us before it looks again.
+     */
+    static final class Window {
+        private final int size;
+        private final AtomicLong settled = new AtomicLong();
+        private long issued;
+        /** The publisher's last reading of {@link #settled}; never ahead of it. */
+        private long seen;
+
+        Window(int size) {
+            this.size = size;
+        }
+
+        /** Takes one place, waiting while {@code size} are unsettled; publisher thread only. */
+        void acquire() throws InterruptedException {
+            if (issued - seen >= size) {
+                int spins = 0;
+                while (issued - (seen = settled.get()) >= size) {
+                    if (++spins < 100) {
+                        Thread.onSpinWait();
+                    } else {
+                        LockSupport.parkNanos(20_000);
+                        if (Thread.interrupted()) {
+                            throw new InterruptedException();
+                        }
+                    }
+                }
+            }
+            issued++;
+        }
+
+        /** Gives one place back; any thread. */
+        void release() {
+            settled.incrementAndGet();
+        }
+
+        /** Waits until every place taken has been given back; publisher thread only. */
+        void drain() throws InterruptedException {
+            while (settled.get() < issued) {
+                LockSupport.parkNanos(20_000);
+                if (Thread.interrupted()) {
+                    throw new InterruptedException();
+                }
+            }
         }
     }
 
@@ -309,7 +410,7 @@ final class BenchCommand implements Callable<Integer> {
      * application would treat it: the same message is sent again 1 ms later, counted, and its
      * latency keeps counting from the first attempt. Any other failure ends the run.
      */
-    private void send(Switchboard sb, String channel, Message m, Semaphore window, AtomicReference<Throwable> failure, AtomicLong accepted) {
+    private void send(Switchboard sb, String channel, Message m, Window window, AtomicReference<Throwable> failure, AtomicLong accepted) {
         sb.publisher().publish(channel, m).whenComplete((ok, err) -> {
             Throwable cause = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
             if (cause instanceof PublishException && ((PublishException) cause).isRetryable()
@@ -325,6 +426,12 @@ final class BenchCommand implements Callable<Integer> {
                 accepted.incrementAndGet();
             }
         });
+    }
+
+    private Switchboard open(List<Switchboard> opened) {
+        Switchboard sb = connection.open();
+        opened.add(sb);
+        return sb;
     }
 
     private void check(boolean ok, String message) {
@@ -344,6 +451,14 @@ final class BenchCommand implements Callable<Integer> {
             n += c.get();
         }
         return n;
+    }
+
+    private static long maxOf(AtomicLong[] values) {
+        long m = 0;
+        for (AtomicLong v : values) {
+            m = Math.max(m, v.get());
+        }
+        return m;
     }
 
     private static long maxOf(long[] values) {

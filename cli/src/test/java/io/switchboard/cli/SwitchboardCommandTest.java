@@ -304,6 +304,30 @@ class SwitchboardCommandTest {
     }
 
     @Test
+    void benchPublishesAndSubscribesInOneInstanceByDefaultAndSaysSo() {
+        String[] shared = exec("bench", "--transport", "memory", "-n", "1000", "--warmup", "0s", "-p", "2", "-c", "3", "--no-progress");
+        assertEquals("0", shared[0], shared[1] + shared[2]);
+        assertTrue(shared[2].contains("publisher k and subscriber k in one instance (3 instance(s))"), shared[2]);
+        assertTrue(shared[2].contains("delivered   3,000 of 3,000"), shared[2]);
+        String[] separate = exec("bench", "--transport", "memory", "-n", "1000", "--warmup", "0s", "-p", "2", "-c", "3", "--separate-instances",
+                "--no-progress");
+        assertEquals("0", separate[0], separate[1] + separate[2]);
+        assertTrue(separate[2].contains("3 subscriber(s) each in its own instance"), separate[2]);
+        assertTrue(separate[2].contains("delivered   3,000 of 3,000"), separate[2]);
+    }
+
+    @Test
+    void benchTimesOneMessageInLatencyEveryAndEveryOneWhenAskedTo() {
+        String[] sampled = exec("bench", "--transport", "memory", "-n", "6400", "--warmup", "0s", "-c", "2", "--no-progress");
+        assertEquals("0", sampled[0], sampled[1] + sampled[2]);
+        assertTrue(sampled[2].contains("(200 deliveries timed, 1 in 64)"), "6,400 publishes, 1 in 64 timed, 2 subscribers: " + sampled[2]);
+        String[] all = exec("bench", "--transport", "memory", "-n", "3000", "--warmup", "0s", "-c", "2", "--latency-every", "1", "--no-progress");
+        assertEquals("0", all[0], all[1] + all[2]);
+        assertTrue(all[2].contains("(6,000 deliveries timed, 1 in 1)"), all[2]);
+        assertEquals(SwitchboardCommand.USAGE, SwitchboardCommand.run("bench", "--transport", "memory", "--latency-every", "0"));
+    }
+
+    @Test
     void benchDefaultsWarmUpForSecondsAndMeasureLongerThanTheHarnessTrials() {
         CommandLine.Model.CommandSpec bench = SwitchboardCommand.commandLine().getSubcommands().get("bench").getCommandSpec();
         assertEquals("5s", bench.findOption("--warmup").defaultValue());

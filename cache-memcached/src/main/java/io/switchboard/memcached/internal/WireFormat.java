@@ -34,13 +34,18 @@ public final class WireFormat {
     }
 
     /**
-     * The entry for a stored item, refusing flags Switchboard did not write.
+     * The entry for an item just read from the server, refusing flags Switchboard did not write.
+     * Nothing else holds the bytes, so the entry hands them over (see {@link CacheEntry#handedOver}).
      *
      * @throws CacheException naming the key and the flags when they are not TEXT, JSON or BYTES
      */
-    public static CacheEntry entry(String key, Item item, long version) {
+    public static CacheEntry received(String key, int flags, byte[] bytes, long version) {
+        return CacheEntry.handedOver(bytes, format(key, flags), version);
+    }
+
+    private static ValueFormat format(String key, int flags) {
         ValueFormat format;
-        switch (item.flags()) {
+        switch (flags) {
             case TEXT:
                 format = ValueFormat.TEXT;
                 break;
@@ -51,12 +56,12 @@ public final class WireFormat {
                 format = ValueFormat.BYTES;
                 break;
             default:
-                throw new CacheException("memcached key '" + Keys.printable(key) + "' holds a value with flags " + item.flags()
-                        + " (0x" + Integer.toHexString(item.flags()) + ")" + describe(item.flags())
+                throw new CacheException("memcached key '" + Keys.printable(key) + "' holds a value with flags " + flags
+                        + " (0x" + Integer.toHexString(flags) + ")" + describe(flags)
                         + "; Switchboard reads only flags 0 (text), 32 (JSON) and 64 (bytes) and never deserializes "
                         + "Java objects or decompresses. Rewrite the value with one of those flags (see docs/wire-format-memcached.md).");
         }
-        return new CacheEntry(item.bytes(), format, version);
+        return format;
     }
 
     private static String describe(int flags) {
