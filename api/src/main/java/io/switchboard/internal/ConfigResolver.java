@@ -20,6 +20,8 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Merges the configuration sources (highest first: the map given to {@code open}, system
@@ -33,6 +35,15 @@ public final class ConfigResolver {
     private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*(ms|s|m|h|d)");
     private static final Pattern SIZE = Pattern.compile("(\\d+)\\s*(b|k|kb|kib|m|mb|mib|g|gb|gib)?");
 
+    private static final Logger LOG = LoggerFactory.getLogger(ConfigResolver.class);
+    /**
+     * Environment variables that share the {@code SWITCHBOARD_} prefix without being settings: a
+     * launcher's JVM options or home ({@code SWITCHBOARD_JAVA_OPTS}), and the service links
+     * Kubernetes gives every pod for a Service named {@code switchboard} or {@code switchboard-*}
+     * ({@code SWITCHBOARD_REDIS_SERVICE_HOST}, {@code SWITCHBOARD_PORT_6379_TCP_ADDR}, ...).
+     */
+    private static final Pattern NOT_A_SETTING = Pattern.compile(
+            "SWITCHBOARD(_[A-Z0-9]+)*?_(JAVA_OPTS|OPTS|HOME|SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?|PORT(_[0-9]+_(TCP|UDP|SCTP)(_(PROTO|PORT|ADDR))?)?)");
     private final Map<String, String> raw = new LinkedHashMap<>();
     private final Map<String, String> sources = new LinkedHashMap<>();
     private final Map<String, String> envNames = new LinkedHashMap<>();
@@ -137,7 +148,11 @@ public final class ConfigResolver {
     }
 
     /**
-     * Reports every raw key that no known key matches, with a suggestion.
+     * Reports every raw key that no known key matches, with a suggestion. An environment variable
+     * is held to that only where it is under the core's or a known provider's keys (where it is a
+     * typo of one of them): the environment is shared with everything else in the process, so one
+     * that only shares the prefix is ignored, with a warning, or silently if it is a launcher's or
+     * a Kubernetes service link ({@link #NOT_A_SETTING}).
      *
      * @param known every declared key of the core and of every discovered provider
      * @param knownProviders names of every discovered provider
@@ -151,6 +166,17 @@ public final class ConfigResolver {
             }
             String[] parts = key.split("\\.");
             String where = sources.get(key);
+            String env = envNames.get(key);
+            if (env != null && NOT_A_SETTING.matcher(env).matches()) {
+                LOG.debug("environment variable {} is not a Switchboard setting (a launcher's or a Kubernetes service link); ignored", env);
+                continue;
+            }
+            if (env != null && !(parts.length >= 2 && (knownProviders.contains(parts[1]) || isCoreSection(parts[1], knownSet)
+                    || !ProviderHints.artifactHint(parts[1]).isEmpty()))) {
+                LOG.warn("environment variable {} matches no configuration key of the core or of a provider on the classpath; ignored.{}",
+                        env, Suggestions.didYouMean(key, knownSet));
+                continue;
+            }
             if (parts.length >= 3 && !knownProviders.contains(parts[1]) && !isCoreSection(parts[1], knownSet) && unregistered(parts[1])) {
                 problems.add("'" + key + "' (from " + where + ") belongs to provider '" + parts[1] + "', whose classes are on the "
                         + "classpath without their META-INF/services entry (a fat jar built without the ServicesResourceTransformer; "

@@ -191,4 +191,33 @@ class ConfigResolverTest {
         assertEquals(1, problems.size());
         assertTrue(problems.get(0).contains("switchboard.fake.count"), problems.get(0));
     }
+
+    @Test
+    void environmentVariablesThatOnlyShareThePrefixAreIgnoredWhileTyposOfKnownKeysFail() {
+        // A launcher's options, Kubernetes service links for Services named switchboard and
+        // switchboard-redis, and a variable of no provider: none of them is a setting.
+        Map<String, String> env = new java.util.HashMap<>(Map.of("SWITCHBOARD_JAVA_OPTS", "-Xmx1g", "SWITCHBOARD_PORT", "tcp://10.0.0.7:80",
+                "SWITCHBOARD_SERVICE_HOST", "10.0.0.7", "SWITCHBOARD_REDIS_SERVICE_PORT", "6379", "SWITCHBOARD_REDIS_PORT_6379_TCP_ADDR", "10.0.0.8",
+                "SWITCHBOARD_FAKE_SERVICE_PORT_HTTP", "80", "SWITCHBOARD_BUILD_ID", "42"));
+        env.put("SWITCHBOARD_FAKE_COUNT", "2");
+        Config c = resolve(ConfigResolver.collect(Map.of(), new Properties(), env, null, problems));
+        assertEquals(List.of(), problems);
+        assertEquals(2, c.get(COUNT), "a real setting among them still applies");
+
+        // Under the core's or a known provider's keys, an unknown variable is a typo and fails, naming it.
+        List<String> typos = new ArrayList<>();
+        for (String typo : List.of("SWITCHBOARD_FAKE_COUNTT", "SWITCHBOARD_MESSAGE_MAX_SIZZE", "SWITCHBOARD_REDIS_URII")) {
+            problems.clear();
+            resolve(ConfigResolver.collect(Map.of(), new Properties(), Map.of(typo, "1"), null, problems));
+            assertEquals(1, problems.size(), typo + ": " + problems);
+            assertTrue(problems.get(0).contains("environment variable " + typo), problems.get(0));
+            typos.add(typo);
+        }
+        assertEquals(3, typos.size());
+
+        // The same names as system properties are still refused: only the shared environment is lenient.
+        problems.clear();
+        resolve(ConfigResolver.collect(Map.of(), props("switchboard.build.id", "42"), Map.of(), null, problems));
+        assertEquals(1, problems.size(), problems.toString());
+    }
 }
