@@ -456,7 +456,7 @@ public final class MemcachedCacheDriver implements CacheDriver {
             String key = e.getValue();
             CompletableFuture<CacheEntry> part = new CompletableFuture<>();
             part.whenComplete((entry, failure) -> bulk.add(key, entry, failure));
-            send(new Call<>(connection(sk), key, sk, part, c -> c.found ? WireFormat.received(c.key, c.flags, c.data, 0) : null),
+            send(new Call<>(connection(sk), key, sk, part, c -> c.found ? WireFormat.receivedShared(c.key, c.flags, c.data, 0) : null),
                     (f, c) -> f.get(c.sk, new PlainGet(c)));
             if (result.isDone()) {
                 break;

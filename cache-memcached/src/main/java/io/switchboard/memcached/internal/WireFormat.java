@@ -43,6 +43,18 @@ public final class WireFormat {
         return CacheEntry.handedOver(bytes, format(key, flags), version);
     }
 
+    /**
+     * As {@link #received}, for bytes another read may hold too: spymemcached merges consecutive
+     * plain gets of one key, from any callers, into one multi-get and gives every one of them the
+     * same array, so such an entry is not handed over (the facade copies it for a {@code byte[]}
+     * caller).
+     *
+     * @throws CacheException naming the key and the flags when they are not TEXT, JSON or BYTES
+     */
+    public static CacheEntry receivedShared(String key, int flags, byte[] bytes, long version) {
+        return new CacheEntry(bytes, format(key, flags), version);
+    }
+
     private static ValueFormat format(String key, int flags) {
         ValueFormat format;
         switch (flags) {
