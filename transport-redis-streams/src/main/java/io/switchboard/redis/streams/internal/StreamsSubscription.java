@@ -52,6 +52,13 @@ final class StreamsSubscription implements TransportSubscription {
      */
     private static final long ACK_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     /**
+     * A read of at most this many entries may run every one of their handlers on the reader thread
+     * (a low rate: they arrived close together after a pause); of a larger read only the last.
+     * Lending only the last of a small read sent the others through the handler pool, and the
+     * lent one after them, so all waited for a wake-up.
+     */
+    private static final int LEND_READ_MAX = 8;
+    /**
      * The stream's first entry id, length and entries ever added, the group's last delivered id
      * and entries read (-1 when Redis cannot tell), and the stream's last id; from one atomic
      * look, so that trimming is judged against a consistent picture. Used once, where a transient
@@ -116,8 +123,8 @@ final class StreamsSubscription implements TransportSubscription {
      * -1 when it does not wait (then settlements notify nobody: no monitor and no wake-up per message).
      */
     private volatile int wakeAt = -1;
-    /** The reader is delivering the last entry of a read (it may lend its thread to the handler). */
-    private volatile boolean lastOfRead;
+    /** The reader is delivering an entry whose handler it may run itself (see LEND_READ_MAX). */
+    private volatile boolean lendable;
     /** When the reader thread started running a handler (System.nanoTime), or 0. */
     private volatile long lentSince;
     /** Written only by the writer's tick. */
@@ -370,6 +377,8 @@ final class StreamsSubscription implements TransportSubscription {
         readStartNanos = sent;
         reading = true;
         List<Object> replies;
+        Object readReply;
+        RuntimeException gapFailure = null;
         byte[] key = StreamEntries.bytes(stream);
         // Taken after reading is set: an acknowledgement made from here on goes through the writer.
         List<String> acks = group != null ? takeAcks() : null;
@@ -395,7 +404,15 @@ final class StreamsSubscription implements TransportSubscription {
             }
             w.sendCommand(new CommandArguments(Protocol.Command.EXEC));
             w.sendCommand(read);
-            replies = w.getMany((group != null ? 5 : 4) + (acks != null ? 1 : 0));
+            // The replies ahead of the read's come at once; the gap check is judged while the read
+            // blocks at the server, so that its parsing is not between an entry's arrival and its handler.
+            replies = w.getMany((group != null ? 4 : 3) + (acks != null ? 1 : 0));
+            try {
+                checkGap(gapLook(replies.get(replies.size() - 1)));
+            } catch (RuntimeException e) {
+                gapFailure = e;
+            }
+            readReply = w.getMany(1).get(0);
         } catch (RuntimeException e) {
             if (lent != null) {
                 for (StreamsDelivery d : lent) {
@@ -408,30 +425,37 @@ final class StreamsSubscription implements TransportSubscription {
         } finally {
             reading = false;
         }
-        checkGap(gapLook(replies.get(replies.size() - 2)));
-        Object r = replies.get(replies.size() - 1);
+        if (gapFailure != null) {
+            throw gapFailure;
+        }
+        Object r = readReply;
         if (r instanceof JedisDataException) {
             throw (JedisDataException) r;
         }
         if (r instanceof List) {
-            for (Object s : (List<?>) r) {
-                List<?> streamReply = (List<?>) s;
-                List<?> entries = (List<?>) streamReply.get(1);
-                for (int i = 0; i < entries.size(); i++) {
-                    List<?> entry = (List<?>) entries.get(i);
-                    String id = StreamEntries.text(entry.get(0));
-                    if (group == null) {
-                        lastId = id;
-                        readSinceStart++;
-                    }
-                    lastOfRead = i == entries.size() - 1;
-                    try {
-                        deliver(id, (List<?>) entry.get(1), 1, false);
-                    } finally {
-                        lastOfRead = false;
-                        lentSince = 0;
+            try {
+                for (Object s : (List<?>) r) {
+                    List<?> streamReply = (List<?>) s;
+                    List<?> entries = (List<?>) streamReply.get(1);
+                    for (int i = 0; i < entries.size(); i++) {
+                        List<?> entry = (List<?>) entries.get(i);
+                        String id = StreamEntries.text(entry.get(0));
+                        if (group == null) {
+                            lastId = id;
+                            readSinceStart++;
+                        }
+                        lendable = entries.size() <= LEND_READ_MAX || i == entries.size() - 1;
+                        try {
+                            deliver(id, (List<?>) entry.get(1), 1, false);
+                        } finally {
+                            lendable = false;
+                        }
                     }
                 }
+            } finally {
+                // Set by the read's first lent handler and kept until its last entry is handed out:
+                // the writer's tick touches the held entries while the reader has been away that long.
+                lentSince = 0;
             }
         }
     }
@@ -749,17 +773,20 @@ final class StreamsSubscription implements TransportSubscription {
     }
 
     /**
-     * Whether the facade may run a delivery's handler on this reader thread: only for the last
-     * entry of a read (so at high rates, when reads return many entries, handlers stay on the
-     * facade's threads and reading goes on meanwhile) and only on the reader thread. While a
-     * handler runs here, the writer's tick touches the entries this consumer holds
-     * ({@link #touchIfLent}), so a slow handler does not lose its entry to another member.
+     * Whether the facade may run a delivery's handler on this reader thread: for every entry of a
+     * read of at most {@link #LEND_READ_MAX} entries, of a larger one only the last (so at high
+     * rates, when reads return many entries, handlers stay on the facade's threads and reading goes
+     * on meanwhile), and only on the reader thread. While the reader runs handlers, the writer's
+     * tick touches the entries this consumer holds ({@link #touchIfLent}), so slow handlers do not
+     * lose their entries to another member.
      */
     boolean lend() {
-        if (Thread.currentThread() != thread || !lastOfRead || closed) {
+        if (Thread.currentThread() != thread || !lendable || closed) {
             return false;
         }
-        lentSince = System.nanoTime();
+        if (lentSince == 0) {
+            lentSince = System.nanoTime();
+        }
         return true;
     }
 
