@@ -52,13 +52,6 @@ final class StreamsSubscription implements TransportSubscription {
      */
     private static final long ACK_HOLD_NANOS = TimeUnit.MILLISECONDS.toNanos(5);
     /**
-     * A read of at most this many entries may run every one of their handlers on the reader thread
-     * (a low rate: they arrived close together after a pause); of a larger read only the last.
-     * Lending only the last of a small read sent the others through the handler pool, and the
-     * lent one after them, so all waited for a wake-up.
-     */
-    private static final int LEND_READ_MAX = 8;
-    /**
      * The stream's first entry id, length and entries ever added, the group's last delivered id
      * and entries read (-1 when Redis cannot tell), and the stream's last id; from one atomic
      * look, so that trimming is judged against a consistent picture. Used once, where a transient
@@ -123,7 +116,7 @@ final class StreamsSubscription implements TransportSubscription {
      * -1 when it does not wait (then settlements notify nobody: no monitor and no wake-up per message).
      */
     private volatile int wakeAt = -1;
-    /** The reader is delivering an entry whose handler it may run itself (see LEND_READ_MAX). */
+    /** The reader is delivering the last entry of a read (it may lend its thread to the handler). */
     private volatile boolean lendable;
     /** When the reader thread started running a handler (System.nanoTime), or 0. */
     private volatile long lentSince;
@@ -444,7 +437,7 @@ final class StreamsSubscription implements TransportSubscription {
                             lastId = id;
                             readSinceStart++;
                         }
-                        lendable = entries.size() <= LEND_READ_MAX || i == entries.size() - 1;
+                        lendable = i == entries.size() - 1;
                         try {
                             deliver(id, (List<?>) entry.get(1), 1, false);
                         } finally {
@@ -453,8 +446,7 @@ final class StreamsSubscription implements TransportSubscription {
                     }
                 }
             } finally {
-                // Set by the read's first lent handler and kept until its last entry is handed out:
-                // the writer's tick touches the held entries while the reader has been away that long.
+                // Set while the reader runs a lent handler: the writer's tick then touches the held entries.
                 lentSince = 0;
             }
         }
@@ -773,12 +765,11 @@ final class StreamsSubscription implements TransportSubscription {
     }
 
     /**
-     * Whether the facade may run a delivery's handler on this reader thread: for every entry of a
-     * read of at most {@link #LEND_READ_MAX} entries, of a larger one only the last (so at high
-     * rates, when reads return many entries, handlers stay on the facade's threads and reading goes
-     * on meanwhile), and only on the reader thread. While the reader runs handlers, the writer's
-     * tick touches the entries this consumer holds ({@link #touchIfLent}), so slow handlers do not
-     * lose their entries to another member.
+     * Whether the facade may run a delivery's handler on this reader thread: only for the last
+     * entry of a read (so at high rates, when reads return many entries, handlers stay on the
+     * facade's threads and reading goes on meanwhile) and only on the reader thread. While a
+     * handler runs here, the writer's tick touches the entries this consumer holds
+     * ({@link #touchIfLent}), so a slow handler does not lose its entry to another member.
      */
     boolean lend() {
         if (Thread.currentThread() != thread || !lendable || closed) {
