@@ -117,7 +117,7 @@ final class StreamsSubscription implements TransportSubscription {
      */
     private volatile int wakeAt = -1;
     /** The reader is delivering the last entry of a read (it may lend its thread to the handler). */
-    private volatile boolean lastOfRead;
+    private volatile boolean lendable;
     /** When the reader thread started running a handler (System.nanoTime), or 0. */
     private volatile long lentSince;
     /** Written only by the writer's tick. */
@@ -370,6 +370,8 @@ final class StreamsSubscription implements TransportSubscription {
         readStartNanos = sent;
         reading = true;
         List<Object> replies;
+        Object readReply;
+        RuntimeException gapFailure = null;
         byte[] key = StreamEntries.bytes(stream);
         // Taken after reading is set: an acknowledgement made from here on goes through the writer.
         List<String> acks = group != null ? takeAcks() : null;
@@ -395,7 +397,15 @@ final class StreamsSubscription implements TransportSubscription {
             }
             w.sendCommand(new CommandArguments(Protocol.Command.EXEC));
             w.sendCommand(read);
-            replies = w.getMany((group != null ? 5 : 4) + (acks != null ? 1 : 0));
+            // The replies ahead of the read's come at once; the gap check is judged while the read
+            // blocks at the server, so that its parsing is not between an entry's arrival and its handler.
+            replies = w.getMany((group != null ? 4 : 3) + (acks != null ? 1 : 0));
+            try {
+                checkGap(gapLook(replies.get(replies.size() - 1)));
+            } catch (RuntimeException e) {
+                gapFailure = e;
+            }
+            readReply = w.getMany(1).get(0);
         } catch (RuntimeException e) {
             if (lent != null) {
                 for (StreamsDelivery d : lent) {
@@ -408,30 +418,36 @@ final class StreamsSubscription implements TransportSubscription {
         } finally {
             reading = false;
         }
-        checkGap(gapLook(replies.get(replies.size() - 2)));
-        Object r = replies.get(replies.size() - 1);
+        if (gapFailure != null) {
+            throw gapFailure;
+        }
+        Object r = readReply;
         if (r instanceof JedisDataException) {
             throw (JedisDataException) r;
         }
         if (r instanceof List) {
-            for (Object s : (List<?>) r) {
-                List<?> streamReply = (List<?>) s;
-                List<?> entries = (List<?>) streamReply.get(1);
-                for (int i = 0; i < entries.size(); i++) {
-                    List<?> entry = (List<?>) entries.get(i);
-                    String id = StreamEntries.text(entry.get(0));
-                    if (group == null) {
-                        lastId = id;
-                        readSinceStart++;
-                    }
-                    lastOfRead = i == entries.size() - 1;
-                    try {
-                        deliver(id, (List<?>) entry.get(1), 1, false);
-                    } finally {
-                        lastOfRead = false;
-                        lentSince = 0;
+            try {
+                for (Object s : (List<?>) r) {
+                    List<?> streamReply = (List<?>) s;
+                    List<?> entries = (List<?>) streamReply.get(1);
+                    for (int i = 0; i < entries.size(); i++) {
+                        List<?> entry = (List<?>) entries.get(i);
+                        String id = StreamEntries.text(entry.get(0));
+                        if (group == null) {
+                            lastId = id;
+                            readSinceStart++;
+                        }
+                        lendable = i == entries.size() - 1;
+                        try {
+                            deliver(id, (List<?>) entry.get(1), 1, false);
+                        } finally {
+                            lendable = false;
+                        }
                     }
                 }
+            } finally {
+                // Set while the reader runs a lent handler: the writer's tick then touches the held entries.
+                lentSince = 0;
             }
         }
     }
@@ -756,10 +772,12 @@ final class StreamsSubscription implements TransportSubscription {
      * ({@link #touchIfLent}), so a slow handler does not lose its entry to another member.
      */
     boolean lend() {
-        if (Thread.currentThread() != thread || !lastOfRead || closed) {
+        if (Thread.currentThread() != thread || !lendable || closed) {
             return false;
         }
-        lentSince = System.nanoTime();
+        if (lentSince == 0) {
+            lentSince = System.nanoTime();
+        }
         return true;
     }
 
