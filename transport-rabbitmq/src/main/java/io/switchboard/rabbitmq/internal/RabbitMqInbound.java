@@ -51,24 +51,6 @@ final class RabbitMqInbound {
     private final Predicate<String> accepts;
     private final int maxAttempts;
     private final Integer deliveryLimit;
-    /**
-     * The last channel exchange a delivery came through and its channel: a subscription's
-     * deliveries nearly all come through one, and this spares a substring per delivery.
-     * Racy by design: an immutable pair, replaced whole.
-     */
-    private ExchangeChannel lastExchange;
-
-    /** A channel exchange's name and its channel. */
-    private static final class ExchangeChannel {
-        final String exchange;
-        final String channel;
-
-        ExchangeChannel(String exchange, String channel) {
-            this.exchange = exchange;
-            this.channel = channel;
-        }
-    }
-
     RabbitMqInbound(Topology topology, SubscriptionRequest request) {
         this(topology, request, null);
     }
@@ -225,13 +207,8 @@ final class RabbitMqInbound {
      */
     private String channel(Envelope envelope, Map<String, Object> headers, boolean ownRetryPath) {
         String exchange = envelope.getExchange();
-        ExchangeChannel last = lastExchange;
-        if (last != null && last.exchange.equals(exchange)) {
-            return last.channel;
-        }
         String fromExchange = topology.channelOf(exchange);
         if (fromExchange != null) {
-            lastExchange = new ExchangeChannel(exchange, fromExchange);
             return fromExchange;
         }
         if (ownRetryPath && headers != null) {

@@ -11,13 +11,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@code retry}, {@code retry-transient}, {@code reply}), and the rest is the channel or durable name as it
  * is, with a delay queue's {@code .<digits>ms} after a last dot. So two things never share a name.
  *
- * <p>Channel exchange names, asked for on every publish, are kept once built (up to
- * {@value #CHANNEL_NAMES_KEPT} channels), so a publish does not concatenate its exchange's name.
+ * <p>Channel exchange names, asked for on every publish, and the channels of exchange names,
+ * asked for on every delivery, are kept once built (up to {@value #CHANNEL_NAMES_KEPT} each), so
+ * neither a publish nor a delivery builds a string.
  */
 final class Topology {
     private static final int CHANNEL_NAMES_KEPT = 4096;
     private final String prefix;
     private final ConcurrentHashMap<String, String> channelExchanges = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, String> exchangeChannels = new ConcurrentHashMap<>();
     private final String channelExchangePrefix;
 
     Topology(String prefix) {
@@ -42,9 +44,19 @@ final class Topology {
         return name;
     }
 
-    /** The channel of a channel exchange name, or {@code null} if it is not one. */
+    /**
+     * The channel of a channel exchange name, or {@code null} if it is not one; kept like
+     * {@link #channelExchange}'s names, so that a delivery does not cut a substring.
+     */
     String channelOf(String exchange) {
-        return exchange.startsWith(channelExchangePrefix) ? exchange.substring(channelExchangePrefix.length()) : null;
+        String channel = exchangeChannels.get(exchange);
+        if (channel == null && exchange.startsWith(channelExchangePrefix)) {
+            channel = exchange.substring(channelExchangePrefix.length());
+            if (exchangeChannels.size() < CHANNEL_NAMES_KEPT) {
+                exchangeChannels.put(exchange, channel);
+            }
+        }
+        return channel;
     }
 
     /** The durable queue of a named subscription, shared by every subscriber using the name. */
