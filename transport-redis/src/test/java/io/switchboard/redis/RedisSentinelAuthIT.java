@@ -12,7 +12,6 @@ import io.switchboard.SharedCache;
 import io.switchboard.Subscription;
 import io.switchboard.Switchboard;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -46,17 +45,10 @@ class RedisSentinelAuthIT {
     }
 
     static Map<String, Object> settings(String sentinelPassword) {
-        Map<String, Object> p = new HashMap<>();
-        p.put("switchboard.transport", "redis");
-        p.put("switchboard.cache", "redis");
-        p.put("switchboard.redis.uri", sentinel.uri());
+        Map<String, Object> p = sentinel.failoverSettings();
         if (sentinelPassword != null) {
             p.put("switchboard.redis.sentinel.password", sentinelPassword);
         }
-        p.put("switchboard.redis.connect-timeout", "500ms");
-        p.put("switchboard.redis.command-timeout", "1s");
-        p.put("switchboard.redis.reconnect.min-backoff", "50ms");
-        p.put("switchboard.redis.reconnect.max-backoff", "250ms");
         return p;
     }
 

@@ -11,7 +11,6 @@ import io.switchboard.SharedCache;
 import io.switchboard.Subscription;
 import io.switchboard.Switchboard;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletionException;
@@ -55,17 +54,7 @@ class RedisSentinelFailoverIT {
     }
 
     static Map<String, Object> settings() {
-        Map<String, Object> p = new HashMap<>();
-        p.put("switchboard.transport", "redis");
-        p.put("switchboard.cache", "redis");
-        p.put("switchboard.redis.uri", sentinel.uri());
-        p.put("switchboard.redis.connect-timeout", "500ms");
-        p.put("switchboard.redis.command-timeout", "1s");
-        p.put("switchboard.redis.subscriber.ping-interval", "200ms");
-        p.put("switchboard.redis.subscriber.dead-after", "1s");
-        p.put("switchboard.redis.reconnect.min-backoff", "50ms");
-        p.put("switchboard.redis.reconnect.max-backoff", "250ms");
-        return p;
+        return sentinel.failoverSettings();
     }
 
     @Test

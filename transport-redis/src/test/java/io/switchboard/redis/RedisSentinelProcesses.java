@@ -141,6 +141,24 @@ final class RedisSentinelProcesses implements AutoCloseable {
         TestSupport.await(Duration.ofSeconds(10), () -> accepting(p.port), (p.sentinel ? "sentinel" : "redis-server") + " on port " + p.port);
     }
 
+    /**
+     * Settings for a Switchboard with transport and cache on this set-up, tuned to follow a
+     * failover fast (short timeouts and reconnect back-off, a subscriber declared dead after 1 s).
+     */
+    java.util.Map<String, Object> failoverSettings() {
+        java.util.Map<String, Object> p = new java.util.HashMap<>();
+        p.put("switchboard.transport", "redis");
+        p.put("switchboard.cache", "redis");
+        p.put("switchboard.redis.uri", uri());
+        p.put("switchboard.redis.connect-timeout", "500ms");
+        p.put("switchboard.redis.command-timeout", "1s");
+        p.put("switchboard.redis.subscriber.ping-interval", "200ms");
+        p.put("switchboard.redis.subscriber.dead-after", "1s");
+        p.put("switchboard.redis.reconnect.min-backoff", "50ms");
+        p.put("switchboard.redis.reconnect.max-backoff", "250ms");
+        return p;
+    }
+
     /** A connection to one of the processes, authenticated as it requires. */
     Jedis jedis(Proc p) {
         Jedis j = new Jedis("127.0.0.1", p.port, 2000);
