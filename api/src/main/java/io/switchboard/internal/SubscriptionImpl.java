@@ -111,7 +111,9 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
             overflow(CoreKeys.SUBSCRIBER_BUFFER.name());
             return;
         }
-        if (concurrency == 1 && queue.isEmpty() && active.compareAndSet(0, 1)) {
+        // The active count first: a busy handler (the usual case under load) answers without a
+        // look at the queue's head, the line the handler thread keeps writing.
+        if (concurrency == 1 && active.get() == 0 && queue.isEmpty() && active.compareAndSet(0, 1)) {
             if (claim(delivery)) {
                 drain(delivery);
                 return;
@@ -265,7 +267,7 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
                     delivery.awaitReply();
                 }
                 succeeded.incrementAndGet();
-                settle(d::ack, "acknowledge");
+                ack(d);
                 return;
             } catch (VirtualMachineError e) {
                 settle(() -> release(d), "release");
@@ -333,6 +335,15 @@ final class SubscriptionImpl implements Subscription, DeliveryListener {
                     d.message().id(), attempt, reason, failure);
             dropped(DropEvent.Reason.RETRIES_EXHAUSTED, d.message(), attempt, reason);
             return;
+        }
+    }
+
+    /** {@code settle(d::ack, "acknowledge")} without a lambda per handled message. */
+    private void ack(InboundDelivery d) {
+        try {
+            d.ack();
+        } catch (RuntimeException e) {
+            LOG.warn("could not {} a delivery of subscription '{}': {}", "acknowledge", describe(), e.toString());
         }
     }
 

@@ -122,6 +122,7 @@ final class RedisEnvelope {
     private static final class Encoder {
         private final Buffer out = new Buffer();
         private final JsonGenerator g;
+        private final Digits digits = new Digits();
 
         Encoder() {
             try {
@@ -134,7 +135,7 @@ final class RedisEnvelope {
 
         byte[] encode(Message m) throws IOException {
             if (Message.OCTET_STREAM.equals(m.contentType()) && m.headers().isEmpty()) {
-                byte[] frame = encodeDefaultShape(m);
+                byte[] frame = encodeDefaultShape(m, digits);
                 if (frame != null) {
                     return frame;
                 }
@@ -173,12 +174,16 @@ final class RedisEnvelope {
      * any other id.
      */
     static byte[] encodeDefaultShape(Message m) {
+        return encodeDefaultShape(m, new Digits());
+    }
+
+    /** As {@link #encodeDefaultShape(Message)}, with the timestamp's digits from (and into) {@code digits}. */
+    private static byte[] encodeDefaultShape(Message m, Digits digits) {
         String id = m.id();
-        long timestamp = m.timestamp().toEpochMilli();
-        int digits = digits(timestamp);
+        byte[] time = digits.of(m.timestamp().toEpochMilli());
         int idLength = id.length();
         byte[] payload = Payloads.view(m); // read only: copied into the frame
-        int metadata = MAGIC.length + FAST_ID.length + idLength + FAST_TIMESTAMP.length + digits + 2;
+        int metadata = MAGIC.length + FAST_ID.length + idLength + FAST_TIMESTAMP.length + time.length + 2;
         byte[] frame = new byte[metadata + payload.length];
         int i = 0;
         System.arraycopy(MAGIC, 0, frame, i, MAGIC.length);
@@ -194,33 +199,32 @@ final class RedisEnvelope {
         }
         System.arraycopy(FAST_TIMESTAMP, 0, frame, i, FAST_TIMESTAMP.length);
         i += FAST_TIMESTAMP.length;
-        i += digits;
-        long v = timestamp;
-        int d = i;
-        do {
-            // Digit by digit from the end; the remainder's sign follows v's, so negate it for negatives.
-            long r = v % 10;
-            frame[--d] = (byte) ('0' + (r < 0 ? -r : r));
-            v /= 10;
-        } while (v != 0);
-        if (timestamp < 0) {
-            frame[--d] = '-';
-        }
+        System.arraycopy(time, 0, frame, i, time.length);
+        i += time.length;
         frame[i++] = '}';
         frame[i++] = '\n';
         System.arraycopy(payload, 0, frame, i, payload.length);
         return frame;
     }
 
-    /** How many characters {@link Long#toString(long)} writes for {@code v}. */
-    private static int digits(long v) {
-        int n = v < 0 ? 2 : 1;
-        long rest = v / 10;
-        while (rest != 0) {
-            n++;
-            rest /= 10;
+    /**
+     * The decimal text of the last timestamp written ({@link Long#toString(long)}'s digits): a
+     * publishing thread's messages mostly share their millisecond, and writing the digits out, a
+     * division per digit, was a third of the publishing thread's samples in a JFR profile of
+     * {@code bin/bench redis} (see docs/redis.md, performance). One thread's.
+     */
+    private static final class Digits {
+        /** Message timestamps lie in years 1 to 9999, so this one never matches. */
+        private long value = Long.MIN_VALUE;
+        private byte[] text;
+
+        byte[] of(long v) {
+            if (v != value || text == null) {
+                text = Long.toString(v).getBytes(StandardCharsets.US_ASCII);
+                value = v;
+            }
+            return text;
         }
-        return n;
     }
 
     /** Whether the bytes start with the envelope magic. */
@@ -263,6 +267,34 @@ final class RedisEnvelope {
         if (nl < 0) {
             throw new Malformed("no newline ends the metadata line");
         }
+        return decode(raw, nl, null, channel, maxMessageSize);
+    }
+
+    /**
+     * Decodes an envelope read as two arrays (see {@link RespReader}): {@code meta}, the magic and
+     * the metadata line with its newline, and {@code body}, the payload after it, which the
+     * message adopts (the caller must not write to it). The same result and the same
+     * {@link Malformed} as {@link #decode(byte[], String, long)} on the bytes of both together.
+     */
+    static Message decode(byte[] meta, byte[] body, String channel, long maxMessageSize) throws Malformed {
+        if (meta.length <= MAGIC.length || !hasMagic(meta) || meta[meta.length - 1] != '\n') {
+            throw new IllegalArgumentException("not the magic and a metadata line");
+        }
+        return decode(meta, meta.length - 1, body, channel, maxMessageSize);
+    }
+
+    /** The bytes of {@code meta} and then {@code body}, in one new array: an envelope read split, as received. */
+    static byte[] join(byte[] meta, byte[] body) {
+        byte[] all = Arrays.copyOf(meta, meta.length + body.length);
+        System.arraycopy(body, 0, all, meta.length, body.length);
+        return all;
+    }
+
+    /**
+     * Decodes the metadata line ending at {@code raw[nl]}; the payload is {@code body} (adopted)
+     * if not null, else the bytes of {@code raw} after the line (copied).
+     */
+    private static Message decode(byte[] raw, int nl, byte[] body, String channel, long maxMessageSize) throws Malformed {
         if (nl - MAGIC.length > maxMetadataBytes(maxMessageSize)) {
             throw new Malformed("the metadata line is " + (nl - MAGIC.length) + " bytes, longer than any message of at most "
                     + MAX_SIZE_KEY + "=" + maxMessageSize + " has");
@@ -352,7 +384,8 @@ final class RedisEnvelope {
             }
         }
         try {
-            Message.Builder b = Message.builder().payload(raw, nl + 1, raw.length - nl - 1).channel(channel);
+            Message.Builder b = (body != null ? Payloads.adopt(Message.builder(), body)
+                    : Message.builder().payload(raw, nl + 1, raw.length - nl - 1)).channel(channel);
             if (id != null) {
                 b.id(id);
             }

@@ -434,12 +434,12 @@ final class RedisSubscriber {
                 if (kind == RespReader.MESSAGE || sharded && kind == RespReader.SMESSAGE) {
                     arrived();
                     lastChannel = lastChannel.of(in.channel, settings.channelPrefix);
-                    deliverExact(lastChannel, in.payload);
+                    deliverExact(lastChannel, in.meta, in.payload);
                 } else if (kind == RespReader.PMESSAGE) {
                     arrived();
                     lastGlob = lastGlob.of(in.glob, settings.channelPrefix);
                     lastChannel = lastChannel.of(in.channel, settings.channelPrefix);
-                    deliverPattern(lastGlob.text, lastChannel, in.payload);
+                    deliverPattern(lastGlob.text, lastChannel, in.meta, in.payload);
                 } else if (kind == RespReader.SMESSAGE) {
                     answered("smessage");
                 } else {
@@ -459,7 +459,7 @@ final class RedisSubscriber {
     private RespReader readerFor(RedisWire w) {
         if (readerWire != w) {
             try {
-                reader = new RespReader(w.socket().getInputStream());
+                reader = new RespReader(w.socket().getInputStream(), settings.envelope);
             } catch (java.io.IOException e) {
                 throw new redis.clients.jedis.exceptions.JedisConnectionException(e);
             }
@@ -572,17 +572,18 @@ final class RedisSubscriber {
         }
     }
 
-    private void deliverExact(Name redisChannel, byte[] payload) {
+    /** {@code meta}: see {@link RespReader#meta}. */
+    private void deliverExact(Name redisChannel, byte[] meta, byte[] payload) {
         Target t = exact.get(redisChannel.text);
         if (t != null && redisChannel.portable != null) {
-            fanOut(t, redisChannel.portable, payload, false);
+            fanOut(t, redisChannel.portable, meta, payload, false);
         }
     }
 
-    private void deliverPattern(String glob, Name redisChannel, byte[] payload) {
+    private void deliverPattern(String glob, Name redisChannel, byte[] meta, byte[] payload) {
         Target t = patterns.get(glob);
         if (t != null && redisChannel.portable != null) {
-            fanOut(t, redisChannel.portable, payload, true);
+            fanOut(t, redisChannel.portable, meta, payload, true);
         }
     }
 
@@ -591,7 +592,7 @@ final class RedisSubscriber {
      * matcher accepts the channel), decoding it at most once. Only the last delivery may claim
      * this thread for its handler: nothing of the reply is left to do by then.
      */
-    private void fanOut(Target t, String channel, byte[] payload, boolean filter) {
+    private void fanOut(Target t, String channel, byte[] meta, byte[] payload, boolean filter) {
         Frame frame = null;
         Sub last = null;
         for (Sub s : t.subs) {
@@ -599,9 +600,10 @@ final class RedisSubscriber {
                 continue;
             }
             if (frame == null) {
-                frame = new Frame(payload, channel);
+                frame = new Frame(meta, payload, channel);
             }
             if (last != null) {
+                frame.shared = true;
                 last.deliver(new SharedFrame(frame));
             }
             last = s;
@@ -632,13 +634,23 @@ final class RedisSubscriber {
      * message being no larger.
      */
     private final class Frame extends AtMostOnceDelivery {
+        /** The magic and metadata line when the reader split the payload off them, else null (see {@link RespReader#meta}). */
+        final byte[] meta;
+        /** The payload after {@link #meta}, or the whole payload as received when that is null. */
         final byte[] payload;
         final String channel;
         /** Whether the facade may take the reading thread for the handler; set before delivery, read on the delivering thread. */
         boolean claimable;
+        /**
+         * Whether a {@link SharedFrame} of this frame was made (set before any delivery): only then
+         * may two threads decode it, and only then does {@link #message()} take the monitor, which
+         * without biased locking costs an atomic per message.
+         */
+        boolean shared;
         private volatile Message decoded;
 
-        Frame(byte[] payload, String channel) {
+        Frame(byte[] meta, byte[] payload, String channel) {
+            this.meta = meta;
             this.payload = payload;
             this.channel = channel;
         }
@@ -646,11 +658,16 @@ final class RedisSubscriber {
         @Override
         public Message message() {
             Message m = decoded;
-            if (m == null) {
+            if (m == null && !shared) {
+                // One subscription's delivery: only its handler thread reads it (the facade's
+                // queue hands it over with a happens-before edge).
+                m = decode(meta, payload, channel);
+                decoded = m;
+            } else if (m == null) {
                 synchronized (this) {
                     m = decoded;
                     if (m == null) {
-                        m = decode(payload, channel);
+                        m = decode(meta, payload, channel);
                         decoded = m;
                     }
                 }
@@ -660,7 +677,7 @@ final class RedisSubscriber {
 
         @Override
         public long sizeHint() {
-            return payload.length;
+            return meta == null ? payload.length : meta.length + payload.length;
         }
 
         @Override
@@ -670,7 +687,7 @@ final class RedisSubscriber {
 
         @Override
         public String toString() {
-            return "InboundDelivery[at-most-once, Redis channel " + settings.channelPrefix + channel + ", " + payload.length + " bytes]";
+            return "InboundDelivery[at-most-once, Redis channel " + settings.channelPrefix + channel + ", " + sizeHint() + " bytes]";
         }
     }
 
@@ -693,11 +710,16 @@ final class RedisSubscriber {
         }
     }
 
-    private Message decode(byte[] payload, String channel) {
-        if (settings.envelope && RedisEnvelope.hasMagic(payload)) {
+    /** {@code meta}: see {@link RespReader#meta}; only ever set with the envelope on. */
+    private Message decode(byte[] meta, byte[] payload, String channel) {
+        if (meta != null || settings.envelope && RedisEnvelope.hasMagic(payload)) {
             try {
-                return RedisEnvelope.decode(payload, channel, settings.maxMessageSize);
+                return meta != null ? RedisEnvelope.decode(meta, payload, channel, settings.maxMessageSize)
+                        : RedisEnvelope.decode(payload, channel, settings.maxMessageSize);
             } catch (RedisEnvelope.Malformed e) {
+                if (meta != null) {
+                    payload = RedisEnvelope.join(meta, payload);
+                }
                 long n = malformed.incrementAndGet();
                 long now = System.nanoTime();
                 long last = lastMalformedLog.get();

@@ -13,7 +13,11 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * The subscriber's hot path: reads RESP2 replies from a socket Jedis has authenticated, with
  * pushed messages ({@code message}, {@code smessage}, {@code pmessage}) parsed without
  * allocating anything but the payload, which is copied once, from this reader's buffer into an
- * array of its exact length. Channel and glob names are compared in place with the previous
+ * array of its exact length. With {@code splitEnvelopes}, a payload that lies whole in the buffer
+ * and starts with the SB1 magic and a metadata line is copied as two arrays instead: the magic and
+ * metadata line ({@link #meta}) and the message's payload after it ({@link #payload}), which the
+ * decoded message then adopts, so that its bytes are copied once rather than twice (measured with
+ * {@code bin/bench redis}, see docs/redis.md, performance). Channel and glob names are compared in place with the previous
  * message's and only turned into new arrays when they change. Every other reply is returned as
  * Jedis would: a {@code List} of {@code byte[]}, {@code Long} and {@code null}, a {@code byte[]}
  * for a bulk or simple string, a {@code Long}. Not thread-safe: one reader thread at a time, with
@@ -47,18 +51,35 @@ final class RespReader {
     byte[] channel = new byte[0];
     /** For {@link #PMESSAGE}: the glob's name as received (the same array while it repeats). */
     byte[] glob = new byte[0];
-    /** For a message: its payload, a fresh array. */
+    /**
+     * For a message: its payload, a fresh array; after {@link #meta} when that is not null (the
+     * bytes after the metadata line), else the whole payload as received.
+     */
     byte[] payload;
+    /**
+     * For a message whose payload was split (see the class comment): its first bytes, the magic
+     * and the metadata line with its newline, a fresh array; else null.
+     */
+    byte[] meta;
+    private final boolean splitEnvelopes;
     /** For {@link #OTHER}: the reply. */
     Object reply;
 
+    /** A reader that never splits a payload. */
     RespReader(InputStream in) {
+        this(in, false);
+    }
+
+    /** A reader that splits envelopes off their payloads when {@code splitEnvelopes} (see the class comment). */
+    RespReader(InputStream in, boolean splitEnvelopes) {
         this.in = in;
+        this.splitEnvelopes = splitEnvelopes;
     }
 
     /** Reads one reply; returns its kind and sets the fields that kind uses. */
     int read() {
         payload = null;
+        meta = null;
         reply = null;
         byte type = next();
         if (type != '*') {
@@ -103,8 +124,44 @@ final class RespReader {
         if (size < 0 || size > Integer.MAX_VALUE - 16) {
             throw new JedisConnectionException("a pushed message with a payload of " + size + " bytes");
         }
-        payload = body((int) size);
+        if (!splitEnvelopes || !split((int) size)) {
+            payload = body((int) size);
+        }
         return kind;
+    }
+
+    /**
+     * Reads a payload of {@code size} bytes as {@link #meta} and {@link #payload} if it lies whole
+     * in the buffer, with its CRLF, and starts with the magic and a metadata line; else reads
+     * nothing and returns false.
+     */
+    private boolean split(int size) {
+        int start = rpos;
+        byte[] magic = RedisEnvelope.MAGIC;
+        if (rlen - start < size + 2 || size <= magic.length) {
+            return false;
+        }
+        for (int i = 0; i < magic.length; i++) {
+            if (r[start + i] != magic[i]) {
+                return false;
+            }
+        }
+        int end = start + size;
+        int nl = -1;
+        for (int i = start + magic.length; i < end; i++) {
+            if (r[i] == '\n') {
+                nl = i;
+                break;
+            }
+        }
+        if (nl < 0) {
+            return false;
+        }
+        meta = Arrays.copyOfRange(r, start, nl + 1);
+        payload = Arrays.copyOfRange(r, nl + 1, end);
+        rpos = end;
+        crlf();
+        return true;
     }
 
     /** The remaining elements of an array whose first one was {@code first}. */

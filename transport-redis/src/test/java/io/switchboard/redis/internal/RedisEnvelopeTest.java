@@ -14,14 +14,55 @@ import org.junit.jupiter.api.Test;
 class RedisEnvelopeTest {
     private static final long MAX_SIZE = 4L * 1024 * 1024;
 
+    /**
+     * Decodes the bytes whole, and as RespReader splits them (magic and metadata line, then the
+     * payload) when they have the line: the two must agree, on the message or on why it is malformed.
+     */
+    private static Message decodeBoth(byte[] raw, String channel, long maxSize) throws RedisEnvelope.Malformed {
+        int nl = -1;
+        for (int i = RedisEnvelope.MAGIC.length; RedisEnvelope.hasMagic(raw) && i < raw.length; i++) {
+            if (raw[i] == '\n') {
+                nl = i;
+                break;
+            }
+        }
+        if (nl < 0) {
+            return RedisEnvelope.decode(raw, channel, maxSize);
+        }
+        byte[] meta = java.util.Arrays.copyOf(raw, nl + 1);
+        byte[] body = java.util.Arrays.copyOfRange(raw, nl + 1, raw.length);
+        assertArrayEquals(raw, RedisEnvelope.join(meta, body));
+        Message whole;
+        try {
+            whole = RedisEnvelope.decode(raw, channel, maxSize);
+        } catch (RedisEnvelope.Malformed e) {
+            RedisEnvelope.Malformed split = assertThrows(RedisEnvelope.Malformed.class,
+                    () -> RedisEnvelope.decode(meta, body, channel, maxSize));
+            assertEquals(e.getMessage(), split.getMessage());
+            throw e;
+        }
+        Message split = RedisEnvelope.decode(meta, body, channel, maxSize);
+        String line = new String(meta, StandardCharsets.UTF_8);
+        // Without an id or timestamp on the wire each decode makes its own.
+        assertEquals(line.contains("\"id\"") ? whole.id() : split.id(), split.id());
+        if (line.contains("\"timestamp\"")) {
+            assertEquals(whole.timestamp(), split.timestamp());
+        }
+        assertArrayEquals(whole.payload(), split.payload());
+        assertEquals(whole.headers(), split.headers());
+        assertEquals(whole.contentType(), split.contentType());
+        assertEquals(whole.channel(), split.channel());
+        return whole;
+    }
+
     /** The reason the bytes are not an envelope; fails if they are one. */
     private static String malformed(String wire) {
-        return assertThrows(RedisEnvelope.Malformed.class, () -> RedisEnvelope.decode(wire.getBytes(StandardCharsets.UTF_8), "c", MAX_SIZE),
+        return assertThrows(RedisEnvelope.Malformed.class, () -> decodeBoth(wire.getBytes(StandardCharsets.UTF_8), "c", MAX_SIZE),
                 wire).getMessage();
     }
 
     private static Message decode(String wire, long maxSize) throws Exception {
-        return RedisEnvelope.decode(wire.getBytes(StandardCharsets.UTF_8), "c", maxSize);
+        return decodeBoth(wire.getBytes(StandardCharsets.UTF_8), "c", maxSize);
     }
 
     @Test
@@ -30,7 +71,7 @@ class RedisEnvelopeTest {
         long max = Instant.parse("9999-12-31T23:59:59.999Z").toEpochMilli();
         for (long ok : new long[] {min, 0, -1, 1_700_000_000_123L, max}) {
             Message m = Message.builder().id("x").timestamp(Instant.ofEpochMilli(ok)).build();
-            assertEquals(ok, RedisEnvelope.decode(RedisEnvelope.encode(m), "c", MAX_SIZE).timestamp().toEpochMilli());
+            assertEquals(ok, decodeBoth(RedisEnvelope.encode(m), "c", MAX_SIZE).timestamp().toEpochMilli());
         }
         for (long bad : new long[] {Long.MIN_VALUE, min - 1, max + 1, Long.MAX_VALUE}) {
             assertTrue(malformed("SB1\n{\"id\":\"x\",\"timestamp\":" + bad + "}\n").contains("outside years 1 to 9999"), "reader, " + bad);
@@ -74,7 +115,7 @@ class RedisEnvelopeTest {
                 .timestamp(Instant.ofEpochMilli(1_700_000_000_123L)).build();
         byte[] wire = RedisEnvelope.encode(m);
         assertTrue(RedisEnvelope.hasMagic(wire));
-        Message back = RedisEnvelope.decode(wire, "a.b", MAX_SIZE);
+        Message back = decodeBoth(wire, "a.b", MAX_SIZE);
         assertEquals("id-1", back.id());
         assertEquals("a.b", back.channel());
         assertArrayEquals(payload, back.payload());
@@ -96,7 +137,7 @@ class RedisEnvelopeTest {
         Message m = Message.builder().id("x").payload(new byte[] {1}).timestamp(Instant.ofEpochMilli(5)).build();
         byte[] wire = RedisEnvelope.encode(m);
         assertEquals("SB1\n{\"id\":\"x\",\"timestamp\":5}\n", new String(wire, 0, wire.length - 1, StandardCharsets.UTF_8));
-        Message back = RedisEnvelope.decode(wire, "c", MAX_SIZE);
+        Message back = decodeBoth(wire, "c", MAX_SIZE);
         assertEquals(Message.OCTET_STREAM, back.contentType());
         assertEquals(Map.of(), back.headers());
     }
@@ -106,7 +147,7 @@ class RedisEnvelopeTest {
         String[] types = {"application/json", "application/jsoN", "text/plain; charset=utf-8", "application/json", "a/b"};
         for (String type : types) {
             Message m = Message.builder().id("x").payload(new byte[0]).contentType(type).build();
-            assertEquals(type, RedisEnvelope.decode(RedisEnvelope.encode(m), "c", MAX_SIZE).contentType());
+            assertEquals(type, decodeBoth(RedisEnvelope.encode(m), "c", MAX_SIZE).contentType());
         }
     }
 
@@ -114,7 +155,7 @@ class RedisEnvelopeTest {
     void acceptsMetadataFromOtherWritersWithUnknownFieldsAndEscapes() throws Exception {
         String meta = "SB1\n { \"v\": [1, {\"a\": null}], \"headers\" : {\"k\":\"\\u00e9\\n\\/\"}, \"id\":\"n1\", \"timestamp\": 42,"
                 + " \"extra\": true, \"contentType\":\"application/json\" }\n{\"x\":1}";
-        Message m = RedisEnvelope.decode(meta.getBytes(StandardCharsets.UTF_8), "c", MAX_SIZE);
+        Message m = decodeBoth(meta.getBytes(StandardCharsets.UTF_8), "c", MAX_SIZE);
         assertEquals("n1", m.id());
         assertEquals(Map.of("k", "é\n/"), m.headers());
         assertEquals(42, m.timestamp().toEpochMilli());
@@ -153,7 +194,7 @@ class RedisEnvelopeTest {
             "SB1\n{\"x\":[1,{\"y\":\n", "SB1\n{\"id\":7}\nx"};
         for (int i = 0; i < 50; i++) {
             Message m = Message.builder().id("id-" + i).text("payload " + i).header("n", Integer.toString(i)).build();
-            Message back = RedisEnvelope.decode(RedisEnvelope.encode(m), "c", MAX_SIZE);
+            Message back = decodeBoth(RedisEnvelope.encode(m), "c", MAX_SIZE);
             assertEquals("id-" + i, back.id());
             assertEquals("payload " + i, back.text());
             assertEquals(Integer.toString(i), back.header("n"));
@@ -183,7 +224,7 @@ class RedisEnvelopeTest {
             if (ids[i] == null) {
                 assertTrue(malformed(others[i]).contains("outside years 1 to 9999"), others[i]);
             } else {
-                Message back = RedisEnvelope.decode(raw, "c", MAX_SIZE);
+                Message back = decodeBoth(raw, "c", MAX_SIZE);
                 assertEquals(ids[i], back.id(), others[i]);
                 assertEquals(timestamps[i], back.timestamp().toEpochMilli(), others[i]);
             }
@@ -211,7 +252,7 @@ class RedisEnvelopeTest {
                 assertArrayEquals(payload, java.util.Arrays.copyOfRange(wire, wire.length - payload.length, wire.length));
                 assertArrayEquals(wire, RedisEnvelope.encode(m));
                 assertEquals(t, RedisEnvelope.fastTimestamp(wire, metadata.length() - 1), id + " " + t);
-                Message back = RedisEnvelope.decode(wire, "c", MAX_SIZE);
+                Message back = decodeBoth(wire, "c", MAX_SIZE);
                 assertEquals(id, back.id());
                 assertEquals(t, back.timestamp().toEpochMilli());
                 assertArrayEquals(payload, back.payload());
@@ -221,7 +262,7 @@ class RedisEnvelopeTest {
         for (String id : new String[] {"a\"b", "a\\b", "\u00e9t\u00e9", "\u65e5\u672c"}) {
             Message m = Message.builder().id(id).payload(payload).timestamp(Instant.ofEpochMilli(5)).build();
             assertEquals(null, RedisEnvelope.encodeDefaultShape(m), id);
-            assertEquals(id, RedisEnvelope.decode(RedisEnvelope.encode(m), "c", MAX_SIZE).id());
+            assertEquals(id, decodeBoth(RedisEnvelope.encode(m), "c", MAX_SIZE).id());
         }
     }
 

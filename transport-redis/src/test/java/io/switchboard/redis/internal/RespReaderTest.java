@@ -111,6 +111,48 @@ class RespReaderTest {
     }
 
     @Test
+    void envelopesLyingWholeInTheBufferAreSplitOffTheirPayloadsAndEverythingElseIsNot() {
+        byte[] env = "SB1\n{\"id\":\"a\",\"timestamp\":1}\npay\nload".getBytes(StandardCharsets.US_ASCII);
+        byte[] noLine = "SB1\n{\"id\":\"a\"}".getBytes(StandardCharsets.US_ASCII);
+        byte[] foreign = "SB2\n{}\nx".getBytes(StandardCharsets.US_ASCII);
+        byte[] wire = concat("*3\r\n", bulk("message"), bulk("p:a"), bulk(env),
+                "*4\r\n", bulk("pmessage"), bulk("p:*"), bulk("p:a"), bulk(env),
+                "*3\r\n", bulk("message"), bulk("p:a"), bulk(noLine),
+                "*3\r\n", bulk("message"), bulk("p:a"), bulk(foreign),
+                "*3\r\n", bulk("message"), bulk("p:a"), bulk("SB1\n"),
+                "*3\r\n", bulk("message"), bulk("p:a"), bulk("SB1\n\n"));
+        for (int chunk : new int[] {1, 64 * 1024}) {
+            RespReader r = new RespReader(chunked(wire, chunk), true);
+            for (int kind : new int[] {RespReader.MESSAGE, RespReader.PMESSAGE}) {
+                assertEquals(kind, r.read());
+                if (chunk == 1) {
+                    // Not whole in the buffer: read as one array, as without splitting.
+                    assertNull(r.meta);
+                    assertArrayEquals(env, r.payload);
+                } else {
+                    assertEquals("SB1\n{\"id\":\"a\",\"timestamp\":1}\n", new String(r.meta, StandardCharsets.US_ASCII));
+                    assertEquals("pay\nload", new String(r.payload, StandardCharsets.US_ASCII));
+                }
+            }
+            for (byte[] whole : new byte[][] {noLine, foreign, "SB1\n".getBytes(StandardCharsets.US_ASCII)}) {
+                assertEquals(RespReader.MESSAGE, r.read());
+                assertNull(r.meta, new String(whole, StandardCharsets.US_ASCII));
+                assertArrayEquals(whole, r.payload);
+            }
+            assertEquals(RespReader.MESSAGE, r.read());
+            if (chunk != 1) {
+                assertEquals("SB1\n\n", new String(r.meta, StandardCharsets.US_ASCII), "an empty metadata line is still split");
+                assertEquals(0, r.payload.length);
+            }
+            assertThrows(JedisConnectionException.class, r::read);
+        }
+        RespReader plain = new RespReader(new ByteArrayInputStream(wire));
+        assertEquals(RespReader.MESSAGE, plain.read());
+        assertNull(plain.meta, "a reader made without splitting never splits");
+        assertArrayEquals(env, plain.payload);
+    }
+
+    @Test
     void otherArraysAndNullsAreReturnedAsJedisWould() {
         byte[] wire = concat("*3\r\n", bulk("message"), bulk("x"), ":5\r\n",
                 "*2\r\n", bulk("messagex"), "$-1\r\n",
