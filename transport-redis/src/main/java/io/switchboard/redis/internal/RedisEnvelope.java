@@ -229,11 +229,16 @@ final class RedisEnvelope {
 
     /** Whether the bytes start with the envelope magic. */
     static boolean hasMagic(byte[] raw) {
-        if (raw.length < MAGIC.length) {
+        return hasMagic(raw, 0, raw.length);
+    }
+
+    /** Whether the {@code length} bytes of {@code raw} from {@code from} start with the envelope magic. */
+    static boolean hasMagic(byte[] raw, int from, int length) {
+        if (length < MAGIC.length) {
             return false;
         }
         for (int i = 0; i < MAGIC.length; i++) {
-            if (raw[i] != MAGIC[i]) {
+            if (raw[from + i] != MAGIC[i]) {
                 return false;
             }
         }

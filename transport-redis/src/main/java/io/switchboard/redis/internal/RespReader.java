@@ -137,18 +137,12 @@ final class RespReader {
      */
     private boolean split(int size) {
         int start = rpos;
-        byte[] magic = RedisEnvelope.MAGIC;
-        if (rlen - start < size + 2 || size <= magic.length) {
+        if (rlen - start < size + 2 || size <= RedisEnvelope.MAGIC.length || !RedisEnvelope.hasMagic(r, start, size)) {
             return false;
-        }
-        for (int i = 0; i < magic.length; i++) {
-            if (r[start + i] != magic[i]) {
-                return false;
-            }
         }
         int end = start + size;
         int nl = -1;
-        for (int i = start + magic.length; i < end; i++) {
+        for (int i = start + RedisEnvelope.MAGIC.length; i < end; i++) {
             if (r[i] == '\n') {
                 nl = i;
                 break;
