@@ -217,7 +217,9 @@ public final class RedisBenchmark {
                 Map<Long, Long> threadCpu = threadCpuNanos();
                 long clientCpu = processCpuNanos();
                 long serverCpu = redisCpuMicros();
+                long switches = Measures.contextSwitches();
                 Result res = variants.get(name).run(channel());
+                double switchesPerMsg = (double) (switchesAtFinish - switches) / Math.max(1, res.delivered());
                 long delivered = Math.max(1, res.delivered());
                 double clientPerMsg = (processCpuNanos() - clientCpu) / 1000.0 / delivered;
                 double serverPerMsg = (double) (redisCpuMicros() - serverCpu) / delivered;
@@ -226,9 +228,10 @@ public final class RedisBenchmark {
                 drops.get(name).add(res.dropPercent());
                 cpu.get(name).add(clientPerMsg);
                 System.out.printf("  rep %d  %-32s delivered %,10.0f msg/s  (published %,.0f msg/s; %,d published, %,d delivered,"
-                        + " dropped %.1f%%; CPU per delivered message: client %.2f us, redis-server %.2f us)%n", r, name,
+                        + " dropped %.1f%%; CPU per delivered message: client %.2f us, redis-server %.2f us; client context"
+                        + " switches %.3f)%n", r, name,
                         res.deliveredPerSecond(), res.publishedPerSecond(), res.sent(), res.delivered(), res.dropPercent(),
-                        clientPerMsg, serverPerMsg);
+                        clientPerMsg, serverPerMsg, switchesPerMsg);
                 if (cpuByThread) {
                     printCpuByThread(threadCpu, threadCpuAfter, delivered);
                 }
@@ -488,6 +491,12 @@ public final class RedisBenchmark {
         }
     }
 
+    /**
+     * This JVM's context switches when the last throughput trial's deliveries had arrived, read
+     * before the trial closes its connections, so that the threads it ends still count.
+     */
+    private static volatile long switchesAtFinish;
+
     private interface LongGetter {
         long get();
     }
@@ -507,6 +516,7 @@ public final class RedisBenchmark {
             }
             Thread.sleep(2);
         }
+        switchesAtFinish = Measures.contextSwitches();
         return new Result(sent, received.get(), (published - start) / 1e9, (lastNanos.get() - start) / 1e9);
     }
 
