@@ -44,8 +44,9 @@ import redis.clients.jedis.Pipeline;
  * Publish-to-deliver throughput and fixed-rate latency of the Redis transport against raw Jedis
  * (per call and pipelined, the main reference) and raw Lettuce (manual flush) doing the same work
  * in the same run, trials alternating, medians and ratios printed. One publisher thread and one
- * subscriber. Throughput counts delivered messages, with drops and client CPU per delivered
- * message beside it. Run with {@code bin/bench redis [options]}; {@code --help}
+ * subscriber. Throughput counts delivered messages, with drops, client CPU and context switches
+ * per delivered message beside it; latency runs a second raw client identical to the first, whose
+ * spread from it is the machine's noise floor. Run with {@code bin/bench redis [options]}; {@code --help}
  * lists the options.
  */
 public final class RedisBenchmark {
@@ -523,28 +524,46 @@ public final class RedisBenchmark {
     // ---- latency ----
 
     private void latency() throws Exception {
-        System.out.printf("%nLatency, publish -> deliver at a fixed %,d msg/s (%.1f s per trial, after 1 s warm-up)%n", rate, latencySeconds);
+        System.out.printf("%nLatency, publish -> deliver at a fixed %,d msg/s (%.1f s per trial, after 1 s warm-up; the first 10%% of each"
+                + " trial dropped)%n", rate, latencySeconds);
         List<double[]> raw = new ArrayList<>();
         List<double[]> sbl = new ArrayList<>();
         latencyRaw(channel(), 1);
         latencySwitchboard(channel(), 1);
+        // A second raw client, identical to the first: its spread from the first is this machine's noise floor.
+        List<double[]> twin = new ArrayList<>();
+        String twinName = "second raw Jedis (noise floor)";
         for (int r = 1; r <= reps; r++) {
-            double[] a = latencyRaw(channel(), latencySeconds);
-            raw.add(a);
-            System.out.printf("  rep %d  %-36s p50 %7.1f us  p99 %7.1f us%n", r, "raw Jedis publish per call", a[0], a[1]);
-            double[] b = latencySwitchboard(channel(), latencySeconds);
-            sbl.add(b);
-            System.out.printf("  rep %d  %-36s p50 %7.1f us  p99 %7.1f us%n", r, "Switchboard async publish", b[0], b[1]);
+            for (int k = 0; k < 3; k++) {
+                int which = r % 2 == 1 ? k : 2 - k;
+                if (which == 0) {
+                    double[] a = latencyRaw(channel(), latencySeconds);
+                    raw.add(a);
+                    System.out.printf("  rep %d  %-36s p50 %7.1f us  p99 %7.1f us%n", r, "raw Jedis publish per call", a[0], a[1]);
+                } else if (which == 1) {
+                    double[] b = latencySwitchboard(channel(), latencySeconds);
+                    sbl.add(b);
+                    System.out.printf("  rep %d  %-36s p50 %7.1f us  p99 %7.1f us%n", r, "Switchboard async publish", b[0], b[1]);
+                } else {
+                    double[] c = latencyRaw(channel(), latencySeconds);
+                    twin.add(c);
+                    System.out.printf("  rep %d  %-36s p50 %7.1f us  p99 %7.1f us%n", r, twinName, c[0], c[1]);
+                }
+            }
         }
         double rawP50 = median(raw.stream().map(x -> x[0]).toList());
         double rawP99 = median(raw.stream().map(x -> x[1]).toList());
         double sbP50 = median(sbl.stream().map(x -> x[0]).toList());
         double sbP99 = median(sbl.stream().map(x -> x[1]).toList());
+        double twinP50 = median(twin.stream().map(x -> x[0]).toList());
+        double twinP99 = median(twin.stream().map(x -> x[1]).toList());
         System.out.println("  medians:");
         System.out.printf("    %-36s p50 %7.1f us  p99 %7.1f us%n", "raw Jedis publish per call", rawP50, rawP99);
         System.out.printf("    %-36s p50 %7.1f us  p99 %7.1f us%n", "Switchboard async publish", sbP50, sbP99);
+        System.out.printf("    %-36s p50 %7.1f us  p99 %7.1f us%n", twinName, twinP50, twinP99);
         System.out.printf("    ratio Switchboard / raw Jedis          p50 %.2fx  p99 %.2fx %s%n", sbP50 / rawP50, sbP99 / rawP99,
                 Measures.atMost(Math.max(sbP50 / rawP50, sbP99 / rawP99), 1.2));
+        System.out.printf("    noise floor: second raw / raw Jedis    p50 %.2fx  p99 %.2fx%n", twinP50 / rawP50, twinP99 / rawP99);
     }
 
     private double[] latencyRaw(String channel, double secs) throws Exception {
@@ -599,13 +618,18 @@ public final class RedisBenchmark {
         }
     }
 
+    /**
+     * p50 and p99 in us of the first {@code n} latencies (in arrival order), without the first 10%,
+     * when the trial's new connection or subscription is still warming up.
+     */
     private static double[] percentiles(long[] lat, int n) {
-        if (n == 0) {
+        long[] s = Arrays.copyOfRange(lat, n / 10, n);
+        if (s.length == 0) {
             return new double[] {Double.NaN, Double.NaN};
         }
-        long[] s = Arrays.copyOf(lat, n);
         Arrays.sort(s);
-        return new double[] {s[(int) (n * 0.50)] / 1000.0, s[Math.min(n - 1, (int) (n * 0.99))] / 1000.0};
+        int m = s.length;
+        return new double[] {s[(int) (m * 0.50)] / 1000.0, s[Math.min(m - 1, (int) (m * 0.99))] / 1000.0};
     }
 
     /** Polls a condition for at most the given milliseconds. */
