@@ -190,6 +190,7 @@ final class BenchCommand implements Callable<Integer> {
                     + pubs.get(0).capabilities().deliveryGuarantee() + "); warm-up " + seconds(warmup) + " s, then "
                     + (messages != null ? String.format("%,d messages", messages) : seconds(duration) + " s") + " measured; latency of 1 message in "
                     + latencyEvery);
+            out.println(jvm());
             out.flush();
 
             AtomicLong published = new AtomicLong();
@@ -502,5 +503,21 @@ final class BenchCommand implements Callable<Integer> {
                 err.flush();
             }
         }
+    }
+
+    /**
+     * The JVM this runs in, which moves the figures by 10% or more (a garbage collector's write
+     * barriers, the heap): bin/switchboard starts {@code bench} as bin/bench starts its harnesses
+     * unless {@code SWITCHBOARD_JAVA_OPTS} says otherwise.
+     */
+    static String jvm() {
+        List<String> gcs = new ArrayList<>();
+        for (java.lang.management.GarbageCollectorMXBean gc : java.lang.management.ManagementFactory.getGarbageCollectorMXBeans()) {
+            gcs.add(gc.getName());
+        }
+        return String.format("jvm         %s %s, collectors %s, max heap %,d MiB, %d processors (bin/switchboard runs bench with"
+                + " bin/bench's -Xms1g -Xmx1g -XX:+UseParallelGC unless SWITCHBOARD_JAVA_OPTS is set)", System.getProperty("java.vm.name"),
+                System.getProperty("java.version"), String.join(" + ", gcs), Runtime.getRuntime().maxMemory() >> 20,
+                Runtime.getRuntime().availableProcessors());
     }
 }
