@@ -20,6 +20,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import org.redisson.Redisson;
+import org.redisson.api.RReliableTopic;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.ByteArrayCodec;
+import org.redisson.config.Config;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
 import redis.clients.jedis.Protocol;
@@ -28,7 +33,8 @@ import redis.clients.jedis.Protocol;
  * Publish-to-acknowledge throughput and fixed-rate latency of the Redis Streams transport against
  * raw Jedis doing the same work in the same run (the reference: pipelined {@code XADD} with
  * {@code MAXLEN ~}, a consumer-group reader doing {@code XREADGROUP} and one pipelined
- * {@code XACK} per batch read), trials alternating, medians and ratios printed. One publisher
+ * {@code XACK} per batch read), trials alternating, medians and ratios printed, with Redisson's
+ * {@code RReliableTopic} as the peer (printed beside, not a target). One publisher
  * thread and one durable subscriber. Latency trials drop the first 10% of each trial's
  * messages and include a second raw client identical to the first, the noise floor. Run with {@code bin/bench redis-streams [options]};
  * {@code --help} lists the options.
@@ -37,6 +43,8 @@ public final class RedisStreamsBenchmark {
     private static final int STAMP = 8;
     private static final String RAW = "raw Jedis XADD pipelined + XREADGROUP/XACK";
     private static final String SWITCHBOARD = "Switchboard redis-streams";
+    /** The peer, not the reference: Redisson's reliable topic, also built on a stream. */
+    private static final String REDISSON = "Redisson RReliableTopic (peer)";
     /** Latency only: a second raw client identical to the first, whose spread from it is the machine's noise floor. */
     private static final String TWIN = "second raw client";
 
@@ -106,6 +114,10 @@ public final class RedisStreamsBenchmark {
         System.out.println("  " + SWITCHBOARD + ": one Switchboard instance publishing (publish() without waiting, at most 4096 in flight) and "
                 + "one durable subscription (prefetch 256, concurrency 1), defaults (max-length 1000000, entry fields id, time, "
                 + "payload: no content-type field for the default application/octet-stream)");
+        System.out.println("  " + REDISSON + ": Redisson " + Measures.version(Redisson.class, "org.redisson", "redisson") + ", one RedissonClient"
+                + " (single server, ByteArrayCodec, other settings default: Netty event loops, a connection pool); getReliableTopic(name)"
+                + " with one listener; throughput: publishAsync with at most 4096 in flight (Redisson's async API), latency: publish() per"
+                + " message, answered before the next (as its docs show it); it acknowledges by moving the listener's offset");
         // Unmeasured: without it the first Switchboard trial ran while the JIT compiled Switchboard's
         // code (the raw trial before it warms only Jedis): both compiler threads busy on a 2-core
         // machine, at about half the later trials' rate. Repeated while a trial still spends more
@@ -119,25 +131,33 @@ public final class RedisStreamsBenchmark {
         for (int i = 0; i < 5 && jitShare(() -> trial(SWITCHBOARD, this::switchboardThroughput)) > 0.1; i++) {
             // again
         }
+        for (int i = 0; i < 5 && jitShare(() -> trial(REDISSON, this::redissonThroughput)) > 0.1; i++) {
+            // again
+        }
         seconds = measured;
         if (!only.equals("latency")) {
             Map<String, List<Double>> tput = new LinkedHashMap<>();
             for (int r = 0; r < reps; r++) {
                 tput.computeIfAbsent(RAW, k -> new ArrayList<>()).add(trial(RAW, this::rawThroughput));
                 tput.computeIfAbsent(SWITCHBOARD, k -> new ArrayList<>()).add(trial(SWITCHBOARD, this::switchboardThroughput));
+                tput.computeIfAbsent(REDISSON, k -> new ArrayList<>()).add(trial(REDISSON, this::redissonThroughput));
             }
             double raw = median(tput.get(RAW));
             double sb = median(tput.get(SWITCHBOARD));
+            double rt = median(tput.get(REDISSON));
             System.out.printf("Throughput, acknowledged deliveries/s (median of %d): %s %.0f %s; %s %.0f %s; ratio %.2fx%n", reps, RAW, raw,
                     tput.get(RAW), SWITCHBOARD, sb, tput.get(SWITCHBOARD), sb / raw);
+            System.out.printf("  peer: %s %.0f %s; ratio to %s %.2fx; Switchboard / peer %.2fx%n", REDISSON, rt, tput.get(REDISSON), RAW,
+                    rt / raw, sb / rt);
         }
         if (!only.equals("throughput")) {
             Map<String, List<double[]>> lat = new LinkedHashMap<>();
             for (int r = 0; r < reps; r++) {
                 // The second raw client, identical to the first, is the noise floor; the order alternates.
-                List<String> order = r % 2 == 0 ? List.of(RAW, SWITCHBOARD, TWIN) : List.of(TWIN, SWITCHBOARD, RAW);
+                List<String> order = r % 2 == 0 ? List.of(RAW, SWITCHBOARD, REDISSON, TWIN) : List.of(TWIN, REDISSON, SWITCHBOARD, RAW);
                 for (String name : order) {
-                    lat.computeIfAbsent(name, k -> new ArrayList<>()).add(name.equals(SWITCHBOARD) ? switchboardLatency() : rawLatency());
+                    lat.computeIfAbsent(name, k -> new ArrayList<>()).add(name.equals(SWITCHBOARD) ? switchboardLatency()
+                            : name.equals(REDISSON) ? redissonLatency() : rawLatency());
                 }
             }
             double[] raw = medians(lat.get(RAW));
@@ -147,6 +167,9 @@ public final class RedisStreamsBenchmark {
                     + " p99 %.3f; %s p50 %.3f p99 %.3f; ratio p50 %.2fx p99 %.2fx; noise floor (%s) p50 %.3f p99 %.3f, ratio p50 %.2fx"
                     + " p99 %.2fx%n", rate, reps, RAW, raw[0], raw[1], SWITCHBOARD, sb[0], sb[1], sb[0] / raw[0], sb[1] / raw[1], TWIN,
                     twin[0], twin[1], twin[0] / raw[0], twin[1] / raw[1]);
+            double[] rt = medians(lat.get(REDISSON));
+            System.out.printf("  peer: %s p50 %.3f p99 %.3f, ratio to %s p50 %.2fx p99 %.2fx%n", REDISSON, rt[0], rt[1], RAW, rt[0] / raw[0],
+                    rt[1] / raw[1]);
         }
     }
 
@@ -392,6 +415,66 @@ public final class RedisStreamsBenchmark {
     private Switchboard open() {
         return Switchboard.builder().property("switchboard.transport", "redis-streams").property("switchboard.redis-streams.uri", uri)
                 .property("switchboard.subscriber.prefetch", "256").open();
+    }
+
+    private RedissonClient redisson;
+
+    private RedissonClient redisson() {
+        if (redisson == null) {
+            Config c = new Config();
+            c.setCodec(ByteArrayCodec.INSTANCE);
+            c.useSingleServer().setAddress(uri);
+            redisson = Redisson.create(c);
+            Runtime.getRuntime().addShutdownHook(new Thread(redisson::shutdown));
+        }
+        return redisson;
+    }
+
+    private double redissonThroughput() throws Exception {
+        RReliableTopic topic = redisson().getReliableTopic(stream("redisson"));
+        AtomicLong received = new AtomicLong();
+        String listener = topic.addListener(byte[].class, (ch, m) -> received.incrementAndGet());
+        try {
+            Semaphore window = new Semaphore(4096);
+            long start = System.nanoTime();
+            long end = start + (long) (seconds * 1e9);
+            long sent = 0;
+            while (System.nanoTime() < end) {
+                window.acquire();
+                topic.publishAsync(payload()).whenComplete((n, e) -> window.release());
+                sent++;
+            }
+            long total = sent;
+            waitFor(() -> received.get() >= total, 30);
+            double rate = received.get() / ((System.nanoTime() - start) / 1e9);
+            markEnd();
+            return rate;
+        } finally {
+            topic.removeListener(listener);
+            topic.delete();
+        }
+    }
+
+    private double[] redissonLatency() throws Exception {
+        RReliableTopic topic = redisson().getReliableTopic(stream("redisson-lat"));
+        int n = (int) (rate * latencySeconds);
+        long[] lat = new long[n];
+        AtomicLong received = new AtomicLong();
+        String listener = topic.addListener(byte[].class, (ch, m) -> {
+            long now = System.nanoTime();
+            long i = received.getAndIncrement();
+            if (i < n) {
+                lat[(int) i] = now - ByteBuffer.wrap(m).getLong();
+            }
+        });
+        try {
+            paced(n, () -> topic.publish(payload()));
+            waitFor(() -> received.get() >= n, 30);
+        } finally {
+            topic.removeListener(listener);
+            topic.delete();
+        }
+        return percentiles(lat);
     }
 
     private double[] rawLatency() throws Exception {
