@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -85,7 +84,15 @@ public final class RedisStreamsBenchmark {
     public static void main(String[] args) throws Exception {
         Map<String, String> o = Measures.options(args, List.of("uri", "size", "reps", "seconds", "warmup", "latency-seconds", "rate", "batch", "only"), RedisStreamsBenchmark::usage);
         if (o != null) {
-            new RedisStreamsBenchmark(o).run();
+            RedisStreamsBenchmark b = new RedisStreamsBenchmark(o);
+            try {
+                b.run();
+            } finally {
+                // Redisson's threads are not daemons: left running, they keep the JVM (and their polling of Redis) alive.
+                if (b.redisson != null) {
+                    b.redisson.shutdown();
+                }
+            }
         }
     }
 
@@ -389,16 +396,8 @@ public final class RedisStreamsBenchmark {
         try (Switchboard sb = open()) {
             String name = "bench-" + UUID.randomUUID().toString().substring(0, 8);
             Subscription s = sb.subscriber().subscribe(channel, SubscriptionOptions.defaults().durable(name), d -> received.incrementAndGet());
-            Semaphore window = new Semaphore(4096);
             long start = System.nanoTime();
-            long end = start + (long) (seconds * 1e9);
-            long sent = 0;
-            while (System.nanoTime() < end) {
-                window.acquire();
-                CompletableFuture<Void> f = sb.publisher().publish(channel, Message.ofBytes(payload())).toCompletableFuture();
-                f.whenComplete((ok, e) -> window.release());
-                sent++;
-            }
+            long sent = publishWindowed(() -> sb.publisher().publish(channel, Message.ofBytes(payload())));
             long total = sent;
             waitFor(() -> received.get() >= total, 30);
             double rate = received.get() / ((System.nanoTime() - start) / 1e9);
@@ -417,6 +416,22 @@ public final class RedisStreamsBenchmark {
                 .property("switchboard.subscriber.prefetch", "256").open();
     }
 
+    /**
+     * Publishes for {@link #seconds} without waiting, at most 4096 publishes unanswered (the same
+     * bound for Switchboard and the peer); returns how many were published.
+     */
+    private long publishWindowed(java.util.function.Supplier<java.util.concurrent.CompletionStage<?>> publish) throws InterruptedException {
+        Semaphore window = new Semaphore(4096);
+        long end = System.nanoTime() + (long) (seconds * 1e9);
+        long sent = 0;
+        while (System.nanoTime() < end) {
+            window.acquire();
+            publish.get().whenComplete((ok, e) -> window.release());
+            sent++;
+        }
+        return sent;
+    }
+
     private RedissonClient redisson;
 
     private RedissonClient redisson() {
@@ -425,7 +440,6 @@ public final class RedisStreamsBenchmark {
             c.setCodec(ByteArrayCodec.INSTANCE);
             c.useSingleServer().setAddress(uri);
             redisson = Redisson.create(c);
-            Runtime.getRuntime().addShutdownHook(new Thread(redisson::shutdown));
         }
         return redisson;
     }
@@ -435,15 +449,8 @@ public final class RedisStreamsBenchmark {
         AtomicLong received = new AtomicLong();
         String listener = topic.addListener(byte[].class, (ch, m) -> received.incrementAndGet());
         try {
-            Semaphore window = new Semaphore(4096);
             long start = System.nanoTime();
-            long end = start + (long) (seconds * 1e9);
-            long sent = 0;
-            while (System.nanoTime() < end) {
-                window.acquire();
-                topic.publishAsync(payload()).whenComplete((n, e) -> window.release());
-                sent++;
-            }
+            long sent = publishWindowed(() -> topic.publishAsync(payload()));
             long total = sent;
             long lastDelivery = untilQuiet(received, total);
             double rate = received.get() / ((lastDelivery - start) / 1e9);
