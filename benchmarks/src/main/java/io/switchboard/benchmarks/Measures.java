@@ -83,6 +83,38 @@ final class Measures {
         return total;
     }
 
+    /**
+     * Waits until {@code expected} deliveries have arrived, or none arrived for {@code quietNanos};
+     * returns the time of the last progress seen (or of the call, if none).
+     */
+    static long untilQuiet(java.util.concurrent.atomic.AtomicLong received, long expected, long quietNanos) throws InterruptedException {
+        long seen = received.get();
+        long last = System.nanoTime();
+        while (received.get() < expected && System.nanoTime() - last < quietNanos) {
+            Thread.sleep(2);
+            long now = received.get();
+            if (now != seen) {
+                seen = now;
+                last = System.nanoTime();
+            }
+        }
+        return last;
+    }
+
+    /**
+     * p50 and p99 (nearest rank) of the first {@code n} latencies of a trial, in arrival order,
+     * without the first 10% (the trial's new connections and subscription warming up); in the
+     * latencies' own unit, or null if none remain.
+     */
+    static long[] latencyPercentiles(long[] latencies, int n) {
+        long[] s = java.util.Arrays.copyOfRange(latencies, n / 10, n);
+        if (s.length == 0) {
+            return null;
+        }
+        java.util.Arrays.sort(s);
+        return new long[] {s[s.length / 2], s[(int) Math.max(0, Math.ceil(s.length * 0.99) - 1)]};
+    }
+
     /** The median; the mean of the middle two for an even count. */
     static double median(List<Double> values) {
         List<Double> s = new ArrayList<>(values);

@@ -220,8 +220,8 @@ public final class RedisBenchmark {
                 long serverCpu = redisCpuMicros();
                 long switches = Measures.contextSwitches();
                 Result res = variants.get(name).run(channel());
-                double switchesPerMsg = (double) (switchesAtFinish - switches) / Math.max(1, res.delivered());
                 long delivered = Math.max(1, res.delivered());
+                double switchesPerMsg = (double) (switchesAtFinish - switches) / delivered;
                 double clientPerMsg = (processCpuNanos() - clientCpu) / 1000.0 / delivered;
                 double serverPerMsg = (double) (redisCpuMicros() - serverCpu) / delivered;
                 Map<Long, Long> threadCpuAfter = cpuByThread ? threadCpuNanos() : Map.of();
@@ -505,18 +505,7 @@ public final class RedisBenchmark {
     /** Waits until everything sent arrived (or nothing arrives for 2 s); {@code published}: when publishing ended. */
     private static Result finish(long start, long published, long sent, AtomicLong received, LongGetter lastNanos)
             throws InterruptedException {
-        long seen = -1;
-        long idleSince = System.nanoTime();
-        while (received.get() < sent) {
-            long now = received.get();
-            if (now != seen) {
-                seen = now;
-                idleSince = System.nanoTime();
-            } else if (System.nanoTime() - idleSince > TimeUnit.SECONDS.toNanos(2)) {
-                break;
-            }
-            Thread.sleep(2);
-        }
+        Measures.untilQuiet(received, sent, TimeUnit.SECONDS.toNanos(2));
         switchesAtFinish = Measures.contextSwitches();
         return new Result(sent, received.get(), (published - start) / 1e9, (lastNanos.get() - start) / 1e9);
     }
@@ -532,23 +521,16 @@ public final class RedisBenchmark {
         latencySwitchboard(channel(), 1);
         // A second raw client, identical to the first: its spread from the first is this machine's noise floor.
         List<double[]> twin = new ArrayList<>();
+        String rawName = "raw Jedis publish per call";
+        String sbName = "Switchboard async publish";
         String twinName = "second raw Jedis (noise floor)";
+        Map<String, List<double[]>> trials = Map.of(rawName, raw, sbName, sbl, twinName, twin);
         for (int r = 1; r <= reps; r++) {
-            for (int k = 0; k < 3; k++) {
-                int which = r % 2 == 1 ? k : 2 - k;
-                if (which == 0) {
-                    double[] a = latencyRaw(channel(), latencySeconds);
-                    raw.add(a);
-                    System.out.printf("  rep %d  %-36s p50 %7.1f us  p99 %7.1f us%n", r, "raw Jedis publish per call", a[0], a[1]);
-                } else if (which == 1) {
-                    double[] b = latencySwitchboard(channel(), latencySeconds);
-                    sbl.add(b);
-                    System.out.printf("  rep %d  %-36s p50 %7.1f us  p99 %7.1f us%n", r, "Switchboard async publish", b[0], b[1]);
-                } else {
-                    double[] c = latencyRaw(channel(), latencySeconds);
-                    twin.add(c);
-                    System.out.printf("  rep %d  %-36s p50 %7.1f us  p99 %7.1f us%n", r, twinName, c[0], c[1]);
-                }
+            List<String> order = r % 2 == 1 ? List.of(rawName, sbName, twinName) : List.of(twinName, sbName, rawName);
+            for (String name : order) {
+                double[] t = name.equals(sbName) ? latencySwitchboard(channel(), latencySeconds) : latencyRaw(channel(), latencySeconds);
+                trials.get(name).add(t);
+                System.out.printf("  rep %d  %-36s p50 %7.1f us  p99 %7.1f us%n", r, name, t[0], t[1]);
             }
         }
         double rawP50 = median(raw.stream().map(x -> x[0]).toList());
@@ -558,8 +540,8 @@ public final class RedisBenchmark {
         double twinP50 = median(twin.stream().map(x -> x[0]).toList());
         double twinP99 = median(twin.stream().map(x -> x[1]).toList());
         System.out.println("  medians:");
-        System.out.printf("    %-36s p50 %7.1f us  p99 %7.1f us%n", "raw Jedis publish per call", rawP50, rawP99);
-        System.out.printf("    %-36s p50 %7.1f us  p99 %7.1f us%n", "Switchboard async publish", sbP50, sbP99);
+        System.out.printf("    %-36s p50 %7.1f us  p99 %7.1f us%n", rawName, rawP50, rawP99);
+        System.out.printf("    %-36s p50 %7.1f us  p99 %7.1f us%n", sbName, sbP50, sbP99);
         System.out.printf("    %-36s p50 %7.1f us  p99 %7.1f us%n", twinName, twinP50, twinP99);
         System.out.printf("    ratio Switchboard / raw Jedis          p50 %.2fx  p99 %.2fx %s%n", sbP50 / rawP50, sbP99 / rawP99,
                 Measures.atMost(Math.max(sbP50 / rawP50, sbP99 / rawP99), 1.2));
@@ -618,18 +600,10 @@ public final class RedisBenchmark {
         }
     }
 
-    /**
-     * p50 and p99 in us of the first {@code n} latencies (in arrival order), without the first 10%,
-     * when the trial's new connection or subscription is still warming up.
-     */
+    /** p50 and p99 in us of the first {@code n} latencies, without the first 10% (see {@link Measures#latencyPercentiles}). */
     private static double[] percentiles(long[] lat, int n) {
-        long[] s = Arrays.copyOfRange(lat, n / 10, n);
-        if (s.length == 0) {
-            return new double[] {Double.NaN, Double.NaN};
-        }
-        Arrays.sort(s);
-        int m = s.length;
-        return new double[] {s[(int) (m * 0.50)] / 1000.0, s[Math.min(m - 1, (int) (m * 0.99))] / 1000.0};
+        long[] p = Measures.latencyPercentiles(lat, n);
+        return p == null ? new double[] {Double.NaN, Double.NaN} : new double[] {p[0] / 1000.0, p[1] / 1000.0};
     }
 
     /** Polls a condition for at most the given milliseconds. */

@@ -9,7 +9,6 @@ import io.switchboard.Switchboard;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -451,13 +450,12 @@ public final class RedisStreamsBenchmark {
         try {
             long start = System.nanoTime();
             long sent = publishWindowed(() -> topic.publishAsync(payload()));
-            long total = sent;
-            long lastDelivery = untilQuiet(received, total);
+            long lastDelivery = Measures.untilQuiet(received, sent, PEER_QUIET_NANOS);
             double rate = received.get() / ((lastDelivery - start) / 1e9);
             markEnd();
-            if (received.get() < total) {
+            if (received.get() < sent) {
                 System.out.printf("    (%s: %,d of %,d published messages arrived; the rest had not after 5 s without a delivery)%n",
-                        REDISSON, received.get(), total);
+                        REDISSON, received.get(), sent);
             }
             return rate;
         } finally {
@@ -466,23 +464,8 @@ public final class RedisStreamsBenchmark {
         }
     }
 
-    /**
-     * Waits until {@code expected} deliveries arrived or none arrived for 5 s (the peer is measured,
-     * not trusted: it fell behind and stopped in some trials); returns when the last one came.
-     */
-    private static long untilQuiet(AtomicLong received, long expected) throws InterruptedException {
-        long seen = received.get();
-        long last = System.nanoTime();
-        while (received.get() < expected && System.nanoTime() - last < TimeUnit.SECONDS.toNanos(5)) {
-            Thread.sleep(2);
-            long now = received.get();
-            if (now != seen) {
-                seen = now;
-                last = System.nanoTime();
-            }
-        }
-        return last;
-    }
+    /** How long the peer's trials wait after its last delivery (it is measured, not trusted: it stopped short in most trials). */
+    private static final long PEER_QUIET_NANOS = TimeUnit.SECONDS.toNanos(5);
 
     private double[] redissonLatency() throws Exception {
         RReliableTopic topic = redisson().getReliableTopic(stream("redisson-lat"));
@@ -499,7 +482,7 @@ public final class RedisStreamsBenchmark {
         long arrived;
         try {
             paced(n, () -> topic.publish(payload()));
-            untilQuiet(received, n);
+            Measures.untilQuiet(received, n, PEER_QUIET_NANOS);
             arrived = Math.min(n, received.get());
         } finally {
             topic.removeListener(listener);
@@ -508,7 +491,7 @@ public final class RedisStreamsBenchmark {
         if (arrived < n) {
             System.out.printf("    (%s latency trial: %,d of %,d messages arrived)%n", REDISSON, arrived, n);
         }
-        return arrived == 0 ? new double[] {Double.NaN, Double.NaN} : percentiles(Arrays.copyOf(lat, (int) arrived));
+        return percentiles(lat, (int) arrived);
     }
 
     private double[] rawLatency() throws Exception {
@@ -524,7 +507,7 @@ public final class RedisStreamsBenchmark {
             reader.close();
             j.del(stream);
         }
-        return percentiles(lat);
+        return percentiles(lat, lat.length);
     }
 
     private double[] switchboardLatency() throws Exception {
@@ -549,7 +532,7 @@ public final class RedisStreamsBenchmark {
                 j.del(channel);
             }
         }
-        return percentiles(lat);
+        return percentiles(lat, lat.length);
     }
 
     /** Calls {@code send} n times at the configured rate, on a fixed schedule (no coordinated omission). */
@@ -566,11 +549,10 @@ public final class RedisStreamsBenchmark {
         }
     }
 
-    /** p50 and p99 in ms of a trial's latencies in arrival order, without the first 10% (connections and caches warming up). */
-    private static double[] percentiles(long[] lat) {
-        long[] s = Arrays.copyOfRange(lat, lat.length / 10, lat.length);
-        Arrays.sort(s);
-        return new double[] {s[s.length / 2] / 1e6, s[(int) Math.min(s.length - 1, Math.ceil(s.length * 0.99) - 1)] / 1e6};
+    /** p50 and p99 in ms of the first {@code n} latencies, without the first 10% (see {@link Measures#latencyPercentiles}). */
+    private static double[] percentiles(long[] lat, int n) {
+        long[] p = Measures.latencyPercentiles(lat, n);
+        return p == null ? new double[] {Double.NaN, Double.NaN} : new double[] {p[0] / 1e6, p[1] / 1e6};
     }
 
     private static void waitFor(java.util.function.BooleanSupplier c, int seconds) throws InterruptedException {
