@@ -273,7 +273,11 @@ class MicrometerMetricsTest {
         AtomicInteger handled = new AtomicInteger();
         sb.subscriber().subscribe("orders.paid", d -> handled.incrementAndGet());
         sb.publisher().publishText("orders.paid", "x").toCompletableFuture().get(5, TimeUnit.SECONDS);
-        await(() -> handled.get() == 1 && timerCount(registry, MicrometerMetrics.HANDLER) == 1, "handled");
+        // The handler's timer is recorded just before its counter, and a publish's meters after its
+        // stage completes: wait for every one of them, not the first.
+        await(() -> handled.get() == 1 && timerCount(registry, MicrometerMetrics.HANDLER) == 1
+                && count(registry, MicrometerMetrics.DELIVERED, "channel", "orders.paid") == 1
+                && count(registry, MicrometerMetrics.PUBLISHED, "channel", "orders.paid") == 1, "handled and counted");
         String scrape = registry.scrape();
         assertTrue(scrape.contains("switchboard_publish_seconds_count{channel=\"orders.paid\",exception=\"none\",outcome=\"success\","
                 + "transport=\"memory\"} 1"), scrape);
